@@ -1,0 +1,50 @@
+/**
+ * The functions' configuration: one zod schema for process.env, parsed once per cold start.
+ * A missing or malformed variable fails the first request loudly (and the local stack at start),
+ * never a request halfway through its work.
+ */
+import { z } from 'zod';
+
+const Env = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  RECORDS_TABLE: z.string().min(1),
+  AUDIT_TABLE: z.string().min(1),
+  STAFF_POOL_ID: z.string().min(1),
+  STAFF_CLIENT_ID: z.string().min(1),
+  PATIENT_POOL_ID: z.string().min(1),
+  PATIENT_CLIENT_ID: z.string().min(1),
+  /** Base of the token issuer: https://cognito-idp.<region>.amazonaws.com in AWS, the emulator's URL locally. */
+  COGNITO_ISSUER_BASE: z.url().optional(),
+  PORTAL_URL: z.url(),
+  PRACTICE_NAME: z.string().min(1).default('Our practice'),
+  SENDER_EMAIL: z.email(),
+  SES_CONFIGURATION_SET: z.string().optional(),
+  /** Endpoint overrides, set only by the local stack. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  COGNITO_ENDPOINT: z.url().optional(),
+  SES_ENDPOINT: z.url().optional(),
+});
+export type Config = z.infer<typeof Env> & { COGNITO_ISSUER_BASE: string };
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  if (!cached) {
+    const parsed = Env.safeParse(process.env);
+    if (!parsed.success) {
+      const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+      throw new Error(`configuration: missing or invalid environment variables: ${names}`);
+    }
+    const env = parsed.data;
+    cached = {
+      ...env,
+      COGNITO_ISSUER_BASE: env.COGNITO_ISSUER_BASE ?? `https://cognito-idp.${env.AWS_REGION}.amazonaws.com`,
+    };
+  }
+  return cached;
+}
+
+/** For tests that change the environment between cases. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

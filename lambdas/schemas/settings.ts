@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+const PortalUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(512)
+  .refine((u) => u.startsWith('https://') || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(u), {
+    message: 'must be an https URL (http is allowed only for localhost)',
+  });
+
+export const Settings = z
+  .strictObject({
+    practiceName: z.string().trim().min(1).max(120),
+    portalUrl: PortalUrl,
+    invitationDays: z.number().int().min(1).max(90),
+    temporaryPasswordHours: z.number().int().min(1).max(720),
+    lobbyMinutes: z.number().int().min(5).max(24 * 60),
+    resetMinutes: z.number().int().min(5).max(24 * 60).meta({ description: 'At most 24 hours (security rule 12)' }),
+    selfRegistration: z.boolean(),
+    patientReset: z.boolean(),
+    autoInvite: z.boolean(),
+  })
+  .meta({ id: 'Settings' });
+export type Settings = z.infer<typeof Settings>;
+
+export const SettingsChange = Settings.partial().meta({ id: 'SettingsChange' });
+export type SettingsChange = z.infer<typeof SettingsChange>;
