@@ -1,0 +1,13 @@
+// Environment for handler tests: the names the functions read (lambdas/config.ts), with values
+// that reach nothing. Every AWS call in these tests goes to aws-sdk-client-mock.
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'test';
+process.env.AWS_SECRET_ACCESS_KEY = 'test';
+process.env.RECORDS_TABLE = 'records-test';
+process.env.AUDIT_TABLE = 'audit-test';
+process.env.STAFF_POOL_ID = 'us-east-1_staff';
+process.env.STAFF_CLIENT_ID = 'staffclient';
+process.env.PATIENT_POOL_ID = 'us-east-1_patients';
+process.env.PATIENT_CLIENT_ID = 'patientclient';
+process.env.PORTAL_URL = 'https://portal.example.test';
+process.env.SENDER_EMAIL = 'portal@example.test';
