@@ -1,4 +1,9 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore } from '../../adapters/deps.ts';
+import { patientTarget } from '../../domain/audit.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('portal-audit-list', async ({ params, query }) => {
+  const page = await recordStore().listAudit(patientTarget(params.patientId), query.cursor, query.limit);
+  const items = page.items.map(({ at, actor, action, outcome, sourceIp, detail }) => ({ at, actor, action, detail: { ...detail, outcome, sourceIp } }));
+  return { status: 200, body: { items, ...(page.cursor ? { cursor: page.cursor } : {}) } };
+});

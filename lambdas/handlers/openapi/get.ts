@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { defineHandler } from '../../http/handler.ts';
+import { openApiDocument } from '../../openapi/document.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('openapi', async () => ({ status: 200, body: openApiDocument() }));

@@ -1,4 +1,8 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { searchRecords } from '../../domain/portal-record.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('patients-search', async ({ query }) => {
+  const page = await searchRecords({ store: recordStore(), clock: systemClock }, query.query, query.cursor, query.limit);
+  return { status: 200, body: page };
+});

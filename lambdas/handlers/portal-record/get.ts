@@ -1,4 +1,8 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { readRecord } from '../../domain/portal-record.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('portal-record-get', async ({ params }) => {
+  const record = await readRecord({ store: recordStore(), clock: systemClock }, params.patientId);
+  return { status: 200, body: record, headers: { etag: `"${record.version}"` } };
+});

@@ -1,4 +1,14 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { editRecord } from '../../domain/portal-record.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('portal-record-put', async ({ params, headers, body, principal, sourceIp }) => {
+  const { record } = await editRecord(
+    { store: recordStore(), clock: systemClock },
+    { id: principal.staffId, sourceIp },
+    params.patientId,
+    body,
+    headers['if-match'],
+  );
+  return { status: 200, body: record, headers: { etag: `"${record.version}"` } };
+});

@@ -1,4 +1,8 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, settingsDefaults } from '../../adapters/deps.ts';
+import { readSettings } from '../../domain/settings.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('settings-get', async () => {
+  const { settings } = await readSettings({ store: recordStore(), defaults: settingsDefaults() });
+  return { status: 200, body: settings };
+});

@@ -1,4 +1,12 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, settingsDefaults, systemClock } from '../../adapters/deps.ts';
+import { changeSettings } from '../../domain/settings.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('settings-put', async ({ body, principal, sourceIp }) => {
+  const settings = await changeSettings(
+    { store: recordStore(), defaults: settingsDefaults(), clock: systemClock },
+    { id: principal.staffId, sourceIp },
+    body,
+  );
+  return { status: 200, body: settings };
+});

@@ -1,4 +1,8 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, staffDirectory } from '../../adapters/deps.ts';
+import { readPermissions } from '../../domain/permissions.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('staff-permissions-get', async ({ params }) => {
+  const permissions = await readPermissions({ store: recordStore(), staff: staffDirectory() }, params.staffId);
+  return { status: 200, body: permissions };
+});

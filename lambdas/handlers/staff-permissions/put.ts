@@ -1,4 +1,13 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { recordStore, staffDirectory, systemClock } from '../../adapters/deps.ts';
+import { changePermissions } from '../../domain/permissions.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('staff-permissions-put', async ({ params, body, principal, sourceIp }) => {
+  const permissions = await changePermissions(
+    { store: recordStore(), staff: staffDirectory(), clock: systemClock },
+    { id: principal.staffId, sourceIp },
+    params.staffId,
+    body,
+  );
+  return { status: 200, body: permissions };
+});

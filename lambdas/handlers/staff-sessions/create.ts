@@ -1,4 +1,10 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { staffDirectory } from '../../adapters/deps.ts';
+import { defineHandler } from '../../http/handler.ts';
 
-// Placeholder until the handler is written.
-export const handler = async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 501, body: "" });
+export const handler = defineHandler('staff-sign-in', async ({ body, log }) => {
+  const result = await staffDirectory().signIn(body.username, body.password);
+  log.info('staff sign-in', { outcome: result.kind });
+  if (result.kind === 'challenge') return { status: 200, body: { challenge: result.challenge, session: result.session } };
+  const { kind: _kind, ...tokens } = result;
+  return { status: 200, body: tokens };
+});

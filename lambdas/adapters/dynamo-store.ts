@@ -1,0 +1,203 @@
+/**
+ * The RecordStore on DynamoDB. Key layout (lib/data/tables.ts):
+ *   records: PATIENT#<id> / RECORD, SETTINGS / PRACTICE, STAFF#<id> / PERMISSIONS
+ *   audit:   <target> / <at>#<uuid>
+ * Every change is one TransactWriteItems: the versioned item (conditional on the version read)
+ * and its audit entry (conditional on being new), so neither can exist without the other.
+ */
+import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+import type { AuditEvent } from '../domain/audit.ts';
+import { DomainError, versionConflict } from '../domain/errors.ts';
+import type { Page, RecordStore, Versioned } from '../domain/ports.ts';
+import type { StoredRecord } from '../domain/portal-record.ts';
+import type { Settings } from '../schemas/settings.ts';
+import type { StaffPermissions } from '../schemas/staff.ts';
+import { dynamo } from './clients.ts';
+
+type Item = Record<string, unknown>;
+type Key = { pk: string; sk: string };
+
+const recordKey = (patientId: string): Key => ({ pk: `PATIENT#${patientId}`, sk: 'RECORD' });
+const settingsKey: Key = { pk: 'SETTINGS', sk: 'PRACTICE' };
+const permissionsKey = (staffId: string): Key => ({ pk: `STAFF#${staffId}`, sk: 'PERMISSIONS' });
+
+/** Attributes that exist only for keys and indexes; never part of the record. */
+const keyAttributes = ['pk', 'sk', 'listKey', 'emailKey', 'usernameKey', 'masterCaseKey', 'ttl'];
+
+const lower = (v: string | undefined) => v?.toLowerCase();
+
+function recordItem(record: StoredRecord): Item {
+  return {
+    ...record,
+    ...recordKey(record.patientId),
+    listKey: 'PATIENT',
+    emailKey: lower(record.email),
+    usernameKey: lower(record.username),
+    masterCaseKey: lower(record.masterCase),
+  };
+}
+
+function toRecord(item: Item): StoredRecord {
+  const copy: Item = { ...item };
+  for (const k of keyAttributes) delete copy[k];
+  return copy as StoredRecord;
+}
+
+export function dynamoStore(): RecordStore {
+  const { RECORDS_TABLE: records, AUDIT_TABLE: audit } = config();
+  const db = dynamo();
+
+  const get = async (key: Key): Promise<Item | undefined> =>
+    (await db.send(new GetCommand({ TableName: records, Key: key, ConsistentRead: true }))).Item;
+
+  /** The versioned item and its audit entry, all or nothing. */
+  const putWithAudit = async (item: Item, expectedVersion: number, event: AuditEvent): Promise<void> => {
+    const condition =
+      expectedVersion === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } };
+    try {
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: records, Item: item, ...condition } },
+            {
+              Put: {
+                TableName: audit,
+                Item: { pk: event.target, sk: `${event.at}#${randomUUID()}`, ...event },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        throw versionConflict();
+      }
+      throw err;
+    }
+  };
+
+  const queryPage = async (input: QueryCommandInput, cursorKeys: readonly string[], cursor: string | undefined) => {
+    const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: decodeCursor(cursor, cursorKeys) }));
+    return { items: out.Items ?? [], cursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined };
+  };
+
+  return {
+    async getRecord(patientId) {
+      const item = await get(recordKey(patientId));
+      return item ? toRecord(item) : undefined;
+    },
+
+    saveRecord: (record, expectedVersion, event) => putWithAudit(recordItem(record), expectedVersion, event),
+
+    async searchRecords(query, cursor, limit): Promise<Page<StoredRecord>> {
+      const listCursorKeys = ['pk', 'sk', 'listKey', 'patientId'] as const;
+      const prefix = queryPage(
+        {
+          TableName: records,
+          IndexName: 'byPatientId',
+          KeyConditionExpression: query ? 'listKey = :list AND begins_with(patientId, :q)' : 'listKey = :list',
+          ExpressionAttributeValues: query ? { ':list': 'PATIENT', ':q': query } : { ':list': 'PATIENT' },
+          Limit: limit,
+        },
+        listCursorKeys,
+        cursor,
+      );
+      // Exact matches on email, username and case number come first, on the first page only.
+      const exact =
+        query && !cursor
+          ? (['byEmail:emailKey', 'byUsername:usernameKey', 'byMasterCase:masterCaseKey'] as const).map(async (spec) => {
+              const [index, attribute] = spec.split(':') as [string, string];
+              const out = await db.send(
+                new QueryCommand({
+                  TableName: records,
+                  IndexName: index,
+                  KeyConditionExpression: '#a = :v',
+                  ExpressionAttributeNames: { '#a': attribute },
+                  ExpressionAttributeValues: { ':v': query.toLowerCase() },
+                  Limit: limit,
+                }),
+              );
+              return out.Items ?? [];
+            })
+          : [];
+      const [page, ...matches] = await Promise.all([prefix, ...exact]);
+      const seen = new Set<string>();
+      const items: StoredRecord[] = [];
+      for (const item of [...matches.flat(), ...page.items]) {
+        const record = toRecord(item);
+        if (seen.has(record.patientId)) continue;
+        seen.add(record.patientId);
+        items.push(record);
+      }
+      return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+    },
+
+    async getSettings(): Promise<Versioned<Partial<Settings>> | undefined> {
+      const item = await get(settingsKey);
+      return item ? { value: item.settings as Partial<Settings>, version: item.version as number } : undefined;
+    },
+
+    saveSettings: (settings, expectedVersion, event) =>
+      putWithAudit({ ...settingsKey, settings, version: expectedVersion + 1 }, expectedVersion, event),
+
+    async getPermissions(staffId): Promise<Versioned<StaffPermissions> | undefined> {
+      const item = await get(permissionsKey(staffId));
+      return item ? { value: item.permissions as StaffPermissions, version: item.version as number } : undefined;
+    },
+
+    savePermissions: (staffId, permissions, expectedVersion, event) =>
+      putWithAudit({ ...permissionsKey(staffId), permissions, version: expectedVersion + 1 }, expectedVersion, event),
+
+    async listAudit(target, cursor, limit): Promise<Page<AuditEvent>> {
+      // A cursor from another record's trail must not page through this one.
+      if (cursor && decodeCursor(cursor, ['pk', 'sk'])?.pk !== target) throw badCursor();
+      const page = await queryPage(
+        {
+          TableName: audit,
+          KeyConditionExpression: 'pk = :target',
+          ExpressionAttributeValues: { ':target': target },
+          ScanIndexForward: false,
+          Limit: limit,
+        },
+        ['pk', 'sk'],
+        cursor,
+      );
+      const items = page.items.map(({ pk: _pk, sk: _sk, ...event }) => event as unknown as AuditEvent);
+      return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+    },
+  };
+}
+
+/** Cursors are the last evaluated key, base64url JSON. A cursor we did not make is a 400, not a 500. */
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, keys: readonly string[]): Record<string, string> | undefined {
+  if (cursor === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badCursor();
+  const entries = Object.entries(parsed);
+  const valid =
+    entries.length === keys.length &&
+    entries.every(([k, v]) => keys.includes(k) && typeof v === 'string' && v.length > 0 && v.length <= 300) &&
+    (!('listKey' in parsed) || (parsed as Record<string, string>).listKey === 'PATIENT');
+  if (!valid) throw badCursor();
+  return parsed as Record<string, string>;
+}
+
+const badCursor = () =>
+  new DomainError('bad-request', 'validation-error', 'The request is not valid.', {
+    errors: [{ path: 'query.cursor', message: 'is not a cursor this service handed out' }],
+  });

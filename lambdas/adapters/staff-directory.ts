@@ -1,0 +1,70 @@
+/** The staff user pool, behind the StaffDirectory port. */
+import {
+  AdminGetUserCommand,
+  InitiateAuthCommand,
+  UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { config } from '../config.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { StaffDirectory } from '../domain/ports.ts';
+import { cognito } from './clients.ts';
+
+/**
+ * Cognito's refusals that all mean "these credentials do not sign in". cognito-local answers a
+ * wrong password with InvalidPasswordException where Cognito says NotAuthorizedException; an
+ * unknown user must look the same as a wrong password.
+ */
+const refusals = new Set([
+  'NotAuthorizedException',
+  'UserNotFoundException',
+  'InvalidPasswordException',
+  'UserNotConfirmedException',
+  'PasswordResetRequiredException',
+]);
+
+export const invalidCredentials = () =>
+  new DomainError('unauthorized', 'invalid-credentials', 'The username or password is not right.');
+
+export function cognitoStaffDirectory(): StaffDirectory {
+  const c = config();
+  const client = cognito();
+  return {
+    async signIn(username, password) {
+      let out;
+      try {
+        out = await client.send(
+          new InitiateAuthCommand({
+            AuthFlow: 'USER_PASSWORD_AUTH',
+            ClientId: c.STAFF_CLIENT_ID,
+            AuthParameters: { USERNAME: username, PASSWORD: password },
+          }),
+        );
+      } catch (err) {
+        if (err instanceof Error && refusals.has(err.name)) throw invalidCredentials();
+        throw err;
+      }
+      const tokens = out.AuthenticationResult;
+      if (tokens?.AccessToken && tokens.IdToken && tokens.RefreshToken) {
+        return {
+          kind: 'tokens',
+          accessToken: tokens.AccessToken,
+          idToken: tokens.IdToken,
+          refreshToken: tokens.RefreshToken,
+          expiresIn: tokens.ExpiresIn ?? 3600,
+        };
+      }
+      if (out.ChallengeName && out.Session) return { kind: 'challenge', challenge: out.ChallengeName, session: out.Session };
+      throw new Error('sign-in answered neither tokens nor a challenge');
+    },
+
+    async exists(staffId) {
+      try {
+        await client.send(new AdminGetUserCommand({ UserPoolId: c.STAFF_POOL_ID, Username: staffId }));
+        return true;
+      } catch (err) {
+        if (err instanceof UserNotFoundException || (err instanceof Error && err.name === 'UserNotFoundException')) return false;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Bearer-token checks for staff routes. Tokens are verified here, in the function, against the
+ * staff pool's signing keys (not by an API Gateway authorizer) so that the local stack and AWS
+ * run the same check, and so later checks against our own records (revocation, disabled) sit
+ * beside it.
+ */
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { config } from '../config.ts';
+import type { Caller } from '../../lib/routes.ts';
+import { forbidden, unauthorized } from './problems.ts';
+
+export type StaffRole = 'admin' | 'staff';
+
+export interface StaffPrincipal {
+  kind: 'staff';
+  /** The staff user's pool username: the id the audit trail and permissions use. */
+  staffId: string;
+  roles: StaffRole[];
+}
+
+export type Principal = StaffPrincipal;
+
+/** Fetches the JWKS with the runtime's fetch, which (unlike the library default) also speaks http to the local emulator. */
+const fetcher: Fetcher = {
+  async fetch(uri) {
+    const res = await fetch(uri, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`JWKS fetch answered ${res.status}`);
+    return res.arrayBuffer();
+  },
+};
+
+type Verifier = { verify(token: string): Promise<Record<string, unknown>> };
+let staffVerifier: Verifier | undefined;
+
+function verifierForStaff(): Verifier {
+  if (!staffVerifier) {
+    const c = config();
+    const issuer = `${c.COGNITO_ISSUER_BASE}/${c.STAFF_POOL_ID}`;
+    staffVerifier = JwtRsaVerifier.create(
+      {
+        issuer,
+        jwksUri: `${issuer}/.well-known/jwks.json`,
+        audience: null, // access tokens carry client_id, not aud: checked below
+        customJwtCheck: ({ payload }) => {
+          if (payload.token_use !== 'access') throw new Error('not an access token');
+          if (payload.client_id !== c.STAFF_CLIENT_ID) throw new Error('token of another client');
+        },
+      },
+      { jwksCache: new SimpleJwksCache({ fetcher }) },
+    ) as unknown as Verifier;
+  }
+  return staffVerifier;
+}
+
+export function bearerToken(authorization: string | undefined): string {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,8192})$/.exec(authorization ?? '');
+  if (!match?.[1]) throw unauthorized();
+  return match[1];
+}
+
+const roleOrder: readonly StaffRole[] = ['admin', 'staff'];
+
+/** Verifies a staff access token and checks the caller's role against what the route needs. */
+export async function authenticateStaff(authorization: string | undefined, caller: Caller): Promise<StaffPrincipal> {
+  const token = bearerToken(authorization);
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verifierForStaff().verify(token);
+  } catch {
+    // Expired, forged, from the patient pool or another client: one answer for all.
+    throw unauthorized('The access token is not valid or has expired. Sign in again.');
+  }
+  const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'] : [];
+  const roles = roleOrder.filter((r) => groups.includes(r));
+  const staffId = typeof payload.username === 'string' ? payload.username : undefined;
+  if (!staffId) throw unauthorized();
+  const principal: StaffPrincipal = { kind: 'staff', staffId, roles };
+  if (!mayCall(principal, caller)) {
+    throw forbidden(caller === 'admin' ? 'This needs the admin role.' : 'This needs a staff role.');
+  }
+  return principal;
+}
+
+export function mayCall(principal: StaffPrincipal, caller: Caller): boolean {
+  if (caller === 'admin') return principal.roles.includes('admin');
+  if (caller === 'staff') return principal.roles.length > 0;
+  return false;
+}
+
+export function resetVerifiersForTests(): void {
+  staffVerifier = undefined;
+}
