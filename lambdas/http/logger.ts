@@ -29,6 +29,7 @@ export function createLogger(base: LogFields, write: (line: string) => void = de
   };
 }
 
+/** LOG_LEVEL=silent turns logging off (unit tests); anything else writes every line. */
 function defaultWrite(line: string): void {
-  process.stdout.write(`${line}\n`);
+  if (process.env.LOG_LEVEL !== 'silent') process.stdout.write(`${line}\n`);
 }

@@ -11,3 +11,4 @@ process.env.PATIENT_POOL_ID = 'us-east-1_patients';
 process.env.PATIENT_CLIENT_ID = 'patientclient';
 process.env.PORTAL_URL = 'https://portal.example.test';
 process.env.SENDER_EMAIL = 'portal@example.test';
+process.env.LOG_LEVEL = 'silent';

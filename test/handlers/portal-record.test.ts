@@ -1,0 +1,120 @@
+import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler as getRecord } from '../../lambdas/handlers/portal-record/get.ts';
+import { handler as putRecord } from '../../lambdas/handlers/portal-record/put.ts';
+import { handler as signIn } from '../../lambdas/handlers/staff-sessions/create.ts';
+import { apiEvent, call } from '../support/events.ts';
+import { serveJwks, staffToken } from '../support/tokens.ts';
+
+const db = mockClient(DynamoDBDocumentClient);
+const idp = mockClient(CognitoIdentityProviderClient);
+beforeEach(() => serveJwks());
+afterEach(() => {
+  db.reset();
+  idp.reset();
+});
+
+const put = (body: unknown, headers: Record<string, string> = {}) =>
+  apiEvent({ method: 'PUT', pathParameters: { patientId: 'P-1' }, token: staffToken({ username: 'frontdesk' }), body, headers });
+
+const stored = {
+  pk: 'PATIENT#P-1', sk: 'RECORD', listKey: 'PATIENT', emailKey: 'pat@example.test',
+  patientId: 'P-1', email: 'Pat@example.test', accessEnabled: true, cases: [], registration: 'NotRegistered',
+  invite: { status: 'None' }, createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', version: 2,
+};
+
+describe('PUT /patients/{patientId}/portal', () => {
+  it('creates the record and its audit entry in one transaction, conditional on the record being new', async () => {
+    db.on(GetCommand).resolves({});
+    db.on(TransactWriteCommand).resolves({});
+    const res = await call(putRecord, put({ email: 'Pat@example.test', cases: ['C-7'] }));
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ patientId: 'P-1', version: 1, statusMessage: 'Enabled / Not Registered / No Invite' });
+    expect(res.headers.etag).toBe('"1"');
+    const [write] = db.commandCalls(TransactWriteCommand);
+    const items = write!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(2);
+    expect(items[0]!.Put).toMatchObject({ TableName: 'records-test', ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: 'PATIENT#P-1', emailKey: 'pat@example.test', listKey: 'PATIENT' } });
+    expect(items[1]!.Put).toMatchObject({ TableName: 'audit-test', ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: 'patient:P-1', actor: 'frontdesk', action: 'portal-record.created', sourceIp: '203.0.113.9' } });
+    expect(JSON.stringify(items[1])).not.toContain('example.test');
+  });
+
+  it('edits conditionally on the version it read', async () => {
+    db.on(GetCommand).resolves({ Item: stored });
+    db.on(TransactWriteCommand).resolves({});
+    const res = await call(putRecord, put({ accessEnabled: false }, { 'If-Match': '"2"' }));
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ version: 3, statusMessage: 'Disabled / Not Registered / No Invite' });
+    expect(res.json).not.toHaveProperty('pk');
+    const put0 = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!;
+    expect(put0).toMatchObject({ ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': 2 } });
+  });
+
+  it('answers 409 for a stale If-Match without writing', async () => {
+    db.on(GetCommand).resolves({ Item: stored });
+    const res = await call(putRecord, put({ comment: 'x' }, { 'If-Match': '1' }));
+    expect(res.status).toBe(409);
+    expect(res.json.type).toBe('/problems/version-conflict');
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 409 when another writer wins between read and write under If-Match', async () => {
+    db.on(GetCommand).resolves({ Item: stored });
+    db.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }),
+    );
+    const res = await call(putRecord, put({ comment: 'x' }, { 'If-Match': '2' }));
+    expect(res.status).toBe(409);
+  });
+
+  it('turns an unexpected backend failure into a generic 500 that names no internals', async () => {
+    db.on(GetCommand).rejects(Object.assign(new Error('ResourceNotFoundException: Requested resource not found: Table: records-test'), { name: 'ResourceNotFoundException' }));
+    const res = await call(putRecord, put({ comment: 'x' }));
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.stringify(res.json)).not.toMatch(/records-test|ResourceNotFound|Table/);
+    expect(res.json.detail).toContain(res.headers['x-request-id']);
+  });
+});
+
+describe('GET /patients/{patientId}/portal', () => {
+  it('answers 404 problem for a record that does not exist', async () => {
+    db.on(GetCommand).resolves({});
+    const res = await call(getRecord, apiEvent({ pathParameters: { patientId: 'P-404' }, token: staffToken() }));
+    expect(res.status).toBe(404);
+    expect(res.json.type).toBe('/problems/not-found');
+  });
+});
+
+describe('POST /staff/sessions', () => {
+  const attempt = () => apiEvent({ method: 'POST', body: { username: 'frontdesk', password: 'wrong password here' } });
+
+  it('gives one 401 body for a wrong password and an unknown user, whichever way the pool says it', async () => {
+    const bodies = [];
+    for (const name of ['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException']) {
+      idp.on(InitiateAuthCommand).rejects(Object.assign(new Error(`${name}: details`), { name }));
+      const res = await call(signIn, attempt());
+      expect(res.status).toBe(401);
+      bodies.push(res.json);
+      idp.reset();
+    }
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+  });
+
+  it('passes a NEW_PASSWORD_REQUIRED challenge through', async () => {
+    idp.on(InitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'sess' });
+    const res = await call(signIn, attempt());
+    expect(res).toMatchObject({ status: 200, json: { challenge: 'NEW_PASSWORD_REQUIRED', session: 'sess' } });
+  });
+
+  it('signs in with the staff client and USER_PASSWORD_AUTH', async () => {
+    idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
+    const res = await call(signIn, attempt());
+    expect(res.json).toEqual({ accessToken: 'a', idToken: 'i', refreshToken: 'r', expiresIn: 3600 });
+    expect(idp.commandCalls(InitiateAuthCommand)[0]!.args[0].input).toMatchObject({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'staffclient' });
+  });
+});
