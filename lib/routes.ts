@@ -36,7 +36,8 @@ export type Grant =
   | 'records:write' // + PutItem/UpdateItem/DeleteItem/ConditionCheckItem on the records table
   | 'audit:append' // PutItem on the audit table, never Update or Delete (security rule 19)
   | 'audit:read' // Query on the audit table
-  | 'staffPool:read'; // AdminGetUser on the staff pool
+  | 'staffPool:read' // AdminGetUser on the staff pool
+  | 'throttle:readwrite'; // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
 
 export interface RouteRequest {
   readonly params?: z.ZodType;
@@ -92,8 +93,8 @@ export const routes = [
     path: '/staff/sessions',
     entry: 'lambdas/handlers/staff-sessions/create.ts',
     caller: 'public',
-    grants: [],
-    summary: 'Staff sign-in against the staff user pool',
+    grants: ['throttle:readwrite', 'audit:append'],
+    summary: 'Staff sign-in against the staff user pool (429 with Retry-After after repeated failures)',
     request: { body: SignInRequest },
     responses: { 200: z.union([Tokens, Challenge]) },
   }),

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
@@ -53,6 +53,8 @@ export function dynamoStore(): RecordStore {
   const get = async (key: Key): Promise<Item | undefined> =>
     (await db.send(new GetCommand({ TableName: records, Key: key, ConsistentRead: true }))).Item;
 
+  const auditItem = (event: AuditEvent) => ({ pk: event.target, sk: `${event.at}#${randomUUID()}`, ...event });
+
   /** The versioned item and its audit entry, all or nothing. */
   const putWithAudit = async (item: Item, expectedVersion: number, event: AuditEvent): Promise<void> => {
     const condition =
@@ -67,7 +69,7 @@ export function dynamoStore(): RecordStore {
             {
               Put: {
                 TableName: audit,
-                Item: { pk: event.target, sk: `${event.at}#${randomUUID()}`, ...event },
+                Item: auditItem(event),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -153,6 +155,10 @@ export function dynamoStore(): RecordStore {
 
     savePermissions: (staffId, permissions, expectedVersion, event) =>
       putWithAudit({ ...permissionsKey(staffId), permissions, version: expectedVersion + 1 }, expectedVersion, event),
+
+    async appendAudit(event) {
+      await db.send(new PutCommand({ TableName: audit, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));
+    },
 
     async listAudit(target, cursor, limit): Promise<Page<AuditEvent>> {
       // A cursor from another record's trail must not page through this one.

@@ -37,6 +37,8 @@ export interface RecordStore {
   savePermissions(staffId: string, permissions: StaffPermissions, expectedVersion: number, audit: AuditEvent): Promise<void>;
 
   listAudit(target: string, cursor: string | undefined, limit: number): Promise<Page<AuditEvent>>;
+  /** An audit event that goes with no state change (a sign-in, a refused attempt). */
+  appendAudit(event: AuditEvent): Promise<void>;
 }
 
 export type SignInResult =

@@ -1,20 +1,16 @@
-import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as getRecord } from '../../lambdas/handlers/portal-record/get.ts';
 import { handler as putRecord } from '../../lambdas/handlers/portal-record/put.ts';
-import { handler as signIn } from '../../lambdas/handlers/staff-sessions/create.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
-const idp = mockClient(CognitoIdentityProviderClient);
 beforeEach(() => serveJwks());
 afterEach(() => {
   db.reset();
-  idp.reset();
 });
 
 const put = (body: unknown, headers: Record<string, string> = {}) =>
@@ -86,35 +82,5 @@ describe('GET /patients/{patientId}/portal', () => {
     const res = await call(getRecord, apiEvent({ pathParameters: { patientId: 'P-404' }, token: staffToken() }));
     expect(res.status).toBe(404);
     expect(res.json.type).toBe('/problems/not-found');
-  });
-});
-
-describe('POST /staff/sessions', () => {
-  const attempt = () => apiEvent({ method: 'POST', body: { username: 'frontdesk', password: 'wrong password here' } });
-
-  it('gives one 401 body for a wrong password and an unknown user, whichever way the pool says it', async () => {
-    const bodies = [];
-    for (const name of ['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException']) {
-      idp.on(InitiateAuthCommand).rejects(Object.assign(new Error(`${name}: details`), { name }));
-      const res = await call(signIn, attempt());
-      expect(res.status).toBe(401);
-      bodies.push(res.json);
-      idp.reset();
-    }
-    expect(bodies[1]).toEqual(bodies[0]);
-    expect(bodies[2]).toEqual(bodies[0]);
-  });
-
-  it('passes a NEW_PASSWORD_REQUIRED challenge through', async () => {
-    idp.on(InitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'sess' });
-    const res = await call(signIn, attempt());
-    expect(res).toMatchObject({ status: 200, json: { challenge: 'NEW_PASSWORD_REQUIRED', session: 'sess' } });
-  });
-
-  it('signs in with the staff client and USER_PASSWORD_AUTH', async () => {
-    idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
-    const res = await call(signIn, attempt());
-    expect(res.json).toEqual({ accessToken: 'a', idToken: 'i', refreshToken: 'r', expiresIn: 3600 });
-    expect(idp.commandCalls(InitiateAuthCommand)[0]!.args[0].input).toMatchObject({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'staffclient' });
   });
 });

@@ -41,6 +41,9 @@ export function memoryStore() {
     async savePermissions(staffId, permissions, expected, event) {
       save(`staff:${staffId}`, permissions, expected, event);
     },
+    async appendAudit(event) {
+      audit.push(event);
+    },
     async listAudit(target) {
       return { items: audit.filter((a) => a.target === target).reverse() };
     },

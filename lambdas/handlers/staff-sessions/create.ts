@@ -1,9 +1,12 @@
-import { staffDirectory } from '../../adapters/deps.ts';
+import { recordStore, signInThrottle, staffDirectory, systemClock } from '../../adapters/deps.ts';
+import { signInStaff } from '../../domain/staff-sign-in.ts';
 import { defineHandler } from '../../http/handler.ts';
 
-export const handler = defineHandler('staff-sign-in', async ({ body, log }) => {
-  const result = await staffDirectory().signIn(body.username, body.password);
-  log.info('staff sign-in', { outcome: result.kind });
+export const handler = defineHandler('staff-sign-in', async ({ body, sourceIp }) => {
+  const result = await signInStaff(
+    { staff: staffDirectory(), throttle: signInThrottle(), store: recordStore(), clock: systemClock },
+    { username: body.username, password: body.password, sourceIp },
+  );
   if (result.kind === 'challenge') return { status: 200, body: { challenge: result.challenge, session: result.session } };
   const { kind: _kind, ...tokens } = result;
   return { status: 200, body: tokens };

@@ -1,0 +1,65 @@
+/**
+ * Sign-in failure counters in the records table, under keys that start with THROTTLE# (the
+ * throttle grant is limited to those keys by IAM). Expiry is by TTL in AWS and by the domain's
+ * own age check everywhere, since DynamoDB Local does not expire items.
+ */
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+import { throttlePolicy, type AccountFailures, type ThrottleStore } from '../domain/sign-in-throttle.ts';
+import { dynamo } from './clients.ts';
+
+const accountItemKey = (key: string) => ({ pk: `THROTTLE#account#${key}`, sk: 'FAILURES' });
+const addressItemKey = (key: string) => ({ pk: `THROTTLE#address#${key}`, sk: 'FAILURES' });
+
+export function dynamoThrottle(): ThrottleStore {
+  const table = config().RECORDS_TABLE;
+  const db = dynamo();
+  return {
+    async read(accountKey, addressKey) {
+      const [account, address] = await Promise.all([
+        db.send(new GetCommand({ TableName: table, Key: accountItemKey(accountKey), ConsistentRead: true })),
+        db.send(new GetCommand({ TableName: table, Key: addressItemKey(addressKey), ConsistentRead: true })),
+      ]);
+      const a = account.Item;
+      return {
+        ...(a ? { account: { failures: Number(a.failures), lastFailureAt: Number(a.lastFailureAt) } satisfies AccountFailures } : {}),
+        addressFailures: Number(address.Item?.failures ?? 0),
+      };
+    },
+
+    async recordFailure(accountKey, addressKey, now) {
+      const epoch = Math.floor(now.getTime() / 1000);
+      const [account] = await Promise.all([
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: accountItemKey(accountKey),
+            UpdateExpression: 'ADD failures :one SET lastFailureAt = :now, #ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':one': 1, ':now': now.getTime(), ':ttl': epoch + throttlePolicy.forgetAfterSeconds },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: addressItemKey(addressKey),
+            UpdateExpression: 'ADD failures :one SET #ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':one': 1, ':ttl': epoch + 2 * throttlePolicy.addressWindowSeconds },
+          }),
+        ),
+      ]);
+      // A locked account stays locked until a reset or staff action: it must not expire.
+      if (Number(account.Attributes?.failures) >= throttlePolicy.lockAfterFailures) {
+        await db.send(
+          new UpdateCommand({ TableName: table, Key: accountItemKey(accountKey), UpdateExpression: 'REMOVE #ttl', ExpressionAttributeNames: { '#ttl': 'ttl' } }),
+        );
+      }
+    },
+
+    async clearAccount(accountKey) {
+      await db.send(new DeleteCommand({ TableName: table, Key: accountItemKey(accountKey) }));
+    },
+  };
+}

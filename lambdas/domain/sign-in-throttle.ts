@@ -1,0 +1,97 @@
+/**
+ * Guessing limits for password sign-in (security rules 5 and 6), checked before the identity
+ * provider is asked, so a throttled attempt never reaches Cognito.
+ *
+ * Per account: the first 5 consecutive failures are free; after that each attempt must wait
+ * 30 s, doubling up to 15 minutes since the last failure; 100 consecutive failures lock the
+ * account until a reset or a staff action clears the counter. Failures count per username
+ * whatever the source address, and the same for usernames that do not exist, so the answers
+ * reveal nothing about which accounts exist.
+ * Per source address: at most 100 failures in a 15-minute window.
+ */
+import { createHash } from 'node:crypto';
+import { DomainError } from './errors.ts';
+import type { Clock } from './ports.ts';
+
+export const throttlePolicy = {
+  freeFailures: 5,
+  firstDelaySeconds: 30,
+  maxDelaySeconds: 15 * 60,
+  lockAfterFailures: 100,
+  /** Consecutive failures older than this are forgotten (unless the account is locked). */
+  forgetAfterSeconds: 24 * 60 * 60,
+  addressFailuresPerWindow: 100,
+  addressWindowSeconds: 15 * 60,
+} as const;
+
+export interface AccountFailures {
+  failures: number;
+  lastFailureAt: number; // epoch ms
+}
+
+export interface ThrottleStore {
+  read(accountKey: string, addressKey: string): Promise<{ account?: AccountFailures; addressFailures: number }>;
+  recordFailure(accountKey: string, addressKey: string, now: Date): Promise<void>;
+  clearAccount(accountKey: string): Promise<void>;
+}
+
+/** Keys never hold the username or address in clear: they are hashed with the pool's name. */
+export function throttleKeys(pool: 'staff' | 'patient', username: string, sourceIp: string, now: Date) {
+  const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
+  const window = Math.floor(now.getTime() / 1000 / throttlePolicy.addressWindowSeconds);
+  return {
+    accountKey: hash(`${pool}:account:${username.trim().toLowerCase()}`),
+    addressKey: hash(`${pool}:address:${sourceIp}:${window}`),
+  };
+}
+
+/** Seconds the account must still wait, Infinity when locked, 0 when it may try now. */
+export function accountWaitSeconds(state: AccountFailures | undefined, now: Date): number {
+  if (!state) return 0;
+  const { failures, lastFailureAt } = state;
+  const p = throttlePolicy;
+  if (failures >= p.lockAfterFailures) return Infinity;
+  const sinceLast = (now.getTime() - lastFailureAt) / 1000;
+  if (sinceLast > p.forgetAfterSeconds || failures < p.freeFailures) return 0;
+  const delay = Math.min(p.maxDelaySeconds, p.firstDelaySeconds * 2 ** (failures - p.freeFailures));
+  return Math.max(0, Math.ceil(delay - sinceLast));
+}
+
+export interface ThrottleDeps {
+  throttle: ThrottleStore;
+  clock: Clock;
+}
+
+const tooMany = (retryAfterSeconds: number, detail: string) =>
+  new DomainError('too-many-requests', 'too-many-attempts', detail, { retryAfterSeconds });
+
+/**
+ * Runs one sign-in attempt under the limits. `attempt` must throw the `invalid-credentials`
+ * DomainError for a refused password; that, and only that, counts as a failure.
+ */
+export async function throttledSignIn<T>(
+  { throttle, clock }: ThrottleDeps,
+  keys: { accountKey: string; addressKey: string },
+  attempt: () => Promise<T>,
+): Promise<T> {
+  const now = clock();
+  const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
+  const wait = accountWaitSeconds(account, now);
+  if (wait === Infinity) {
+    throw tooMany(throttlePolicy.maxDelaySeconds, 'Too many failed sign-ins: this account is locked. Reset your password or ask the practice.');
+  }
+  if (wait > 0) throw tooMany(wait, 'Too many failed sign-ins. Wait before trying again.');
+  if (addressFailures >= throttlePolicy.addressFailuresPerWindow) {
+    const windowMs = throttlePolicy.addressWindowSeconds * 1000;
+    const retryAfter = Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000);
+    throw tooMany(retryAfter, 'Too many failed sign-ins from this address. Wait before trying again.');
+  }
+  try {
+    const result = await attempt();
+    if (account) await throttle.clearAccount(keys.accountKey);
+    return result;
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'invalid-credentials') await throttle.recordFailure(keys.accountKey, keys.addressKey, now);
+    throw err;
+  }
+}
