@@ -1,0 +1,299 @@
+/**
+ * The local API Gateway: a node:http server that routes each request by the route table, turns
+ * it into a REST v1 proxy event, calls the route's handler module and writes what it returns.
+ * Handler modules are imported on first use, so process.env must be complete before the first
+ * request (the stack starts this server last).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext, toProxyEvent, type MatchedRoute } from './event.ts';
+
+/** API Gateway's payload limit; the handlers enforce the contract's 16 KiB themselves. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** How much of an over-limit body is read and discarded (to keep the connection) before hanging up. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RouteEntry {
+  readonly id: string;
+  readonly method: string;
+  readonly path: string;
+  /** Module path relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+}
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
+
+// --- Routing ------------------------------------------------------------------------------------
+
+interface PathTemplate {
+  template: string;
+  pattern: RegExp | null; // null: no parameters, matched by exact string
+  names: string[];
+  byMethod: Map<string, RouteEntry>;
+  allow: string;
+}
+
+export interface Router {
+  match(path: string): PathTemplate | undefined;
+}
+
+/** Groups the routes by path template; static templates are found by lookup, then parameterised ones. */
+export function createRouter(routes: readonly RouteEntry[]): Router {
+  const templates = new Map<string, PathTemplate>();
+  for (const route of routes) {
+    let t = templates.get(route.path);
+    if (!t) {
+      t = { template: route.path, ...compile(route.path), byMethod: new Map(), allow: '' };
+      templates.set(route.path, t);
+    }
+    if (t.byMethod.has(route.method)) throw new Error(`two routes for ${route.method} ${route.path}`);
+    t.byMethod.set(route.method, route);
+    t.allow = [...t.byMethod.keys()].join(', ');
+  }
+  const exact = new Map([...templates.values()].filter((t) => !t.pattern).map((t) => [t.template, t]));
+  // API Gateway prefers the more specific resource: fewer parameters first.
+  const dynamic = [...templates.values()]
+    .filter((t) => t.pattern)
+    .sort((a, b) => a.names.length - b.names.length || b.template.length - a.template.length);
+  return {
+    match: (path) => exact.get(path) ?? dynamic.find((t) => t.pattern!.test(path)),
+  };
+}
+
+function compile(template: string): { pattern: RegExp | null; names: string[] } {
+  const names: string[] = [];
+  const segments = template.split('/').map((segment) => {
+    const param = /^\{(\w+)(\+)?\}$/.exec(segment);
+    if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    names.push(param[1] as string);
+    return param[2] ? '(.+)' : '([^/]+)'; // {proxy+} spans segments
+  });
+  return names.length === 0 ? { pattern: null, names } : { pattern: new RegExp(`^${segments.join('/')}$`), names };
+}
+
+/** Decoded path parameters; throws URIError on a malformed percent-escape. */
+function pathParameters(t: PathTemplate, path: string): Record<string, string> | null {
+  if (!t.pattern) return null;
+  const values = t.pattern.exec(path)!;
+  const params: Record<string, string> = {};
+  t.names.forEach((name, i) => {
+    params[name] = decodeURIComponent(values[i + 1] as string);
+  });
+  return params;
+}
+
+// --- Handlers -----------------------------------------------------------------------------------
+
+const handlers = new Map<string, Promise<Handler>>();
+
+function loadHandler(route: RouteEntry): Promise<Handler> {
+  let loading = handlers.get(route.entry);
+  if (!loading) {
+    const url = pathToFileURL(resolve(REPO_ROOT, route.entry)).href;
+    loading = import(/* @vite-ignore */ url).then((module: { handler?: unknown }) => {
+      if (typeof module.handler !== 'function') throw new Error(`${route.entry} exports no handler function`);
+      return module.handler as Handler;
+    });
+    // A failed import is retried on the next request (the file may have been fixed meanwhile).
+    loading.catch(() => handlers.delete(route.entry));
+    handlers.set(route.entry, loading);
+  }
+  return loading;
+}
+
+/** Imports every handler now, so a broken module shows at start rather than at first request. */
+export async function preloadHandlers(routes: readonly RouteEntry[]): Promise<string[]> {
+  const results = await Promise.allSettled(routes.map(loadHandler));
+  return results.flatMap((r, i) => (r.status === 'rejected' ? [`${routes[i]!.entry}: ${String(r.reason)}`] : []));
+}
+
+// --- Server -------------------------------------------------------------------------------------
+
+export function createApiServer(routes: readonly RouteEntry[]): Server {
+  const router = createRouter(routes);
+  const respond = (req: IncomingMessage, res: ServerResponse) => {
+    handle(router, req, res).catch((err: unknown) => {
+      // Only reached when reading the request or writing the response failed (the client went away).
+      log('warn', 'request aborted', { error: describe(err) });
+      res.destroy();
+    });
+  };
+  const server = createServer(respond);
+  // Expect: 100-continue: invite the body only when it may be accepted, so an over-limit upload
+  // gets its 413 before it is sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > MAX_BODY_BYTES)) res.writeContinue();
+    respond(req, res);
+  });
+  return server;
+}
+
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const receivedAt = Date.now();
+  const requestId = randomUUID();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+
+  const template = router.match(path);
+  if (!template) return answerEarly(req, res, problem(404, 'not-found', 'Not Found'), requestId);
+  const route = template.byMethod.get(method);
+  if (!route) {
+    return answerEarly(req, res, problem(405, 'method-not-allowed', 'Method Not Allowed'), requestId, { allow: template.allow });
+  }
+  let params: Record<string, string> | null;
+  try {
+    params = pathParameters(template, path);
+  } catch {
+    return answerEarly(req, res, problem(400, 'bad-request', 'Bad Request', 'The path is not validly percent-encoded.'), requestId);
+  }
+  const body = await readBody(req);
+  if (!body) return answerEarly(req, res, problem(413, 'payload-too-large', 'Content Too Large'), requestId);
+
+  const matched: MatchedRoute = { id: route.id, template: template.template, pathParameters: params };
+  const event = toProxyEvent(
+    {
+      method,
+      path,
+      query: q === -1 ? '' : url.slice(q + 1),
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      receivedAt,
+    },
+    matched,
+  );
+  let result: unknown;
+  try {
+    const handler = await loadHandler(route);
+    result = await handler(event, lambdaContext(route.id, receivedAt));
+  } catch (err) {
+    log('error', 'handler failed', { requestId, route: route.id, error: describe(err) });
+    return send(res, problem(500, 'internal-error', 'Internal Server Error', undefined, requestId), requestId);
+  }
+  if (!writeResult(res, result)) {
+    log('error', 'handler returned an invalid result', { requestId, route: route.id, result: typeof result });
+    send(res, problem(500, 'internal-error', 'Internal Server Error', undefined, requestId), requestId);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The body, or undefined when it exceeds MAX_BODY_BYTES (answerEarly() then discards the rest). */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const declared = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] === undefined && (declared === undefined || declared === '0')) {
+    return Promise.resolve(EMPTY);
+  }
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (settle: () => void) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) done(() => resolve(undefined));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done(() => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    const onError = (err: Error) => done(() => reject(err));
+    const onClose = () => done(() => reject(new Error('the client closed the connection mid-request')));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+// --- Responses ----------------------------------------------------------------------------------
+
+interface Problem {
+  status: number;
+  json: string;
+}
+
+function problem(status: number, type: string, title: string, detail?: string, requestId?: string): Problem {
+  return { status, json: JSON.stringify({ type: `/problems/${type}`, title, status, detail, requestId }) };
+}
+
+function send(res: ServerResponse, p: Problem, requestId: string, extra: Record<string, string> = {}): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.writeHead(p.status, {
+    ...extra,
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(p.json),
+    'x-request-id': requestId,
+  });
+  res.end(p.json);
+}
+
+/** Answers without calling a handler; whatever body the client still sends is read and dropped. */
+function answerEarly(req: IncomingMessage, res: ServerResponse, p: Problem, requestId: string, extra?: Record<string, string>): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) req.destroy();
+  });
+  req.resume();
+  send(res, p, requestId, extra);
+}
+
+type HeaderValue = string | number | boolean;
+const isHeaderValue = (v: unknown): v is HeaderValue =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Writes an APIGatewayProxyResult the way API Gateway would: multiValueHeaders win over headers
+ * of the same name, Content-Type defaults to application/json. False when the result is not one.
+ */
+function writeResult(res: ServerResponse, result: unknown): boolean {
+  if (!isRecord(result)) return false;
+  const { statusCode, headers, multiValueHeaders, body, isBase64Encoded } = result as Partial<APIGatewayProxyResult>;
+  if (!Number.isInteger(statusCode) || statusCode! < 100 || statusCode! > 599) return false;
+  if (body !== undefined && body !== null && typeof body !== 'string') return false;
+  try {
+    if (headers !== undefined) {
+      if (!isRecord(headers)) return false;
+      for (const [name, value] of Object.entries(headers)) {
+        if (!isHeaderValue(value)) return false;
+        res.setHeader(name, String(value));
+      }
+    }
+    if (multiValueHeaders !== undefined) {
+      if (!isRecord(multiValueHeaders)) return false;
+      for (const [name, values] of Object.entries(multiValueHeaders)) {
+        if (!Array.isArray(values) || !values.every(isHeaderValue)) return false;
+        res.setHeader(name, values.map(String));
+      }
+    }
+  } catch {
+    return false; // an invalid header name or value (node refuses to send it)
+  }
+  if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json');
+  const payload = body ? Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8') : EMPTY;
+  res.setHeader('content-length', payload.length);
+  res.writeHead(statusCode!);
+  res.end(payload);
+  return true;
+}
+
+// --- Logging ------------------------------------------------------------------------------------
+
+function describe(err: unknown): { name: string; message: string; stack?: string } {
+  return err instanceof Error
+    ? { name: err.name, message: err.message, stack: err.stack }
+    : { name: 'NonError', message: String(err) };
+}
+
+function log(level: 'error' | 'warn', message: string, fields: Record<string, unknown>): void {
+  console.error(JSON.stringify({ level, time: new Date().toISOString(), source: 'local-api', message, ...fields }));
+}

@@ -1,0 +1,280 @@
+/**
+ * The local stack: DynamoDB Local, cognito-local and aws-ses-v2-local as child processes, the
+ * tables, user pools and seeded staff logins in them, and the local API server in this process.
+ * Used by `npm start` (start.ts) and by the integration tests' global setup.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { homedir } from 'node:os';
+import { join, parse, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { auditTable, recordsTable } from '../data/tables.ts';
+import { localCredentials, localRegion } from './aws.ts';
+import {
+  cognitoClient,
+  cognitoUrl,
+  ensureStaffUser,
+  ensureUserPools,
+  startCognito,
+  type SeedUser,
+  type UserPools,
+} from './cognito.ts';
+import { checkJava, dynamoClient, ensureTables, startDynamoDb } from './dynamodb.ts';
+import { mailboxUrl, startMailbox } from './mailbox.ts';
+import { assertPortsFree, HOST, resolvePorts, type Ports } from './ports.ts';
+import { ensureDir, killNow, reapOrphans, stopChild, writePidFile, type Child, type Launch } from './processes.ts';
+import { seedUsers } from './seed.ts';
+
+export const RECORDS_TABLE = 'portal-records';
+export const AUDIT_TABLE = 'portal-audit';
+export const SENDER_EMAIL = 'portal@localhost.test';
+
+/** The content of dataDir/stack.json (the fields of api.md, plus auditTableName). */
+export interface StackInfo {
+  apiUrl: string;
+  mailboxUrl: string;
+  dynamodbEndpoint: string;
+  cognitoEndpoint: string;
+  staffUserPoolId: string;
+  staffClientId: string;
+  patientUserPoolId: string;
+  patientClientId: string;
+  tableName: string;
+  auditTableName: string;
+  admin: { username: string; password: string };
+  staff: { username: string; password: string };
+}
+
+export interface Progress {
+  step: string;
+  detail: string;
+  /** How long this step took. */
+  ms: number;
+  /** Time since startLocalStack was called. */
+  atMs: number;
+}
+
+export interface StackOptions {
+  /** Where data, logs and stack.json live; default `.local` (relative to the working directory). */
+  dataDir?: string;
+  /** Explicit ports; otherwise PORT, MAILBOX_PORT, DYNAMODB_PORT, COGNITO_PORT, else 3000/8005/8000/9229. */
+  ports?: Partial<Ports>;
+  /** Delete dataDir first (`npm start -- --fresh`). */
+  fresh?: boolean;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface LocalStack {
+  info: StackInfo;
+  stackFile: string;
+  dataDir: string;
+  ports: Ports;
+  startupMs: number;
+  /** Stops the API server and every child process; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  const started = performance.now();
+  const dataDir = resolve(options.dataDir ?? '.local');
+  const ports = resolvePorts(options.ports);
+  const children: Child[] = [];
+  let server: Server | undefined;
+
+  const step: Step = async (name, work, detail) => {
+    const begun = performance.now();
+    const result = await work();
+    const now = performance.now();
+    options.onProgress?.({ step: name, detail: detail(result), ms: now - begun, atMs: now - started });
+    return result;
+  };
+
+  const killOnExit = () => children.forEach(killNow);
+  process.on('exit', killOnExit);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off('exit', killOnExit);
+      if (server) await closeServer(server);
+      await Promise.all(children.map((c) => stopChild(c)));
+      await rm(join(dataDir, 'pids.json'), { force: true });
+    })());
+
+  try {
+    const reaped = await reapOrphans(dataDir);
+    if (reaped.length > 0) {
+      options.onProgress?.({ step: 'clean-up', detail: `ended ${reaped.join(', ')} left by an earlier run`, ms: 0, atMs: 0 });
+    }
+    await Promise.all([
+      step('java', checkJava, (version) => `Java ${version}`),
+      step('ports', () => assertPortsFree(ports), () => `${Object.values(ports).join(', ')} free`),
+    ]);
+    if (options.fresh) await wipe(dataDir);
+    const logDir = await ensureDir(join(dataDir, 'logs'));
+    const launch: Launch = {
+      logDir,
+      track: (child) => {
+        children.push(child);
+        writePidFile(dataDir, children);
+      },
+    };
+    const previous = readStackFile(dataDir);
+    const apiUrl = `http://${HOST}:${ports.api}`;
+
+    // Three independent pipelines; Java's start-up is the long pole. allSettled: on a failure,
+    // wait until the others have spawned what they spawn, so stop() ends it all.
+    const [dynamo, cognito, mailbox] = await Promise.allSettled([
+      startDatabase(launch, ports, dataDir, step),
+      startIdentity(launch, ports, dataDir, previous, step),
+      step('mailbox', () => startMailbox(launch, ports.mailbox, dataDir), () => `aws-ses-v2-local ${mailboxUrl(ports.mailbox)}`),
+    ]);
+    for (const outcome of [dynamo, cognito, mailbox]) if (outcome.status === 'rejected') throw outcome.reason;
+    const { pools, users: [admin, staff] } = (cognito as PromiseFulfilledResult<Identity>).value;
+
+    const info: StackInfo = {
+      apiUrl,
+      mailboxUrl: mailboxUrl(ports.mailbox),
+      dynamodbEndpoint: dynamoUrl(ports),
+      cognitoEndpoint: cognitoUrl(ports.cognito),
+      ...pools,
+      tableName: RECORDS_TABLE,
+      auditTableName: AUDIT_TABLE,
+      admin: { username: admin.username, password: admin.password },
+      staff: { username: staff.username, password: staff.password },
+    };
+    setHandlerEnvironment(info);
+    server = await step('api', () => startApi(ports.api), () => `API ${apiUrl}`);
+    const stackFile = join(dataDir, 'stack.json');
+    await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    return { info, stackFile, dataDir, ports, startupMs: performance.now() - started, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+const dynamoUrl = (ports: Ports) => `http://${HOST}:${ports.dynamodb}`;
+
+type Step = <T>(name: string, work: () => Promise<T>, detail: (result: T) => string) => Promise<T>;
+
+async function startDatabase(launch: Launch, ports: Ports, dataDir: string, step: Step): Promise<void> {
+  const dbPath = await ensureDir(join(dataDir, 'dynamodb'));
+  const apiOrigin = `http://${HOST}:${ports.api}`;
+  await step('dynamodb', () => startDynamoDb(launch, ports.dynamodb, dbPath, apiOrigin), () => `DynamoDB Local ${dynamoUrl(ports)}`);
+  await step('tables', () => createTables(ports), () => `${RECORDS_TABLE}, ${AUDIT_TABLE}`);
+}
+
+interface Identity {
+  pools: UserPools;
+  users: [SeedUser, SeedUser];
+}
+
+async function startIdentity(
+  launch: Launch,
+  ports: Ports,
+  dataDir: string,
+  previous: Partial<UserPools> | undefined,
+  step: Step,
+): Promise<Identity> {
+  const dir = await ensureDir(join(dataDir, 'cognito'));
+  await step('cognito', () => startCognito(launch, ports.cognito, dir), () => `cognito-local ${cognitoUrl(ports.cognito)}`);
+  const client = cognitoClient(cognitoUrl(ports.cognito));
+  try {
+    const pools = await step(
+      'user pools',
+      () => ensureUserPools(client, previous),
+      (p) => `staff ${p.staffUserPoolId}, patients ${p.patientUserPoolId}`,
+    );
+    const users = await seedUsers(dataDir);
+    await step(
+      'staff users',
+      () => Promise.all(users.map((u) => ensureStaffUser(client, pools.staffUserPoolId, u))),
+      () => users.map((u) => `${u.username} (${u.group})`).join(', '),
+    );
+    return { pools, users };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createTables(ports: Ports): Promise<void> {
+  const client = dynamoClient(dynamoUrl(ports));
+  try {
+    await ensureTables(client, [
+      { name: RECORDS_TABLE, definition: recordsTable },
+      { name: AUDIT_TABLE, definition: auditTable },
+    ]);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** What lambdas/config.ts reads, pointed at the emulators; dummy credentials so the SDK never looks for real ones. */
+function setHandlerEnvironment(info: StackInfo): void {
+  const env = process.env;
+  delete env.AWS_PROFILE;
+  delete env.AWS_SESSION_TOKEN;
+  Object.assign(env, {
+    AWS_REGION: localRegion,
+    AWS_DEFAULT_REGION: localRegion,
+    AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+    RECORDS_TABLE: info.tableName,
+    AUDIT_TABLE: info.auditTableName,
+    STAFF_POOL_ID: info.staffUserPoolId,
+    STAFF_CLIENT_ID: info.staffClientId,
+    PATIENT_POOL_ID: info.patientUserPoolId,
+    PATIENT_CLIENT_ID: info.patientClientId,
+    // Tokens' iss is `${COGNITO_ISSUER_BASE}/${poolId}` (cognito-local's TokenConfig.IssuerDomain).
+    COGNITO_ISSUER_BASE: info.cognitoEndpoint,
+    PORTAL_URL: info.apiUrl,
+    DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
+    COGNITO_ENDPOINT: info.cognitoEndpoint,
+    SES_ENDPOINT: info.mailboxUrl,
+  });
+  env.SENDER_EMAIL ??= SENDER_EMAIL;
+}
+
+/** The server and the handlers are imported only now, after the environment is complete. */
+async function startApi(port: number): Promise<Server> {
+  const { config } = await import('../../lambdas/config.ts');
+  config(); // a missing or malformed variable fails the start, not the first request
+  const { routes } = await import('../routes.ts');
+  const { createApiServer, preloadHandlers } = await import('./server.ts');
+  const broken = await preloadHandlers(routes);
+  if (broken.length > 0) {
+    // Not fatal: the other routes still work and these answer 500 until fixed.
+    console.warn(`warning: these handler modules failed to load:\n  ${broken.join('\n  ')}`);
+  }
+  const server = createApiServer(routes);
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(port, HOST, () => resolveListen());
+  });
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
+
+function readStackFile(dataDir: string): Partial<UserPools> | undefined {
+  const file = join(dataDir, 'stack.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<UserPools>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--fresh` deletes dataDir; refuse anything that looks like a mistake. */
+async function wipe(dataDir: string): Promise<void> {
+  const forbidden = [parse(dataDir).root, homedir(), process.cwd()].map((p) => resolve(p));
+  if (forbidden.includes(dataDir)) throw new Error(`refusing to delete ${dataDir} for --fresh; choose a dedicated data dir`);
+  await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,92 @@
+/** Typed helpers over the local stack started by the global setup. */
+import { inject } from 'vitest';
+import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { StackInfo } from '../../../lib/local/stack.ts';
+
+export type { StackInfo };
+
+export const stack = (): StackInfo => inject('stack');
+
+const aws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+export const cognito = (): CognitoIdentityProviderClient =>
+  new CognitoIdentityProviderClient({ ...aws, endpoint: stack().cognitoEndpoint });
+
+export const dynamodb = (): DynamoDBClient => new DynamoDBClient({ ...aws, endpoint: stack().dynamodbEndpoint });
+
+export interface ApiOptions {
+  method?: string;
+  /** An object is sent as JSON; a string or bytes as they are. */
+  body?: unknown;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  /** The parsed body when the response is JSON (application/json or +json), else undefined. */
+  json: T;
+  text: string;
+}
+
+/** One request to the local API; never throws for an HTTP error status. */
+export async function api<T = any>(path: string, options: ApiOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | Uint8Array | undefined;
+  if (typeof options.body === 'string' || options.body instanceof Uint8Array) {
+    body = options.body;
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(new URL(path, stack().apiUrl), { method: options.method ?? 'GET', headers, body });
+  const text = await res.text();
+  const isJson = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
+  return { status: res.status, headers: res.headers, json: (isJson && text ? JSON.parse(text) : undefined) as T, text };
+}
+
+/** An email as aws-ses-v2-local stores it (GET /store). */
+export interface Email {
+  messageId: string;
+  from: string;
+  replyTo: string[];
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { text?: string; html?: string };
+  /** Epoch seconds. */
+  at: number;
+}
+
+/** Every email sent so far, oldest first; `to` keeps those addressed to one recipient. */
+export async function mailbox(to?: string): Promise<Email[]> {
+  const res = await fetch(new URL('/store', stack().mailboxUrl));
+  if (!res.ok) throw new Error(`mailbox answered ${res.status}`);
+  const { emails } = (await res.json()) as { emails: Email[] };
+  return to ? emails.filter((e) => e.destination.to.includes(to)) : emails;
+}
+
+/** Signs in directly against cognito-local (USER_PASSWORD_AUTH), bypassing the API. */
+export async function signInDirect(pool: 'staff' | 'patient', username: string, password: string) {
+  const s = stack();
+  const result = await cognito().send(
+    new InitiateAuthCommand({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: pool === 'staff' ? s.staffClientId : s.patientClientId,
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  );
+  const tokens = result.AuthenticationResult;
+  if (!tokens?.AccessToken || !tokens.IdToken) throw new Error(`no tokens for ${username} (challenge ${result.ChallengeName})`);
+  return { accessToken: tokens.AccessToken, idToken: tokens.IdToken, refreshToken: tokens.RefreshToken };
+}
+
+/** The claims of a JWT, unverified (for assertions only). */
+export const claims = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+export const jwtHeader = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
