@@ -50,7 +50,7 @@ export function cognitoStaffDirectory(): StaffDirectory {
           accessToken: tokens.AccessToken,
           idToken: tokens.IdToken,
           refreshToken: tokens.RefreshToken,
-          expiresIn: tokens.ExpiresIn ?? 3600,
+          expiresIn: tokens.ExpiresIn ?? lifetimeOf(tokens.AccessToken),
         };
       }
       if (out.ChallengeName && out.Session) return { kind: 'challenge', challenge: out.ChallengeName, session: out.Session };
@@ -67,4 +67,15 @@ export function cognitoStaffDirectory(): StaffDirectory {
       }
     },
   };
+}
+
+/** Seconds from issue to expiry of a token the pool just issued (cognito-local omits ExpiresIn). */
+function lifetimeOf(jwt: string): number {
+  try {
+    const { iat, exp } = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat?: number; exp?: number };
+    if (typeof iat === 'number' && typeof exp === 'number' && exp > iat) return exp - iat;
+  } catch {
+    // fall through to the pool's configured default
+  }
+  return 3600;
 }

@@ -44,15 +44,18 @@ export const versionConflict = () =>
 
 /**
  * Runs a read-modify-write step again when a concurrent writer won the race (its conditional
- * write threw `version-conflict`), so that no edit is lost; after `tries` it gives up with 409.
+ * write threw `version-conflict`), so that no edit is lost. Waits a short random time between
+ * tries so that writers that collided do not collide again in lockstep; after `tries` it gives
+ * up with the 409.
  */
-export async function retryOnConflict<T>(step: () => Promise<T>, tries = 3): Promise<T> {
+export async function retryOnConflict<T>(step: () => Promise<T>, tries = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
       const conflict = err instanceof DomainError && err.code === 'version-conflict';
       if (!conflict || attempt >= tries) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
 }

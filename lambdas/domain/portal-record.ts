@@ -105,7 +105,7 @@ export async function editRecord(
     const action = current ? 'portal-record.updated' : 'portal-record.created';
     await store.saveRecord(next, current?.version ?? 0, auditEvent(actor, patientTarget(patientId), action, now, { fields: changed }));
     return { record: present(next, now), created: !current };
-  }, ifMatch === undefined ? 3 : 1);
+  }, ifMatch === undefined ? undefined : 1);
 }
 
 export async function searchRecords(

@@ -132,7 +132,7 @@ function errorResponse(request: MiddyRequest): APIGatewayProxyResult {
   // Anything else is our fault: log its name (never its message, which may quote input) and answer generically.
   internal.log?.error('unhandled error', { errorName: error?.name ?? 'unknown' });
   return problemResponse(
-    problemBody(500, 'internal', titleOf(500), `Something went wrong on our side. Quote request id ${requestId} if you contact support.`),
+    problemBody(500, 'internal-error', titleOf(500), `Something went wrong on our side. Quote request id ${requestId} if you contact support.`),
     requestId,
   );
 }

@@ -44,7 +44,7 @@ function readJsonBody(event: APIGatewayProxyEvent, headers: Record<string, strin
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) {
-    throw new HttpProblem(413, 'body-too-large', 'Content Too Large', `The body must be at most ${maxBodyBytes} bytes.`);
+    throw new HttpProblem(413, 'payload-too-large', 'Content Too Large', `The body must be at most ${maxBodyBytes} bytes.`);
   }
   const type = headers['content-type'];
   if (type !== undefined && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {

@@ -52,7 +52,7 @@ const cases: { name: string; handler: unknown; event: () => ReturnType<typeof ap
     type: 'validation-error',
     check: (json) => expect(json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.accessEnabled', 'body.email', 'body.phone']),
   },
-  { name: 'a body over 16 KiB', handler: putRecord, event: () => put({ body: { comment: 'x'.repeat(16 * 1024) } }), status: 413, type: 'body-too-large' },
+  { name: 'a body over 16 KiB', handler: putRecord, event: () => put({ body: { comment: 'x'.repeat(16 * 1024) } }), status: 413, type: 'payload-too-large' },
   { name: 'a non-JSON content type', handler: putRecord, event: () => put({ body: 'email=a', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), status: 415, type: 'unsupported-media-type' },
   {
     name: 'a bad patientId',

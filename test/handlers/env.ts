@@ -12,3 +12,8 @@ process.env.PATIENT_CLIENT_ID = 'patientclient';
 process.env.PORTAL_URL = 'https://portal.example.test';
 process.env.SENDER_EMAIL = 'portal@example.test';
 process.env.LOG_LEVEL = 'silent';
+// The integration project's global setup sets the local stack's endpoints in the parent process,
+// which workers inherit: handler tests must never see them (mocks answer, not emulators).
+for (const name of ['COGNITO_ISSUER_BASE', 'DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'SES_CONFIGURATION_SET', 'PRACTICE_NAME']) {
+  delete process.env[name];
+}
