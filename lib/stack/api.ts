@@ -1,0 +1,302 @@
+/**
+ * The public edge: an API Gateway REST API built from the route table (one Lambda proxy
+ * integration per route), its stage (access and execution logging, tracing, throttling), the
+ * gateway's own error answers as problem+json, and a WAF web ACL in front of the stage.
+ */
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+  type CfnRestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import type { Route } from '../routes.ts';
+
+export const stageName = 'prod';
+
+/**
+ * Stage-level throttling, applied to every method (rule 6). A request takes ~100 ms, so 50
+ * requests/s per method needs ~5 concurrent executions: below each function's reserved 10, so
+ * the gateway answers 429 before Lambda would throttle.
+ */
+export const stageThrottling = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
+ * WAF rate limits per source IP over a 5-minute window (rule 6). A practice's staff and its
+ * lobby tablets share one office IP, so the general limit is generous (1000 ≈ 3.3 requests/s
+ * sustained). Every route that takes a secret (sign-in, PIN, reset, lobby password) is a POST,
+ * so POSTs get a tight limit (100 per 5 min); the per-account limits (rule 5) live in the
+ * service itself, because an attacker can spread guesses over many IPs.
+ */
+export const wafRateLimits = { all: 1000, post: 100, windowSeconds: 300 } as const;
+
+/** The fields written to the access log: the route template, never the raw path (it holds link tokens and patient ids). */
+export const accessLogFields = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  tlsVersion: '$context.tlsVersion',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  errorType: '$context.error.responseType',
+  wafStatus: '$context.waf.status',
+} as const;
+
+interface GatewayProblem {
+  readonly type: ResponseType;
+  readonly statusCode?: string;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
+const problem = (type: string, title: string, status?: number) => ({ type, title, ...(status ? { status } : {}) });
+
+/**
+ * API Gateway's own answers (no function ran), as RFC 9457 problem+json like every other error.
+ * The two defaults keep the gateway's status code, which a template cannot read, so their body
+ * has no `status`; the specific ones below set both.
+ */
+export const gatewayProblems: readonly GatewayProblem[] = [
+  { type: ResponseType.DEFAULT_4XX, body: problem('about:blank', 'Bad Request') },
+  { type: ResponseType.DEFAULT_5XX, body: problem('about:blank', 'Service Unavailable') },
+  // API Gateway's answer for a path or method it does not know: a 404 like the local server's.
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', body: problem('/problems/not-found', 'Not Found', 404) },
+  { type: ResponseType.RESOURCE_NOT_FOUND, statusCode: '404', body: problem('/problems/not-found', 'Not Found', 404) },
+  {
+    type: ResponseType.THROTTLED,
+    statusCode: '429',
+    body: problem('/problems/too-many-requests', 'Too Many Requests', 429),
+    headers: { 'Retry-After': "'1'" },
+  },
+  { type: ResponseType.WAF_FILTERED, statusCode: '403', body: problem('/problems/forbidden', 'Forbidden', 403) },
+  { type: ResponseType.REQUEST_TOO_LARGE, statusCode: '413', body: problem('/problems/payload-too-large', 'Payload Too Large', 413) },
+  { type: ResponseType.INTEGRATION_TIMEOUT, statusCode: '504', body: problem('about:blank', 'Gateway Timeout', 504) },
+  { type: ResponseType.INTEGRATION_FAILURE, statusCode: '502', body: problem('about:blank', 'Bad Gateway', 502) },
+];
+
+export interface PortalApiProps {
+  readonly routes: readonly Route[];
+  readonly functions: ReadonlyMap<string, IFunction>;
+  readonly logKey: IKey;
+}
+
+export class PortalApi extends Construct {
+  readonly api: RestApi;
+  readonly accessLogs: LogGroup;
+  readonly executionLogs: LogGroup;
+  readonly wafLogs: LogGroup;
+  readonly webAcl: CfnWebACL;
+  readonly webAclAssociation: CfnWebACLAssociation;
+
+  constructor(scope: Construct, id: string, props: PortalApiProps) {
+    super(scope, id);
+
+    // Access logs are the record of who reached which route from where (HIPAA 164.312(b)):
+    // kept six years like other HIPAA documentation. They hold no PHI (route templates only).
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      encryptionKey: props.logKey,
+      retention: RetentionDays.SIX_YEARS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'portal-access: patient portal access service',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Execution logging needs the account-level API Gateway → CloudWatch Logs role.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      failOnWarnings: true,
+      deployOptions: {
+        stageName,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(accessLogFields)),
+        // ERROR only and never data tracing: full request/response logging would write
+        // passwords, tokens and PHI to the logs (rule 20).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: stageThrottling.rateLimit,
+        throttlingBurstLimit: stageThrottling.burstLimit,
+      },
+    });
+
+    // TLS 1.2 minimum on the default execute-api endpoint: an enhanced security policy (TLS 1.3
+    // and 1.2, no TLS 1.0/1.1) with STRICT endpoint access mode (SNI must match this API).
+    // The L2 construct has no property for it yet, hence the L1 escape hatch.
+    const cfnApi = this.api.node.defaultChild as CfnRestApi;
+    cfnApi.securityPolicy = 'SecurityPolicy_TLS13_1_2_PQ_2025_09';
+    cfnApi.endpointAccessMode = 'STRICT';
+
+    // API Gateway creates the execution log group on first error, unencrypted and kept forever;
+    // creating it first (same name) gives it the key and a retention (rule 21).
+    this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+      encryptionKey: props.logKey,
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
+
+    for (const route of props.routes) {
+      const fn = props.functions.get(route.id);
+      if (!fn) throw new Error(`no function for route ${route.id}`);
+      // Authorization happens in the functions (acknowledged as APIG4/COG4 in nag-acknowledgements.ts).
+      this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn, { proxy: true, allowTestInvoke: false }), {
+        authorizationType: AuthorizationType.NONE,
+        operationName: route.id,
+      });
+    }
+
+    for (const p of gatewayProblems) {
+      this.api.addGatewayResponse(p.type.responseType, {
+        type: p.type,
+        ...(p.statusCode ? { statusCode: p.statusCode } : {}),
+        responseHeaders: {
+          'Content-Type': "'application/problem+json'",
+          'Cache-Control': "'no-store'",
+          'X-Content-Type-Options': "'nosniff'",
+          ...p.headers,
+        },
+        // $context.requestId lets a caller quote the request; it is the id the functions log.
+        templates: { 'application/json': JSON.stringify({ ...p.body, requestId: '$context.requestId' }) },
+      });
+    }
+
+    [this.webAcl, this.wafLogs] = this.firewall(props.logKey);
+    this.webAclAssociation = new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+
+  private firewall(logKey: IKey): [CfnWebACL, LogGroup] {
+    const stack = Stack.of(this);
+    const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      // Sampled requests would show headers (bearer tokens) and paths (link tokens) in the console.
+      sampledRequestsEnabled: false,
+    });
+    const tooManyRequests: CfnWebACL.RuleActionProperty = {
+      block: {
+        customResponse: {
+          responseCode: 429,
+          customResponseBodyKey: 'tooManyRequests',
+          responseHeaders: [{ name: 'Retry-After', value: String(wafRateLimits.windowSeconds) }],
+        },
+      },
+    };
+    const managed = (priority: number, name: string, overrides: string[] = []): CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ...(overrides.length ? { ruleActionOverrides: overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } })) } : {}),
+        },
+      },
+      visibilityConfig: visibility(name),
+    });
+
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: 'portal-access API: per-IP rate limits and AWS managed rules',
+      visibilityConfig: visibility('portal-access-api'),
+      customResponseBodies: {
+        tooManyRequests: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify(problem('/problems/too-many-requests', 'Too Many Requests', 429)),
+        },
+      },
+      rules: [
+        managed(0, 'AWSManagedRulesAmazonIpReputationList'),
+        {
+          name: 'RatePerIp',
+          priority: 1,
+          action: tooManyRequests,
+          statement: {
+            rateBasedStatement: { limit: wafRateLimits.all, aggregateKeyType: 'IP', evaluationWindowSec: wafRateLimits.windowSeconds },
+          },
+          visibilityConfig: visibility('RatePerIp'),
+        },
+        {
+          name: 'RatePerIpPost',
+          priority: 2,
+          action: tooManyRequests,
+          statement: {
+            rateBasedStatement: {
+              limit: wafRateLimits.post,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: wafRateLimits.windowSeconds,
+              scopeDownStatement: {
+                byteMatchStatement: {
+                  fieldToMatch: { method: {} },
+                  positionalConstraint: 'EXACTLY',
+                  searchString: 'POST',
+                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                },
+              },
+            },
+          },
+          visibilityConfig: visibility('RatePerIpPost'),
+        },
+        // Body size is the service's to judge (api.md: 413 above 16 KiB); the common rule set
+        // would block any body above 8 KiB with a bare 403, so that one rule only counts.
+        managed(3, 'AWSManagedRulesCommonRuleSet', ['SizeRestrictions_BODY']),
+        managed(4, 'AWSManagedRulesKnownBadInputsRuleSet'),
+      ],
+    });
+
+    // WAF requires the aws-waf-logs- prefix. Only blocked and counted requests are kept (the
+    // access log has the rest), and the fields that can carry secrets are redacted.
+    const logGroupName = `aws-waf-logs-${stack.stackName}`;
+    const wafLogs = new LogGroup(this, 'WafLogs', {
+      logGroupName,
+      encryptionKey: logKey,
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const logging = new CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: webAcl.attrArn,
+      // WAF wants the log group ARN without the trailing ":*" that LogGroup.logGroupArn carries.
+      logDestinationConfigs: [
+        stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }, { uriPath: {} }, { queryString: {} }],
+      loggingFilter: {
+        DefaultBehavior: 'DROP',
+        Filters: [
+          {
+            Behavior: 'KEEP',
+            Requirement: 'MEETS_ANY',
+            Conditions: [{ ActionCondition: { Action: 'BLOCK' } }, { ActionCondition: { Action: 'COUNT' } }],
+          },
+        ],
+      },
+    });
+    logging.node.addDependency(wafLogs);
+    return [webAcl, wafLogs];
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * One route's Lambda function with the project's defaults: Node.js 24 on arm64, bundled locally
+ * with esbuild (AWS SDK included), X-Ray tracing, its own KMS-encrypted log group, and its own
+ * role whose only policy is a customer-managed policy built from the route's grants.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Route } from '../routes.ts';
+
+/** The repository root: route entries are relative to it. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const functionDefaults = {
+  runtime: Runtime.NODEJS_24_X,
+  esbuildTarget: 'node24',
+  architecture: Architecture.ARM_64,
+  memorySize: 512,
+  timeout: Duration.seconds(10),
+} as const;
+
+export interface PortalFunctionProps {
+  readonly route: Route;
+  readonly environment: Readonly<Record<string, string>>;
+  /** The route's permissions (from its grants); logging and tracing are added here. */
+  readonly statements: readonly PolicyStatement[];
+  readonly logKey: IKey;
+  readonly logRetention: RetentionDays;
+  /** Caps one function's share of the account's concurrency (and the cost of a flood). */
+  readonly reservedConcurrency: number;
+}
+
+export class PortalFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly policy: ManagedPolicy;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: PortalFunctionProps) {
+    super(scope, id);
+    const { route } = props;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      encryptionKey: props.logKey,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // A customer-managed policy rather than the role's inline default policy (HIPAA
+    // IAMNoInlinePolicy), and no AWSLambdaBasicExecutionRole (AwsSolutions-IAM4): logging is
+    // scoped to this function's own log group.
+    this.policy = new ManagedPolicy(this, 'Policy', {
+      description: `portal-access ${route.id}: grants ${route.grants.length ? route.grants.join(', ') : '(none)'}`,
+      statements: [
+        ...props.statements,
+        new PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [this.logGroup.logGroupArn],
+        }),
+        // X-Ray's write actions have no resource-level permissions: '*' is the only valid resource.
+        new PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `portal-access ${route.id} (${route.method} ${route.path})`,
+      managedPolicies: [this.policy],
+    });
+    // CDK would add tracing permissions to an inline default policy; the managed policy above
+    // already has them, so the function gets a role it cannot add statements to.
+    const role: IRole = this.role.withoutPolicyUpdates();
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(repoRoot, route.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      description: `portal-access ${route.id}: ${route.method} ${route.path} (${route.entry})`,
+      runtime: functionDefaults.runtime,
+      architecture: functionDefaults.architecture,
+      memorySize: functionDefaults.memorySize,
+      timeout: functionDefaults.timeout,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: { ...props.environment },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: false,
+        target: functionDefaults.esbuildTarget,
+        format: OutputFormat.CJS,
+        // Prefer the ES module builds (the AWS SDK ships both): smaller bundles after tree-shaking.
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: the version we test against is the version that runs.
+        externalModules: [],
+      },
+    });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The portal-access stack: data (KMS key, tables, backups), identity (two user pools), mail
+ * (SES), one function per route of lib/routes.ts with a least-privilege role from its grants,
+ * the REST API with WAF in front, and alarms. cdk-nag findings that are accepted rather than
+ * fixed are acknowledged in nag-acknowledgements.ts, each with its reason.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { recordsTable } from '../data/tables.ts';
+import { routes as routeTable, type Route } from '../routes.ts';
+import { PortalApi } from './api.ts';
+import { PortalData } from './data.ts';
+import { statementsFor, type GrantTargets } from './grants.ts';
+import { PortalIdentity } from './identity.ts';
+import { PortalMail } from './mail.ts';
+import { PortalMonitoring } from './monitoring.ts';
+import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
+import { PortalFunction } from './portal-function.ts';
+
+export interface PortalAccessStackProps extends StackProps {
+  /** SES sender address (an address identity; SES asks it to confirm on first deploy). */
+  readonly senderEmail: string;
+  /** Base URL of the portal pages; links in emails are built from it (rule 14). */
+  readonly portalUrl: string;
+  readonly practiceName?: string;
+  /** Optional address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+  /** Reserved concurrency per function (default 10). */
+  readonly reservedConcurrency?: number;
+  /** The routes to deploy; the route table by default (tests may pass a subset). */
+  readonly routes?: readonly Route[];
+}
+
+/**
+ * Function logs: one year. They are operational (no PHI, no secrets: rule 20); the audit trail
+ * proper is the audit table, and the API access log is kept six years (api.ts).
+ */
+export const functionLogRetention = RetentionDays.ONE_YEAR;
+
+export class PortalAccessStack extends Stack {
+  readonly data: PortalData;
+  readonly identity: PortalIdentity;
+  readonly mail: PortalMail;
+  /** By route id. */
+  readonly functions = new Map<string, PortalFunction>();
+  readonly api: PortalApi;
+  readonly monitoring: PortalMonitoring;
+
+  constructor(scope: Construct, id: string, props: PortalAccessStackProps) {
+    super(scope, id, props);
+    const routes = props.routes ?? routeTable;
+
+    this.data = new PortalData(this, 'Data');
+    this.identity = new PortalIdentity(this, 'Identity');
+    this.mail = new PortalMail(this, 'Mail', { senderEmail: props.senderEmail });
+    const { records, audit } = this.data.tables;
+
+    const targets: GrantTargets = {
+      region: this.region,
+      recordsTableArn: records.tableArn,
+      recordsIndexArns: recordsTable.indexes.map((i) => `${records.tableArn}/index/${i.indexName}`),
+      auditTableArn: audit.tableArn,
+      dataKeyArn: this.data.key.keyArn,
+      staffPoolArn: this.identity.staffPool.userPoolArn,
+      patientPoolArn: this.identity.patientPool.userPoolArn,
+      emailIdentityArn: this.mail.identityArn,
+      configurationSetArn: this.mail.configurationSetArn,
+    };
+
+    // Every variable lambdas/config.ts reads (AWS_REGION is set by Lambda itself).
+    const environment: Record<string, string> = {
+      RECORDS_TABLE: records.tableName,
+      AUDIT_TABLE: audit.tableName,
+      STAFF_POOL_ID: this.identity.staffPool.userPoolId,
+      STAFF_CLIENT_ID: this.identity.staffClient.userPoolClientId,
+      PATIENT_POOL_ID: this.identity.patientPool.userPoolId,
+      PATIENT_CLIENT_ID: this.identity.patientClient.userPoolClientId,
+      PORTAL_URL: props.portalUrl,
+      PRACTICE_NAME: props.practiceName ?? 'Our practice',
+      SENDER_EMAIL: props.senderEmail,
+      SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
+    };
+
+    for (const route of routes) {
+      this.functions.set(
+        route.id,
+        new PortalFunction(this, `Fn-${route.id}`, {
+          route,
+          environment,
+          statements: statementsFor(route.grants, targets),
+          logKey: this.data.key,
+          logRetention: functionLogRetention,
+          reservedConcurrency: props.reservedConcurrency ?? 10,
+        }),
+      );
+    }
+    const lambdas = new Map<string, IFunction>([...this.functions].map(([id, f]) => [id, f.function]));
+
+    this.api = new PortalApi(this, 'Api', { routes, functions: lambdas, logKey: this.data.key });
+    this.monitoring = new PortalMonitoring(this, 'Monitoring', {
+      api: this.api.api,
+      accessLogs: this.api.accessLogs,
+      functions: lambdas,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', this.api.api.url, 'Base URL of the API (stage included)');
+    output('StaffUserPoolId', this.identity.staffPool.userPoolId, 'Staff user pool');
+    output('StaffClientId', this.identity.staffClient.userPoolClientId, 'Staff app client');
+    output('PatientUserPoolId', this.identity.patientPool.userPoolId, 'Patient user pool');
+    output('PatientClientId', this.identity.patientClient.userPoolClientId, 'Patient app client');
+    output('RecordsTableName', records.tableName, 'Records table');
+    output('AuditTableName', audit.tableName, 'Audit table (append-only)');
+    output('AlarmTopicArn', this.monitoring.topic.topicArn, 'Subscribe operators here');
+
+    applyNagAcknowledgements(this);
+  }
+}
