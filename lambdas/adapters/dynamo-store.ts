@@ -20,7 +20,7 @@ import { dynamo } from './clients.ts';
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
 
-const recordKey = (patientId: string): Key => ({ pk: `PATIENT#${patientId}`, sk: 'RECORD' });
+export const recordKey = (patientId: string): Key => ({ pk: `PATIENT#${patientId}`, sk: 'RECORD' });
 const settingsKey: Key = { pk: 'SETTINGS', sk: 'PRACTICE' };
 const permissionsKey = (staffId: string): Key => ({ pk: `STAFF#${staffId}`, sk: 'PERMISSIONS' });
 
@@ -29,7 +29,8 @@ const keyAttributes = ['pk', 'sk', 'listKey', 'emailKey', 'usernameKey', 'master
 
 const lower = (v: string | undefined) => v?.toLowerCase();
 
-function recordItem(record: StoredRecord): Item {
+/** The record as its DynamoDB item, with the key and index attributes it needs. */
+export function recordItem(record: StoredRecord): Item {
   return {
     ...record,
     ...recordKey(record.patientId),
@@ -40,10 +41,23 @@ function recordItem(record: StoredRecord): Item {
   };
 }
 
-function toRecord(item: Item): StoredRecord {
+export function toRecord(item: Item): StoredRecord {
   const copy: Item = { ...item };
   for (const k of keyAttributes) delete copy[k];
   return copy as StoredRecord;
+}
+
+/** An audit event as its (append-only) audit-table item. */
+export const auditItem = (event: AuditEvent): Item => ({ pk: event.target, sk: `${event.at}#${randomUUID()}`, ...event });
+
+/**
+ * The condition for a versioned put: the item must still be at the version read (0: must not
+ * exist yet). A failed condition is the `version-conflict` DomainError (see isConditionFailure).
+ */
+export function versionCondition(expectedVersion: number) {
+  return expectedVersion === 0
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } };
 }
 
 export function dynamoStore(): RecordStore {
@@ -53,14 +67,9 @@ export function dynamoStore(): RecordStore {
   const get = async (key: Key): Promise<Item | undefined> =>
     (await db.send(new GetCommand({ TableName: records, Key: key, ConsistentRead: true }))).Item;
 
-  const auditItem = (event: AuditEvent) => ({ pk: event.target, sk: `${event.at}#${randomUUID()}`, ...event });
-
   /** The versioned item and its audit entry, all or nothing. */
   const putWithAudit = async (item: Item, expectedVersion: number, event: AuditEvent): Promise<void> => {
-    const condition =
-      expectedVersion === 0
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } };
+    const condition = versionCondition(expectedVersion);
     try {
       await db.send(
         new TransactWriteCommand({

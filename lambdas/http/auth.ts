@@ -20,8 +20,6 @@ export interface StaffPrincipal {
   roles: StaffRole[];
 }
 
-export type Principal = StaffPrincipal;
-
 /** Fetches the JWKS with the runtime's fetch, which (unlike the library default) also speaks http to the local emulator. */
 const fetcher: Fetcher = {
   async fetch(uri) {

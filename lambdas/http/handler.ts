@@ -10,7 +10,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { routes, type Route, type RouteId } from '../../lib/routes.ts';
 import { DomainError } from '../domain/errors.ts';
-import { authenticateStaff, type Principal } from './auth.ts';
+import type { Caller } from '../../lib/routes.ts';
+import { authenticateStaff, type StaffPrincipal } from './auth.ts';
+import { authenticateLobby, type LobbyPrincipal } from './lobby-auth.ts';
+import { authenticatePatient, type PatientPrincipal } from './patient-auth.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { HttpProblem, problemBody, problemResponse, statusOfKind, titleOf } from './problems.ts';
 import { parseRequest } from './parse.ts';
@@ -24,11 +27,29 @@ export interface Input<R extends Route> {
   query: Parsed<Req<R> extends { query: infer S } ? S : undefined>;
   headers: Parsed<Req<R> extends { headers: infer S } ? S : undefined>;
   body: Parsed<Req<R> extends { body: infer S } ? S : undefined>;
-  principal: R['caller'] extends 'public' ? undefined : Principal;
+  principal: PrincipalFor<R['caller']>;
   requestId: string;
   sourceIp: string;
   log: Logger;
 }
+
+/** Who the caller proved to be, by the kind of caller the route table allows. */
+interface Principals {
+  public: undefined;
+  staff: StaffPrincipal;
+  admin: StaffPrincipal;
+  patient: PatientPrincipal;
+  lobby: LobbyPrincipal;
+}
+type PrincipalFor<C extends Caller> = Principals[C];
+
+const authenticators: { [C in Caller]: (authorization: string | undefined) => Promise<Principals[C]> } = {
+  public: async () => undefined,
+  staff: (authorization) => authenticateStaff(authorization, 'staff'),
+  admin: (authorization) => authenticateStaff(authorization, 'admin'),
+  patient: authenticatePatient,
+  lobby: authenticateLobby,
+};
 
 export interface Output {
   status: number;
@@ -68,14 +89,11 @@ export function defineHandler<const Id extends RouteId>(
     .use({
       before: async (request: MiddyRequest) => {
         const { event, internal } = request;
-        const principal =
-          route.caller === 'staff' || route.caller === 'admin'
-            ? await authenticateStaff(header(event, 'authorization'), route.caller)
-            : undefined;
+        const principal = await authenticators[route.caller](header(event, 'authorization'));
         const parsed = parseRequest(route, event);
         (request.context as PortalContext).portalInput = {
           ...parsed,
-          principal: principal as Principal,
+          principal,
           requestId: internal.requestId,
           sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
           log: internal.log,

@@ -29,7 +29,7 @@ function registerRoute(registry: OpenAPIRegistry, route: Route): void {
     method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete',
     path: route.path,
     summary: route.summary,
-    ...(route.caller === 'public' ? { security: [] } : { security: [{ [route.caller === 'admin' || route.caller === 'staff' ? 'staffBearer' : `${route.caller}Bearer`]: [] }] }),
+    security: route.caller === 'public' ? [] : [{ [route.caller === 'admin' ? 'staffBearer' : `${route.caller}Bearer`]: [] }],
     request: {
       ...(params ? { params: params as z.ZodObject } : {}),
       ...(query ? { query: query as z.ZodObject } : {}),
@@ -49,6 +49,16 @@ export function openApiDocument(): unknown {
       type: 'http',
       scheme: 'bearer',
       description: 'Access token of the staff user pool (POST /staff/sessions). Admin-only routes need the admin group.',
+    });
+    registry.registerComponent('securitySchemes', 'patientBearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Patient access token from POST /sessions.',
+    });
+    registry.registerComponent('securitySchemes', 'lobbyBearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Lobby token from POST /lobby-sessions (scope "intake").',
     });
     for (const route of routes) registerRoute(registry, route);
     cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({

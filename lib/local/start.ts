@@ -17,7 +17,7 @@ function printReady(stack: LocalStack): void {
   console.log(`
 Local stack ready in ${seconds(stack.startupMs)}
 
-  API and pages   ${info.apiUrl}            (staff console: ${info.apiUrl}/console)
+  API             ${info.apiUrl}            (OpenAPI: ${info.apiUrl}/openapi.json)
   Mailbox         ${info.mailboxUrl}            (every email sent; JSON at ${info.mailboxUrl}/store)
   DynamoDB Local  ${info.dynamodbEndpoint}     tables ${info.tableName}, ${info.auditTableName}
   cognito-local   ${info.cognitoEndpoint}     staff pool ${info.staffUserPoolId}, patient pool ${info.patientUserPoolId}

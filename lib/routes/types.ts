@@ -1,0 +1,45 @@
+/**
+ * The shape of a route-table entry. The entries live in lib/routes/<area>.ts, one file per area
+ * of the product, and lib/routes.ts joins them into the one table.
+ */
+import type { z } from 'zod';
+
+/** Who may call a route. `staff` includes admins. */
+export type Caller = 'public' | 'staff' | 'admin' | 'patient' | 'lobby';
+
+/**
+ * What a route's function may touch. The stack turns each grant into IAM statements scoped to
+ * one resource; a function gets nothing it is not granted here.
+ */
+export type Grant =
+  | 'records:read' // GetItem/Query on the records table and its indexes
+  | 'records:write' // + PutItem/UpdateItem/DeleteItem/ConditionCheckItem on the records table
+  | 'audit:append' // PutItem on the audit table, never Update or Delete (security rule 19)
+  | 'audit:read' // Query on the audit table
+  | 'staffPool:read' // AdminGetUser on the staff pool
+  | 'throttle:readwrite'; // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
+
+export interface RouteRequest {
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly headers?: z.ZodType;
+  readonly body?: z.ZodType;
+}
+
+export interface Route {
+  /** Stable id: names the Lambda function and the handler. */
+  readonly id: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway path template, e.g. /patients/{patientId}/portal. */
+  readonly path: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly caller: Caller;
+  readonly grants: readonly Grant[];
+  readonly summary: string;
+  readonly request: RouteRequest;
+  /** Success answers by status code; error answers are problem+json and documented generically. */
+  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+}
+
+export const route = <const R extends Route>(r: R): R => r;
