@@ -30,6 +30,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          // One shared stack (and one test clock): files run one after another.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

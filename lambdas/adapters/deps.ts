@@ -7,7 +7,14 @@ import { dynamoStore } from './dynamo-store.ts';
 import { dynamoThrottle } from './dynamo-throttle.ts';
 import { cognitoStaffDirectory } from './staff-directory.ts';
 
-export const systemClock: Clock = () => new Date();
+/**
+ * The clock every handler uses. The local stack's test mode (and only it) can move it forward
+ * through `globalThis.__portalAccessClockOffsetMs`, so integration tests check expiry without
+ * sleeping; nothing sets that in Lambda.
+ */
+export const systemClock: Clock = () => new Date(Date.now() + clockOffsetMs());
+
+const clockOffsetMs = (): number => (globalThis as { __portalAccessClockOffsetMs?: number }).__portalAccessClockOffsetMs ?? 0;
 
 let store: RecordStore | undefined;
 let staff: StaffDirectory | undefined;

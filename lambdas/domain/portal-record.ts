@@ -7,7 +7,20 @@ import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { notFound, retryOnConflict, versionConflict } from './errors.ts';
 import type { Clock, Page, RecordStore } from './ports.ts';
 
-export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'>;
+/**
+ * The record as stored: the contract's fields, less the derived ones, plus internal state that
+ * is never shown to anyone (present() drops it).
+ */
+export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
+  /** Sessions and tokens authenticated before this time are refused (revoke, credential change). */
+  revokedAt?: string;
+  /** The patient login's state that cognito-local cannot hold (see ../shared/emulators.md). */
+  login?: {
+    /** Temporary password or forced change: the next sign-in must set a new password. */
+    mustChangePassword?: boolean;
+    temporaryPasswordExpiresAt?: string;
+  };
+};
 
 const registrationLabel = {
   NotRegistered: 'Not Registered',
@@ -41,8 +54,9 @@ export function present(record: StoredRecord, now: Date): PortalRecord {
     // "Invite" once an invitation has gone out, until it is cancelled.
     invite: inviteStatus === 'None' || inviteStatus === 'Cancelled' ? ('No Invite' as const) : ('Invite' as const),
   };
+  const { revokedAt: _revokedAt, login: _login, ...shown } = record;
   return {
-    ...record,
+    ...shown,
     invite: { ...record.invite, status: inviteStatus },
     status,
     statusMessage: `${status.access} / ${status.registration} / ${status.invite}`,

@@ -36,7 +36,7 @@ export interface ThrottleStore {
 }
 
 /** Keys never hold the username or address in clear: they are hashed with the pool's name. */
-export function throttleKeys(pool: 'staff' | 'patient', username: string, sourceIp: string, now: Date) {
+export function throttleKeys(pool: 'staff' | 'patient' | 'lobby' | 'invitation' | 'reset', username: string, sourceIp: string, now: Date) {
   const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
   const window = Math.floor(now.getTime() / 1000 / throttlePolicy.addressWindowSeconds);
   return {

@@ -114,9 +114,21 @@ export async function preloadHandlers(routes: readonly RouteEntry[]): Promise<st
 
 // --- Server -------------------------------------------------------------------------------------
 
-export function createApiServer(routes: readonly RouteEntry[]): Server {
+export interface ServerOptions {
+  /**
+   * Test mode only: `PUT /__test/clock` {offsetMs} moves the handlers' clock (see
+   * lambdas/adapters/deps.ts), so tests check expiry without sleeping. Never on in `npm start`.
+   */
+  testClock?: boolean;
+}
+
+export function createApiServer(routes: readonly RouteEntry[], options: ServerOptions = {}): Server {
   const router = createRouter(routes);
   const respond = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.testClock && req.url === '/__test/clock' && req.method === 'PUT') {
+      setTestClock(req, res);
+      return;
+    }
     handle(router, req, res).catch((err: unknown) => {
       // Only reached when reading the request or writing the response failed (the client went away).
       log('warn', 'request aborted', { error: describe(err) });
@@ -131,6 +143,17 @@ export function createApiServer(routes: readonly RouteEntry[]): Server {
     respond(req, res);
   });
   return server;
+}
+
+function setTestClock(req: IncomingMessage, res: ServerResponse): void {
+  readBody(req)
+    .then((body) => {
+      const offsetMs = Number((JSON.parse(body?.toString('utf8') ?? '{}') as { offsetMs?: unknown }).offsetMs);
+      if (!Number.isFinite(offsetMs)) throw new Error('offsetMs must be a number');
+      (globalThis as { __portalAccessClockOffsetMs?: number }).__portalAccessClockOffsetMs = offsetMs;
+      res.writeHead(204).end();
+    })
+    .catch(() => res.writeHead(400).end());
 }
 
 async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {

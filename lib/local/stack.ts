@@ -62,6 +62,8 @@ export interface StackOptions {
   ports?: Partial<Ports>;
   /** Delete dataDir first (`npm start -- --fresh`). */
   fresh?: boolean;
+  /** Test mode: the API accepts PUT /__test/clock to move the handlers' clock. */
+  testClock?: boolean;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -144,7 +146,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       staff: { username: staff.username, password: staff.password },
     };
     setHandlerEnvironment(info);
-    server = await step('api', () => startApi(ports.api), () => `API ${apiUrl}`);
+    server = await step('api', () => startApi(ports.api, options.testClock ?? false), () => `API ${apiUrl}`);
     const stackFile = join(dataDir, 'stack.json');
     await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     return { info, stackFile, dataDir, ports, startupMs: performance.now() - started, stop };
@@ -237,7 +239,7 @@ function setHandlerEnvironment(info: StackInfo): void {
 }
 
 /** The server and the handlers are imported only now, after the environment is complete. */
-async function startApi(port: number): Promise<Server> {
+async function startApi(port: number, testClock: boolean): Promise<Server> {
   const { config } = await import('../../lambdas/config.ts');
   config(); // a missing or malformed variable fails the start, not the first request
   const { routes } = await import('../routes.ts');
@@ -247,7 +249,7 @@ async function startApi(port: number): Promise<Server> {
     // Not fatal: the other routes still work and these answer 500 until fixed.
     console.warn(`warning: these handler modules failed to load:\n  ${broken.join('\n  ')}`);
   }
-  const server = createApiServer(routes);
+  const server = createApiServer(routes, { testClock });
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(port, HOST, () => resolveListen());

@@ -22,6 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dataDir,
     ports: await freePorts(),
     fresh: true,
+    testClock: true,
     onProgress: process.env.LOCAL_STACK_VERBOSE ? (p) => console.log(`  local stack: ${p.step} ${p.detail}`) : undefined,
   });
   console.log(`local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s (${stack.info.apiUrl}, data ${dataDir})`);

@@ -90,3 +90,12 @@ export const claims = (jwt: string): Record<string, unknown> =>
 
 export const jwtHeader = (jwt: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+/**
+ * Moves the handlers' clock to `offsetMs` from real time (0 puts it back). Tests that use it
+ * must put it back in an afterEach, since the stack is shared by the whole run.
+ */
+export async function setClockOffset(offsetMs: number): Promise<void> {
+  const res = await fetch(new URL('/__test/clock', stack().apiUrl), { method: 'PUT', body: JSON.stringify({ offsetMs }) });
+  if (res.status !== 204) throw new Error(`test clock answered ${res.status}`);
+}

@@ -112,3 +112,12 @@ describe('editRecord', () => {
     await expect(readRecord({ store: memoryStore().store, clock: fixedClock() }, 'P-404')).rejects.toMatchObject({ kind: 'not-found' });
   });
 });
+
+describe('internal state', () => {
+  it('is never part of the record staff see', () => {
+    const record = { ...newRecord('P-1', now), revokedAt: now.toISOString(), login: { mustChangePassword: true, temporaryPasswordExpiresAt: now.toISOString() } };
+    const shown = present(record, now);
+    expect(shown).not.toHaveProperty('revokedAt');
+    expect(shown).not.toHaveProperty('login');
+  });
+});
