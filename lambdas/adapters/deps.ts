@@ -1,9 +1,11 @@
 /** The real adapters, built once per cold start, for handlers to hand to the domain. */
 import { config } from '../config.ts';
-import type { Clock, RecordStore, StaffDirectory } from '../domain/ports.ts';
+import type { AccountStore, Clock, PatientLogins, RecordStore, StaffDirectory } from '../domain/ports.ts';
 import type { SettingsDefaults } from '../domain/settings.ts';
 import type { ThrottleStore } from '../domain/sign-in-throttle.ts';
+import { dynamoAccounts } from './dynamo-accounts.ts';
 import { dynamoStore } from './dynamo-store.ts';
+import { cognitoPatientLogins } from './patient-logins.ts';
 import { dynamoThrottle } from './dynamo-throttle.ts';
 import { cognitoStaffDirectory } from './staff-directory.ts';
 
@@ -19,10 +21,14 @@ const clockOffsetMs = (): number => (globalThis as { __portalAccessClockOffsetMs
 let store: RecordStore | undefined;
 let staff: StaffDirectory | undefined;
 let throttle: ThrottleStore | undefined;
+let accounts: AccountStore | undefined;
+let logins: PatientLogins | undefined;
 
 export const recordStore = (): RecordStore => (store ??= dynamoStore());
 export const staffDirectory = (): StaffDirectory => (staff ??= cognitoStaffDirectory());
 export const signInThrottle = (): ThrottleStore => (throttle ??= dynamoThrottle());
+export const accountStore = (): AccountStore => (accounts ??= dynamoAccounts());
+export const patientLogins = (): PatientLogins => (logins ??= cognitoPatientLogins());
 
 export function settingsDefaults(): SettingsDefaults {
   const c = config();

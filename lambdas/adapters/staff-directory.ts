@@ -2,11 +2,12 @@
 import {
   AdminGetUserCommand,
   InitiateAuthCommand,
+  type InitiateAuthCommandOutput,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { StaffDirectory } from '../domain/ports.ts';
+import type { SignInResult, StaffDirectory } from '../domain/ports.ts';
 import { cognito } from './clients.ts';
 
 /**
@@ -25,36 +26,45 @@ const refusals = new Set([
 export const invalidCredentials = () =>
   new DomainError('unauthorized', 'invalid-credentials', 'The username or password is not right.');
 
+/** Any refusal of the password becomes the one invalid-credentials error. */
+export function throwIfRefusal(err: unknown): void {
+  if (err instanceof Error && refusals.has(err.name)) throw invalidCredentials();
+}
+
+/** Tokens or a challenge, from an InitiateAuth answer. */
+export function signInResult(out: InitiateAuthCommandOutput): SignInResult {
+  const tokens = out.AuthenticationResult;
+  if (tokens?.AccessToken && tokens.IdToken && tokens.RefreshToken) {
+    return {
+      kind: 'tokens',
+      accessToken: tokens.AccessToken,
+      idToken: tokens.IdToken,
+      refreshToken: tokens.RefreshToken,
+      expiresIn: tokens.ExpiresIn ?? lifetimeOf(tokens.AccessToken),
+    };
+  }
+  if (out.ChallengeName && out.Session) return { kind: 'challenge', challenge: out.ChallengeName, session: out.Session };
+  throw new Error('sign-in answered neither tokens nor a challenge');
+}
+
 export function cognitoStaffDirectory(): StaffDirectory {
   const c = config();
   const client = cognito();
   return {
     async signIn(username, password) {
-      let out;
       try {
-        out = await client.send(
+        const out = await client.send(
           new InitiateAuthCommand({
             AuthFlow: 'USER_PASSWORD_AUTH',
             ClientId: c.STAFF_CLIENT_ID,
             AuthParameters: { USERNAME: username, PASSWORD: password },
           }),
         );
+        return signInResult(out);
       } catch (err) {
-        if (err instanceof Error && refusals.has(err.name)) throw invalidCredentials();
+        throwIfRefusal(err);
         throw err;
       }
-      const tokens = out.AuthenticationResult;
-      if (tokens?.AccessToken && tokens.IdToken && tokens.RefreshToken) {
-        return {
-          kind: 'tokens',
-          accessToken: tokens.AccessToken,
-          idToken: tokens.IdToken,
-          refreshToken: tokens.RefreshToken,
-          expiresIn: tokens.ExpiresIn ?? lifetimeOf(tokens.AccessToken),
-        };
-      }
-      if (out.ChallengeName && out.Session) return { kind: 'challenge', challenge: out.ChallengeName, session: out.Session };
-      throw new Error('sign-in answered neither tokens nor a challenge');
     },
 
     async exists(staffId) {

@@ -50,3 +50,42 @@ export interface StaffDirectory {
   signIn(username: string, password: string): Promise<SignInResult>;
   exists(staffId: string): Promise<boolean>;
 }
+
+/** A patient login in the patient pool, named by its permanent accountId. */
+export interface PatientLogins {
+  /** Creates the login with this password, or sets the password when it exists. Safe to repeat. */
+  upsert(accountId: string, password: string): Promise<{ created: boolean }>;
+  setPassword(accountId: string, password: string): Promise<void>;
+  /** Password sign-in; throws the `invalid-credentials` DomainError on any refusal. */
+  signIn(accountId: string, password: string): Promise<SignInResult>;
+  /** Ends every refresh token of the login where the pool supports it (cognito-local does not). */
+  signOutEverywhere(accountId: string): Promise<void>;
+  revokeRefreshToken(refreshToken: string): Promise<void>;
+  remove(accountId: string): Promise<void>;
+}
+
+/** Which record a login name or an accountId belongs to. */
+export interface AccountLink {
+  accountId: string;
+  patientId: string;
+}
+
+/**
+ * Persistence of patient logins: usernames are unique (case-insensitive) through one item per
+ * name, claimed in the same transaction as the record change that uses it.
+ */
+export interface AccountStore {
+  findByUsername(username: string): Promise<AccountLink | undefined>;
+  findByAccountId(accountId: string): Promise<AccountLink | undefined>;
+  /**
+   * Writes the record at `expectedVersion` with its audit event, links its accountId, claims
+   * `claimUsername` for it (throws `username-taken` when another account holds it) and releases
+   * `releaseUsername`. All or nothing.
+   */
+  saveLogin(
+    record: StoredRecord,
+    expectedVersion: number,
+    audit: AuditEvent,
+    usernames: { claim?: string; release?: string },
+  ): Promise<void>;
+}

@@ -1,0 +1,80 @@
+/**
+ * Patient logins in the records table: USERNAME#<lower-cased name> items make usernames unique,
+ * ACCOUNT#<accountId> items lead from a token's subject to its record. Both are written in the
+ * same transaction as the record, so a username can never point at a record that does not use it.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+import { DomainError, versionConflict } from '../domain/errors.ts';
+import type { AccountLink, AccountStore } from '../domain/ports.ts';
+import { dynamo } from './clients.ts';
+import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+
+export const usernameKey = (username: string) => ({ pk: `USERNAME#${username.trim().toLowerCase()}`, sk: 'USERNAME' });
+export const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' });
+
+export const usernameTaken = () =>
+  new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
+
+export function dynamoAccounts(): AccountStore {
+  const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
+  const db = dynamo();
+
+  const link = async (key: { pk: string; sk: string }): Promise<AccountLink | undefined> => {
+    const item = (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+    return item ? { accountId: String(item.accountId), patientId: String(item.patientId) } : undefined;
+  };
+
+  return {
+    findByUsername: (username) => link(usernameKey(username)),
+    findByAccountId: (accountId) => link(accountKey(accountId)),
+
+    async saveLogin(record, expectedVersion, event, usernames) {
+      const { accountId, patientId } = record;
+      if (!accountId) throw new Error('saveLogin needs a record with an accountId');
+      const claim = usernames.claim;
+      const release = usernames.release && usernames.release.toLowerCase() !== claim?.toLowerCase() ? usernames.release : undefined;
+      const items = [
+        { Put: { TableName: table, Item: recordItem(record), ...versionCondition(expectedVersion) } },
+        { Put: { TableName: table, Item: { ...accountKey(accountId), accountId, patientId } } },
+        { Put: { TableName: auditTable, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...(claim
+          ? [
+              {
+                Put: {
+                  TableName: table,
+                  Item: { ...usernameKey(claim), accountId, patientId },
+                  // Free, or already ours (a retry of the same change).
+                  ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
+                  ExpressionAttributeValues: { ':me': accountId },
+                },
+              },
+            ]
+          : []),
+        ...(release
+          ? [
+              {
+                Delete: {
+                  TableName: table,
+                  Key: usernameKey(release),
+                  ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
+                  ExpressionAttributeValues: { ':me': accountId },
+                },
+              },
+            ]
+          : []),
+      ];
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (err) {
+        if (err instanceof TransactionCanceledException) {
+          const reasons = err.CancellationReasons ?? [];
+          if (reasons[0]?.Code === 'ConditionalCheckFailed') throw versionConflict();
+          if (claim && reasons[3]?.Code === 'ConditionalCheckFailed') throw usernameTaken();
+        }
+        throw err;
+      }
+    },
+  };
+}

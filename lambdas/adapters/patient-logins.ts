@@ -1,0 +1,79 @@
+/** The patient user pool, behind the PatientLogins port. Cognito's username is the accountId. */
+import {
+  AdminCreateUserCommand,
+  AdminDeleteUserCommand,
+  AdminSetUserPasswordCommand,
+  AdminUserGlobalSignOutCommand,
+  InitiateAuthCommand,
+  RevokeTokenCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { config } from '../config.ts';
+import type { PatientLogins } from '../domain/ports.ts';
+import { cognito } from './clients.ts';
+import { signInResult, throwIfRefusal } from './staff-directory.ts';
+
+const named = (err: unknown, ...names: string[]) => err instanceof Error && names.includes(err.name);
+
+export function cognitoPatientLogins(): PatientLogins {
+  const c = config();
+  const client = cognito();
+  const pool = { UserPoolId: c.PATIENT_POOL_ID };
+
+  const setPassword = async (accountId: string, password: string) => {
+    await client.send(new AdminSetUserPasswordCommand({ ...pool, Username: accountId, Password: password, Permanent: true }));
+  };
+
+  return {
+    async upsert(accountId, password) {
+      let created = true;
+      try {
+        await client.send(new AdminCreateUserCommand({ ...pool, Username: accountId, MessageAction: 'SUPPRESS' }));
+      } catch (err) {
+        if (!named(err, 'UsernameExistsException')) throw err;
+        created = false;
+      }
+      await setPassword(accountId, password);
+      return { created };
+    },
+
+    setPassword,
+
+    async signIn(accountId, password) {
+      try {
+        const out = await client.send(
+          new InitiateAuthCommand({
+            AuthFlow: 'USER_PASSWORD_AUTH',
+            ClientId: c.PATIENT_CLIENT_ID,
+            AuthParameters: { USERNAME: accountId, PASSWORD: password },
+          }),
+        );
+        return signInResult(out);
+      } catch (err) {
+        throwIfRefusal(err);
+        throw err;
+      }
+    },
+
+    async signOutEverywhere(accountId) {
+      try {
+        await client.send(new AdminUserGlobalSignOutCommand({ ...pool, Username: accountId }));
+      } catch (err) {
+        // cognito-local answers Unsupported; our record's revokedAt refuses older tokens anyway.
+        if (named(err, 'UserNotFoundException') || /Unsupported/i.test(err instanceof Error ? `${err.name} ${err.message}` : '')) return;
+        throw err;
+      }
+    },
+
+    async revokeRefreshToken(refreshToken) {
+      await client.send(new RevokeTokenCommand({ ClientId: c.PATIENT_CLIENT_ID, Token: refreshToken }));
+    },
+
+    async remove(accountId) {
+      try {
+        await client.send(new AdminDeleteUserCommand({ ...pool, Username: accountId }));
+      } catch (err) {
+        if (!named(err, 'UserNotFoundException')) throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { passwordProblems } from '../../../lambdas/domain/password-policy.ts';
+
+describe('rule 1: length', () => {
+  it('refuses 14 characters and accepts 15', () => {
+    expect(passwordProblems('correct horse b'.slice(0, 14))).toContain('must be at least 15 characters');
+    expect(passwordProblems('correct horse b')).toEqual([]);
+  });
+
+  it('accepts 128 characters and refuses 129', () => {
+    const long = 'the quick brown fox jumps over the lazy dog while it rains '.repeat(3);
+    expect(passwordProblems(long.slice(0, 128))).toEqual([]);
+    expect(passwordProblems(long.slice(0, 129))).toContain('must be at most 128 characters');
+  });
+});
+
+describe('rule 2: no composition rules', () => {
+  it('accepts a long all-lowercase passphrase that is not on the blocklist', () => {
+    expect(passwordProblems('tangerine lighthouse gravel')).toEqual([]);
+  });
+});
+
+describe('rule 3: blocklist and personal data', () => {
+  it('refuses a password on the common-password list, whatever its case, with the reason in words', () => {
+    // A 15+ character entry of the shipped list.
+    expect(passwordProblems('PasswordPassword')).toContain('is on a list of commonly used passwords; choose another');
+    expect(passwordProblems('qazwsxedcrfvtgb')).toContain('is on a list of commonly used passwords; choose another');
+  });
+
+  it('refuses a password containing the username or the email address', () => {
+    expect(passwordProblems('my name is pat.smith ok', { username: 'Pat.Smith' })).toContain('must not contain your username');
+    expect(passwordProblems('write to pat@example.test now', { email: 'pat@example.test' })).toContain('must not contain your email address');
+    expect(passwordProblems('patsmithy loves long walks', { email: 'patsmithy@example.test' })).toContain('must not contain your email address');
+  });
+
+  it('refuses one character repeated', () => {
+    expect(passwordProblems('aaaaaaaaaaaaaaaaaaaa')).toContain('must not be one character repeated');
+  });
+});
