@@ -19,6 +19,9 @@ const Env = z.object({
   PRACTICE_NAME: z.string().min(1).default('Our practice'),
   SENDER_EMAIL: z.email(),
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** Invitation PINs are sealed with this KMS key in AWS, or with the key file at PIN_KEY_FILE locally (adapters/pin-vault.ts). */
+  PIN_KEY_ID: z.string().min(1).optional(),
+  PIN_KEY_FILE: z.string().min(1).optional(),
   /** Endpoint overrides, set only by the local stack. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   COGNITO_ENDPOINT: z.url().optional(),

@@ -6,11 +6,14 @@
  * a handler file.
  */
 import { foundationRoutes } from './routes/foundation.ts';
+import { invitationRoutes } from './routes/invitations.ts';
+import { patientRoutes } from './routes/patients.ts';
+import { lobbyRoutes } from './routes/lobby.ts';
 import type { Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
 
-export const routes = [...foundationRoutes] as const satisfies readonly Route[];
+export const routes = [...foundationRoutes, ...invitationRoutes, ...patientRoutes, ...lobbyRoutes] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];
 

@@ -1,10 +1,14 @@
 /** The real adapters, built once per cold start, for handlers to hand to the domain. */
 import { config } from '../config.ts';
-import type { AccountStore, Clock, PatientLogins, RecordStore, StaffDirectory } from '../domain/ports.ts';
+import type { AccountStore, ChallengeStore, Clock, PatientLogins, RecordStore, StaffDirectory } from '../domain/ports.ts';
 import type { SettingsDefaults } from '../domain/settings.ts';
 import type { ThrottleStore } from '../domain/sign-in-throttle.ts';
-import { dynamoAccounts } from './dynamo-accounts.ts';
+import { dynamoAccounts, dynamoChallenges } from './dynamo-accounts.ts';
 import { dynamoStore } from './dynamo-store.ts';
+import type { InvitationStore, Mailer, PinVault } from '../domain/invitations.ts';
+import { dynamoInvitations } from './dynamo-invitations.ts';
+import { configuredPinVault } from './pin-vault.ts';
+import { sesMailer } from './ses-mailer.ts';
 import { cognitoPatientLogins } from './patient-logins.ts';
 import { dynamoThrottle } from './dynamo-throttle.ts';
 import { cognitoStaffDirectory } from './staff-directory.ts';
@@ -23,12 +27,32 @@ let staff: StaffDirectory | undefined;
 let throttle: ThrottleStore | undefined;
 let accounts: AccountStore | undefined;
 let logins: PatientLogins | undefined;
+let challenges: ChallengeStore | undefined;
 
 export const recordStore = (): RecordStore => (store ??= dynamoStore());
 export const staffDirectory = (): StaffDirectory => (staff ??= cognitoStaffDirectory());
 export const signInThrottle = (): ThrottleStore => (throttle ??= dynamoThrottle());
 export const accountStore = (): AccountStore => (accounts ??= dynamoAccounts());
 export const patientLogins = (): PatientLogins => (logins ??= cognitoPatientLogins());
+export const challengeStore = (): ChallengeStore => (challenges ??= dynamoChallenges());
+
+/** What the patient-login domain functions take, with the real adapters. */
+export const patientDeps = () => ({
+  store: recordStore(),
+  accounts: accountStore(),
+  logins: patientLogins(),
+  challenges: challengeStore(),
+  throttle: signInThrottle(),
+  clock: systemClock,
+});
+
+let invitations: InvitationStore | undefined;
+let vault: PinVault | undefined;
+let mail: Mailer | undefined;
+
+export const invitationStore = (): InvitationStore => (invitations ??= dynamoInvitations());
+export const pinVault = (): PinVault => (vault ??= configuredPinVault());
+export const mailer = (): Mailer => (mail ??= sesMailer());
 
 export function settingsDefaults(): SettingsDefaults {
   const c = config();

@@ -4,18 +4,22 @@
  * same transaction as the record, so a username can never point at a record that does not use it.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
-import type { AccountLink, AccountStore } from '../domain/ports.ts';
+import type { AccountLink, AccountStore, ChallengeStore } from '../domain/ports.ts';
 import { dynamo } from './clients.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
 
 export const usernameKey = (username: string) => ({ pk: `USERNAME#${username.trim().toLowerCase()}`, sk: 'USERNAME' });
 export const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' });
+export const challengeKey = (tokenHash: string) => ({ pk: `CHALLENGE#${tokenHash}`, sk: 'CHALLENGE' });
 
 export const usernameTaken = () =>
   new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
+
+export const sessionUsed = () =>
+  new DomainError('unauthorized', 'session-expired', 'This sign-in step has expired or was already completed. Sign in again.');
 
 export function dynamoAccounts(): AccountStore {
   const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
@@ -30,11 +34,11 @@ export function dynamoAccounts(): AccountStore {
     findByUsername: (username) => link(usernameKey(username)),
     findByAccountId: (accountId) => link(accountKey(accountId)),
 
-    async saveLogin(record, expectedVersion, event, usernames) {
+    async saveLogin(record, expectedVersion, event, options) {
       const { accountId, patientId } = record;
       if (!accountId) throw new Error('saveLogin needs a record with an accountId');
-      const claim = usernames.claim;
-      const release = usernames.release && usernames.release.toLowerCase() !== claim?.toLowerCase() ? usernames.release : undefined;
+      const { claim, consumeChallenge } = options;
+      const release = options.release && options.release.toLowerCase() !== claim?.toLowerCase() ? options.release : undefined;
       const items = [
         { Put: { TableName: table, Item: recordItem(record), ...versionCondition(expectedVersion) } },
         { Put: { TableName: table, Item: { ...accountKey(accountId), accountId, patientId } } },
@@ -64,6 +68,9 @@ export function dynamoAccounts(): AccountStore {
               },
             ]
           : []),
+        ...(consumeChallenge
+          ? [{ Delete: { TableName: table, Key: challengeKey(consumeChallenge), ConditionExpression: 'attribute_exists(pk)' } }]
+          : []),
       ];
       try {
         await db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -72,9 +79,27 @@ export function dynamoAccounts(): AccountStore {
           const reasons = err.CancellationReasons ?? [];
           if (reasons[0]?.Code === 'ConditionalCheckFailed') throw versionConflict();
           if (claim && reasons[3]?.Code === 'ConditionalCheckFailed') throw usernameTaken();
+          if (consumeChallenge && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') throw sessionUsed();
         }
         throw err;
       }
+    },
+  };
+}
+
+export function dynamoChallenges(): ChallengeStore {
+  const table = config().RECORDS_TABLE;
+  const db = dynamo();
+  return {
+    async create(tokenHash, challenge) {
+      const ttl = Math.floor(Date.parse(challenge.expiresAt) / 1000);
+      await db.send(
+        new PutCommand({ TableName: table, Item: { ...challengeKey(tokenHash), ...challenge, ttl }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    },
+    async get(tokenHash) {
+      const item = (await db.send(new GetCommand({ TableName: table, Key: challengeKey(tokenHash), ConsistentRead: true }))).Item;
+      return item ? { accountId: String(item.accountId), patientId: String(item.patientId), expiresAt: String(item.expiresAt) } : undefined;
     },
   };
 }

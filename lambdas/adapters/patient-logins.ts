@@ -2,6 +2,8 @@
 import {
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   InitiateAuthCommand,
@@ -66,6 +68,13 @@ export function cognitoPatientLogins(): PatientLogins {
 
     async revokeRefreshToken(refreshToken) {
       await client.send(new RevokeTokenCommand({ ClientId: c.PATIENT_CLIENT_ID, Token: refreshToken }));
+    },
+
+    async setEnabled(accountId, enabled) {
+      const command = enabled
+        ? new AdminEnableUserCommand({ ...pool, Username: accountId })
+        : new AdminDisableUserCommand({ ...pool, Username: accountId });
+      await client.send(command);
     },
 
     async remove(accountId) {

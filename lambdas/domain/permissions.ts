@@ -1,7 +1,7 @@
 /** Per-staff permissions. Inviting is on unless an admin takes it away; auto-invite is opt-in. */
 import type { StaffPermissions, StaffPermissionsChange } from '../schemas/staff.ts';
 import { auditEvent, staffTarget, type Actor } from './audit.ts';
-import { notFound, retryOnConflict } from './errors.ts';
+import { DomainError, notFound, retryOnConflict } from './errors.ts';
 import type { Clock, RecordStore, StaffDirectory } from './ports.ts';
 
 export const defaultPermissions: StaffPermissions = { canInvite: true, autoInvite: false };
@@ -36,4 +36,10 @@ export async function changePermissions(
     await deps.store.savePermissions(staffId, next, stored?.version ?? 0, audit);
     return next;
   });
+}
+
+/** Inviting and Register Patient need the staff user's invite permission (admins can take it away). */
+export async function requireInvitePermission(deps: Omit<PermissionsDeps, 'clock'>, staffId: string): Promise<void> {
+  const { canInvite } = await readPermissions(deps, staffId);
+  if (!canInvite) throw new DomainError('forbidden', 'forbidden', 'Your invite permission has been turned off by an admin.');
 }

@@ -22,6 +22,14 @@ export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
   };
 };
 
+/**
+ * Tokens carry their sign-in time in whole seconds, so session cut-offs are whole seconds too:
+ * a sign-in right after a registration or re-enable, in the same second, must still work. A
+ * token from the same second before the cut-off survives only where nothing else refuses it
+ * (revoke also turns access off; a new registration also requires a new password).
+ */
+export const wholeSecond = (now: Date) => new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
+
 const registrationLabel = {
   NotRegistered: 'Not Registered',
   ForcedRegistration: 'Forced Registration',
@@ -78,6 +86,8 @@ export function applyChange(current: StoredRecord, change: PortalRecordChange, n
     else (next as Record<string, unknown>)[field] = normalised;
     changed.push(field);
   }
+  // Turning access off ends every session for good, not only while access stays off.
+  if (current.accessEnabled && next.accessEnabled === false) next.revokedAt = wholeSecond(now);
   if (changed.length > 0) {
     next.updatedAt = now.toISOString();
     next.version = current.version + 1;

@@ -61,6 +61,8 @@ export interface PatientLogins {
   /** Ends every refresh token of the login where the pool supports it (cognito-local does not). */
   signOutEverywhere(accountId: string): Promise<void>;
   revokeRefreshToken(refreshToken: string): Promise<void>;
+  /** Enables or disables the login in the pool (revoke, re-enable). Safe to repeat. */
+  setEnabled(accountId: string, enabled: boolean): Promise<void>;
   remove(accountId: string): Promise<void>;
 }
 
@@ -79,13 +81,26 @@ export interface AccountStore {
   findByAccountId(accountId: string): Promise<AccountLink | undefined>;
   /**
    * Writes the record at `expectedVersion` with its audit event, links its accountId, claims
-   * `claimUsername` for it (throws `username-taken` when another account holds it) and releases
-   * `releaseUsername`. All or nothing.
+   * `claim` for it (throws `username-taken` when another account holds it), releases `release`,
+   * and consumes the challenge `consumeChallenge` (throws `session-used` when already gone).
+   * All or nothing.
    */
   saveLogin(
     record: StoredRecord,
     expectedVersion: number,
     audit: AuditEvent,
-    usernames: { claim?: string; release?: string },
+    options: { claim?: string; release?: string; consumeChallenge?: string },
   ): Promise<void>;
+}
+
+/** A pending new-password challenge, kept by the hash of its session token. */
+export interface Challenge {
+  accountId: string;
+  patientId: string;
+  expiresAt: string;
+}
+
+export interface ChallengeStore {
+  create(tokenHash: string, challenge: Challenge): Promise<void>;
+  get(tokenHash: string): Promise<Challenge | undefined>;
 }

@@ -30,27 +30,31 @@ const fetcher: Fetcher = {
 };
 
 type Verifier = { verify(token: string): Promise<Record<string, unknown>> };
-let staffVerifier: Verifier | undefined;
+const verifiers = new Map<string, Verifier>();
 
-function verifierForStaff(): Verifier {
-  if (!staffVerifier) {
-    const c = config();
-    const issuer = `${c.COGNITO_ISSUER_BASE}/${c.STAFF_POOL_ID}`;
-    staffVerifier = JwtRsaVerifier.create(
+/** An access-token verifier for one pool and app client, made once per cold start. */
+export function accessTokenVerifier(poolId: string, clientId: string): Verifier {
+  let verifier = verifiers.get(poolId);
+  if (!verifier) {
+    const issuer = `${config().COGNITO_ISSUER_BASE}/${poolId}`;
+    verifier = JwtRsaVerifier.create(
       {
         issuer,
         jwksUri: `${issuer}/.well-known/jwks.json`,
         audience: null, // access tokens carry client_id, not aud: checked below
         customJwtCheck: ({ payload }) => {
           if (payload.token_use !== 'access') throw new Error('not an access token');
-          if (payload.client_id !== c.STAFF_CLIENT_ID) throw new Error('token of another client');
+          if (payload.client_id !== clientId) throw new Error('token of another client');
         },
       },
       { jwksCache: new SimpleJwksCache({ fetcher }) },
     ) as unknown as Verifier;
+    verifiers.set(poolId, verifier);
   }
-  return staffVerifier;
+  return verifier;
 }
+
+const verifierForStaff = () => accessTokenVerifier(config().STAFF_POOL_ID, config().STAFF_CLIENT_ID);
 
 export function bearerToken(authorization: string | undefined): string {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,8192})$/.exec(authorization ?? '');
@@ -88,5 +92,5 @@ export function mayCall(principal: StaffPrincipal, caller: Caller): boolean {
 }
 
 export function resetVerifiersForTests(): void {
-  staffVerifier = undefined;
+  verifiers.clear();
 }

@@ -8,7 +8,7 @@ import { routes, type Route } from '../../lib/routes.ts';
 import { Problem } from '../schemas/common.ts';
 
 const errorStatuses: Record<string, readonly number[]> = {
-  public: [400, 413, 429],
+  public: [400, 401, 403, 409, 410, 413, 429],
   staff: [400, 401, 403, 404, 409, 413],
   admin: [400, 401, 403, 404, 409, 413],
   patient: [400, 401, 403, 413],

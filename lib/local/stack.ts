@@ -25,6 +25,7 @@ import { mailboxUrl, startMailbox } from './mailbox.ts';
 import { assertPortsFree, HOST, resolvePorts, type Ports } from './ports.ts';
 import { ensureDir, killNow, reapOrphans, stopChild, writePidFile, type Child, type Launch } from './processes.ts';
 import { seedUsers } from './seed.ts';
+import { ensurePinKeyFile } from './pin-key.ts';
 
 export const RECORDS_TABLE = 'portal-records';
 export const AUDIT_TABLE = 'portal-audit';
@@ -146,6 +147,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       staff: { username: staff.username, password: staff.password },
     };
     setHandlerEnvironment(info);
+    process.env.PIN_KEY_FILE = ensurePinKeyFile(dataDir);
     server = await step('api', () => startApi(ports.api, options.testClock ?? false), () => `API ${apiUrl}`);
     const stackFile = join(dataDir, 'stack.json');
     await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

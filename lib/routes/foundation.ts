@@ -83,7 +83,8 @@ export const foundationRoutes = [
     path: '/patients/{patientId}/portal',
     entry: 'lambdas/handlers/portal-record/put.ts',
     caller: 'staff',
-    grants: ['records:write', 'audit:append'],
+    // patientPool:admin keeps the login's enabled flag in step with accessEnabled.
+    grants: ['records:write', 'audit:append', 'patientPool:admin'],
     summary: "Create or edit a patient's portal record (If-Match: version for optimistic concurrency)",
     request: { params: PatientParams, headers: IfMatchHeader, body: PortalRecordChange },
     responses: { 200: PortalRecord },

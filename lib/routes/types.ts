@@ -17,7 +17,16 @@ export type Grant =
   | 'audit:append' // PutItem on the audit table, never Update or Delete (security rule 19)
   | 'audit:read' // Query on the audit table
   | 'staffPool:read' // AdminGetUser on the staff pool
-  | 'throttle:readwrite'; // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
+  | 'throttle:readwrite' // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
+  | 'challenge:write' // PutItem on records-table items whose pk starts with CHALLENGE# (new-password steps)
+  | 'patientPool:admin' // create, set password, enable/disable, sign out and delete patient logins
+  | 'patientPool:register' // create a patient login and set its password; delete it when a registration definitely failed
+  | 'pinKey:encrypt' // kms:Encrypt with the PIN key (invitation PINs), encryption context purpose=invitation-pin
+  | 'pinKey:decrypt' // kms:Decrypt with the PIN key, same context
+  | 'mail:send' // ses:SendEmail from the stack's sender identity through its configuration set
+  | 'lobby:issue' // PutItem on records-table items whose pk starts with LOBBY# (lobby passwords)
+  | 'lobby:redeem' // GetItem/UpdateItem on LOBBY# items, PutItem on LOBBYSESSION# items
+  | 'lobby:session'; // GetItem on LOBBYSESSION# and PATIENT# items: what checking a lobby token reads
 
 export interface RouteRequest {
   readonly params?: z.ZodType;

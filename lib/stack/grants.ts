@@ -25,6 +25,10 @@ export interface GrantTargets {
   readonly patientPoolArn: string;
   readonly emailIdentityArn: string;
   readonly configurationSetArn: string;
+  /** The key that seals invitation PINs (lib/stack/pin-key.ts). */
+  readonly pinKeyArn: string;
+  /** The sender address: mail:send may send from it only. */
+  readonly senderEmail: string;
 }
 
 /** One permission: actions on resources, optionally under conditions. */
@@ -51,6 +55,11 @@ const keyWrite = (t: GrantTargets): Permission => ({
   resources: [t.dataKeyArn],
   conditions: viaDynamoDb(t),
 });
+
+/** Only items whose partition key matches `pattern` (IAM can narrow DynamoDB by partition key only). */
+const leadingKeys = (pattern: string | readonly string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': pattern } });
+
+const pinContext = { StringEquals: { 'kms:EncryptionContext:purpose': 'invitation-pin' } };
 
 const recordsRead = (t: GrantTargets): Permission[] => [
   { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [t.recordsTableArn] },
@@ -84,6 +93,67 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'THROTTLE#*' } },
     },
     keyWrite(t),
+  ],
+  'challenge:write': (t) => [
+    {
+      actions: ['dynamodb:PutItem'],
+      resources: [t.recordsTableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'CHALLENGE#*' } },
+    },
+    keyWrite(t),
+  ],
+  'patientPool:admin': (t) => [
+    {
+      actions: [
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminDeleteUser',
+        'cognito-idp:AdminDisableUser',
+        'cognito-idp:AdminEnableUser',
+        'cognito-idp:AdminSetUserPassword',
+        'cognito-idp:AdminUserGlobalSignOut',
+      ],
+      resources: [t.patientPoolArn],
+    },
+  ],
+  // Registration (lambdas/domain/registration.ts) creates the login and sets its password, and
+  // deletes it only when the registration definitely failed after creating it.
+  'patientPool:register': (t) => [
+    {
+      actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminDeleteUser'],
+      resources: [t.patientPoolArn],
+    },
+  ],
+  // Invitation PINs (rule 10): sealing and opening are separate grants, and both only for the
+  // encryption context the PinVault uses (lambdas/adapters/pin-vault.ts).
+  'pinKey:encrypt': (t) => [{ actions: ['kms:Encrypt'], resources: [t.pinKeyArn], conditions: pinContext }],
+  'pinKey:decrypt': (t) => [{ actions: ['kms:Decrypt'], resources: [t.pinKeyArn], conditions: pinContext }],
+  // SES v1 SendEmail authorizes against the identity and the configuration set; only from our sender.
+  'mail:send': (t) => [
+    {
+      actions: ['ses:SendEmail'],
+      resources: [t.emailIdentityArn, t.configurationSetArn],
+      conditions: { StringEquals: { 'ses:FromAddress': t.senderEmail } },
+    },
+  ],
+  // Lobby mode (lambdas/adapters/dynamo-lobby.ts): lobby passwords under LOBBY#<patientId>,
+  // lobby sessions under LOBBYSESSION#<token hash>. Only those items: a lobby function can
+  // never write a portal record. Staff issuing a password only put it (replacing the old one).
+  'lobby:issue': (t) => [
+    { actions: ['dynamodb:PutItem'], resources: [t.recordsTableArn], conditions: leadingKeys('LOBBY#*') },
+    keyWrite(t),
+  ],
+  // Sign-in reads and consumes the password and creates the session, in one transaction.
+  'lobby:redeem': (t) => [
+    { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [t.recordsTableArn], conditions: leadingKeys('LOBBY#*') },
+    { actions: ['dynamodb:PutItem'], resources: [t.recordsTableArn], conditions: leadingKeys('LOBBYSESSION#*') },
+    keyWrite(t),
+  ],
+  // Checking a lobby token (lambdas/http/lobby-auth.ts): the session it names and the portal
+  // record of that session (access enabled, not revoked). No index, no other items: every
+  // lobby route needs it, and a lobby route needs nothing wider to check its caller.
+  'lobby:session': (t) => [
+    { actions: ['dynamodb:GetItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['LOBBYSESSION#*', 'PATIENT#*']) },
+    keyRead(t),
   ],
 };
 

@@ -18,6 +18,7 @@ import { PortalMail } from './mail.ts';
 import { PortalMonitoring } from './monitoring.ts';
 import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
 import { PortalFunction } from './portal-function.ts';
+import { PinKey } from './pin-key.ts';
 
 export interface PortalAccessStackProps extends StackProps {
   /** SES sender address (an address identity; SES asks it to confirm on first deploy). */
@@ -43,6 +44,7 @@ export class PortalAccessStack extends Stack {
   readonly data: PortalData;
   readonly identity: PortalIdentity;
   readonly mail: PortalMail;
+  readonly pinKey: PinKey;
   /** By route id. */
   readonly functions = new Map<string, PortalFunction>();
   readonly api: PortalApi;
@@ -55,6 +57,7 @@ export class PortalAccessStack extends Stack {
     this.data = new PortalData(this, 'Data');
     this.identity = new PortalIdentity(this, 'Identity');
     this.mail = new PortalMail(this, 'Mail', { senderEmail: props.senderEmail });
+    this.pinKey = new PinKey(this, 'PinKey');
     const { records, audit } = this.data.tables;
 
     const targets: GrantTargets = {
@@ -67,6 +70,8 @@ export class PortalAccessStack extends Stack {
       patientPoolArn: this.identity.patientPool.userPoolArn,
       emailIdentityArn: this.mail.identityArn,
       configurationSetArn: this.mail.configurationSetArn,
+      pinKeyArn: this.pinKey.key.keyArn,
+      senderEmail: props.senderEmail,
     };
 
     // Every variable lambdas/config.ts reads (AWS_REGION is set by Lambda itself).
@@ -81,6 +86,7 @@ export class PortalAccessStack extends Stack {
       PRACTICE_NAME: props.practiceName ?? 'Our practice',
       SENDER_EMAIL: props.senderEmail,
       SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
+      PIN_KEY_ID: this.pinKey.key.keyArn,
     };
 
     for (const route of routes) {

@@ -155,6 +155,7 @@ describe('routes', () => {
         PRACTICE_NAME: 'Test Practice',
         SENDER_EMAIL: 'portal@clinic.test',
         SES_CONFIGURATION_SET: { Ref: ids.configurationSet },
+        PIN_KEY_ID: getAtt(logicalId(stack.pinKey.key)),
       });
     }
   });
@@ -181,6 +182,17 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'audit:read': ['audit:dynamodb:GetItem', 'audit:dynamodb:Query', ...KEY_READ],
   'staffPool:read': ['staffPool:cognito-idp:AdminGetUser'],
   'throttle:readwrite': [...['GetItem', 'UpdateItem', 'DeleteItem'].map((a) => `records[THROTTLE#*]:dynamodb:${a}`), ...KEY_WRITE],
+  'challenge:write': ['records[CHALLENGE#*]:dynamodb:PutItem', ...KEY_WRITE],
+  'patientPool:admin': ['AdminCreateUser', 'AdminDeleteUser', 'AdminDisableUser', 'AdminEnableUser', 'AdminSetUserPassword', 'AdminUserGlobalSignOut'].map(
+    (a) => `patientPool:cognito-idp:${a}`,
+  ),
+  'patientPool:register': ['AdminCreateUser', 'AdminSetUserPassword', 'AdminDeleteUser'].map((a) => `patientPool:cognito-idp:${a}`),
+  'pinKey:encrypt': ['pinKey[purpose=invitation-pin]:kms:Encrypt'],
+  'pinKey:decrypt': ['pinKey[purpose=invitation-pin]:kms:Decrypt'],
+  'mail:send': ['emailIdentity[from=portal@clinic.test]:ses:SendEmail', 'configurationSet[from=portal@clinic.test]:ses:SendEmail'],
+  'lobby:issue': ['records[LOBBY#*]:dynamodb:PutItem', ...KEY_WRITE],
+  'lobby:redeem': ['records[LOBBY#*]:dynamodb:GetItem', 'records[LOBBY#*]:dynamodb:UpdateItem', 'records[LOBBYSESSION#*]:dynamodb:PutItem', ...KEY_WRITE],
+  'lobby:session': ['records[LOBBYSESSION#*,PATIENT#*]:dynamodb:GetItem', ...KEY_READ],
 };
 const baseline = ['ownLogs:logs:CreateLogStream', 'ownLogs:logs:PutLogEvents', '*:xray:PutTraceSegments', '*:xray:PutTelemetryRecords'];
 
@@ -192,6 +204,10 @@ describe('least privilege', () => {
         audit: logicalId(stack.data.tables.audit),
         key: logicalId(stack.data.key),
         staffPool: logicalId(stack.identity.staffPool),
+        patientPool: logicalId(stack.identity.patientPool),
+        pinKey: logicalId(stack.pinKey.key),
+        emailIdentity: logicalId(stack.mail.identity),
+        configurationSet: logicalId(stack.mail.configurationSet),
         ownLogs: logicalId(stack.functions.get(route.id)!.logGroup),
       };
       return asArray(resource).map((r) => {
@@ -202,6 +218,10 @@ describe('least privilege', () => {
           if (!flat.includes(`"${id}"`)) continue;
           if (index) return `${kind}/index/${index[1]}`;
           const leading = condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+          const purpose = condition?.StringEquals?.['kms:EncryptionContext:purpose'];
+          const from = condition?.StringEquals?.['ses:FromAddress'];
+          if (purpose) return `${kind}[purpose=${purpose}]`;
+          if (from) return `${kind}[from=${from}]`;
           return leading ? `${kind}[${asArray(leading).join(',')}]` : kind;
         }
         throw new Error(`${route.id}: unexpected resource ${flat}`);
@@ -220,7 +240,7 @@ describe('least privilege', () => {
         expect(s.Effect).toBe('Allow');
         for (const kind of kinds(route, s.Resource, s.Condition)) for (const a of asArray(s.Action)) actual.add(`${kind}:${a}`);
         // The data key is usable only through DynamoDB.
-        if (asArray(s.Action).some((a: string) => a.startsWith('kms:'))) {
+        if (JSON.stringify(s.Resource).includes(`"${logicalId(stack.data.key)}"`)) {
           expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService']), route.id).toContain('dynamodb.');
         }
         // '*' only where the service has no resource-level permissions (X-Ray).
@@ -373,6 +393,63 @@ describe('identity', () => {
 });
 
 // ---------------------------------------------------------------- mail
+
+describe('invitation PINs', () => {
+  /** The routes whose policy allows `action` on the PIN key, and the conditions they carry. */
+  const pinKeyUse = (action: string) => {
+    const pinKeyId = logicalId(stack.pinKey.key);
+    return routes.flatMap((route) =>
+      (resources[logicalId(stack.functions.get(route.id)!.policy)].Properties.PolicyDocument.Statement as Json[])
+        .filter((s) => JSON.stringify(s.Resource).includes(`"${pinKeyId}"`) && asArray(s.Action).includes(action))
+        .map((s) => ({ route: route.id, condition: s.Condition, actions: asArray(s.Action) })),
+    );
+  };
+
+  it('rule 10: PINs have a customer-managed key of their own, rotated and retained, passed to the functions as PIN_KEY_ID', () => {
+    const key = resources[logicalId(stack.pinKey.key)];
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+    expect(logicalId(stack.pinKey.key)).not.toBe(logicalId(stack.data.key));
+    const [, invite] = functionOf(routes.find((r) => r.id === 'invitation-create')!);
+    expect(invite.Properties.Environment.Variables.PIN_KEY_ID).toEqual(getAtt(logicalId(stack.pinKey.key)));
+  });
+
+  it('rule 10: only the invite function may encrypt and only access-code and registration may decrypt, each for the PIN context only', () => {
+    const encrypt = pinKeyUse('kms:Encrypt');
+    const decrypt = pinKeyUse('kms:Decrypt');
+    expect(encrypt.map((u) => u.route)).toEqual(['invitation-create']);
+    expect(decrypt.map((u) => u.route).sort()).toEqual(['invitation-access-code', 'registration-create']);
+    for (const use of [...encrypt, ...decrypt]) {
+      expect(use.actions, use.route).toHaveLength(1);
+      expect(use.condition, use.route).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'invitation-pin' } });
+    }
+    // Nothing else in the stack is granted the PIN key through a wildcard either.
+    for (const { owner, statement } of allStatements()) {
+      if (asArray(statement.Resource).includes('*')) expect(asArray(statement.Action).some((a: string) => a.startsWith('kms:')), owner).toBe(false);
+    }
+  });
+
+  it('mail:send: only invite and resend may send, only from the sender identity through the configuration set', () => {
+    const senders = routes.filter((route) =>
+      (resources[logicalId(stack.functions.get(route.id)!.policy)].Properties.PolicyDocument.Statement as Json[]).some((s) =>
+        asArray(s.Action).some((a: string) => a.startsWith('ses:')),
+      ),
+    );
+    expect(senders.map((r) => r.id).sort()).toEqual(expect.arrayContaining(['invitation-create', 'invitation-resend']));
+    for (const route of senders) {
+      const statements = (resources[logicalId(stack.functions.get(route.id)!.policy)].Properties.PolicyDocument.Statement as Json[]).filter((s) =>
+        asArray(s.Action).some((a: string) => a.startsWith('ses:')),
+      );
+      for (const s of statements) {
+        expect(asArray(s.Action), route.id).toEqual(['ses:SendEmail']);
+        expect(asArray(s.Resource)).toHaveLength(2);
+        expect(JSON.stringify(s.Resource)).toContain(`"${logicalId(stack.mail.configurationSet)}"`);
+        expect(s.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'portal@clinic.test' } });
+      }
+    }
+  });
+});
 
 describe('mail', () => {
   it('rule 21: the SES configuration set requires TLS and is the sender identity default', () => {

@@ -14,6 +14,6 @@ process.env.SENDER_EMAIL = 'portal@example.test';
 process.env.LOG_LEVEL = 'silent';
 // The integration project's global setup sets the local stack's endpoints in the parent process,
 // which workers inherit: handler tests must never see them (mocks answer, not emulators).
-for (const name of ['COGNITO_ISSUER_BASE', 'DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'SES_CONFIGURATION_SET', 'PRACTICE_NAME']) {
+for (const name of ['COGNITO_ISSUER_BASE', 'DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'SES_CONFIGURATION_SET', 'PRACTICE_NAME', 'PIN_KEY_FILE']) {
   delete process.env[name];
 }

@@ -1,4 +1,5 @@
-import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { patientLogins, recordStore, systemClock } from '../../adapters/deps.ts';
+import { syncLoginEnabled } from '../../domain/patient-access.ts';
 import { editRecord } from '../../domain/portal-record.ts';
 import { defineHandler } from '../../http/handler.ts';
 
@@ -10,5 +11,7 @@ export const handler = defineHandler('portal-record-put', async ({ params, heade
     body,
     headers['if-match'],
   );
+  // Re-enabling access must re-enable the login in the pool too (revoke disabled it there).
+  if (body.accessEnabled !== undefined) await syncLoginEnabled({ logins: patientLogins() }, record);
   return { status: 200, body: record, headers: { etag: `"${record.version}"` } };
 });

@@ -121,3 +121,13 @@ describe('internal state', () => {
     expect(shown).not.toHaveProperty('login');
   });
 });
+
+describe('turning access off', () => {
+  it('stamps revokedAt, so sessions from before stay dead after access is turned back on', () => {
+    const current = { ...newRecord('P-1', now), version: 1 };
+    const { next } = applyChange(current, { accessEnabled: false }, now);
+    expect(next.revokedAt).toBe('2026-11-21T10:00:00.000Z');
+    const { next: reenabled } = applyChange(next, { accessEnabled: true }, now);
+    expect(reenabled.revokedAt).toBe(next.revokedAt);
+  });
+});

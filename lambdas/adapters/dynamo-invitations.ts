@@ -1,0 +1,241 @@
+/**
+ * Invitations in the records table (lambdas/domain/invitations.ts explains the three pieces):
+ *   INVITE#<patientId> / INVITATION      the current invitation: token hash, sealed PIN,
+ *                                        wrong-PIN counter, lease and accountId of a
+ *                                        registration in progress, its own version
+ *   INVITELINK#<sha256(token)> / LINK    a live link: patientId, invitationId, expiresAt
+ * Every change is one TransactWriteItems with the record (conditional on the version read) and
+ * the audit entry, except the atomic wrong-PIN counter and the registration lease, which touch
+ * the invitation item alone. Links carry `ttl`; every read checks expiry itself as well,
+ * because DynamoDB Local never expires items.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+import { versionConflict } from '../domain/errors.ts';
+import {
+  invitationConflict,
+  MAX_PIN_FAILURES,
+  type InvitationLink,
+  type InvitationStore,
+  type StoredInvitation,
+} from '../domain/invitations.ts';
+import { linkGone } from '../domain/registration.ts';
+import { dynamo } from './clients.ts';
+import { accountKey, usernameKey, usernameTaken } from './dynamo-accounts.ts';
+import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+
+export const invitationKey = (patientId: string) => ({ pk: `INVITE#${patientId}`, sk: 'INVITATION' });
+export const linkKey = (tokenHash: string) => ({ pk: `INVITELINK#${tokenHash}`, sk: 'LINK' });
+
+/** Links outlive their expiry by a day in the table (TTL), then DynamoDB removes them. */
+const linkTtl = (expiresAt: string) => Math.floor(Date.parse(expiresAt) / 1000) + 24 * 60 * 60;
+
+const cancelled = (err: unknown, index: number) =>
+  err instanceof TransactionCanceledException && err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+
+function toInvitation(item: Record<string, unknown>): StoredInvitation {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as unknown as StoredInvitation;
+}
+
+export function dynamoInvitations(): InvitationStore {
+  const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
+  const db = dynamo();
+
+  const invitationCondition = (expectedVersion: number) =>
+    expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } };
+
+  const getInvitation = async (patientId: string) => {
+    const item = (await db.send(new GetCommand({ TableName: table, Key: invitationKey(patientId), ConsistentRead: true }))).Item;
+    return item ? toInvitation(item) : undefined;
+  };
+
+  return {
+    getInvitation,
+
+    async findLink(tokenHash) {
+      const item = (await db.send(new GetCommand({ TableName: table, Key: linkKey(tokenHash), ConsistentRead: true }))).Item;
+      if (!item) return undefined;
+      const link: InvitationLink = {
+        tokenHash,
+        patientId: String(item.patientId),
+        invitationId: String(item.invitationId),
+        expiresAt: String(item.expiresAt),
+      };
+      return link;
+    },
+
+    async commit(change) {
+      const items = [
+        { Put: { TableName: table, Item: recordItem(change.record.next), ...versionCondition(change.record.expectedVersion) } },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...change.invitation.next, ...invitationKey(change.invitation.next.patientId) },
+            ...invitationCondition(change.invitation.expectedVersion),
+          },
+        },
+        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...(change.putLink
+          ? [
+              {
+                Put: {
+                  TableName: table,
+                  Item: {
+                    ...linkKey(change.putLink.tokenHash),
+                    patientId: change.putLink.patientId,
+                    invitationId: change.putLink.invitationId,
+                    expiresAt: change.putLink.expiresAt,
+                    ttl: linkTtl(change.putLink.expiresAt),
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ]
+          : []),
+        ...(change.deleteLink ? [{ Delete: { TableName: table, Key: linkKey(change.deleteLink) } }] : []),
+      ];
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (err) {
+        // The invitation first: two staff inviting at once both fail on it, and that is a 409.
+        if (cancelled(err, 1)) throw invitationConflict();
+        if (cancelled(err, 0)) throw versionConflict();
+        throw err;
+      }
+    },
+
+    async countPinFailure(patientId, invitationId) {
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: invitationKey(patientId),
+            UpdateExpression: 'ADD pinFailures :one, version :one',
+            ConditionExpression: 'invitationId = :inv AND #status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':one': 1, ':inv': invitationId, ':pending': 'Pending' },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return Number(out.Attributes?.pinFailures);
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) return undefined;
+        throw err;
+      }
+    },
+
+    async takeLease(patientId, invitationId, tokenHash, lease, accountId, now) {
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: invitationKey(patientId),
+            UpdateExpression: 'SET #lease = :lease, accountId = if_not_exists(accountId, :account) ADD version :one',
+            ConditionExpression:
+              'invitationId = :inv AND #status = :pending AND tokenHash = :hash AND expiresAt > :now AND pinFailures < :max' +
+              ' AND (attribute_not_exists(#lease) OR #lease.#until < :now)',
+            ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease', '#until': 'until' },
+            ExpressionAttributeValues: {
+              ':lease': lease,
+              ':account': accountId,
+              ':one': 1,
+              ':inv': invitationId,
+              ':pending': 'Pending',
+              ':hash': tokenHash,
+              ':now': now.toISOString(),
+              ':max': MAX_PIN_FAILURES,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { kind: 'taken', invitation: toInvitation(out.Attributes ?? {}) };
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+      // Why not: still this pending invitation with a live lease means another request holds it.
+      const current = await getInvitation(patientId);
+      const held =
+        current?.invitationId === invitationId &&
+        current.status === 'Pending' &&
+        current.tokenHash === tokenHash &&
+        current.lease !== undefined &&
+        current.lease.until >= now.toISOString();
+      return held ? { kind: 'held' } : { kind: 'gone' };
+    },
+
+    async releaseLease(patientId, leaseId) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: invitationKey(patientId),
+            UpdateExpression: 'REMOVE #lease ADD version :one',
+            ConditionExpression: '#lease.id = :lease',
+            ExpressionAttributeNames: { '#lease': 'lease' },
+            ExpressionAttributeValues: { ':lease': leaseId, ':one': 1 },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    },
+
+    async completeRegistration(change) {
+      const { next } = change.record;
+      const { accountId, patientId } = next;
+      if (!accountId) throw new Error('completeRegistration needs a record with an accountId');
+      const items = [
+        { Put: { TableName: table, Item: recordItem(next), ...versionCondition(change.record.expectedVersion) } },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...change.invitation, ...invitationKey(patientId) },
+            // Still the pending invitation this request leased, behind this very link, not expired.
+            ConditionExpression:
+              'invitationId = :inv AND #status = :pending AND tokenHash = :hash AND #lease.id = :lease AND expiresAt > :now AND accountId = :me',
+            ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
+            ExpressionAttributeValues: {
+              ':inv': change.invitation.invitationId,
+              ':pending': 'Pending',
+              ':hash': change.tokenHash,
+              ':lease': change.leaseId,
+              ':now': change.audit.at,
+              ':me': accountId,
+            },
+          },
+        },
+        { Delete: { TableName: table, Key: linkKey(change.tokenHash) } },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...accountKey(accountId), accountId, patientId },
+            ConditionExpression: 'attribute_not_exists(pk) OR patientId = :patient',
+            ExpressionAttributeValues: { ':patient': patientId },
+          },
+        },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...usernameKey(change.username), accountId, patientId },
+            // Free, or already ours (a retry of the same registration).
+            ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
+            ExpressionAttributeValues: { ':me': accountId },
+          },
+        },
+        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ];
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (err) {
+        if (cancelled(err, 1) || cancelled(err, 3)) throw linkGone();
+        if (cancelled(err, 4)) throw usernameTaken();
+        if (cancelled(err, 0)) throw versionConflict();
+        throw err;
+      }
+    },
+  };
+}

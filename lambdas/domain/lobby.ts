@@ -1,0 +1,307 @@
+/**
+ * Lobby mode (security rule 12). Staff give a patient at the front desk a short-lived lobby
+ * password; the patient types it, with their case number, on a lobby device and gets a lobby
+ * token of scope "intake": intake paperwork only, never patient data, one session per password.
+ *
+ * Secrets:
+ * - Lobby password: 10 characters from a 31-character alphabet without look-alikes (~49.5 bits),
+ *   from a CSPRNG, shown as XXXXX-XXXXX; input is accepted in any case, with or without the dash.
+ *   Kept only as scrypt(normalised password, 16-byte random salt): online guessing is bounded by
+ *   the throttle (at most 100 failures per case number before it locks), and the slow salted hash
+ *   makes a copy of the table useless for offline guessing within the password's short life.
+ * - Lobby token: 32 random bytes, base64url (256 bits); kept only as its SHA-256 (enough at that
+ *   entropy, security rule 9), so a copy of the table holds no usable token.
+ *
+ * The token is checked on every use against its own expiry (DynamoDB Local never expires TTL
+ * items) and against the portal record: access disabled, or a revoke (revokedAt) not before the
+ * session started, ends it at once (security rule 17).
+ */
+import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
+import { DomainError, notFound } from './errors.ts';
+import type { Clock, RecordStore } from './ports.ts';
+import type { StoredRecord } from './portal-record.ts';
+import { readSettings, type SettingsDefaults } from './settings.ts';
+import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+
+export const lobbyAlphabet = '23456789ABCDEFGHJKMNPQRSTUVWXYZ'; // no 0/O, 1/I/L
+export const lobbyPasswordLength = 10;
+export const lobbyScope = 'intake' as const;
+/** Audit target of lobby sign-ins that matched no record (there is no patient to file them under). */
+export const lobbyTarget = 'lobby';
+/** The actor of lobby sign-in events: whoever holds the lobby password; it is not a login. */
+export const lobbyActor = 'lobby';
+/** How many records one case number may name before the rest are ignored (it should name one). */
+export const maxCandidates = 5;
+
+/** A lobby password as stored: never the password itself. */
+export interface StoredLobbyPassword {
+  patientId: string;
+  salt: string;
+  passwordHash: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string;
+  used: boolean;
+}
+
+/** A lobby session as stored: keyed by the token's hash, never the token. */
+export interface StoredLobbySession {
+  tokenHash: string;
+  patientId: string;
+  scope: typeof lobbyScope;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface LobbyStore {
+  /** Ids of the records whose masterCase is this one, in any case (at most maxCandidates). */
+  patientIdsByMasterCase(masterCase: string): Promise<string[]>;
+  getPassword(patientId: string): Promise<StoredLobbyPassword | undefined>;
+  /** Stores the patient's lobby password, replacing any earlier one, and its audit event: all or nothing. */
+  putPassword(password: StoredLobbyPassword, audit: AuditEvent): Promise<void>;
+  /**
+   * In one transaction: marks `password` used, stores `session` and the audit event, on the
+   * condition that the stored password is still this one, unused and unexpired at `now`.
+   * Answers false when that condition failed (a concurrent sign-in won, or staff replaced it).
+   */
+  redeem(password: StoredLobbyPassword, session: StoredLobbySession, now: Date, audit: AuditEvent): Promise<boolean>;
+  getSession(tokenHash: string): Promise<StoredLobbySession | undefined>;
+}
+
+/** Where secrets come from: a CSPRNG in production, something predictable in a unit test. */
+export interface LobbySecrets {
+  lobbyPassword(): string;
+  sessionToken(): string;
+  salt(): string;
+}
+
+export const cryptoSecrets: LobbySecrets = {
+  lobbyPassword() {
+    const chars = Array.from({ length: lobbyPasswordLength }, () => lobbyAlphabet[randomInt(lobbyAlphabet.length)]);
+    return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+  },
+  sessionToken: () => randomBytes(32).toString('base64url'),
+  salt: () => randomBytes(16).toString('base64url'),
+};
+
+/** What the patient typed, as compared: upper case, without dashes or spaces. */
+export const normaliseLobbyPassword = (typed: string): string => typed.toUpperCase().replace(/[\s-]/g, '');
+
+// scrypt at N=2^14, r=8: ~16 MiB and some tens of milliseconds per check.
+const scryptParams = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+
+export function hashLobbyPassword(normalised: string, salt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    scrypt(normalised, Buffer.from(salt, 'base64url'), 32, scryptParams, (err, key) =>
+      err ? reject(err) : resolve(key.toString('base64url')),
+    );
+  });
+}
+
+export const hashLobbyToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64url');
+
+const sameHash = (a: string, b: string): boolean => {
+  const x = Buffer.from(a, 'base64url');
+  const y = Buffer.from(b, 'base64url');
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** What the patient types as "Case number" for this record. */
+export const lobbySignInName = (record: StoredRecord): string => record.masterCase ?? record.patientId;
+
+// ------------------------------------------------------------------ staff: issue a lobby password
+
+export interface IssueDeps {
+  store: RecordStore;
+  lobby: LobbyStore;
+  throttle: ThrottleStore;
+  clock: Clock;
+  secrets: LobbySecrets;
+  defaults: SettingsDefaults;
+}
+
+export interface IssuedLobbyPassword {
+  lobbyPassword: string;
+  expiresAt: string;
+  masterCase: string;
+}
+
+export const accessDisabled = () =>
+  new DomainError('conflict', 'access-disabled', 'Portal access is disabled for this patient. Enable it before giving a lobby password.');
+
+/**
+ * Makes a new lobby password for the patient, valid settings.lobbyMinutes; any earlier one stops
+ * working. The record must exist and have access enabled; the patient needs no login. Clears the
+ * lobby guessing counter of the patient's case number (the staff action of security rule 5).
+ */
+export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientId: string): Promise<IssuedLobbyPassword> {
+  const record = await deps.store.getRecord(patientId);
+  if (!record) throw notFound('The portal record');
+  if (!record.accessEnabled) throw accessDisabled();
+  const { settings } = await readSettings(deps);
+  const now = deps.clock();
+  const expiresAt = new Date(now.getTime() + settings.lobbyMinutes * 60_000).toISOString();
+  const lobbyPassword = deps.secrets.lobbyPassword();
+  const salt = deps.secrets.salt();
+  const stored: StoredLobbyPassword = {
+    patientId,
+    salt,
+    passwordHash: await hashLobbyPassword(normaliseLobbyPassword(lobbyPassword), salt),
+    createdAt: now.toISOString(),
+    createdBy: actor.id,
+    expiresAt,
+    used: false,
+  };
+  const audit = auditEvent(actor, patientTarget(patientId), 'lobby-password.issued', now, { lobbyMinutes: settings.lobbyMinutes, expiresAt });
+  await deps.lobby.putPassword(stored, audit);
+  const masterCase = lobbySignInName(record);
+  await deps.throttle.clearAccount(throttleKeys('lobby', masterCase, '', now).accountKey);
+  return { lobbyPassword, expiresAt, masterCase };
+}
+
+// ------------------------------------------------------------------ public: sign in to the lobby
+
+export interface SignInDeps {
+  store: RecordStore;
+  lobby: LobbyStore;
+  throttle: ThrottleStore;
+  clock: Clock;
+  secrets: LobbySecrets;
+}
+
+export interface LobbySignIn {
+  lobbyToken: string;
+  expiresAt: string;
+  scope: typeof lobbyScope;
+  patientId: string;
+}
+
+/**
+ * One refusal for every way a lobby sign-in can fail (unknown case number, wrong, used, expired
+ * or replaced password, access disabled, revoked): the caller learns nothing about which. The
+ * code `invalid-credentials` makes the throttle count it; `reason` goes to the audit trail only.
+ */
+class LobbyRefusal extends DomainError {
+  constructor(readonly reason: string) {
+    super('unauthorized', 'invalid-credentials', 'The case number or lobby password is not right, or the lobby password has been used or has expired.');
+  }
+}
+
+interface Candidate {
+  record: StoredRecord;
+  password: StoredLobbyPassword | undefined;
+}
+
+/**
+ * The records a typed case number can name: those whose masterCase it is (any case), and the
+ * record whose patientId it is where that record has no masterCase. Each is read again with a
+ * consistent read, since the index may lag a change of masterCase or of access.
+ */
+async function candidatesFor({ store, lobby }: Pick<SignInDeps, 'store' | 'lobby'>, masterCase: string): Promise<Candidate[]> {
+  const [ids, byId] = await Promise.all([lobby.patientIdsByMasterCase(masterCase), store.getRecord(masterCase)]);
+  const records = await Promise.all(ids.slice(0, maxCandidates).map((id) => (id === byId?.patientId ? byId : store.getRecord(id))));
+  const found = records.filter((r): r is StoredRecord => r?.masterCase !== undefined && r.masterCase.toLowerCase() === masterCase.toLowerCase());
+  if (byId && byId.masterCase === undefined) found.push(byId);
+  return Promise.all(found.map(async (record) => ({ record, password: await lobby.getPassword(record.patientId) })));
+}
+
+const dummySalt = randomBytes(16).toString('base64url');
+
+/**
+ * Whether a revoke (or a credential change: anything that stamps the record's revokedAt) ends
+ * what began at `since`. revokedAt is kept to the whole second, floored, because patient tokens
+ * carry whole seconds (lambdas/domain/patient-access.ts); so whatever began within that second
+ * counts as begun before it: ended, not spared.
+ */
+export function revokedSince(record: StoredRecord, since: string): boolean {
+  return record.revokedAt !== undefined && Date.parse(since) < Date.parse(record.revokedAt) + 1000;
+}
+
+/** Why a matching password cannot open a session now, or undefined when it can. */
+function unusable(record: StoredRecord, password: StoredLobbyPassword, now: Date): string | undefined {
+  if (password.used) return 'used';
+  if (Date.parse(password.expiresAt) <= now.getTime()) return 'expired';
+  if (!record.accessEnabled) return 'access-disabled';
+  if (revokedSince(record, password.createdAt)) return 'revoked';
+  return undefined;
+}
+
+export async function signInToLobby(
+  deps: SignInDeps,
+  attempt: { masterCase: string; lobbyPassword: string; sourceIp: string },
+): Promise<LobbySignIn> {
+  const { masterCase, sourceIp } = attempt;
+  const actor: Actor = { id: lobbyActor, sourceIp };
+  let target = lobbyTarget;
+  try {
+    return await throttledSignIn(deps, throttleKeys('lobby', masterCase, sourceIp, deps.clock()), async () => {
+      const candidates = await candidatesFor(deps, masterCase);
+      if (candidates[0]) target = patientTarget(candidates[0].record.patientId);
+      const typed = normaliseLobbyPassword(attempt.lobbyPassword);
+      let match: Candidate | undefined;
+      for (const candidate of candidates) {
+        if (!candidate.password) continue;
+        const hash = await hashLobbyPassword(typed, candidate.password.salt);
+        if (sameHash(hash, candidate.password.passwordHash) && !match) match = candidate;
+      }
+      // Costs the same whether or not a password exists to compare with.
+      if (!candidates.some((c) => c.password)) await hashLobbyPassword(typed, dummySalt);
+      if (!match?.password) throw new LobbyRefusal(candidates.length ? 'wrong-password' : 'no-match');
+      target = patientTarget(match.record.patientId);
+
+      const now = deps.clock();
+      const why = unusable(match.record, match.password, now);
+      if (why) throw new LobbyRefusal(why);
+      const lobbyToken = deps.secrets.sessionToken();
+      const session: StoredLobbySession = {
+        tokenHash: hashLobbyToken(lobbyToken),
+        patientId: match.record.patientId,
+        scope: lobbyScope,
+        createdAt: now.toISOString(),
+        // The session ends with the password's own validity: lobby mode never outlasts settings.lobbyMinutes.
+        expiresAt: match.password.expiresAt,
+      };
+      const audit = auditEvent(actor, target, 'lobby.sign-in', now, { scope: lobbyScope, reason: 'session' });
+      if (!(await deps.lobby.redeem(match.password, session, now, audit))) throw new LobbyRefusal('used-concurrently');
+      return { lobbyToken, expiresAt: session.expiresAt, scope: lobbyScope, patientId: session.patientId };
+    });
+  } catch (err) {
+    if (err instanceof DomainError) {
+      const reason = err instanceof LobbyRefusal ? err.reason : err.code;
+      await deps.store.appendAudit(auditEvent(actor, target, 'lobby.sign-in', deps.clock(), { scope: lobbyScope, reason }, 'failure'));
+    }
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------ lobby routes: check a token
+
+export interface TokenDeps {
+  store: RecordStore;
+  lobby: LobbyStore;
+  clock: Clock;
+}
+
+export interface LobbyGrant {
+  patientId: string;
+  scope: typeof lobbyScope;
+  expiresAt: string;
+}
+
+const tokenShape = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The session a lobby token opens, or undefined when it opens none: unknown, expired, or the
+ * record is gone, disabled or revoked since the session began (see revokedSince).
+ */
+export async function checkLobbyToken({ store, lobby, clock }: TokenDeps, token: string): Promise<LobbyGrant | undefined> {
+  if (!tokenShape.test(token)) return undefined;
+  const session = await lobby.getSession(hashLobbyToken(token));
+  if (!session || session.scope !== lobbyScope) return undefined;
+  if (Date.parse(session.expiresAt) <= clock().getTime()) return undefined;
+  const record = await store.getRecord(session.patientId);
+  if (!record?.accessEnabled) return undefined;
+  if (revokedSince(record, session.createdAt)) return undefined;
+  return { patientId: session.patientId, scope: session.scope, expiresAt: session.expiresAt };
+}

@@ -1,0 +1,200 @@
+/**
+ * Staff-side actions on a patient's login: "Register Patient" with a temporary password, and
+ * revoke. Patient-side: the account view and credential changes.
+ *
+ * Cognito is written first and the record second, so the record never claims a login the pool
+ * does not have; if the record write fails, a login this call created is removed again, and a
+ * retry of the whole request completes the work.
+ */
+import { randomUUID } from 'node:crypto';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
+import { DomainError, notFound, retryOnConflict } from './errors.ts';
+import { passwordProblems } from './password-policy.ts';
+import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
+import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
+import { present, wholeSecond, type StoredRecord } from './portal-record.ts';
+import type { PortalRecord } from '../schemas/portal-record.ts';
+import { readableSecret, temporaryPassword } from './secrets.ts';
+import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+
+export interface PatientAccessDeps {
+  store: RecordStore;
+  accounts: AccountStore;
+  logins: PatientLogins;
+  throttle: ThrottleStore;
+  clock: Clock;
+}
+
+
+const usernameTakenError = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
+
+/** The login name Register Patient gives: the patient's own, else the case number, else the patientId. */
+function defaultUsername(record: StoredRecord, attempt: number): string {
+  const base = (record.username ?? record.masterCase ?? record.patientId).toLowerCase().replace(/[^a-z0-9._@+-]/g, '').padEnd(3, '0').slice(0, 58);
+  return attempt === 0 ? base : `${base}-${readableSecret(4).toLowerCase()}`;
+}
+
+export async function registerWithTemporaryPassword(
+  deps: PatientAccessDeps,
+  actor: Actor,
+  patientId: string,
+  temporaryPasswordHours: number,
+): Promise<{ username: string; temporaryPassword: string; expiresAt: string; record: PortalRecord }> {
+  const secret = temporaryPassword();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await retryOnConflict(async () => {
+        const now = deps.clock();
+        const record = await deps.store.getRecord(patientId);
+        if (!record) throw notFound('The portal record');
+        const accountId = record.accountId ?? randomUUID();
+        const username = record.username ?? defaultUsername(record, attempt);
+        const expiresAt = new Date(now.getTime() + temporaryPasswordHours * 3_600_000).toISOString();
+        const next: StoredRecord = {
+          ...record,
+          accountId,
+          username,
+          registration: 'ForcedRegistration',
+          login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
+          // Every session from before ends: the old password is gone.
+          revokedAt: wholeSecond(now),
+          updatedAt: now.toISOString(),
+          version: record.version + 1,
+        };
+        const { created } = await deps.logins.upsert(accountId, secret);
+        try {
+          await deps.accounts.saveLogin(
+            next,
+            record.version,
+            auditEvent(actor, patientTarget(patientId), 'patient.registered-with-temporary-password', now, { newLogin: created }),
+            { claim: username },
+          );
+        } catch (err) {
+          if (created) await deps.logins.remove(accountId);
+          throw err;
+        }
+        await deps.logins.signOutEverywhere(accountId);
+        return { username, temporaryPassword: secret, expiresAt, record: present(next, now) };
+      });
+    } catch (err) {
+      // The default username belongs to someone else: try a suffixed one.
+      if (!(err instanceof DomainError && err.code === 'username-taken')) throw err;
+    }
+  }
+  throw usernameTakenError();
+}
+
+/**
+ * Revoke (security rule 17): the record is disabled and stamped, the login disabled and signed
+ * out everywhere; every token, lobby session and link checked against the record dies at once.
+ */
+export async function revokeAccess(deps: PatientAccessDeps, actor: Actor, patientId: string): Promise<PortalRecord> {
+  const record = await retryOnConflict(async () => {
+    const now = deps.clock();
+    const current = await deps.store.getRecord(patientId);
+    if (!current) throw notFound('The portal record');
+    const next: StoredRecord = {
+      ...current,
+      accessEnabled: false,
+      revokedAt: wholeSecond(now),
+      invite: current.invite.status === 'Pending' ? { ...current.invite, status: 'Cancelled' } : current.invite,
+      updatedAt: now.toISOString(),
+      version: current.version + 1,
+    };
+    await deps.store.saveRecord(next, current.version, auditEvent(actor, patientTarget(patientId), 'patient.access-revoked', now, {}));
+    return next;
+  });
+  if (record.accountId) {
+    await deps.logins.setEnabled(record.accountId, false);
+    await deps.logins.signOutEverywhere(record.accountId);
+  }
+  return present(record, deps.clock());
+}
+
+/** Keeps the pool's enabled flag in step with the record after a staff edit (idempotent). */
+export async function syncLoginEnabled(deps: Pick<PatientAccessDeps, 'logins'>, record: PortalRecord): Promise<void> {
+  if (record.accountId) await deps.logins.setEnabled(record.accountId, record.accessEnabled);
+}
+
+export function accountView(record: StoredRecord) {
+  return {
+    accountId: record.accountId!,
+    username: record.username ?? '',
+    ...(record.email ? { email: record.email } : {}),
+    cases: record.cases,
+  };
+}
+
+/**
+ * A signed-in patient changes password and/or username, proving the current password. Every
+ * other session ends: the record is stamped with the new session's sign-in time, so tokens from
+ * earlier sign-ins are refused, and the caller gets fresh tokens.
+ */
+export async function changeCredentials(
+  deps: PatientAccessDeps,
+  patient: { accountId: string; patientId: string; sourceIp: string },
+  change: { currentPassword: string; newPassword?: string; newUsername?: string },
+): Promise<Tokens> {
+  const record = await deps.store.getRecord(patient.patientId);
+  if (!record || record.accountId !== patient.accountId) throw patientSignInRefused();
+  // Guessing the current password with a stolen token counts like any failed sign-in.
+  const keys = throttleKeys('patient', record.username ?? patient.accountId, patient.sourceIp, deps.clock());
+  await throttledSignIn(deps, keys, () => deps.logins.signIn(patient.accountId, change.currentPassword)).catch((err: unknown) => {
+    if (err instanceof DomainError && err.code === 'invalid-credentials') {
+      throw new DomainError('unauthorized', 'invalid-credentials', 'The current password is not right.', {
+        errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+      });
+    }
+    throw err;
+  });
+  const username = change.newUsername ?? record.username ?? '';
+  const password = change.newPassword ?? change.currentPassword;
+  if (change.newPassword !== undefined || change.newUsername !== undefined) {
+    const problems = passwordProblems(password, { username, ...(record.email ? { email: record.email } : {}) });
+    if (problems.length > 0) throw badPassword(problems, change.newPassword !== undefined ? 'body.newPassword' : 'body.newUsername');
+  }
+  if (change.newUsername && change.newUsername.toLowerCase() !== record.username?.toLowerCase()) {
+    const holder = await deps.accounts.findByUsername(change.newUsername);
+    if (holder && holder.accountId !== patient.accountId) throw usernameTakenError();
+  }
+  if (change.newPassword !== undefined) await deps.logins.setPassword(patient.accountId, change.newPassword);
+  await deps.logins.signOutEverywhere(patient.accountId);
+  const fresh = await deps.logins.signIn(patient.accountId, password);
+  if (fresh.kind !== 'tokens') throw new Error('no tokens after a credential change');
+  const now = deps.clock();
+  await retryOnConflict(async () => {
+    const current = (await deps.store.getRecord(patient.patientId))!;
+    const next: StoredRecord = {
+      ...current,
+      username,
+      revokedAt: sessionsValidFrom(fresh.accessToken, now),
+      updatedAt: now.toISOString(),
+      version: current.version + 1,
+    };
+    await deps.accounts.saveLogin(
+      next,
+      current.version,
+      auditEvent({ id: `patient:${patient.accountId}`, sourceIp: patient.sourceIp }, patientTarget(patient.patientId), 'patient.credentials-changed', now, {
+        passwordChanged: change.newPassword !== undefined,
+        usernameChanged: username !== current.username,
+      }),
+      { claim: username, ...(current.username ? { release: current.username } : {}) },
+    );
+  });
+  return fresh;
+}
+
+/**
+ * The cut-off for "earlier sessions": the sign-in time of the session just issued. Tokens carry
+ * whole seconds, so this is that second; a token from the same second survives (sub-second window).
+ */
+export function sessionsValidFrom(accessToken: string, now: Date): string {
+  try {
+    const claims = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { auth_time?: number; iat?: number };
+    const seconds = claims.auth_time ?? claims.iat;
+    if (typeof seconds === 'number') return new Date(seconds * 1000).toISOString();
+  } catch {
+    // fall through
+  }
+  return wholeSecond(now);
+}

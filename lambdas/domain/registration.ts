@@ -1,0 +1,249 @@
+/**
+ * Invitations, patient side: check a link (GET /invitations/{token}) and register with it
+ * (POST /registrations). Security rules 3, 7, 9, 10, 11, 13, 18, 24, 25.
+ *
+ * Registration, step by step, each safe to repeat:
+ *   1. The link: its hash must name a pending, unexpired, unlocked invitation of a record with
+ *      access enabled; anything else is the one 410 (rule 11). Dead links count against the
+ *      source address (rule 6).
+ *   2. The PIN, compared in constant time against the opened seal. A wrong one counts (atomic
+ *      counter); the 5th locks the invitation and kills the link (rule 7). Throttled too.
+ *   3. The password rules and a first look at the username (409 before anything is written).
+ *   4. The lease: one registration at a time per invitation (20 at once: one goes on, the rest
+ *      get 409 "in progress", or 410 once it has finished). The lease fixes the accountId on
+ *      the invitation before Cognito is called, so a retry after any failure creates or
+ *      updates the same login and never a second one.
+ *   5. Cognito: create the login (username = accountId) or set its password if a failed
+ *      attempt already created it.
+ *   6. One transaction: the record registered, the invitation Accepted, the link deleted, the
+ *      accountId linked, the username claimed, the audit entry. If it definitely fails (the
+ *      username was taken meanwhile, or staff cancelled), the login from step 5 is removed and
+ *      the lease let go; if its outcome is unknown, nothing is undone and a retry completes it.
+ */
+import { randomUUID } from 'node:crypto';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
+import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
+import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type PinVault, type StoredInvitation } from './invitations.ts';
+import { passwordProblems } from './password-policy.ts';
+import type { StoredRecord } from './portal-record.ts';
+import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
+import { readSettings, type SettingsDefaults } from './settings.ts';
+import { throttledSignIn, throttleKeys, throttlePolicy, type ThrottleStore } from './sign-in-throttle.ts';
+
+/** Longer than a function may run (10 s), so a lease outlives only a crashed attempt, briefly. */
+export const LEASE_SECONDS = 30;
+
+/** The one answer for an expired, cancelled, used, locked or unknown link (rule 11). */
+export const linkGone = () =>
+  new DomainError('gone', 'invitation-gone', 'This invitation link no longer works. Ask the practice to send you a new one.');
+
+const wrongPin = (locked: boolean) =>
+  new DomainError(
+    'unauthorized',
+    'wrong-pin',
+    locked
+      ? 'The PIN is not right. After too many wrong PINs this link no longer works: ask the practice to send you a new one.'
+      : 'The PIN is not right. Check the PIN the practice gave you and try again.',
+  );
+
+const inProgress = () =>
+  new DomainError('conflict', 'registration-in-progress', 'A registration with this link is already under way. Wait a moment, then try again.');
+
+const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
+
+/** What throttledSignIn counts as a failure; turned into the real answer right after. */
+const refusal = () => new DomainError('unauthorized', 'invalid-credentials', 'refused');
+const isRefusal = (err: unknown) => err instanceof DomainError && err.code === 'invalid-credentials';
+
+const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
+
+export interface LinkDeps {
+  store: RecordStore;
+  invitations: InvitationStore;
+  throttle: ThrottleStore;
+  clock: Clock;
+  settingsDefaults: SettingsDefaults;
+}
+
+export interface RegistrationDeps extends LinkDeps {
+  accounts: Pick<AccountStore, 'findByUsername'>;
+  logins: Pick<PatientLogins, 'upsert' | 'remove'>;
+  vault: PinVault;
+}
+
+interface LiveLink {
+  tokenHash: string;
+  invitation: StoredInvitation & { sealedPin: string };
+  record: StoredRecord;
+}
+
+/**
+ * Step 1: the invitation behind a token. Guessing tokens is limited per source address (rule 6):
+ * every dead link counts, and past the limit the answer is 429. There is no per-token limit on
+ * the link itself (a 256-bit token is not guessed by retrying it, and a used link must keep
+ * answering its 410, not a 429); the per-token limit is on the PIN (step 2). Throws the one 410
+ * for any dead link.
+ */
+async function openLink(deps: LinkDeps, token: string, sourceIp: string): Promise<LiveLink> {
+  const now = deps.clock();
+  const tokenHash = hashToken(token);
+  const keys = throttleKeys('invitation', `link:${tokenHash}`, sourceIp, now);
+  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
+  if (addressFailures >= throttlePolicy.addressFailuresPerWindow) {
+    const windowMs = throttlePolicy.addressWindowSeconds * 1000;
+    throw new DomainError('too-many-requests', 'too-many-attempts', 'Too many attempts from this address. Wait before trying again.', {
+      retryAfterSeconds: Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000),
+    });
+  }
+  const link = await deps.invitations.findLink(tokenHash);
+  const [invitation, record] = link
+    ? await Promise.all([deps.invitations.getInvitation(link.patientId), deps.store.getRecord(link.patientId)])
+    : [undefined, undefined];
+  const valid =
+    link !== undefined &&
+    isLive(invitation, record, now) &&
+    invitation.invitationId === link.invitationId &&
+    invitation.tokenHash === tokenHash &&
+    record !== undefined &&
+    record.accessEnabled &&
+    !record.accountId;
+  if (!valid) {
+    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
+    throw linkGone();
+  }
+  return { tokenHash, invitation, record };
+}
+
+/** GET /invitations/{token}. */
+export async function checkInvitation(
+  deps: LinkDeps,
+  token: string,
+  sourceIp: string,
+): Promise<{ practiceName: string; expiresAt: string; needs: ['pin'] }> {
+  const { invitation } = await openLink(deps, token, sourceIp);
+  const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+  return { practiceName: settings.practiceName, expiresAt: invitation.expiresAt, needs: ['pin'] };
+}
+
+export interface RegistrationAttempt {
+  token: string;
+  pin: string;
+  username: string;
+  password: string;
+  sourceIp: string;
+}
+
+/** POST /registrations. */
+export async function register(deps: RegistrationDeps, attempt: RegistrationAttempt): Promise<{ accountId: string; username: string }> {
+  const { token, pin, username, password, sourceIp } = attempt;
+  const live = await openLink(deps, token, sourceIp);
+  const { invitation, tokenHash } = live;
+  const patientId = invitation.patientId;
+
+  // Step 2: the PIN.
+  const pinKeys = throttleKeys('invitation', `pin:${tokenHash}`, sourceIp, deps.clock());
+  try {
+    await throttledSignIn(deps, pinKeys, async () => {
+      const expected = await deps.vault.open(invitation.sealedPin, { patientId, invitationId: invitation.invitationId });
+      if (!pinsEqual(expected, pin)) throw refusal();
+    });
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    throw wrongPin(await countWrongPin(deps, invitation, sourceIp));
+  }
+
+  // Step 3: the password (rule 3, with the reason in words) and the username.
+  const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
+  if (problems.length > 0) {
+    throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
+      errors: problems.map((message) => ({ path: 'body.password', message })),
+    });
+  }
+  if (await deps.accounts.findByUsername(username)) throw usernameTaken();
+
+  // Step 4: the lease, and with it the accountId.
+  const now = deps.clock();
+  const lease = { id: randomUUID(), until: new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString() };
+  const taken = await deps.invitations.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
+  if (taken.kind === 'held') throw inProgress();
+  if (taken.kind === 'gone') throw linkGone();
+  const accountId = taken.invitation.accountId!;
+
+  let loginMade = false;
+  try {
+    // Step 5: the login. Safe to repeat: the same accountId every time.
+    await deps.logins.upsert(accountId, password);
+    loginMade = true;
+    // Step 6: everything else, at once.
+    await retryOnConflict(async () => {
+      const at = deps.clock();
+      const record = await deps.store.getRecord(patientId);
+      if (!record || record.accountId || !record.accessEnabled || record.invite.status !== 'Pending') throw linkGone();
+      const { login: _login, ...rest } = record;
+      const next: StoredRecord = {
+        ...rest,
+        accountId,
+        username,
+        registration: 'NormalRegistration',
+        invite: { ...record.invite, status: 'Accepted' },
+        updatedAt: at.toISOString(),
+        version: record.version + 1,
+      };
+      const { tokenHash: _hash, sealedPin: _pin, lease: _lease, ...kept } = taken.invitation;
+      await deps.invitations.completeRegistration({
+        record: { next, expectedVersion: record.version },
+        invitation: { ...kept, status: 'Accepted', version: taken.invitation.version + 1 },
+        leaseId: lease.id,
+        tokenHash,
+        username,
+        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: 'invitation' }),
+      });
+    });
+  } catch (err) {
+    const definite = err instanceof DomainError && (err.code === 'username-taken' || err.code === 'invitation-gone');
+    // Undo only what surely will not be used: after an unknown outcome a retry completes it.
+    if (definite && loginMade) await deps.logins.remove(accountId).catch(() => undefined);
+    await deps.invitations.releaseLease(patientId, lease.id).catch(() => undefined);
+    throw err;
+  }
+  return { accountId, username };
+}
+
+/** Counts a wrong PIN; the 5th locks the invitation and kills its link. True when it is now locked. */
+async function countWrongPin(deps: RegistrationDeps, invitation: StoredInvitation, sourceIp: string): Promise<boolean> {
+  const { patientId, invitationId } = invitation;
+  const failures = await deps.invitations.countPinFailure(patientId, invitationId);
+  const locked = failures !== undefined && failures >= MAX_PIN_FAILURES;
+  const at = deps.clock();
+  await deps.store.appendAudit(
+    auditEvent(anonymous(sourceIp), patientTarget(patientId), 'registration.wrong-pin', at, { failures: failures ?? MAX_PIN_FAILURES }, 'failure'),
+  );
+  if (locked) await lock(deps, patientId, invitationId, sourceIp);
+  return locked;
+}
+
+/**
+ * Marks the record and the invitation Locked and deletes the link. Until this commits, the
+ * counter alone already makes the link dead (isLive), so a crash here leaves no working link.
+ */
+async function lock(deps: RegistrationDeps, patientId: string, invitationId: string, sourceIp: string): Promise<void> {
+  await retryOnConflict(async () => {
+    const now = deps.clock();
+    const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.invitations.getInvitation(patientId)]);
+    if (!record || current?.invitationId !== invitationId || current.status !== 'Pending') return;
+    const next: StoredRecord = { ...record, invite: { ...record.invite, status: 'Locked' }, updatedAt: now.toISOString(), version: record.version + 1 };
+    const { tokenHash, lease: _lease, ...kept } = current;
+    try {
+      await deps.invitations.commit({
+        record: { next, expectedVersion: record.version },
+        invitation: { next: { ...kept, status: 'Locked', version: current.version + 1 }, expectedVersion: current.version },
+        ...(tokenHash ? { deleteLink: tokenHash } : {}),
+        audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'invitation.locked', now, { failures: current.pinFailures }, 'failure'),
+      });
+    } catch (err) {
+      // Another wrong PIN locked it first, or staff acted: read again and see.
+      if (err instanceof DomainError && err.code === 'invitation-conflict') throw versionConflict();
+      throw err;
+    }
+  });
+}

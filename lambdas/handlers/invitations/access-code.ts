@@ -1,0 +1,12 @@
+import { invitationStore, pinVault, recordStore, systemClock } from '../../adapters/deps.ts';
+import { showAccessCode } from '../../domain/invitations.ts';
+import { defineHandler } from '../../http/handler.ts';
+
+export const handler = defineHandler('invitation-access-code', async ({ params, principal, sourceIp }) => {
+  const code = await showAccessCode(
+    { store: recordStore(), invitations: invitationStore(), vault: pinVault(), clock: systemClock },
+    { id: principal.staffId, sourceIp },
+    params.patientId,
+  );
+  return { status: 200, body: code };
+});

@@ -1,0 +1,8 @@
+import { sendInvitation } from '../../domain/invitations.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { invitationDeps } from './deps.ts';
+
+export const handler = defineHandler('invitation-create', async ({ params, principal, sourceIp, log }) => {
+  const created = await sendInvitation(invitationDeps(log), { id: principal.staffId, sourceIp }, params.patientId);
+  return { status: 201, body: created };
+});

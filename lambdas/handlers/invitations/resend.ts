@@ -1,0 +1,8 @@
+import { resendInvitation } from '../../domain/invitations.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { invitationDeps } from './deps.ts';
+
+export const handler = defineHandler('invitation-resend', async ({ params, principal, sourceIp, log }) => {
+  const resent = await resendInvitation(invitationDeps(log), { id: principal.staffId, sourceIp }, params.patientId);
+  return { status: 200, body: resent };
+});

@@ -1,0 +1,20 @@
+import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
+import { cryptoSecrets, issueLobbyPassword } from '../../domain/lobby.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { lobbyStore } from '../../http/lobby-auth.ts';
+
+export const handler = defineHandler('lobby-password-create', async ({ params, principal, sourceIp }) => {
+  const issued = await issueLobbyPassword(
+    {
+      store: recordStore(),
+      lobby: lobbyStore(),
+      throttle: signInThrottle(),
+      clock: systemClock,
+      secrets: cryptoSecrets,
+      defaults: settingsDefaults(),
+    },
+    { id: principal.staffId, sourceIp },
+    params.patientId,
+  );
+  return { status: 201, body: issued };
+});

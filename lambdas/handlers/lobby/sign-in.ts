@@ -1,0 +1,12 @@
+import { recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
+import { cryptoSecrets, signInToLobby } from '../../domain/lobby.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { lobbyStore } from '../../http/lobby-auth.ts';
+
+export const handler = defineHandler('lobby-sign-in', async ({ body, sourceIp }) => {
+  const session = await signInToLobby(
+    { store: recordStore(), lobby: lobbyStore(), throttle: signInThrottle(), clock: systemClock, secrets: cryptoSecrets },
+    { masterCase: body.masterCase, lobbyPassword: body.lobbyPassword, sourceIp },
+  );
+  return { status: 200, body: session };
+});

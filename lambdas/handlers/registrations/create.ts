@@ -1,0 +1,29 @@
+import {
+  accountStore,
+  invitationStore,
+  patientLogins,
+  pinVault,
+  recordStore,
+  settingsDefaults,
+  signInThrottle,
+  systemClock,
+} from '../../adapters/deps.ts';
+import { register } from '../../domain/registration.ts';
+import { defineHandler } from '../../http/handler.ts';
+
+export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
+  const registered = await register(
+    {
+      store: recordStore(),
+      invitations: invitationStore(),
+      accounts: accountStore(),
+      logins: patientLogins(),
+      vault: pinVault(),
+      throttle: signInThrottle(),
+      clock: systemClock,
+      settingsDefaults: settingsDefaults(),
+    },
+    { ...body, sourceIp },
+  );
+  return { status: 201, body: registered };
+});

@@ -1,0 +1,10 @@
+import { patientDeps } from '../../adapters/deps.ts';
+import { signInPatient } from '../../domain/patient-sign-in.ts';
+import { defineHandler } from '../../http/handler.ts';
+
+export const handler = defineHandler('patient-sign-in', async ({ body, sourceIp }) => {
+  const result = await signInPatient(patientDeps(), { username: body.username, password: body.password, sourceIp });
+  if (result.kind === 'challenge') return { status: 200, body: { challenge: result.challenge, session: result.session } };
+  const { kind: _kind, ...tokens } = result;
+  return { status: 200, body: tokens };
+});

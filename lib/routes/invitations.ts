@@ -1,0 +1,90 @@
+/**
+ * Invitations and registration: staff invite, resend, cancel and look up the PIN; the patient
+ * checks the link and registers. Grants are per function: only the invite function may seal a
+ * PIN (pinKey:encrypt), only access-code and registration may open one (pinKey:decrypt), only
+ * invite and resend may email, only registration may create a patient login.
+ */
+import {
+  AccessCode,
+  InvitationCheck,
+  InvitationCreated,
+  InvitationParams,
+  InvitationResent,
+  Registered,
+  RegistrationRequest,
+} from '../../lambdas/schemas/invitation.ts';
+import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
+import { route, type Route } from './types.ts';
+
+export const invitationRoutes = [
+  route({
+    id: 'invitation-create',
+    method: 'POST',
+    path: '/patients/{patientId}/portal/invitation',
+    entry: 'lambdas/handlers/invitations/create.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append', 'pinKey:encrypt', 'mail:send'],
+    summary:
+      'Invite the patient: email a registration link (never the PIN) and answer the new PIN once. 403 without invite permission, 409 already registered or access disabled, 422 no email; delivery "Failed" when SES refused (resend then)',
+    request: { params: PatientParams },
+    responses: { 201: InvitationCreated },
+  }),
+  route({
+    id: 'invitation-resend',
+    method: 'POST',
+    path: '/patients/{patientId}/portal/invitation/resend',
+    entry: 'lambdas/handlers/invitations/resend.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append', 'mail:send'],
+    summary: 'Email a fresh link (the old one stops working) with the same PIN and a renewed expiry; also unlocks a locked invitation. 404 nothing pending',
+    request: { params: PatientParams },
+    responses: { 200: InvitationResent },
+  }),
+  route({
+    id: 'invitation-cancel',
+    method: 'DELETE',
+    path: '/patients/{patientId}/portal/invitation',
+    entry: 'lambdas/handlers/invitations/cancel.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append'],
+    summary: 'Cancel the pending invitation: its link and PIN stop working. 404 nothing pending',
+    request: { params: PatientParams },
+    responses: { 200: PortalRecord },
+  }),
+  route({
+    id: 'invitation-access-code',
+    method: 'GET',
+    path: '/patients/{patientId}/portal/access-code',
+    entry: 'lambdas/handlers/invitations/access-code.ts',
+    caller: 'staff',
+    // audit:append on a GET: showing a PIN is itself an audited event (rule 18).
+    grants: ['records:read', 'audit:append', 'pinKey:decrypt'],
+    summary: "Show a pending invitation's PIN again (the lost-PIN case); every view is audited. 404 none pending",
+    request: { params: PatientParams },
+    responses: { 200: AccessCode },
+  }),
+  route({
+    id: 'invitation-check',
+    method: 'GET',
+    path: '/invitations/{token}',
+    entry: 'lambdas/handlers/invitations/check.ts',
+    caller: 'public',
+    grants: ['records:read', 'throttle:readwrite'],
+    summary: 'Check an invitation link. 410 with one body for an expired, cancelled, used, locked or unknown link',
+    request: { params: InvitationParams },
+    responses: { 200: InvitationCheck },
+  }),
+  route({
+    id: 'registration-create',
+    method: 'POST',
+    path: '/registrations',
+    entry: 'lambdas/handlers/registrations/create.ts',
+    caller: 'public',
+    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'pinKey:decrypt', 'patientPool:register'],
+    summary:
+      'Finish an invitation: link token + PIN + chosen username and password create the login. 401 wrong PIN (the 5th locks the link), 400 weak password, 409 username taken, 410 link no longer valid',
+    request: { body: RegistrationRequest },
+    responses: { 201: Registered },
+  }),
+] as const satisfies readonly Route[];
+

@@ -1,0 +1,76 @@
+/** Patient sign-in, the account, and staff actions on a patient's login (Register Patient, revoke). */
+import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
+import { Account, CredentialsChange, NewPasswordRequest, PatientSignIn, TemporaryRegistration } from '../../lambdas/schemas/session.ts';
+import { Challenge, Tokens } from '../../lambdas/schemas/staff.ts';
+import { z } from 'zod';
+import { route, type Route } from './types.ts';
+
+export const patientRoutes = [
+  route({
+    id: 'patient-sign-in',
+    method: 'POST',
+    path: '/sessions',
+    entry: 'lambdas/handlers/sessions/create.ts',
+    caller: 'public',
+    grants: ['records:read', 'challenge:write', 'throttle:readwrite', 'audit:append'],
+    summary:
+      'Patient sign-in. 401 {resetAvailable: true} for a wrong password or unknown username (one body); 403 access disabled; NEW_PASSWORD_REQUIRED for a temporary password or forced change; 429 with Retry-After after repeated failures',
+    request: { body: PatientSignIn },
+    responses: { 200: z.union([Tokens, Challenge]) },
+  }),
+  route({
+    id: 'patient-new-password',
+    method: 'POST',
+    path: '/sessions/new-password',
+    entry: 'lambdas/handlers/sessions/new-password.ts',
+    caller: 'public',
+    grants: ['records:write', 'audit:append', 'patientPool:admin'],
+    summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
+    request: { body: NewPasswordRequest },
+    responses: { 200: Tokens },
+  }),
+  route({
+    id: 'account-get',
+    method: 'GET',
+    path: '/account',
+    entry: 'lambdas/handlers/account/get.ts',
+    caller: 'patient',
+    grants: ['records:read'],
+    summary: "The signed-in patient's account",
+    request: {},
+    responses: { 200: Account },
+  }),
+  route({
+    id: 'account-credentials',
+    method: 'PUT',
+    path: '/account/credentials',
+    entry: 'lambdas/handlers/account/credentials.ts',
+    caller: 'patient',
+    grants: ['records:write', 'audit:append', 'patientPool:admin'],
+    summary: 'Change password and/or username with the current password; every other session ends; answers fresh tokens',
+    request: { body: CredentialsChange },
+    responses: { 200: Tokens },
+  }),
+  route({
+    id: 'register-patient',
+    method: 'POST',
+    path: '/patients/{patientId}/portal/registration',
+    entry: 'lambdas/handlers/patient-login/register.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'staffPool:read'],
+    summary: '"Register Patient": create or overwrite the login with a temporary password (needs invite permission)',
+    request: { params: PatientParams },
+    responses: { 201: TemporaryRegistration },
+  }),
+  route({
+    id: 'patient-revoke',
+    method: 'POST',
+    path: '/patients/{patientId}/portal/revoke',
+    entry: 'lambdas/handlers/patient-login/revoke.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append', 'patientPool:admin'],
+    summary: "Disable access and end every session of the patient now",
+    request: { params: PatientParams },
+    responses: { 200: PortalRecord },
+  }),
+] as const satisfies readonly Route[];

@@ -1,0 +1,180 @@
+/**
+ * Patient sign-in over HTTP on the local stack (issue 8): Register Patient → temporary password →
+ * NEW_PASSWORD_REQUIRED → tokens; expiry of temporary passwords on the test clock; the one 401
+ * body; disabled records and revoke refusing tokens at once; credential changes ending other
+ * sessions.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { api, setClockOffset, stack } from './support/stack.ts';
+
+let admin: string;
+let staff: string;
+const good = 'lantern orchard pebble violin';
+
+beforeAll(async () => {
+  admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
+  staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+});
+afterEach(() => setClockOffset(0));
+
+async function enrol(patientId: string, body: Record<string, unknown> = {}) {
+  expect((await api(`/patients/${patientId}/portal`, { method: 'PUT', token: staff, body: { cases: ['C-1'], ...body } })).status).toBe(200);
+  const reg = await api(`/patients/${patientId}/portal/registration`, { method: 'POST', token: staff });
+  expect(reg.status).toBe(201);
+  return reg.json as { username: string; temporaryPassword: string; expiresAt: string; record: { statusMessage: string } };
+}
+
+const signIn = (username: string, password: string) => api('/sessions', { method: 'POST', body: { username, password } });
+
+async function registered(patientId: string, body: Record<string, unknown> = {}) {
+  const reg = await enrol(patientId, body);
+  const challenge = await signIn(reg.username, reg.temporaryPassword);
+  const done = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: good } });
+  expect(done.status).toBe(200);
+  return { username: reg.username, tokens: done.json };
+}
+
+describe('Register Patient and the first sign-in', () => {
+  it('forced registration → challenge → new password → tokens; the temporary password stops working', async () => {
+    const reg = await enrol('S-1', { email: 'first.patient@example.test', masterCase: 'MC-S1' });
+    expect(reg.temporaryPassword).toMatch(/^[A-HJ-KM-NP-Z2-9]{4}(-[A-HJ-KM-NP-Z2-9]{4}){3}$/);
+    expect(reg.username).toBe('mc-s1');
+    expect(reg.record.statusMessage).toBe('Enabled / Forced Registration / No Invite');
+
+    const challenge = await signIn(reg.username, reg.temporaryPassword);
+    expect(challenge.status).toBe(200);
+    expect(challenge.json).toEqual({ challenge: 'NEW_PASSWORD_REQUIRED', session: expect.any(String) });
+
+    const weak = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: 'first.patient is me here' } });
+    expect(weak.status).toBe(400);
+    expect(weak.json.errors).toEqual([{ path: 'body.newPassword', message: 'must not contain your email address' }]);
+
+    const done = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: good } });
+    expect(done.status).toBe(200);
+    expect(done.json).toEqual({ accessToken: expect.any(String), idToken: expect.any(String), refreshToken: expect.any(String), expiresIn: expect.any(Number) });
+
+    const again = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: `${good} again` } });
+    expect(again.status).toBe(401);
+
+    const old = await signIn(reg.username, reg.temporaryPassword);
+    expect(old.status).toBe(401);
+    expect(old.json.resetAvailable).toBe(true);
+
+    const account = await api('/account', { token: done.json.accessToken });
+    expect(account.status).toBe(200);
+    expect(account.json).toEqual({ accountId: expect.any(String), username: 'mc-s1', email: 'first.patient@example.test', cases: ['C-1'] });
+    expect((await signIn('MC-S1', good)).status).toBe(200);
+  });
+
+  it('the new-password step can choose a new username', async () => {
+    const reg = await enrol('S-2');
+    const challenge = await signIn(reg.username, reg.temporaryPassword);
+    const done = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: good, newUsername: 'second.patient' } });
+    expect(done.status).toBe(200);
+    expect((await signIn('second.patient', good)).status).toBe(200);
+    expect((await signIn(reg.username, good)).status).toBe(401);
+  });
+
+  it('an expired temporary password gets its own problem that sends the patient to the practice', async () => {
+    const reg = await enrol('S-3');
+    const hours = (await api('/settings', { token: staff })).json.temporaryPasswordHours as number;
+    await setClockOffset((hours + 1) * 3_600_000);
+    const res = await signIn(reg.username, reg.temporaryPassword);
+    expect(res.status).toBe(401);
+    expect(res.json.type).toMatch(/temporary-password-expired$/);
+    expect(res.json.detail).toMatch(/ask the practice/i);
+  });
+
+  it('Register Patient again overwrites the password and ends the sessions', async () => {
+    const { username, tokens } = await registered('S-4');
+    const reg = await api('/patients/S-4/portal/registration', { method: 'POST', token: staff });
+    expect(reg.json.username).toBe(username);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    expect((await signIn(username, good)).status).toBe(401);
+    expect((await signIn(username, reg.json.temporaryPassword)).json.challenge).toBe('NEW_PASSWORD_REQUIRED');
+  });
+
+  it('needs the invite permission', async () => {
+    await api('/patients/S-5/portal', { method: 'PUT', token: staff, body: {} });
+    await api(`/staff/${stack().admin.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
+    try {
+      expect((await api('/patients/S-5/portal/registration', { method: 'POST', token: admin })).status).toBe(403);
+    } finally {
+      await api(`/staff/${stack().admin.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
+    }
+    expect((await api('/patients/S-none/portal/registration', { method: 'POST', token: staff })).status).toBe(404);
+  });
+});
+
+describe('POST /sessions refusals', () => {
+  it('gives one 401 body, with the reset offer, for a wrong password and an unknown username', async () => {
+    const { username } = await registered('S-10');
+    const wrong = await signIn(username, 'not the right password at all');
+    const unknown = await signIn('nobody-by-this-name', 'not the right password at all');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.json).toEqual(unknown.json);
+    expect(wrong.json.resetAvailable).toBe(true);
+  });
+
+  it('rule 5: after 5 failures the right password gets 429 with Retry-After (the pool is not asked)', async () => {
+    const { username } = await registered('S-11');
+    for (let i = 0; i < 5; i++) expect((await signIn(username, `wrong guess number ${i}`)).status).toBe(401);
+    const blocked = await signIn(username, good);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('refuses a disabled record with 403 (cognito-local would let it in) and its tokens with 401; re-enabling restores both', async () => {
+    const { username, tokens } = await registered('S-12');
+    await api('/patients/S-12/portal', { method: 'PUT', token: staff, body: { accessEnabled: false } });
+    expect((await signIn(username, good)).status).toBe(403);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    await api('/patients/S-12/portal', { method: 'PUT', token: staff, body: { accessEnabled: true } });
+    expect((await signIn(username, good)).status).toBe(200);
+  });
+});
+
+describe('revoke and credential changes', () => {
+  it('rule 17: revoke refuses a token issued before it at once; re-enabling lets the same credentials in again', async () => {
+    const { username, tokens } = await registered('S-20');
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(200);
+    const revoked = await api('/patients/S-20/portal/revoke', { method: 'POST', token: staff });
+    expect(revoked.status).toBe(200);
+    expect(revoked.json.statusMessage).toBe('Disabled / Forced Registration / No Invite');
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    expect((await signIn(username, good)).status).toBe(403);
+    await api('/patients/S-20/portal', { method: 'PUT', token: staff, body: { accessEnabled: true } });
+    const back = await signIn(username, good);
+    expect(back.status).toBe(200);
+    expect((await api('/account', { token: back.json.accessToken })).status).toBe(200);
+  });
+
+  it('a credential change ends every other session and answers fresh tokens', async () => {
+    const { username, tokens: other } = await registered('S-21');
+    // Sessions are cut off at whole seconds (tokens carry seconds): let the other session's second pass.
+    await new Promise((r) => setTimeout(r, 1100));
+    const mine = (await signIn(username, good)).json;
+    const newPassword = 'quartz meadow harbor kettle';
+    const changed = await api('/account/credentials', { method: 'PUT', token: mine.accessToken, body: { currentPassword: good, newPassword, newUsername: 'renamed.patient' } });
+    expect(changed.status).toBe(200);
+    expect((await api('/account', { token: other.accessToken })).status).toBe(401);
+    expect((await api('/account', { token: changed.json.accessToken })).json.username).toBe('renamed.patient');
+    expect((await signIn('renamed.patient', good)).status).toBe(401);
+    expect((await signIn('renamed.patient', newPassword)).status).toBe(200);
+    expect((await signIn(username, newPassword)).status).toBe(401);
+  });
+
+  it('a credential change needs the current password and follows the password rules', async () => {
+    const { tokens } = await registered('S-22');
+    const wrong = await api('/account/credentials', { method: 'PUT', token: tokens.accessToken, body: { currentPassword: 'not it at all, sorry', newPassword: 'quartz meadow harbor kettle' } });
+    expect(wrong.status).toBe(401);
+    const weak = await api('/account/credentials', { method: 'PUT', token: tokens.accessToken, body: { currentPassword: good, newPassword: 'short' } });
+    expect(weak.status).toBe(400);
+    expect(weak.json.errors[0]).toEqual({ path: 'body.newPassword', message: 'must be at least 15 characters' });
+  });
+
+  it('a staff token opens no patient route', async () => {
+    expect((await api('/account', { token: staff })).status).toBe(401);
+  });
+});

@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../../lambdas/domain/audit.ts';
+import { DomainError } from '../../../lambdas/domain/errors.ts';
+import {
+  checkLobbyToken,
+  cryptoSecrets,
+  hashLobbyToken,
+  issueLobbyPassword,
+  lobbyAlphabet,
+  normaliseLobbyPassword,
+  signInToLobby,
+  type LobbySecrets,
+  type LobbyStore,
+  type StoredLobbyPassword,
+  type StoredLobbySession,
+} from '../../../lambdas/domain/lobby.ts';
+import { newRecord, type StoredRecord } from '../../../lambdas/domain/portal-record.ts';
+import { throttleKeys, type ThrottleStore } from '../../../lambdas/domain/sign-in-throttle.ts';
+import { memoryStore } from '../../support/memory-store.ts';
+
+// ------------------------------------------------------------------ fakes
+
+/** A LobbyStore with the adapter's rules: redeem is one atomic check-and-set. */
+function memoryLobby(records: () => Promise<StoredRecord[]>) {
+  const passwords = new Map<string, StoredLobbyPassword>();
+  const sessions = new Map<string, StoredLobbySession>();
+  const audit: AuditEvent[] = [];
+  const store: LobbyStore = {
+    async patientIdsByMasterCase(masterCase) {
+      return (await records()).filter((r) => r.masterCase?.toLowerCase() === masterCase.toLowerCase()).map((r) => r.patientId);
+    },
+    async getPassword(patientId) {
+      const p = passwords.get(patientId);
+      return p ? { ...p } : undefined;
+    },
+    async putPassword(password, event) {
+      passwords.set(password.patientId, { ...password });
+      audit.push(event);
+    },
+    async redeem(password, session, now, event) {
+      const current = passwords.get(password.patientId);
+      if (!current || current.used || current.passwordHash !== password.passwordHash || current.expiresAt <= now.toISOString()) return false;
+      current.used = true;
+      sessions.set(session.tokenHash, { ...session });
+      audit.push(event);
+      return true;
+    },
+    async getSession(tokenHash) {
+      return sessions.get(tokenHash);
+    },
+  };
+  return { store, passwords, sessions, audit };
+}
+
+function memoryThrottle() {
+  const accounts = new Map<string, { failures: number; lastFailureAt: number }>();
+  const throttle: ThrottleStore = {
+    async read(a) {
+      const account = accounts.get(a);
+      return { ...(account ? { account } : {}), addressFailures: 0 };
+    },
+    async recordFailure(a, _ip, now) {
+      accounts.set(a, { failures: (accounts.get(a)?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
+    },
+    async clearAccount(a) {
+      accounts.delete(a);
+    },
+  };
+  return { throttle, accounts };
+}
+
+let counter = 0;
+/** Predictable secrets, so a test knows the password and token it is handed. */
+const fixedSecrets = (password = 'K7MXQ-4RT9W'): LobbySecrets => ({
+  lobbyPassword: () => password,
+  sessionToken: () => `token-${String(++counter).padStart(37, '0')}`,
+  salt: () => 'c2FsdHNhbHRzYWx0c2FsdA',
+});
+
+function world(opts: { lobbyMinutes?: number } = {}) {
+  const mem = memoryStore();
+  const lobby = memoryLobby(async () => (await mem.store.searchRecords(undefined, undefined, 100)).items);
+  const { throttle, accounts } = memoryThrottle();
+  let now = new Date('2026-11-21T10:00:00.000Z');
+  const clock = () => now;
+  const defaults = { practiceName: 'Test Practice', portalUrl: 'https://portal.example.test' };
+  const deps = { store: mem.store, lobby: lobby.store, throttle, clock, secrets: fixedSecrets(), defaults };
+  const staff = { id: 'frontdesk', sourceIp: '10.0.0.1' };
+  const addRecord = async (patientId: string, extra: Partial<StoredRecord> = {}) => {
+    const record = { ...newRecord(patientId, now), ...extra, version: 1 };
+    await mem.store.saveRecord(record, 0, { target: `patient:${patientId}`, at: now.toISOString(), actor: 'x', action: 'x', outcome: 'success', sourceIp: 'x', detail: {} });
+  };
+  const edit = async (patientId: string, change: Partial<StoredRecord>) => {
+    const current = (await mem.store.getRecord(patientId))!;
+    await mem.store.saveRecord({ ...current, ...change, version: current.version + 1 }, current.version, {
+      target: `patient:${patientId}`, at: now.toISOString(), actor: 'x', action: 'x', outcome: 'success', sourceIp: 'x', detail: {},
+    });
+  };
+  return {
+    mem,
+    lobby,
+    accounts,
+    deps,
+    staff,
+    addRecord,
+    edit,
+    advance: (ms: number) => {
+      now = new Date(now.getTime() + ms);
+    },
+    setLobbyMinutes: async (minutes: number) => {
+      await mem.store.saveSettings({ lobbyMinutes: minutes } as never, 0, { target: 'settings', at: now.toISOString(), actor: 'x', action: 'x', outcome: 'success', sourceIp: 'x', detail: {} });
+    },
+    issue: (patientId: string, secrets?: LobbySecrets) => issueLobbyPassword({ ...deps, ...(secrets ? { secrets } : {}) }, staff, patientId),
+    signIn: (masterCase: string, lobbyPassword: string, sourceIp = '203.0.113.5') => signInToLobby(deps, { masterCase, lobbyPassword, sourceIp }),
+    check: (token: string) => checkLobbyToken(deps, token),
+    ...opts,
+  };
+}
+
+const refusal = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainError);
+  return err as DomainError;
+};
+
+// ------------------------------------------------------------------ tests
+
+describe('lobby password: generation', () => {
+  it('makes 10 characters from the alphabet without look-alikes, grouped XXXXX-XXXXX, different each time', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const p = cryptoSecrets.lobbyPassword();
+      expect(p).toMatch(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{5}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{5}$/);
+      seen.add(p);
+    }
+    expect(seen.size).toBe(200);
+    expect(lobbyAlphabet).not.toMatch(/[01OIL]/);
+    expect(lobbyAlphabet).toHaveLength(31);
+  });
+
+  it('makes session tokens of 256 bits, base64url', () => {
+    const t = cryptoSecrets.sessionToken();
+    expect(t).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(t, 'base64url')).toHaveLength(32);
+  });
+
+  it('normalises what the patient typed: any case, with or without the dash or spaces', () => {
+    expect(normaliseLobbyPassword('k7mxq-4rt9w')).toBe('K7MXQ4RT9W');
+    expect(normaliseLobbyPassword(' K7MXQ 4RT9W ')).toBe('K7MXQ4RT9W');
+  });
+});
+
+describe('lobby password: issuing (staff)', () => {
+  it('works for a patient with no login, expires after settings.lobbyMinutes, stores and audits no password', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.setLobbyMinutes(30);
+    const issued = await w.issue('P-1');
+    expect(issued).toEqual({ lobbyPassword: 'K7MXQ-4RT9W', expiresAt: '2026-11-21T10:30:00.000Z', masterCase: 'MC-1' });
+    const stored = w.lobby.passwords.get('P-1')!;
+    expect(stored).toMatchObject({ patientId: 'P-1', used: false, createdBy: 'frontdesk', expiresAt: '2026-11-21T10:30:00.000Z' });
+    expect(stored.passwordHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(stored)).not.toMatch(/K7MXQ|4RT9W/i);
+    expect(w.lobby.audit).toEqual([
+      expect.objectContaining({ target: 'patient:P-1', actor: 'frontdesk', action: 'lobby-password.issued', outcome: 'success', sourceIp: '10.0.0.1' }),
+    ]);
+    expect(JSON.stringify(w.lobby.audit)).not.toMatch(/K7MXQ|4RT9W/i);
+  });
+
+  it('uses the default of 60 minutes and names the patientId as the case number where the record has no masterCase', async () => {
+    const w = world();
+    await w.addRecord('P-2');
+    expect(await w.issue('P-2')).toMatchObject({ expiresAt: '2026-11-21T11:00:00.000Z', masterCase: 'P-2' });
+  });
+
+  it('refuses without a record (404) and while access is disabled (409), storing nothing', async () => {
+    const w = world();
+    expect((await refusal(w.issue('P-none'))).kind).toBe('not-found');
+    await w.addRecord('P-off', { accessEnabled: false });
+    expect((await refusal(w.issue('P-off'))).code).toBe('access-disabled');
+    expect(w.lobby.passwords.size).toBe(0);
+  });
+
+  it('a new lobby password replaces the earlier one: the old one stops working', async () => {
+    const w = world();
+    await w.addRecord('P-3', { masterCase: 'MC-3' });
+    await w.issue('P-3', fixedSecrets('AAAAA-BBBBB'));
+    await w.issue('P-3', fixedSecrets('CCCCC-DDDDD'));
+    expect((await refusal(w.signIn('MC-3', 'AAAAA-BBBBB'))).code).toBe('invalid-credentials');
+    expect(await w.signIn('MC-3', 'CCCCC-DDDDD')).toMatchObject({ patientId: 'P-3' });
+  });
+
+  it("clears the case number's lobby guessing counter (the staff action of rule 5)", async () => {
+    const w = world();
+    await w.addRecord('P-4', { masterCase: 'MC-4' });
+    const key = throttleKeys('lobby', 'MC-4', 'x', new Date()).accountKey;
+    w.accounts.set(key, { failures: 100, lastFailureAt: Date.parse('2026-11-21T09:00:00Z') });
+    await w.issue('P-4');
+    expect(w.accounts.has(key)).toBe(false);
+  });
+});
+
+describe('lobby sign-in', () => {
+  it('gives an intake token for the masterCase (any case) and the password typed without the dash in lower case', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    const session = await w.signIn('mc-1', 'k7mxq4rt9w');
+    expect(session).toEqual({ lobbyToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresAt: '2026-11-21T11:00:00.000Z', scope: 'intake', patientId: 'P-1' });
+    // The token is stored only as its hash.
+    expect(w.lobby.sessions.has(hashLobbyToken(session.lobbyToken))).toBe(true);
+    expect(JSON.stringify([...w.lobby.sessions.values()])).not.toContain(session.lobbyToken);
+    expect(w.lobby.audit.at(-1)).toMatchObject({ action: 'lobby.sign-in', outcome: 'success', target: 'patient:P-1', sourceIp: '203.0.113.5' });
+  });
+
+  it('takes the patientId where the record has no masterCase, and only there', async () => {
+    const w = world();
+    await w.addRecord('P-5');
+    await w.addRecord('P-6', { masterCase: 'MC-6' });
+    await w.issue('P-5');
+    await w.issue('P-6');
+    expect(await w.signIn('P-5', 'K7MXQ-4RT9W')).toMatchObject({ patientId: 'P-5' });
+    expect((await refusal(w.signIn('P-6', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
+  });
+
+  it('works for exactly one session: the second use is refused like a wrong password', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    await w.signIn('MC-1', 'K7MXQ-4RT9W');
+    const again = await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'));
+    const wrong = await refusal(w.signIn('MC-1', 'WRONG-WRONG'));
+    const unknown = await refusal(w.signIn('MC-nobody', 'K7MXQ-4RT9W'));
+    for (const e of [again, wrong, unknown]) expect([e.kind, e.code, e.message]).toEqual([wrong.kind, wrong.code, wrong.message]);
+    expect(again.code).toBe('invalid-credentials');
+  });
+
+  it('rule 25: 20 concurrent sign-ins with the right password give exactly one session', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => w.signIn('MC-1', 'K7MXQ-4RT9W')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(w.lobby.sessions.size).toBe(1);
+  });
+
+  it('refuses an unused password once it has expired', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    w.advance(60 * 60_000);
+    expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
+    expect(w.mem.audit.at(-1)).toMatchObject({ action: 'lobby.sign-in', outcome: 'failure', detail: { reason: 'expired' } });
+  });
+
+  it('refuses while access is disabled, and a password issued before a revoke', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    await w.edit('P-1', { accessEnabled: false });
+    expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
+    // Re-enabled after a revoke: the password from before the revoke stays dead.
+    w.advance(1000);
+    await w.edit('P-1', { accessEnabled: true, revokedAt: new Date('2026-11-21T10:00:01.000Z').toISOString() });
+    expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
+    expect(w.mem.audit.at(-1)).toMatchObject({ detail: { reason: 'revoked' } });
+    expect(w.lobby.sessions.size).toBe(0);
+  });
+
+  it('rules 5 and 6: after 5 failures on a case number the next attempt gets 429 with Retry-After, even with the right password', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    for (let i = 0; i < 5; i++) await refusal(w.signIn('MC-1', `WRONG-${i}AAAA`, `198.51.100.${i}`));
+    const blocked = await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'));
+    expect(blocked.kind).toBe('too-many-requests');
+    expect(blocked.extra.retryAfterSeconds).toBeGreaterThan(0);
+    expect(w.lobby.sessions.size).toBe(0);
+  });
+
+  it('rule 18: audits failures with target, source and reason, never the password or the typed case number of an unknown patient', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    await refusal(w.signIn('MC-1', 'GUESS-GUESS'));
+    await refusal(w.signIn('SECRET-CASE-99', 'GUESS-GUESS'));
+    const failures = w.mem.audit.filter((a) => a.action === 'lobby.sign-in');
+    expect(failures).toEqual([
+      expect.objectContaining({ target: 'patient:P-1', actor: 'lobby', outcome: 'failure', sourceIp: '203.0.113.5', detail: { scope: 'intake', reason: 'wrong-password' } }),
+      expect.objectContaining({ target: 'lobby', outcome: 'failure', detail: { scope: 'intake', reason: 'no-match' } }),
+    ]);
+    expect(JSON.stringify(failures)).not.toMatch(/GUESS|SECRET-CASE-99/);
+  });
+});
+
+describe('lobby token check', () => {
+  async function signedIn() {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    const { lobbyToken } = await w.signIn('MC-1', 'K7MXQ-4RT9W');
+    return { w, lobbyToken };
+  }
+
+  it('opens the intake scope of its patient until it expires', async () => {
+    const { w, lobbyToken } = await signedIn();
+    expect(await w.check(lobbyToken)).toEqual({ patientId: 'P-1', scope: 'intake', expiresAt: '2026-11-21T11:00:00.000Z' });
+    w.advance(60 * 60_000 - 1);
+    expect(await w.check(lobbyToken)).toBeDefined();
+    w.advance(1);
+    expect(await w.check(lobbyToken)).toBeUndefined();
+  });
+
+  it('dies when staff disable access', async () => {
+    const { w, lobbyToken } = await signedIn();
+    await w.edit('P-1', { accessEnabled: false });
+    expect(await w.check(lobbyToken)).toBeUndefined();
+  });
+
+  it('rule 17: dies when the record is revoked at or after the session began, even once access is enabled again', async () => {
+    const { w, lobbyToken } = await signedIn();
+    w.advance(5000);
+    await w.edit('P-1', { revokedAt: '2026-11-21T10:00:05.000Z' });
+    expect(await w.check(lobbyToken)).toBeUndefined();
+  });
+
+  it('dies when revoked later within the second it began (revokedAt is kept to the whole second)', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    w.advance(500);
+    await w.issue('P-1');
+    const { lobbyToken } = await w.signIn('MC-1', 'K7MXQ-4RT9W'); // 10:00:00.500
+    await w.edit('P-1', { revokedAt: '2026-11-21T10:00:00.000Z' }); // a revoke at 10:00:00.800, floored
+    expect(await w.check(lobbyToken)).toBeUndefined();
+  });
+
+  it('survives a revoke from before the session began', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1', revokedAt: '2026-11-21T09:59:59.000Z' });
+    await w.issue('P-1');
+    const { lobbyToken } = await w.signIn('MC-1', 'K7MXQ-4RT9W');
+    expect(await w.check(lobbyToken)).toBeDefined();
+  });
+
+  it('refuses unknown, malformed and look-alike tokens', async () => {
+    const { w, lobbyToken } = await signedIn();
+    expect(await w.check(`${lobbyToken.slice(0, -1)}${lobbyToken.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+    expect(await w.check('short')).toBeUndefined();
+    expect(await w.check(hashLobbyToken(lobbyToken))).toBeUndefined();
+  });
+});
