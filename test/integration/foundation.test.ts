@@ -152,6 +152,8 @@ describe('settings and permissions', () => {
     const changed = await api(`/staff/${who}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
     expect(changed.json).toEqual({ canInvite: false, autoInvite: false });
     expect((await api(`/staff/${who}/permissions`, { token: staff })).json.canInvite).toBe(false);
+    // The stack is shared with later files: give the permission back.
+    await api(`/staff/${who}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
     expect((await api('/staff/no-such-person/permissions', { token: admin })).status).toBe(404);
     expect((await api('/staff/no-such-person/permissions', { method: 'PUT', token: admin, body: { canInvite: true } })).status).toBe(404);
   });

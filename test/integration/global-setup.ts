@@ -17,6 +17,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The handlers run in this process: keep their request logs out of the test report unless asked.
+  if (!process.env.LOCAL_STACK_VERBOSE) process.env.LOG_LEVEL ??= 'silent';
   const dataDir = await mkdtemp(join(tmpdir(), 'portal-access-it-'));
   const stack = await startLocalStack({
     dataDir,

@@ -14,6 +14,8 @@ const good = 'lantern orchard pebble violin';
 beforeAll(async () => {
   admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
   staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+  // Other files change staff permissions on the shared stack: start from known ones.
+  await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
 });
 afterEach(() => setClockOffset(0));
 
