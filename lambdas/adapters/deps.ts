@@ -12,6 +12,11 @@ import { sesMailer } from './ses-mailer.ts';
 import { cognitoPatientLogins } from './patient-logins.ts';
 import { dynamoThrottle } from './dynamo-throttle.ts';
 import { cognitoStaffDirectory } from './staff-directory.ts';
+import type { EmailMatchStore } from '../domain/email-match.ts';
+import { dynamoEmailMatch } from './dynamo-email-match.ts';
+import type { ResetStore } from '../domain/resets.ts';
+import type { ForcedChangeJobStore } from '../domain/forced-change.ts';
+import { dynamoForcedChangeJobs, dynamoResets } from './dynamo-resets.ts';
 
 /**
  * The clock every handler uses. The local stack's test mode (and only it) can move it forward
@@ -54,7 +59,18 @@ export const invitationStore = (): InvitationStore => (invitations ??= dynamoInv
 export const pinVault = (): PinVault => (vault ??= configuredPinVault());
 export const mailer = (): Mailer => (mail ??= sesMailer());
 
+let resets: ResetStore | undefined;
+let forcedChangeJobs: ForcedChangeJobStore | undefined;
+
+export const resetStore = (): ResetStore => (resets ??= dynamoResets());
+export const forcedChangeJobStore = (): ForcedChangeJobStore => (forcedChangeJobs ??= dynamoForcedChangeJobs());
+
 export function settingsDefaults(): SettingsDefaults {
   const c = config();
   return { practiceName: c.PRACTICE_NAME, portalUrl: c.PORTAL_URL };
 }
+
+let emailMatches: EmailMatchStore | undefined;
+
+/** Email-match links (lambdas/adapters/dynamo-email-match.ts). */
+export const emailMatchStore = (): EmailMatchStore => (emailMatches ??= dynamoEmailMatch());

@@ -39,8 +39,15 @@ function toInvitation(item: Record<string, unknown>): StoredInvitation {
   return rest as unknown as StoredInvitation;
 }
 
-export function dynamoInvitations(): InvitationStore {
+/** Where the two items live; the email-match method keeps its links in a key space of its own (dynamo-email-match.ts). */
+export interface InvitationKeys {
+  invitation: typeof invitationKey;
+  link: typeof linkKey;
+}
+
+export function dynamoInvitations(keys: InvitationKeys = { invitation: invitationKey, link: linkKey }): InvitationStore {
   const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
+  const { invitation: invitationKey, link: linkKey } = keys;
   const db = dynamo();
 
   const invitationCondition = (expectedVersion: number) =>

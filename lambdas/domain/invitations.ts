@@ -22,7 +22,7 @@ import type { PortalRecord } from '../schemas/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
-import { defaultPermissions } from './permissions.ts';
+import { requireInvitePermission } from './permissions.ts';
 import { present, type StoredRecord } from './portal-record.ts';
 import type { Clock, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -177,8 +177,6 @@ const noEmail = () =>
 
 const noPendingInvitation = () => new DomainError('not-found', 'no-pending-invitation', 'This patient has no pending invitation.');
 
-const cannotInvite = () => new DomainError('forbidden', 'forbidden', 'Your permissions do not include inviting patients.');
-
 // ------------------------------------------------------------------------------ staff operations
 
 export interface InvitationDeps {
@@ -190,12 +188,6 @@ export interface InvitationDeps {
   settingsDefaults: SettingsDefaults;
   /** Where a failed email is reported (names only: never the address). */
   warn?: (msg: string, fields: Record<string, string>) => void;
-}
-
-/** canInvite is on unless an admin took it away (permissions.ts). The caller is a signed-in staff user. */
-export async function requireInvitePermission(store: RecordStore, staffId: string): Promise<void> {
-  const permissions = (await store.getPermissions(staffId))?.value ?? defaultPermissions;
-  if (!permissions.canInvite) throw cannotInvite();
 }
 
 /**
@@ -258,6 +250,8 @@ export async function sendInvitation(
   deps: InvitationDeps,
   actor: Actor,
   patientId: string,
+  /** Extra audit detail, e.g. an auto-invite's trigger (auto-invite.ts). Field names and ids only. */
+  auditDetail: AuditEvent['detail'] = {},
 ): Promise<{ pin: string; expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
   await requireInvitePermission(deps.store, actor.id);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
@@ -288,7 +282,7 @@ export async function sendInvitation(
       invitation: { next: invitation, expectedVersion: current?.version ?? 0 },
       putLink: { tokenHash, patientId, invitationId, expiresAt },
       ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
-      audit: auditEvent(actor, patientTarget(patientId), 'invitation.created', now, { replaced: current?.status ?? 'None', days: settings.invitationDays }),
+      audit: auditEvent(actor, patientTarget(patientId), 'invitation.created', now, { ...auditDetail, replaced: current?.status ?? 'None', days: settings.invitationDays }),
     });
     return { record: next, token, expiresAt, settings, email: record.email };
   });

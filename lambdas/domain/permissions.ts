@@ -38,8 +38,12 @@ export async function changePermissions(
   });
 }
 
-/** Inviting and Register Patient need the staff user's invite permission (admins can take it away). */
-export async function requireInvitePermission(deps: Omit<PermissionsDeps, 'clock'>, staffId: string): Promise<void> {
-  const { canInvite } = await readPermissions(deps, staffId);
-  if (!canInvite) throw new DomainError('forbidden', 'forbidden', 'Your invite permission has been turned off by an admin.');
+/**
+ * Inviting and Register Patient need the caller's invite permission (admins can take it away).
+ * The caller is a signed-in staff user, so no directory look-up is needed: no stored
+ * permissions means the defaults.
+ */
+export async function requireInvitePermission(store: RecordStore, staffId: string): Promise<void> {
+  const permissions = (await store.getPermissions(staffId))?.value ?? defaultPermissions;
+  if (!permissions.canInvite) throw new DomainError('forbidden', 'forbidden', 'Your permissions do not include inviting patients.');
 }

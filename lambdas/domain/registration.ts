@@ -161,10 +161,56 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   }
   if (await deps.accounts.findByUsername(username)) throw usernameTaken();
 
+  // Steps 4-6.
+  return finishRegistration(deps, {
+    leases: deps.invitations,
+    invitation,
+    tokenHash,
+    username,
+    password,
+    sourceIp,
+    method: 'invitation',
+    accept: (record) => {
+      if (!record || record.accountId || !record.accessEnabled || record.invite.status !== 'Pending') throw linkGone();
+      return { ...record, invite: { ...record.invite, status: 'Accepted' } };
+    },
+  });
+}
+
+/** What steps 4-6 need to know about the link being redeemed; shared with the email-match method (email-match.ts). */
+export interface LeasedRegistration {
+  /** Where the lease, the accountId and the one-transaction commit live (invitations, or email-match links). */
+  leases: Pick<InvitationStore, 'takeLease' | 'releaseLease' | 'completeRegistration'>;
+  invitation: StoredInvitation;
+  tokenHash: string;
+  username: string;
+  password: string;
+  sourceIp: string;
+  /** Written into the audit entry. */
+  method: 'invitation' | 'email-match';
+  /**
+   * The record as read again just before the commit: throw the link's 410 when it no longer
+   * qualifies, else return it with this method's own changes (accountId, username, registration
+   * and version are set here).
+   */
+  accept: (record: StoredRecord | undefined, at: Date) => StoredRecord;
+}
+
+/**
+ * Steps 4-6: the lease (and with it the accountId), the login, and the one transaction. Throws
+ * `registration-in-progress` (409) while another request holds the lease, `invitation-gone`
+ * (410) when the link died meanwhile, `username-taken` (409).
+ */
+export async function finishRegistration(
+  deps: Pick<RegistrationDeps, 'store' | 'logins' | 'clock'>,
+  reg: LeasedRegistration,
+): Promise<{ accountId: string; username: string }> {
+  const { leases, invitation, tokenHash, username, password, sourceIp } = reg;
+  const patientId = invitation.patientId;
   // Step 4: the lease, and with it the accountId.
   const now = deps.clock();
   const lease = { id: randomUUID(), until: new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString() };
-  const taken = await deps.invitations.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
+  const taken = await leases.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
   if (taken.kind === 'held') throw inProgress();
   if (taken.kind === 'gone') throw linkGone();
   const accountId = taken.invitation.accountId!;
@@ -178,32 +224,30 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
     await retryOnConflict(async () => {
       const at = deps.clock();
       const record = await deps.store.getRecord(patientId);
-      if (!record || record.accountId || !record.accessEnabled || record.invite.status !== 'Pending') throw linkGone();
-      const { login: _login, ...rest } = record;
+      const { login: _login, ...rest } = reg.accept(record, at);
       const next: StoredRecord = {
         ...rest,
         accountId,
         username,
         registration: 'NormalRegistration',
-        invite: { ...record.invite, status: 'Accepted' },
         updatedAt: at.toISOString(),
-        version: record.version + 1,
+        version: record!.version + 1,
       };
       const { tokenHash: _hash, sealedPin: _pin, lease: _lease, ...kept } = taken.invitation;
-      await deps.invitations.completeRegistration({
-        record: { next, expectedVersion: record.version },
+      await leases.completeRegistration({
+        record: { next, expectedVersion: record!.version },
         invitation: { ...kept, status: 'Accepted', version: taken.invitation.version + 1 },
         leaseId: lease.id,
         tokenHash,
         username,
-        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: 'invitation' }),
+        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: reg.method }),
       });
     });
   } catch (err) {
     const definite = err instanceof DomainError && (err.code === 'username-taken' || err.code === 'invitation-gone');
     // Undo only what surely will not be used: after an unknown outcome a retry completes it.
     if (definite && loginMade) await deps.logins.remove(accountId).catch(() => undefined);
-    await deps.invitations.releaseLease(patientId, lease.id).catch(() => undefined);
+    await leases.releaseLease(patientId, lease.id).catch(() => undefined);
     throw err;
   }
   return { accountId, username };

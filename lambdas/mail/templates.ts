@@ -1,6 +1,7 @@
 /**
  * Every email the service sends, in one place. Each has a plain-text and an HTML part, names the
- * practice, says until when the link works and whom to ask. No PIN, no PHI: the record holds
+ * practice, says until when the link works and whom to ask. No PIN (except the reset email,
+ * where issue 4 puts the link and the reset PIN together), no PHI: the record holds
  * no name, so the greeting names no one (api.md "Secrets", issue 3 item 8). Every value put into
  * the HTML is escaped, the link included.
  */
@@ -71,5 +72,131 @@ export function invitationEmail({ practiceName, link, expiresAt }: InvitationEma
     `The link works until <strong>${escapeHtml(until)}</strong>. You will also need the 6-character PIN the practice gave you in person; it is not in this email.`,
     `If you did not expect this email, or the link no longer works, call ${escapeHtml(practiceName)} and ask the front desk for a new invitation. Never share the link or your PIN.`,
   ]);
+  return { subject, text, html };
+}
+
+export interface ResetEmailInput {
+  practiceName: string;
+  /** The reset link, built from the configured portal URL (rule 14). */
+  link: string;
+  /** The 6-character reset PIN (the issue puts link and PIN in one email). */
+  pin: string;
+  expiresAt: string;
+}
+
+/**
+ * The credential reset: the link and the PIN, both valid until the same time. No username and no
+ * password: the patient types the current username again on the reset page.
+ */
+export function resetEmail({ practiceName, link, pin, expiresAt }: ResetEmailInput): RenderedEmail {
+  const until = formatExpiry(expiresAt);
+  const subject = oneLine(`Reset your ${practiceName} patient portal password`);
+  const text = [
+    'Hello,',
+    '',
+    `Someone asked to reset the password of your ${practiceName} patient portal login. To choose a new password, open this link:`,
+    '',
+    link,
+    '',
+    `and enter this PIN: ${pin}`,
+    '',
+    `The link and the PIN work once, until ${until}. You will also be asked for your current username.`,
+    '',
+    `If you did not ask for this, ignore this email: your password stays as it is. If you keep getting these emails, call ${practiceName}. Never share the link or the PIN.`,
+    '',
+    practiceName,
+    '',
+  ].join('\n');
+  const html = layout(practiceName, [
+    'Hello,',
+    `Someone asked to reset the password of your ${escapeHtml(practiceName)} patient portal login. To choose a new password, open this link:`,
+    `<a href="${escapeHtml(link)}">Reset your password</a><br><span style="word-break: break-all;">${escapeHtml(link)}</span>`,
+    `and enter this PIN: <strong style="font-family: monospace; font-size: 1.3em; letter-spacing: 0.1em;">${escapeHtml(pin)}</strong>`,
+    `The link and the PIN work once, until <strong>${escapeHtml(until)}</strong>. You will also be asked for your current username.`,
+    `If you did not ask for this, ignore this email: your password stays as it is. If you keep getting these emails, call ${escapeHtml(practiceName)}. Never share the link or the PIN.`,
+  ]);
+  return { subject, text, html };
+}
+
+export interface CredentialsChangedInput {
+  practiceName: string;
+  /** When the change happened (ISO). */
+  at: string;
+}
+
+/** After a reset (rule 15): says what happened and whom to call; nothing secret, no username. */
+export function credentialsChangedEmail({ practiceName, at }: CredentialsChangedInput): RenderedEmail {
+  const when = formatExpiry(at);
+  const subject = oneLine(`Your ${practiceName} patient portal credentials were changed`);
+  const text = [
+    'Hello,',
+    '',
+    `The password of your ${practiceName} patient portal login was changed on ${when} with a reset link, and every session was signed out.`,
+    '',
+    `If this was you, there is nothing more to do. If it was not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
+    '',
+    practiceName,
+    '',
+  ].join('\n');
+  const html = layout(practiceName, [
+    'Hello,',
+    `The password of your ${escapeHtml(practiceName)} patient portal login was changed on <strong>${escapeHtml(when)}</strong> with a reset link, and every session was signed out.`,
+    `If this was you, there is nothing more to do. If it was not, call ${escapeHtml(practiceName)} at once and ask the front desk to lock your portal access.`,
+  ]);
+  return { subject, text, html };
+}
+
+export interface EmailMatchEmailInput {
+  practiceName: string;
+  /** The verification link, `${portalUrl}/portal/verify?token=…`, from the configured portal URL (rule 14). */
+  link: string;
+  expiresAt: string;
+}
+
+/**
+ * The email-match method's verification: someone entered this address in the portal and it is
+ * on file for a patient without a login. Opening the link proves control of the mailbox; it is
+ * then the patient who chooses a username and password. No PIN exists for this method.
+ */
+export function emailMatchEmail({ practiceName, link, expiresAt }: EmailMatchEmailInput): RenderedEmail {
+  const until = formatExpiry(expiresAt);
+  const subject = oneLine(`Confirm your email to set up your ${practiceName} patient portal login`);
+  const text = [
+    'Hello,',
+    '',
+    `This email address was entered on the ${practiceName} patient portal to set up a portal login. To confirm it is yours and choose your username and password, open this link:`,
+    '',
+    link,
+    '',
+    `The link works once, until ${until}.`,
+    '',
+    `If you did not ask for this, you can ignore this email: nobody can use the link without access to your mailbox. If you have questions, call ${practiceName} and ask the front desk. Never share this link.`,
+    '',
+    practiceName,
+    '',
+  ].join('\n');
+  const html = layout(practiceName, [
+    'Hello,',
+    `This email address was entered on the ${escapeHtml(practiceName)} patient portal to set up a portal login. To confirm it is yours and choose your username and password, open this link:`,
+    `<a href="${escapeHtml(link)}">Confirm and set up your portal login</a><br><span style="word-break: break-all;">${escapeHtml(link)}</span>`,
+    `The link works once, until <strong>${escapeHtml(until)}</strong>.`,
+    `If you did not ask for this, you can ignore this email: nobody can use the link without access to your mailbox. If you have questions, call ${escapeHtml(practiceName)} and ask the front desk. Never share this link.`,
+  ]);
+  return { subject, text, html };
+}
+
+/**
+ * The email-match method when the address is on file for more than one patient without a login
+ * (a family sharing one mailbox): no link, since it could not say whose login it would create.
+ */
+export function emailMatchAmbiguousEmail({ practiceName }: { practiceName: string }): RenderedEmail {
+  const subject = oneLine(`Setting up your ${practiceName} patient portal login`);
+  const lines = [
+    `This email address was entered on the ${practiceName} patient portal to set up a portal login.`,
+    `More than one patient uses this address at ${practiceName}, so the portal cannot tell whose login to set up. Please call ${practiceName} and ask the front desk for an invitation instead.`,
+    'If you did not ask for this, you can ignore this email.',
+  ];
+  const text = ['Hello,', '', lines[0], '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
+  const html = layout(practiceName, ['Hello,', ...lines.map(escapeHtml)]);
   return { subject, text, html };
 }

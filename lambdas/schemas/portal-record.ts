@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Cursor, IsoDateTime, Limit, PatientId } from './common.ts';
 
-const Email = z.email().max(254);
+export const Email = z.email().max(254);
 const Phone = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567');
 const CaseNumber = z
   .string()

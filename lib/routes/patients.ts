@@ -57,7 +57,7 @@ export const patientRoutes = [
     path: '/patients/{patientId}/portal/registration',
     entry: 'lambdas/handlers/patient-login/register.ts',
     caller: 'staff',
-    grants: ['records:write', 'audit:append', 'patientPool:admin', 'staffPool:read'],
+    grants: ['records:write', 'audit:append', 'patientPool:admin'],
     summary: '"Register Patient": create or overwrite the login with a temporary password (needs invite permission)',
     request: { params: PatientParams },
     responses: { 201: TemporaryRegistration },

@@ -26,7 +26,10 @@ export type Grant =
   | 'mail:send' // ses:SendEmail from the stack's sender identity through its configuration set
   | 'lobby:issue' // PutItem on records-table items whose pk starts with LOBBY# (lobby passwords)
   | 'lobby:redeem' // GetItem/UpdateItem on LOBBY# items, PutItem on LOBBYSESSION# items
-  | 'lobby:session'; // GetItem on LOBBYSESSION# and PATIENT# items: what checking a lobby token reads
+  | 'reset:issue' // GetItem/PutItem/DeleteItem on RESET# and RESETLINK# items only: issuing a credential reset link
+  | 'patientPool:reset' // AdminSetUserPassword and AdminUserGlobalSignOut on the patient pool (reset confirm)
+  | 'lobby:session' // GetItem on LOBBYSESSION# and PATIENT# items: what checking a lobby token reads
+  | 'emailMatch:issue'; // PutItem/DeleteItem on EMAILMATCH# and EMAILMATCHLINK# items only: issuing an email-match link
 
 export interface RouteRequest {
   readonly params?: z.ZodType;

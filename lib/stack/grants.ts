@@ -135,6 +135,20 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
       conditions: { StringEquals: { 'ses:FromAddress': t.senderEmail } },
     },
   ],
+  // Credential resets (lambdas/adapters/dynamo-resets.ts): asking for one reads and writes the
+  // reset and its link only, never a portal record (rule 8). Confirming needs records:write anyway.
+  'reset:issue': (t) => [
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      resources: [t.recordsTableArn],
+      conditions: leadingKeys(['RESET#*', 'RESETLINK#*']),
+    },
+    keyWrite(t),
+  ],
+  // A reset sets the new password and ends every refresh token; it never creates, deletes or enables a login.
+  'patientPool:reset': (t) => [
+    { actions: ['cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminUserGlobalSignOut'], resources: [t.patientPoolArn] },
+  ],
   // Lobby mode (lambdas/adapters/dynamo-lobby.ts): lobby passwords under LOBBY#<patientId>,
   // lobby sessions under LOBBYSESSION#<token hash>. Only those items: a lobby function can
   // never write a portal record. Staff issuing a password only put it (replacing the old one).
@@ -154,6 +168,13 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
   'lobby:session': (t) => [
     { actions: ['dynamodb:GetItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['LOBBYSESSION#*', 'PATIENT#*']) },
     keyRead(t),
+  ],
+  // The email-match request (lambdas/adapters/dynamo-email-match.ts) is public: it puts the
+  // record's email-match state and its link and deletes the link it replaces, and nothing
+  // else, so it can never write a portal record, a username or an invitation.
+  'emailMatch:issue': (t) => [
+    { actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['EMAILMATCH#*', 'EMAILMATCHLINK#*']) },
+    keyWrite(t),
   ],
 };
 

@@ -190,9 +190,12 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'pinKey:encrypt': ['pinKey[purpose=invitation-pin]:kms:Encrypt'],
   'pinKey:decrypt': ['pinKey[purpose=invitation-pin]:kms:Decrypt'],
   'mail:send': ['emailIdentity[from=portal@clinic.test]:ses:SendEmail', 'configurationSet[from=portal@clinic.test]:ses:SendEmail'],
+  'reset:issue': [...['GetItem', 'PutItem', 'DeleteItem'].map((a) => `records[RESET#*,RESETLINK#*]:dynamodb:${a}`), ...KEY_WRITE],
+  'patientPool:reset': ['patientPool:cognito-idp:AdminSetUserPassword', 'patientPool:cognito-idp:AdminUserGlobalSignOut'],
   'lobby:issue': ['records[LOBBY#*]:dynamodb:PutItem', ...KEY_WRITE],
   'lobby:redeem': ['records[LOBBY#*]:dynamodb:GetItem', 'records[LOBBY#*]:dynamodb:UpdateItem', 'records[LOBBYSESSION#*]:dynamodb:PutItem', ...KEY_WRITE],
   'lobby:session': ['records[LOBBYSESSION#*,PATIENT#*]:dynamodb:GetItem', ...KEY_READ],
+  'emailMatch:issue': ['records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:PutItem', 'records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:DeleteItem', ...KEY_WRITE],
 };
 const baseline = ['ownLogs:logs:CreateLogStream', 'ownLogs:logs:PutLogEvents', '*:xray:PutTraceSegments', '*:xray:PutTelemetryRecords'];
 
@@ -415,10 +418,11 @@ describe('invitation PINs', () => {
     expect(invite.Properties.Environment.Variables.PIN_KEY_ID).toEqual(getAtt(logicalId(stack.pinKey.key)));
   });
 
-  it('rule 10: only the invite function may encrypt and only access-code and registration may decrypt, each for the PIN context only', () => {
+  it('rule 10: only the invite functions (staff and auto-invite) may encrypt and only access-code and registration may decrypt, each for the PIN context only', () => {
     const encrypt = pinKeyUse('kms:Encrypt');
     const decrypt = pinKeyUse('kms:Decrypt');
-    expect(encrypt.map((u) => u.route)).toEqual(['invitation-create']);
+    // note-signed is the auto-invite: the same invitation (lambdas/domain/auto-invite.ts).
+    expect(encrypt.map((u) => u.route).sort()).toEqual(['invitation-create', 'note-signed']);
     expect(decrypt.map((u) => u.route).sort()).toEqual(['invitation-access-code', 'registration-create']);
     for (const use of [...encrypt, ...decrypt]) {
       expect(use.actions, use.route).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { patientDeps, settingsDefaults, staffDirectory } from '../../adapters/deps.ts';
+import { patientDeps, settingsDefaults } from '../../adapters/deps.ts';
 import { registerWithTemporaryPassword } from '../../domain/patient-access.ts';
 import { requireInvitePermission } from '../../domain/permissions.ts';
 import { readSettings } from '../../domain/settings.ts';
@@ -6,7 +6,7 @@ import { defineHandler } from '../../http/handler.ts';
 
 export const handler = defineHandler('register-patient', async ({ params, principal, sourceIp }) => {
   const deps = patientDeps();
-  await requireInvitePermission({ store: deps.store, staff: staffDirectory() }, principal.staffId);
+  await requireInvitePermission(deps.store, principal.staffId);
   const { settings } = await readSettings({ store: deps.store, defaults: settingsDefaults() });
   const result = await registerWithTemporaryPassword(deps, { id: principal.staffId, sourceIp }, params.patientId, settings.temporaryPasswordHours);
   return { status: 201, body: result };

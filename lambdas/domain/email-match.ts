@@ -1,0 +1,318 @@
+/**
+ * The email-match registration method (issue 3 item 4; the source product's first method): the
+ * clinic checks the patient's identity and enters their email address on the record; later the
+ * patient enters the same address in the portal (POST /registrations/email), a verification link
+ * is emailed to it, and opening the link proves control of the mailbox, after which the patient
+ * chooses a username and password (POST /registrations/email/confirm). Security rules 3, 6, 9,
+ * 11, 13, 14, 18, 24, 25.
+ *
+ * - Only where the practice turned it on (settings.selfRegistration, default false): a patient
+ *   then registers without a PIN from the front desk, so it is the practice's choice. Off, the
+ *   request answers the same 202 and sends nothing.
+ * - The request always answers 202 with one body, matched or not (rule 13), and takes the same
+ *   time: both paths do the same reads and counter writes, and the answer waits until a fixed
+ *   floor (EMAIL_MATCH_FLOOR_MS) has passed since the request began, which covers the matched
+ *   path's extra transaction and email. A failure that only the matched path could meet (its
+ *   transaction, SES) is logged and still answered 202.
+ * - Limits: per source address a budget of requests per window (429 with Retry-After past it,
+ *   rule 6, counted the same matched or not); per email address at most a few requests an hour
+ *   (past that: the same 202, nothing sent), so nobody can flood a patient's mailbox.
+ * - The link: 256 bits, stored only as SHA-256 (rule 9), one live link per record (a new request
+ *   replaces it), valid EMAIL_MATCH_LINK_HOURS, single use. It dies when the record's email
+ *   changes, when access is turned off or revoked after it was sent (also once re-enabled), and
+ *   when the record gets a login by any method; all of those, and unknown links, get one 410.
+ * - Confirming reuses the invitation registration's steps 4-6 (registration.ts
+ *   finishRegistration): the lease fixing the accountId before Cognito is called, the login, and
+ *   one transaction with the record, the link, the username and the audit entry.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { emailMatchAmbiguousEmail, emailMatchEmail } from '../mail/templates.ts';
+import type { EmailMatchAccepted } from '../schemas/email-match.ts';
+import type { Settings } from '../schemas/settings.ts';
+import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
+import { DomainError } from './errors.ts';
+import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
+import { passwordProblems } from './password-policy.ts';
+import { wholeSecond, type StoredRecord } from './portal-record.ts';
+import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
+import { finishRegistration, linkGone } from './registration.ts';
+import { readSettings, type SettingsDefaults } from './settings.ts';
+import type { ThrottleStore } from './sign-in-throttle.ts';
+
+/** How long a verification link works: a day, not settings.invitationDays, since it needs nothing but the mailbox. */
+export const EMAIL_MATCH_LINK_HOURS = 24;
+
+/**
+ * Every request answers no sooner than this after it began. Well above the matched path's time
+ * (two reads, one transaction, one SES call: tens of ms locally, ~100-300 ms in AWS), so matched
+ * and unmatched requests cannot be told apart by time; a request that still overran is logged.
+ */
+export const EMAIL_MATCH_FLOOR_MS = 600;
+
+export const emailMatchLimits = {
+  /** Requests naming one email address per hour; past it nothing more is sent that hour. */
+  requestsPerEmailPerHour: 3,
+  /** Requests (and dead confirmation links) per source address and window; past it 429. */
+  requestsPerAddressPerWindow: 100,
+  addressWindowSeconds: 15 * 60,
+} as const;
+
+/** The one 202 body (rule 13). */
+export const emailMatchAccepted: EmailMatchAccepted = {
+  message:
+    'If this email address is on file with the practice for a patient who has no portal login yet, a link to set one up is on its way to it. The link works for 24 hours.',
+};
+
+/** The one answer for an expired, used, replaced, cancelled or unknown verification link (rule 11). */
+export const verificationGone = () =>
+  new DomainError('gone', 'link-gone', 'This verification link no longer works. Enter your email address in the portal again to get a new one.');
+
+const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
+
+const tooMany = (now: Date) => {
+  const windowMs = emailMatchLimits.addressWindowSeconds * 1000;
+  return new DomainError('too-many-requests', 'too-many-attempts', 'Too many requests from this address. Wait before trying again.', {
+    retryAfterSeconds: Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000),
+  });
+};
+
+// ------------------------------------------------------------------------------ ports
+
+/** The record's email-match link state: an invitation without a PIN, plus what the link was sent for. */
+export interface EmailMatchState extends StoredInvitation {
+  /** SHA-256 of the lower-cased address the link went to: the link dies when the record's email changes. */
+  emailHash: string;
+  /** When the link was sent: a revoke (or access turned off) after it kills the link for good. */
+  issuedAt: string;
+}
+
+export interface EmailMatchIssue {
+  state: { next: EmailMatchState; expectedVersion: number };
+  putLink: InvitationLink;
+  /** The link this one replaces. */
+  deleteLink?: string;
+  audit: AuditEvent;
+}
+
+/**
+ * Email-match links in the records table. The lease and the commit are the invitation store's
+ * own (takeLease, releaseLease, completeRegistration), over keys of their own.
+ */
+export interface EmailMatchStore extends Pick<InvitationStore, 'findLink' | 'takeLease' | 'releaseLease' | 'completeRegistration'> {
+  getState(patientId: string): Promise<EmailMatchState | undefined>;
+  /** Portal records whose email is `email` (lower-cased), from the byEmail index; a handful at most. */
+  recordsByEmail(email: string): Promise<StoredRecord[]>;
+  /** State, new link, old link deleted, audit entry: all or nothing. Throws `invitation-conflict` when the state moved. */
+  issue(change: EmailMatchIssue): Promise<void>;
+}
+
+export interface EmailMatchRequestDeps {
+  store: RecordStore;
+  matches: EmailMatchStore;
+  throttle: ThrottleStore;
+  mailer: Mailer;
+  clock: Clock;
+  settingsDefaults: SettingsDefaults;
+  /** Names only, never an address or a token. */
+  warn?: (msg: string, fields: Record<string, string | number>) => void;
+  /** For tests: the floor, and how to wait and measure (a monotonic clock in ms). */
+  floorMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  monotonicMs?: () => number;
+}
+
+export interface EmailMatchConfirmDeps {
+  store: RecordStore;
+  matches: EmailMatchStore;
+  accounts: Pick<AccountStore, 'findByUsername'>;
+  logins: Pick<PatientLogins, 'upsert' | 'remove'>;
+  throttle: ThrottleStore;
+  clock: Clock;
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+const normalise = (email: string) => email.trim().toLowerCase();
+const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest('base64url');
+export const emailHash = (email: string) => sha256(`email-match:${normalise(email)}`);
+
+/**
+ * Throttle keys, hashed (never an address in clear): the email's counter is per hour, the
+ * source address's per window; both in the THROTTLE# items of dynamo-throttle.ts.
+ */
+export function emailMatchKeys(target: string, sourceIp: string, now: Date) {
+  const hour = Math.floor(now.getTime() / 3_600_000);
+  const window = Math.floor(now.getTime() / 1000 / emailMatchLimits.addressWindowSeconds);
+  return { accountKey: sha256(`email-match:target:${target}:${hour}`), addressKey: sha256(`email-match:address:${sourceIp}:${window}`) };
+}
+
+export const verifyLink = (portalUrl: string, token: string): string =>
+  `${portalUrl.replace(/\/+$/, '')}/portal/verify?token=${encodeURIComponent(token)}`;
+
+/** A record the method may register: access on, no login, this email on file. */
+const eligible = (record: StoredRecord | undefined, email: string): record is StoredRecord & { email: string } =>
+  record !== undefined && record.accessEnabled && !record.accountId && record.email !== undefined && normalise(record.email) === email;
+
+/** Revoked (or access turned off) at or after the link was sent: the link stays dead. Tokens' cut-offs are whole seconds. */
+const revokedSince = (record: StoredRecord, state: EmailMatchState) =>
+  record.revokedAt !== undefined && record.revokedAt >= wholeSecond(new Date(state.issuedAt));
+
+/** The link still does what it was sent to do, for this record as it is now. */
+function usable(state: EmailMatchState | undefined, record: StoredRecord | undefined, tokenHash: string, now: Date): state is EmailMatchState {
+  return (
+    state !== undefined &&
+    record !== undefined &&
+    state.status === 'Pending' &&
+    state.tokenHash === tokenHash &&
+    Date.parse(state.expiresAt) > now.getTime() &&
+    record.accessEnabled &&
+    !record.accountId &&
+    record.email !== undefined &&
+    emailHash(record.email) === state.emailHash &&
+    !revokedSince(record, state)
+  );
+}
+
+const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
+
+// ------------------------------------------------------------------------------ request
+
+/** POST /registrations/email: always the one 202 body, after the floor (or 429 from an address past its budget). */
+export async function requestEmailMatch(deps: EmailMatchRequestDeps, request: { email: string; sourceIp: string }): Promise<EmailMatchAccepted> {
+  const monotonic = deps.monotonicMs ?? (() => performance.now());
+  const started = monotonic();
+  await matchAndSend(deps, normalise(request.email), request.sourceIp);
+  const spent = monotonic() - started;
+  const floor = deps.floorMs ?? EMAIL_MATCH_FLOOR_MS;
+  if (spent < floor) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(floor - spent);
+  else deps.warn?.('email-match request overran its time floor', { spentMs: Math.round(spent), floorMs: floor });
+  return emailMatchAccepted;
+}
+
+/**
+ * The work both paths share (settings, the two counters read and bumped, the index query), then
+ * the matched path's own. DynamoDB calls: 1 Get (settings) + 2 Get + 2 Update (counters) + 1
+ * Query for every request; a match adds 2 Get (record, state) + 1 TransactWrite, and the email.
+ */
+async function matchAndSend(deps: EmailMatchRequestDeps, email: string, sourceIp: string): Promise<void> {
+  const now = deps.clock();
+  const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+  if (!settings.selfRegistration) return;
+  const keys = emailMatchKeys(email, sourceIp, now);
+  const { account, addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
+  if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
+  await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
+  const emailBudgetLeft = (account?.failures ?? 0) < emailMatchLimits.requestsPerEmailPerHour;
+  const candidates = (await deps.matches.recordsByEmail(email)).filter((r) => eligible(r, email));
+  if (!emailBudgetLeft || candidates.length === 0) return;
+  try {
+    if (candidates.length > 1) {
+      // A shared family mailbox: no link (whose login would it make?), a note to call the practice.
+      await deps.mailer.send({ to: candidates[0]!.email, ...emailMatchAmbiguousEmail({ practiceName: settings.practiceName }) });
+      deps.warn?.('email-match address on file for several records', { records: candidates.length });
+      return;
+    }
+    await issueAndSend(deps, candidates[0]!.patientId, email, settings, sourceIp);
+  } catch (err) {
+    // Only the matched path gets here: answering anything but the one 202 would tell (rule 13).
+    deps.warn?.('email-match link not sent', { errorName: err instanceof Error ? err.name : 'unknown' });
+  }
+}
+
+async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, email: string, settings: Settings, sourceIp: string): Promise<void> {
+  const now = deps.clock();
+  // The index is eventually consistent: read the record itself before acting on it.
+  const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.matches.getState(patientId)]);
+  if (!eligible(record, email)) return;
+  // A confirmation of the current link is under way: let it finish rather than pull its link away.
+  if (current?.lease && Date.parse(current.lease.until) > now.getTime()) return;
+  const token = newLinkToken();
+  const tokenHash = hashToken(token);
+  const expiresAt = new Date(now.getTime() + EMAIL_MATCH_LINK_HOURS * 3_600_000).toISOString();
+  const invitationId = randomUUID();
+  const next: EmailMatchState = {
+    patientId,
+    invitationId,
+    status: 'Pending',
+    tokenHash,
+    pinFailures: 0,
+    expiresAt,
+    emailHash: emailHash(email),
+    issuedAt: now.toISOString(),
+    // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
+    ...(current?.accountId ? { accountId: current.accountId } : {}),
+    version: (current?.version ?? 0) + 1,
+  };
+  await deps.matches.issue({
+    state: { next, expectedVersion: current?.version ?? 0 },
+    putLink: { tokenHash, patientId, invitationId, expiresAt },
+    ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
+    audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'email-match.requested', now, { hours: EMAIL_MATCH_LINK_HOURS, replaced: current?.status ?? 'None' }),
+  });
+  await deps.mailer.send({
+    to: record.email,
+    ...emailMatchEmail({ practiceName: settings.practiceName, link: verifyLink(settings.portalUrl, token), expiresAt }),
+  });
+}
+
+// ------------------------------------------------------------------------------ confirm
+
+export interface EmailMatchAttempt {
+  token: string;
+  username: string;
+  password: string;
+  sourceIp: string;
+}
+
+/**
+ * POST /registrations/email/confirm. DynamoDB calls: 2 Get (address counter) + 1 Get (link) +
+ * 2 Get (state, record) + 1 Get (username), then 1 Update (lease) + 1 Get (record) + 1
+ * TransactWrite; a dead link instead: 2 Update (counters) and the 410.
+ */
+export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: EmailMatchAttempt): Promise<{ accountId: string; username: string }> {
+  const { token, username, password, sourceIp } = attempt;
+  const now = deps.clock();
+  const tokenHash = hashToken(token);
+  // Guessing links is limited per source address (rule 6); each dead link counts.
+  const keys = emailMatchKeys(`link:${tokenHash}`, sourceIp, now);
+  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
+  if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
+  const link = await deps.matches.findLink(tokenHash);
+  const [state, record] = link ? await Promise.all([deps.matches.getState(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
+  if (!link || !usable(state, record, tokenHash, now) || state.invitationId !== link.invitationId) {
+    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
+    throw verificationGone();
+  }
+
+  // Rule 3, with the reason in words; and the username before anything is written.
+  const problems = passwordProblems(password, { username, email: record!.email! });
+  if (problems.length > 0) {
+    throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
+      errors: problems.map((message) => ({ path: 'body.password', message })),
+    });
+  }
+  if (await deps.accounts.findByUsername(username)) throw usernameTaken();
+
+  try {
+    return await finishRegistration(deps, {
+      leases: deps.matches,
+      invitation: state,
+      tokenHash,
+      username,
+      password,
+      sourceIp,
+      method: 'email-match',
+      accept: (current, at) => {
+        // linkGone, not verificationGone: it tells the shared steps to remove the login they made.
+        if (!current || !usable(state, current, tokenHash, at)) throw linkGone();
+        // A staff invitation still pending is done with: the patient has a login now.
+        const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
+        return open ? { ...current, invite: { ...current.invite, status: 'Cancelled' } } : current;
+      },
+    });
+  } catch (err) {
+    // The shared steps speak of invitations; this method's links have their own one 410.
+    if (err instanceof DomainError && err.code === 'invitation-gone') throw verificationGone();
+    throw err;
+  }
+}

@@ -1,0 +1,8 @@
+import { staffReset } from '../../domain/resets.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { resetRequestDeps } from './deps.ts';
+
+export const handler = defineHandler('staff-reset', async ({ params, principal, sourceIp, log }) => {
+  const sent = await staffReset(resetRequestDeps(log), { id: principal.staffId, sourceIp }, params.patientId);
+  return { status: 202, body: sent };
+});

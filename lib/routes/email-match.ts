@@ -1,0 +1,54 @@
+/**
+ * The email-match registration method and auto-invite. Grants: the public request may read
+ * records (the byEmail index) and put only email-match links (emailMatch:issue), never a record;
+ * only the confirmation may create a patient login; note-signed is an invitation and gets the
+ * invite function's grants, the PIN seal included.
+ */
+import {
+  AutoInviteResult,
+  EmailMatchAccepted,
+  EmailMatchConfirm,
+  EmailMatchRequest,
+  NoteSigned,
+} from '../../lambdas/schemas/email-match.ts';
+import { Registered } from '../../lambdas/schemas/invitation.ts';
+import { route, type Route } from './types.ts';
+
+export const emailMatchRoutes = [
+  route({
+    id: 'email-match-request',
+    method: 'POST',
+    path: '/registrations/email',
+    entry: 'lambdas/handlers/email-match/request.ts',
+    caller: 'public',
+    grants: ['records:read', 'throttle:readwrite', 'emailMatch:issue', 'audit:append', 'mail:send'],
+    summary:
+      'The email-match method (only where settings.selfRegistration is on): where a record with access enabled and no login has this email, a verification link (valid 24 hours) is emailed. Always 202 with one body and the same time, matched or not; 429 past the per-address limit',
+    request: { body: EmailMatchRequest },
+    responses: { 202: EmailMatchAccepted },
+  }),
+  route({
+    id: 'email-match-confirm',
+    method: 'POST',
+    path: '/registrations/email/confirm',
+    entry: 'lambdas/handlers/email-match/confirm.ts',
+    caller: 'public',
+    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'patientPool:register'],
+    summary:
+      'Finish the email-match method: verification token + chosen username and password create the login (Normal Registration). 400 weak password, 409 username taken (the link still works), 410 link no longer valid (expired, used, replaced, cancelled or unknown: one body)',
+    request: { body: EmailMatchConfirm },
+    responses: { 201: Registered },
+  }),
+  route({
+    id: 'note-signed',
+    method: 'POST',
+    path: '/events/note-signed',
+    entry: 'lambdas/handlers/events/note-signed.ts',
+    caller: 'staff',
+    grants: ['records:write', 'audit:append', 'pinKey:encrypt', 'mail:send'],
+    summary:
+      'Auto-invite on a signed note: invites (as POST …/invitation, the signer as actor, the PIN not answered) when settings.autoInvite is on, the signer has autoInvite and canInvite, and the record has an email, no login and no pending invitation; else invited: false with the reason',
+    request: { body: NoteSigned },
+    responses: { 202: AutoInviteResult },
+  }),
+] as const satisfies readonly Route[];
