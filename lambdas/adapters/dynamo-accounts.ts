@@ -18,6 +18,45 @@ export const challengeKey = (tokenHash: string) => ({ pk: `CHALLENGE#${tokenHash
 export const usernameTaken = () =>
   new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
 
+/**
+ * The transaction items that tie a login to its record: the ACCOUNT# link (the same record or
+ * new) and the claimed username (free, or already this account's: a retry of the same change).
+ * Every flow that creates or renames a login writes these in its own transaction.
+ */
+export function linkAccountItem(table: string, accountId: string, patientId: string) {
+  return {
+    Put: {
+      TableName: table,
+      Item: { ...accountKey(accountId), accountId, patientId },
+      ConditionExpression: 'attribute_not_exists(pk) OR patientId = :patient',
+      ExpressionAttributeValues: { ':patient': patientId },
+    },
+  };
+}
+
+export function claimUsernameItem(table: string, username: string, accountId: string, patientId: string) {
+  return {
+    Put: {
+      TableName: table,
+      Item: { ...usernameKey(username), accountId, patientId },
+      ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
+      ExpressionAttributeValues: { ':me': accountId },
+    },
+  };
+}
+
+/** Lets go of a username this account held (a rename); never one another account holds. */
+export function releaseUsernameItem(table: string, username: string, accountId: string) {
+  return {
+    Delete: {
+      TableName: table,
+      Key: usernameKey(username),
+      ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
+      ExpressionAttributeValues: { ':me': accountId },
+    },
+  };
+}
+
 export const sessionUsed = () =>
   new DomainError('unauthorized', 'session-expired', 'This sign-in step has expired or was already completed. Sign in again.');
 
@@ -41,33 +80,10 @@ export function dynamoAccounts(): AccountStore {
       const release = options.release && options.release.toLowerCase() !== claim?.toLowerCase() ? options.release : undefined;
       const items = [
         { Put: { TableName: table, Item: recordItem(record), ...versionCondition(expectedVersion) } },
-        { Put: { TableName: table, Item: { ...accountKey(accountId), accountId, patientId } } },
+        linkAccountItem(table, accountId, patientId),
         { Put: { TableName: auditTable, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(claim
-          ? [
-              {
-                Put: {
-                  TableName: table,
-                  Item: { ...usernameKey(claim), accountId, patientId },
-                  // Free, or already ours (a retry of the same change).
-                  ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
-                  ExpressionAttributeValues: { ':me': accountId },
-                },
-              },
-            ]
-          : []),
-        ...(release
-          ? [
-              {
-                Delete: {
-                  TableName: table,
-                  Key: usernameKey(release),
-                  ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
-                  ExpressionAttributeValues: { ':me': accountId },
-                },
-              },
-            ]
-          : []),
+        ...(claim ? [claimUsernameItem(table, claim, accountId, patientId)] : []),
+        ...(release ? [releaseUsernameItem(table, release, accountId)] : []),
         ...(consumeChallenge
           ? [{ Delete: { TableName: table, Key: challengeKey(consumeChallenge), ConditionExpression: 'attribute_exists(pk)' } }]
           : []),

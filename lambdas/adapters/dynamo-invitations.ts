@@ -22,7 +22,7 @@ import {
 } from '../domain/invitations.ts';
 import { linkGone } from '../domain/registration.ts';
 import { dynamo } from './clients.ts';
-import { accountKey, usernameKey, usernameTaken } from './dynamo-accounts.ts';
+import { claimUsernameItem, linkAccountItem, usernameTaken } from './dynamo-accounts.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
 
 export const invitationKey = (patientId: string) => ({ pk: `INVITE#${patientId}`, sk: 'INVITATION' });
@@ -216,23 +216,8 @@ export function dynamoInvitations(keys: InvitationKeys = { invitation: invitatio
           },
         },
         { Delete: { TableName: table, Key: linkKey(change.tokenHash) } },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...accountKey(accountId), accountId, patientId },
-            ConditionExpression: 'attribute_not_exists(pk) OR patientId = :patient',
-            ExpressionAttributeValues: { ':patient': patientId },
-          },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...usernameKey(change.username), accountId, patientId },
-            // Free, or already ours (a retry of the same registration).
-            ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
-            ExpressionAttributeValues: { ':me': accountId },
-          },
-        },
+        linkAccountItem(table, accountId, patientId),
+        claimUsernameItem(table, change.username, accountId, patientId),
         { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
       ];
       try {

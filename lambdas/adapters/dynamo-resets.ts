@@ -15,7 +15,7 @@ import { versionConflict } from '../domain/errors.ts';
 import type { ForcedChangeJob, ForcedChangeJobStore } from '../domain/forced-change.ts';
 import { MAX_RESET_FAILURES, resetGone, type ResetLink, type ResetStore, type StoredReset } from '../domain/resets.ts';
 import { dynamo } from './clients.ts';
-import { accountKey, usernameKey, usernameTaken } from './dynamo-accounts.ts';
+import { claimUsernameItem, linkAccountItem, releaseUsernameItem, usernameTaken } from './dynamo-accounts.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
 
 export const resetKey = (patientId: string) => ({ pk: `RESET#${patientId}`, sk: 'RESET' });
@@ -225,36 +225,10 @@ export function dynamoResets(): ResetStore {
           },
         },
         { Delete: { TableName: table, Key: resetLinkKey(change.tokenHash) } },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...accountKey(accountId), accountId, patientId },
-            ConditionExpression: 'attribute_not_exists(pk) OR patientId = :patient',
-            ExpressionAttributeValues: { ':patient': patientId },
-          },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...usernameKey(change.claim), accountId, patientId },
-            // Free, or already ours (the unchanged name, or a retry of the same change).
-            ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
-            ExpressionAttributeValues: { ':me': accountId },
-          },
-        },
+        linkAccountItem(table, accountId, patientId),
+        claimUsernameItem(table, change.claim, accountId, patientId),
         { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(release
-          ? [
-              {
-                Delete: {
-                  TableName: table,
-                  Key: usernameKey(release),
-                  ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me',
-                  ExpressionAttributeValues: { ':me': accountId },
-                },
-              },
-            ]
-          : []),
+        ...(release ? [releaseUsernameItem(table, release, accountId)] : []),
       ];
       try {
         await db.send(new TransactWriteCommand({ TransactItems: items }));
