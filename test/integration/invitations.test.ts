@@ -63,7 +63,7 @@ async function patientUserCount(): Promise<number> {
 }
 
 describe('the invitation flow', () => {
-  it('invite → email with the link and without the PIN → check → wrong PIN 401 → right PIN 201 → link dead → record registered → sign-in', async () => {
+  it('invite → email with the link and without the PIN → check → wrong PIN 401 → right PIN 201 → link dead → record registered → POST /sessions → GET /account', async () => {
     const { patientId, email } = await patient();
     const started = performance.now();
     const res = await invite(patientId);
@@ -115,6 +115,12 @@ describe('the invitation flow', () => {
 
     const tokens = await signInDirect('patient', done.json.accountId, password);
     expect(tokens.accessToken).toBeTruthy();
+
+    // Through our API, with the username the patient chose: tokens, then the account's cases.
+    const session = await api('/sessions', { method: 'POST', body: { username: name, password } });
+    expect(session.status).toBe(200);
+    const account = await api('/account', { token: session.json.accessToken });
+    expect(account.json).toEqual({ accountId: done.json.accountId, username: name, email, cases: ['C-42'] });
 
     const trail = await api(`/patients/${patientId}/portal/audit`, { token: admin });
     const actions = trail.json.items.map((i: { action: string }) => i.action);
