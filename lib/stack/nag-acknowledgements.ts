@@ -17,7 +17,7 @@ export interface NagAcknowledgement {
   readonly targets: (stack: PortalAccessStack) => readonly IConstruct[];
 }
 
-const functions = (s: PortalAccessStack) => [...s.functions.values()].map((f) => f.function);
+const functions = (s: PortalAccessStack) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.function);
 const methods = (s: PortalAccessStack) => s.api.api.methods;
 
 export const nagAcknowledgements: readonly NagAcknowledgement[] = [
@@ -85,13 +85,13 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
     appliesTo: "each function's managed policy (X-Ray statement only)",
     reason:
       'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so * is their only valid resource; every other statement names its table, index, key, log group or pool (a test checks that).',
-    targets: (s) => [...s.functions.values()].map((f) => f.policy),
+    targets: (s) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.policy),
   },
   {
     id: 'HIPAA.Security-LambdaDLQ',
     appliesTo: 'every function',
     reason:
-      'The functions are invoked synchronously by API Gateway; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty. Failures reach the caller as 5xx and raise the Api5xx alarm.',
+      'The functions are invoked synchronously, by API Gateway or (the token trigger) by Cognito; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty. Failures reach the caller as 5xx and raise the Api5xx alarm.',
     targets: functions,
   },
   {

@@ -25,8 +25,14 @@ export const functionDefaults = {
   timeout: Duration.seconds(10),
 } as const;
 
+/** What a function is: a route of the table, or another entry point (a Cognito trigger). */
+export type FunctionSpec = Pick<Route, 'id' | 'entry' | 'grants'> & { readonly describe?: string };
+
+const describeSpec = (spec: FunctionSpec) =>
+  spec.describe ?? ('method' in spec && 'path' in spec ? `${String(spec.method)} ${String(spec.path)}` : spec.entry);
+
 export interface PortalFunctionProps {
-  readonly route: Route;
+  readonly route: FunctionSpec;
   readonly environment: Readonly<Record<string, string>>;
   /** The route's permissions (from its grants); logging and tracing are added here. */
   readonly statements: readonly PolicyStatement[];
@@ -72,7 +78,7 @@ export class PortalFunction extends Construct {
     });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `portal-access ${route.id} (${route.method} ${route.path})`,
+      description: `portal-access ${route.id} (${describeSpec(route)})`,
       managedPolicies: [this.policy],
     });
     // CDK would add tracing permissions to an inline default policy; the managed policy above
@@ -84,7 +90,7 @@ export class PortalFunction extends Construct {
       handler: 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
-      description: `portal-access ${route.id}: ${route.method} ${route.path} (${route.entry})`,
+      description: `portal-access ${route.id}: ${describeSpec(route)} (${route.entry})`,
       runtime: functionDefaults.runtime,
       architecture: functionDefaults.architecture,
       memorySize: functionDefaults.memorySize,

@@ -18,6 +18,7 @@ import { PortalMail } from './mail.ts';
 import { PortalMonitoring } from './monitoring.ts';
 import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
 import { PortalFunction } from './portal-function.ts';
+import { LambdaVersion, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import { PinKey } from './pin-key.ts';
 
 export interface PortalAccessStackProps extends StackProps {
@@ -47,6 +48,8 @@ export class PortalAccessStack extends Stack {
   readonly pinKey: PinKey;
   /** By route id. */
   readonly functions = new Map<string, PortalFunction>();
+  /** Functions that are not routes: Cognito triggers. */
+  readonly triggers = new Map<string, PortalFunction>();
   readonly api: PortalApi;
   readonly monitoring: PortalMonitoring;
 
@@ -102,6 +105,21 @@ export class PortalAccessStack extends Stack {
         }),
       );
     }
+    // Both pools: access tokens lose the scope that would let their holder change credentials at
+    // Cognito directly, around our password rules (lambdas/triggers/pre-token-generation.ts).
+    const tokenScope = new PortalFunction(this, 'Fn-token-scope', {
+      route: { id: 'token-scope', entry: 'lambdas/triggers/pre-token-generation.ts', grants: [], describe: 'Cognito pre-token-generation trigger' },
+      environment: {},
+      statements: [],
+      logKey: this.data.key,
+      logRetention: functionLogRetention,
+      reservedConcurrency: props.reservedConcurrency ?? 10,
+    });
+    this.triggers.set('token-scope', tokenScope);
+    for (const pool of [this.identity.patientPool, this.identity.staffPool]) {
+      pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, tokenScope.function, LambdaVersion.V2_0);
+    }
+
     const lambdas = new Map<string, IFunction>([...this.functions].map(([id, f]) => [id, f.function]));
 
     this.api = new PortalApi(this, 'Api', { routes, functions: lambdas, logKey: this.data.key });

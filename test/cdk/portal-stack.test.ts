@@ -102,7 +102,8 @@ describe('routes', () => {
     }
     // Nothing on the API that the route table does not declare.
     expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(routes.length);
+    // One function per route, plus the token-scope trigger.
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(routes.length + stack.triggers.size);
   });
 
   it('lets API Gateway invoke each function only from its own method', () => {
@@ -325,7 +326,7 @@ describe('data', () => {
   it('rule 21: every log group is encrypted with the data key and has an explicit retention', () => {
     const keyId = logicalId(stack.data.key);
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(routes.length + 3); // functions + access, execution, WAF
+    expect(groups.length).toBe(routes.length + stack.triggers.size + 3); // functions + access, execution, WAF
     for (const [id, g] of groups) {
       expect(g.Properties.KmsKeyId, id).toEqual(getAtt(keyId));
       expect(g.Properties.RetentionInDays, id).toBeGreaterThanOrEqual(365);
@@ -643,5 +644,19 @@ describe('context', () => {
     expect(
       parseStackContext((n) => ({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: '5' })[n]),
     ).toEqual({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: 5 });
+  });
+});
+
+describe('token scope', () => {
+  it('rule 3: both pools run the V2 pre-token-generation trigger that strips aws.cognito.signin.user.admin', () => {
+    const trigger = logicalId(stack.triggers.get('token-scope')!.function);
+    const pools = ofType('AWS::Cognito::UserPool');
+    expect(pools).toHaveLength(2);
+    for (const [, pool] of pools) {
+      expect(pool.Properties.LambdaConfig.PreTokenGenerationConfig).toEqual({
+        LambdaArn: { 'Fn::GetAtt': [trigger, 'Arn'] },
+        LambdaVersion: 'V2_0',
+      });
+    }
   });
 });
