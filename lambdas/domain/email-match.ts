@@ -25,7 +25,8 @@
  *   finishRegistration): the lease fixing the accountId before Cognito is called, the login, and
  *   one transaction with the record, the link, the username and the audit entry.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256 } from './secrets.ts';
 import { emailMatchAmbiguousEmail, emailMatchEmail } from '../mail/templates.ts';
 import type { EmailMatchAccepted } from '../schemas/email-match.ts';
 import type { Settings } from '../schemas/settings.ts';
@@ -133,7 +134,6 @@ export interface EmailMatchConfirmDeps {
 // ------------------------------------------------------------------------------ helpers
 
 const normalise = (email: string) => email.trim().toLowerCase();
-const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest('base64url');
 export const emailHash = (email: string) => sha256(`email-match:${normalise(email)}`);
 
 /**

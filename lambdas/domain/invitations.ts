@@ -16,7 +16,8 @@
  * it: a crash or an SES refusal leaves a visible Failed mark and a working resend, never a lost
  * email that looks sent (rule 24).
  */
-import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
 import { invitationEmail } from '../mail/templates.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
@@ -30,22 +31,18 @@ import { readSettings, type SettingsDefaults } from './settings.ts';
 // ------------------------------------------------------------------------------ secrets
 
 /** 6 characters from an alphabet without look-alikes: no 0/O, no 1/I/L (31 symbols, ~29.7 bits). */
-export const PIN_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export const PIN_ALPHABET = readableAlphabet;
 export const PIN_LENGTH = 6;
 /** The 5th wrong PIN locks the invitation (rule 7). */
 export const MAX_PIN_FAILURES = 5;
 
-export function newPin(): string {
-  let pin = '';
-  for (let i = 0; i < PIN_LENGTH; i++) pin += PIN_ALPHABET[randomInt(PIN_ALPHABET.length)];
-  return pin;
-}
+export const newPin = (): string => readableSecret(PIN_LENGTH);
 
 /** 256 bits from the CSPRNG, base64url (43 characters). Rule 9 asks for at least 128. */
-export const newLinkToken = (): string => randomBytes(32).toString('base64url');
+export const newLinkToken = opaqueToken;
 
 /** What is stored and looked up instead of the token (rule 9: SHA-256 is enough at that entropy). */
-export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64url');
+export const hashToken = sha256;
 
 /** A PIN as typed: any case, spaces and dashes ignored. */
 export const normalisePin = (pin: string): string => pin.replace(/[\s-]/g, '').toUpperCase();

@@ -16,7 +16,8 @@
  * items) and against the portal record: access disabled, or a revoke (revokedAt) not before the
  * session started, ends it at once (security rule 17).
  */
-import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { Clock, RecordStore } from './ports.ts';
@@ -24,7 +25,7 @@ import type { StoredRecord } from './portal-record.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
-export const lobbyAlphabet = '23456789ABCDEFGHJKMNPQRSTUVWXYZ'; // no 0/O, 1/I/L
+export const lobbyAlphabet = readableAlphabet; // no 0/O, 1/I/L
 export const lobbyPasswordLength = 10;
 export const lobbyScope = 'intake' as const;
 /** Audit target of lobby sign-ins that matched no record (there is no patient to file them under). */
@@ -78,10 +79,10 @@ export interface LobbySecrets {
 
 export const cryptoSecrets: LobbySecrets = {
   lobbyPassword() {
-    const chars = Array.from({ length: lobbyPasswordLength }, () => lobbyAlphabet[randomInt(lobbyAlphabet.length)]);
-    return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+    const chars = readableSecret(lobbyPasswordLength);
+    return `${chars.slice(0, 5)}-${chars.slice(5)}`;
   },
-  sessionToken: () => randomBytes(32).toString('base64url'),
+  sessionToken: opaqueToken,
   salt: () => randomBytes(16).toString('base64url'),
 };
 
@@ -99,7 +100,7 @@ export function hashLobbyPassword(normalised: string, salt: string): Promise<str
   });
 }
 
-export const hashLobbyToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64url');
+export const hashLobbyToken = sha256;
 
 const sameHash = (a: string, b: string): boolean => {
   const x = Buffer.from(a, 'base64url');
