@@ -28,7 +28,7 @@ import { passwordProblems } from './password-policy.ts';
 import type { StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
-import { throttledSignIn, throttleKeys, throttlePolicy, type ThrottleStore } from './sign-in-throttle.ts';
+import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
 /** Longer than a function may run (10 s), so a lease outlives only a crashed attempt, briefly. */
 export const LEASE_SECONDS = 30;
@@ -89,12 +89,7 @@ async function openLink(deps: LinkDeps, token: string, sourceIp: string): Promis
   const tokenHash = hashToken(token);
   const keys = throttleKeys('invitation', `link:${tokenHash}`, sourceIp, now);
   const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  if (addressFailures >= throttlePolicy.addressFailuresPerWindow) {
-    const windowMs = throttlePolicy.addressWindowSeconds * 1000;
-    throw new DomainError('too-many-requests', 'too-many-attempts', 'Too many attempts from this address. Wait before trying again.', {
-      retryAfterSeconds: Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000),
-    });
-  }
+  requireAddressUnderLimit(addressFailures, now);
   const link = await deps.invitations.findLink(tokenHash);
   const [invitation, record] = link
     ? await Promise.all([deps.invitations.getInvitation(link.patientId), deps.store.getRecord(link.patientId)])

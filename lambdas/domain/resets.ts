@@ -43,7 +43,7 @@ import { wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { constantTimeEqual, opaqueToken, sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
-import { throttleKeys, throttlePolicy, type ThrottleStore } from './sign-in-throttle.ts';
+import { requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
 // ------------------------------------------------------------------------------ limits
 
@@ -402,12 +402,7 @@ async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: st
   const tokenHash = sha256(token);
   const keys = throttleKeys('reset', `link:${tokenHash}`, sourceIp, now);
   const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  if (addressFailures >= throttlePolicy.addressFailuresPerWindow) {
-    const windowMs = throttlePolicy.addressWindowSeconds * 1000;
-    throw new DomainError('too-many-requests', 'too-many-attempts', 'Too many attempts from this address. Wait before trying again.', {
-      retryAfterSeconds: Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000),
-    });
-  }
+  requireAddressUnderLimit(addressFailures, now);
   const link = await deps.resets.findLink(tokenHash);
   const [reset, record] = link ? await Promise.all([deps.resets.getReset(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
   const valid =

@@ -66,6 +66,20 @@ const tooMany = (retryAfterSeconds: number, detail: string) =>
   new DomainError('too-many-requests', 'too-many-attempts', detail, { retryAfterSeconds });
 
 /**
+ * The per-address limit (rule 6), for sign-ins and for any public route that takes a secret:
+ * past it, 429 with Retry-After until the current window ends.
+ */
+export function requireAddressUnderLimit(
+  addressFailures: number,
+  now: Date,
+  detail = 'Too many attempts from this address. Wait before trying again.',
+): void {
+  if (addressFailures < throttlePolicy.addressFailuresPerWindow) return;
+  const windowMs = throttlePolicy.addressWindowSeconds * 1000;
+  throw tooMany(Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000), detail);
+}
+
+/**
  * Runs one sign-in attempt under the limits. `attempt` must throw the `invalid-credentials`
  * DomainError for a refused password; that, and only that, counts as a failure.
  */
@@ -81,11 +95,7 @@ export async function throttledSignIn<T>(
     throw tooMany(throttlePolicy.maxDelaySeconds, 'Too many failed sign-ins: this account is locked. Reset your password or ask the practice.');
   }
   if (wait > 0) throw tooMany(wait, 'Too many failed sign-ins. Wait before trying again.');
-  if (addressFailures >= throttlePolicy.addressFailuresPerWindow) {
-    const windowMs = throttlePolicy.addressWindowSeconds * 1000;
-    const retryAfter = Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000);
-    throw tooMany(retryAfter, 'Too many failed sign-ins from this address. Wait before trying again.');
-  }
+  requireAddressUnderLimit(addressFailures, now, 'Too many failed sign-ins from this address. Wait before trying again.');
   try {
     const result = await attempt();
     if (account) await throttle.clearAccount(keys.accountKey);
