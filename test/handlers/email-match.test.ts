@@ -6,16 +6,7 @@
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
@@ -24,6 +15,7 @@ import { handler as confirm } from '../../lambdas/handlers/email-match/confirm.t
 import { handler as request } from '../../lambdas/handlers/email-match/request.ts';
 import { handler as noteSigned } from '../../lambdas/handlers/events/note-signed.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 process.env.PIN_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/pin-test';
@@ -34,44 +26,25 @@ const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 const kms = mockClient(KMSClient);
 
-type Item = Record<string, any>;
 let table: Map<string, Item>;
-const keyOf = (k: { pk: string; sk: string }) => `${k.pk}|${k.sk}`;
 
+/** The email-match updates: the address counters and the registration lease; byEmail queries. */
 function fakeTable(): void {
-  table = new Map();
-  db.on(GetCommand).callsFake((input) => ({ Item: structuredClone(table.get(keyOf(input.Key))) }));
-  db.on(PutCommand).callsFake((input) => {
-    table.set(keyOf(input.Item), structuredClone(input.Item));
-    return {};
-  });
-  db.on(DeleteCommand).callsFake((input) => {
-    table.delete(keyOf(input.Key));
-    return {};
+  table = fakeDocumentTable(db, {
+    applyUpdate: (item, input) => {
+      const v = input.ExpressionAttributeValues ?? {};
+      if (String(input.UpdateExpression).includes('ADD failures')) item.failures = (item.failures ?? 0) + 1;
+      if (String(input.UpdateExpression).includes('SET #lease')) {
+        item.lease = v[':lease'];
+        item.accountId ??= v[':account'];
+      }
+      if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
+      item.version = (item.version ?? 0) + 1;
+    },
   });
   db.on(QueryCommand).callsFake((input) => ({
     Items: [...table.values()].filter((i) => input.IndexName === 'byEmail' && i.emailKey === input.ExpressionAttributeValues[':email']),
   }));
-  db.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
-    for (const t of input.TransactItems ?? []) {
-      if (t.Put) table.set(keyOf(t.Put.Item as never), structuredClone(t.Put.Item as Item));
-      if (t.Delete) table.delete(keyOf(t.Delete.Key as never));
-    }
-    return {};
-  });
-  db.on(UpdateCommand).callsFake((input) => {
-    const item = table.get(keyOf(input.Key as never)) ?? { ...input.Key };
-    const v = input.ExpressionAttributeValues ?? {};
-    if (String(input.UpdateExpression).includes('ADD failures')) item.failures = (item.failures ?? 0) + 1;
-    if (String(input.UpdateExpression).includes('SET #lease')) {
-      item.lease = v[':lease'];
-      item.accountId ??= v[':account'];
-    }
-    if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
-    item.version = (item.version ?? 0) + 1;
-    table.set(keyOf(input.Key as never), item);
-    return { Attributes: structuredClone(item) };
-  });
 }
 
 const putRecord = (patientId: string, over: Item = {}) => {

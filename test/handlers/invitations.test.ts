@@ -6,15 +6,7 @@
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminDeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
@@ -26,6 +18,7 @@ import { handler as create } from '../../lambdas/handlers/invitations/create.ts'
 import { handler as resend } from '../../lambdas/handlers/invitations/resend.ts';
 import { handler as registrations } from '../../lambdas/handlers/registrations/create.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 process.env.PIN_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/pin-test';
@@ -37,41 +30,21 @@ const kms = mockClient(KMSClient);
 const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 
-type Item = Record<string, any>;
 let table: Map<string, Item>;
-const keyOf = (k: { pk: string; sk: string }) => `${k.pk}|${k.sk}`;
 
-/** Just enough DynamoDB: Get, Put, Delete, transactions of those, and the two invitation updates. */
+/** The invitation updates: the PIN-failure counter and the registration lease. */
 function fakeTable(): void {
-  table = new Map();
-  db.on(GetCommand).callsFake((input) => ({ Item: structuredClone(table.get(keyOf(input.Key))) }));
-  db.on(PutCommand).callsFake((input) => {
-    table.set(keyOf(input.Item), structuredClone(input.Item));
-    return {};
-  });
-  db.on(DeleteCommand).callsFake((input) => {
-    table.delete(keyOf(input.Key));
-    return {};
-  });
-  db.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
-    for (const t of input.TransactItems ?? []) {
-      if (t.Put) table.set(keyOf(t.Put.Item as never), structuredClone(t.Put.Item as Item));
-      if (t.Delete) table.delete(keyOf(t.Delete.Key as never));
-    }
-    return {};
-  });
-  db.on(UpdateCommand).callsFake((input) => {
-    const item = table.get(keyOf(input.Key as never)) ?? { ...input.Key };
-    const v = input.ExpressionAttributeValues ?? {};
-    if (String(input.UpdateExpression).includes('pinFailures')) item.pinFailures = (item.pinFailures ?? 0) + 1;
-    if (String(input.UpdateExpression).includes('SET #lease')) {
-      item.lease = v[':lease'];
-      item.accountId ??= v[':account'];
-    }
-    if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
-    item.version = (item.version ?? 0) + 1;
-    table.set(keyOf(input.Key as never), item);
-    return { Attributes: structuredClone(item) };
+  table = fakeDocumentTable(db, {
+    applyUpdate: (item, input) => {
+      const v = input.ExpressionAttributeValues ?? {};
+      if (String(input.UpdateExpression).includes('pinFailures')) item.pinFailures = (item.pinFailures ?? 0) + 1;
+      if (String(input.UpdateExpression).includes('SET #lease')) {
+        item.lease = v[':lease'];
+        item.accountId ??= v[':account'];
+      }
+      if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
+      item.version = (item.version ?? 0) + 1;
+    },
   });
 }
 

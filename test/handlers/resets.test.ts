@@ -5,7 +5,7 @@
  */
 import { AdminSetUserPasswordCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RESET_REQUEST_FLOOR_MS } from '../../lambdas/domain/resets.ts';
@@ -14,52 +14,32 @@ import { handler as confirm } from '../../lambdas/handlers/resets/confirm.ts';
 import { handler as request } from '../../lambdas/handlers/resets/request.ts';
 import { handler as staffReset } from '../../lambdas/handlers/resets/staff.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 
-type Item = Record<string, any>;
 let table: Map<string, Item>;
-const keyOf = (k: { pk: string; sk: string }) => `${k.pk}|${k.sk}`;
 
-/** Just enough DynamoDB: Get, Put, Delete, transactions of those, and ADD/SET/REMOVE updates of the reset item. */
+/** The reset updates: ADD counters, the lease, and marking a reset used (also inside transactions). */
 function fakeTable(): void {
-  table = new Map();
-  db.on(GetCommand).callsFake((input) => ({ Item: structuredClone(table.get(keyOf(input.Key))) }));
-  db.on(PutCommand).callsFake((input) => {
-    table.set(keyOf(input.Item), structuredClone(input.Item));
-    return {};
-  });
-  db.on(DeleteCommand).callsFake((input) => {
-    table.delete(keyOf(input.Key));
-    return {};
-  });
-  const update = (input: { Key?: unknown; UpdateExpression?: string; ExpressionAttributeValues?: Record<string, any> }) => {
-    const item = table.get(keyOf(input.Key as never)) ?? { ...(input.Key as Item) };
-    const v = input.ExpressionAttributeValues ?? {};
-    const expr = String(input.UpdateExpression);
-    for (const [, name, value] of expr.matchAll(/ADD (\w+) (:\w+)/g)) item[name!] = (item[name!] ?? 0) + v[value!];
-    if (expr.includes('SET #lease')) item.lease = v[':lease'];
-    if (expr.startsWith('REMOVE #lease')) delete item.lease;
-    if (expr.includes('SET #status = :used')) {
-      item.status = 'Used';
-      delete item.pinHash;
-      delete item.tokenHash;
-      delete item.lease;
-    }
-    table.set(keyOf(input.Key as never), item);
-    return item;
-  };
-  db.on(UpdateCommand).callsFake((input) => ({ Attributes: structuredClone(update(input)) }));
-  db.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
-    for (const t of input.TransactItems ?? []) {
-      if (t.Put) table.set(keyOf(t.Put.Item as never), structuredClone(t.Put.Item as Item));
-      if (t.Delete) table.delete(keyOf(t.Delete.Key as never));
-      if (t.Update) update(t.Update as never);
-    }
-    return {};
+  table = fakeDocumentTable(db, {
+    updatesInTransactions: true,
+    applyUpdate: (item, input) => {
+      const v = input.ExpressionAttributeValues ?? {};
+      const expr = String(input.UpdateExpression);
+      for (const [, name, value] of expr.matchAll(/ADD (\w+) (:\w+)/g)) item[name!] = (item[name!] ?? 0) + v[value!];
+      if (expr.includes('SET #lease')) item.lease = v[':lease'];
+      if (expr.startsWith('REMOVE #lease')) delete item.lease;
+      if (expr.includes('SET #status = :used')) {
+        item.status = 'Used';
+        delete item.pinHash;
+        delete item.tokenHash;
+        delete item.lease;
+      }
+    },
   });
 }
 
