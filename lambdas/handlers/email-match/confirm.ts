@@ -1,6 +1,6 @@
 import { accountStore, emailMatchStore, patientLogins, recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { confirmEmailMatch } from '../../domain/email-match.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('email-match-confirm', async ({ body, sourceIp }) => {
   const registered = await confirmEmailMatch(

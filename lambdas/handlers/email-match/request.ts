@@ -1,6 +1,6 @@
 import { emailMatchStore, mailer, recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { requestEmailMatch } from '../../domain/email-match.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('email-match-request', async ({ body, sourceIp, log }) => {
   const accepted = await requestEmailMatch(

@@ -1,3 +1,3 @@
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('health', async () => ({ status: 200, body: { status: 'ok' } }));

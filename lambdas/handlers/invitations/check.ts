@@ -1,6 +1,6 @@
 import { invitationStore, recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { checkInvitation } from '../../domain/registration.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('invitation-check', async ({ params, sourceIp }) => {
   const check = await checkInvitation(

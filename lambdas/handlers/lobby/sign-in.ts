@@ -1,6 +1,6 @@
 import { recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { cryptoSecrets, signInToLobby } from '../../domain/lobby.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 import { lobbyStore } from '../../http/lobby-auth.ts';
 
 export const handler = defineHandler('lobby-sign-in', async ({ body, sourceIp }) => {

@@ -1,4 +1,4 @@
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 import { openApiDocument } from '../../openapi/document.ts';
 
 export const handler = defineHandler('openapi', async () => ({ status: 200, body: openApiDocument() }));

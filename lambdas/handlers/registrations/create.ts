@@ -9,7 +9,7 @@ import {
   systemClock,
 } from '../../adapters/deps.ts';
 import { register } from '../../domain/registration.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
   const registered = await register(

@@ -1,5 +1,5 @@
 import { confirmReset } from '../../domain/resets.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 import { resetConfirmDeps } from './deps.ts';
 
 export const handler = defineHandler('reset-confirm', async ({ body, sourceIp, log }) => {

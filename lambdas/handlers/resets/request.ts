@@ -1,5 +1,5 @@
 import { requestReset, resetRequestedMessage, RESET_REQUEST_FLOOR_MS } from '../../domain/resets.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 import { resetRequestDeps } from './deps.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { patientDeps } from '../../adapters/deps.ts';
 import { signInPatient } from '../../domain/patient-sign-in.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('patient-sign-in', async ({ body, sourceIp }) => {
   const result = await signInPatient(patientDeps(), { username: body.username, password: body.password, sourceIp });

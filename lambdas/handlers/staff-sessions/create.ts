@@ -1,6 +1,6 @@
 import { recordStore, signInThrottle, staffDirectory, systemClock } from '../../adapters/deps.ts';
 import { signInStaff } from '../../domain/staff-sign-in.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/public-handler.ts';
 
 export const handler = defineHandler('staff-sign-in', async ({ body, sourceIp }) => {
   const result = await signInStaff(
