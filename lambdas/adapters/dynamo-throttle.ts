@@ -3,6 +3,7 @@
  * throttle grant is limited to those keys by IAM). Expiry is by TTL in AWS and by the domain's
  * own age check everywhere, since DynamoDB Local does not expire items.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { throttlePolicy, type AccountFailures, type ThrottleStore } from '../domain/sign-in-throttle.ts';
@@ -60,6 +61,62 @@ export function dynamoThrottle(): ThrottleStore {
 
     async clearAccount(accountKey) {
       await db.send(new DeleteCommand({ TableName: table, Key: accountItemKey(accountKey) }));
+    },
+
+    async reserve(accountKey, seen, now) {
+      const failures = (seen?.failures ?? 0) + 1;
+      // A locked account stays locked until a reset or staff action: no expiry from the lock on.
+      const locked = failures >= throttlePolicy.lockAfterFailures;
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: accountItemKey(accountKey),
+            UpdateExpression: `SET failures = :next, lastFailureAt = :now${locked ? ' REMOVE #ttl' : ', #ttl = :ttl'}`,
+            ConditionExpression: seen ? 'failures = :seen AND lastFailureAt = :seenAt' : 'attribute_not_exists(failures)',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':next': failures,
+              ':now': now.getTime(),
+              ...(locked ? {} : { ':ttl': Math.floor(now.getTime() / 1000) + throttlePolicy.forgetAfterSeconds }),
+              ...(seen ? { ':seen': seen.failures, ':seenAt': seen.lastFailureAt } : {}),
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) return false;
+        throw err;
+      }
+    },
+
+    async settle(accountKey, addressKey, outcome, now) {
+      if (outcome === 'refused') {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: addressItemKey(addressKey),
+            UpdateExpression: 'ADD failures :one SET #ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':one': 1, ':ttl': Math.floor(now.getTime() / 1000) + 2 * throttlePolicy.addressWindowSeconds },
+          }),
+        );
+        return;
+      }
+      // Not a refused password (e.g. the pool is down): the reserved try is given back.
+      await db
+        .send(
+          new UpdateCommand({
+            TableName: table,
+            Key: accountItemKey(accountKey),
+            UpdateExpression: 'ADD failures :minus',
+            ConditionExpression: 'failures > :zero',
+            ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        });
     },
   };
 }

@@ -8,14 +8,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
-import { DomainError, notFound, retryOnConflict } from './errors.ts';
+import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
-import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
+import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore } from './ports.ts';
 import { present, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { credentialsChangedEmail } from '../mail/templates.ts';
+import type { Mailer } from './invitations.ts';
+import { readSettings, type SettingsDefaults } from './settings.ts';
 
 export interface PatientAccessDeps {
   store: RecordStore;
@@ -23,6 +26,13 @@ export interface PatientAccessDeps {
   logins: PatientLogins;
   throttle: ThrottleStore;
   clock: Clock;
+}
+
+/** A credential change also emails the patient a notice (rule 15). */
+export interface CredentialChangeDeps extends PatientAccessDeps {
+  mailer: Mailer;
+  settingsDefaults: SettingsDefaults;
+  warn?: (message: string, fields: Record<string, string>) => void;
 }
 
 
@@ -34,8 +44,18 @@ function defaultUsername(record: StoredRecord, attempt: number): string {
   return attempt === 0 ? base : `${base}-${readableSecret(4).toLowerCase()}`;
 }
 
+/** Longer than a function may run (10 s): a lease outlives only a crashed attempt, briefly. */
+const REGISTER_LEASE_SECONDS = 30;
+
+const registerInProgress = () =>
+  new DomainError('conflict', 'registration-in-progress', 'Register Patient is under way or was just done for this patient. Read the record again before trying again.');
+
+/**
+ * Register Patient. The lease comes first: of concurrent requests one sets the temporary
+ * password and the rest answer 409, so the password handed to staff is the one that works.
+ */
 export async function registerWithTemporaryPassword(
-  deps: PatientAccessDeps,
+  deps: PatientAccessDeps & { leases: RegisterLeaseStore },
   actor: Actor,
   patientId: string,
   temporaryPasswordHours: number,
@@ -50,8 +70,25 @@ export async function registerWithTemporaryPassword(
         const accountId = record.accountId ?? randomUUID();
         const username = record.username ?? defaultUsername(record, attempt);
         const expiresAt = new Date(now.getTime() + temporaryPasswordHours * 3_600_000).toISOString();
+        if (record.registerLease && Date.parse(record.registerLease.until) > now.getTime()) throw registerInProgress();
+        const lease = { id: randomUUID(), until: new Date(now.getTime() + REGISTER_LEASE_SECONDS * 1000).toISOString() };
+        const taken = await deps.leases.takeRegisterLease(patientId, record.version, lease, now).catch(async (err: unknown) => {
+          // Its answer may be lost with the lease taken all the same: let go of it, or a retry waits it out.
+          await deps.leases.releaseRegisterLease(patientId, lease.id).catch(() => undefined);
+          throw err;
+        });
+        if (!taken) {
+          // Another Register Patient holds the lease or has finished since our read: this one is a
+          // duplicate. Anything else (a staff edit) moved the version: read again and go on.
+          const fresh = await deps.store.getRecord(patientId);
+          const held = fresh?.registerLease !== undefined && Date.parse(fresh.registerLease.until) > now.getTime();
+          const issuedSince = fresh?.login?.temporaryPasswordExpiresAt !== record.login?.temporaryPasswordExpiresAt;
+          throw held || issuedSince ? registerInProgress() : versionConflict();
+        }
+        const { registerLease: _held, ...unleased } = record;
+        // The record write that finishes the work puts the item without the lease.
         const next: StoredRecord = {
-          ...record,
+          ...unleased,
           accountId,
           username,
           registration: 'ForcedRegistration',
@@ -61,8 +98,8 @@ export async function registerWithTemporaryPassword(
           updatedAt: now.toISOString(),
           version: record.version + 1,
         };
-        const { created } = await deps.logins.upsert(accountId, secret);
         try {
+          const { created } = await deps.logins.upsert(accountId, secret);
           await deps.accounts.saveLogin(
             next,
             record.version,
@@ -70,8 +107,17 @@ export async function registerWithTemporaryPassword(
             { claim: username },
           );
         } catch (err) {
-          if (created) await deps.logins.remove(accountId);
-          throw err;
+          // An unknown outcome (not one of ours) may be a save that was done with only its answer lost.
+          const saved =
+            !(err instanceof DomainError) &&
+            (await deps.store.getRecord(patientId).then((r) => r?.accountId === accountId && r.updatedAt === next.updatedAt, () => false));
+          if (!saved) {
+            // A login made for a record that had none goes again, however far its making got (an
+            // AdminCreateUser whose answer was lost included): never a login without a record.
+            if (!record.accountId) await deps.logins.remove(accountId);
+            await deps.leases.releaseRegisterLease(patientId, lease.id).catch(() => undefined);
+            throw err;
+          }
         }
         await deps.logins.signOutEverywhere(accountId);
         return { username, temporaryPassword: secret, expiresAt, record: present(next, now) };
@@ -131,7 +177,7 @@ export function accountView(record: StoredRecord) {
  * earlier sign-ins are refused, and the caller gets fresh tokens.
  */
 export async function changeCredentials(
-  deps: PatientAccessDeps,
+  deps: CredentialChangeDeps,
   patient: { accountId: string; patientId: string; sourceIp: string },
   change: { currentPassword: string; newPassword?: string; newUsername?: string },
 ): Promise<Tokens> {
@@ -139,14 +185,26 @@ export async function changeCredentials(
   if (!record || record.accountId !== patient.accountId) throw patientSignInRefused();
   // Guessing the current password with a stolen token counts like any failed sign-in.
   const keys = throttleKeys('patient', record.username ?? patient.accountId, patient.sourceIp, deps.clock());
-  await throttledSignIn(deps, keys, () => deps.logins.signIn(patient.accountId, change.currentPassword)).catch((err: unknown) => {
-    if (err instanceof DomainError && err.code === 'invalid-credentials') {
-      throw new DomainError('unauthorized', 'invalid-credentials', 'The current password is not right.', {
-        errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+  // A retry after a failure midway may find the new password already set: knowing it proves as
+  // much as knowing the old one, and the retry then completes the change (rule 24). It is a
+  // second guess, so it is a second counted attempt (rule 5): a stolen token buys no extra tries.
+  const isRefusal = (err: unknown) => err instanceof DomainError && err.code === 'invalid-credentials';
+  const prove = (password: string) => throttledSignIn(deps, keys, () => deps.logins.signIn(patient.accountId, password), { reserve: true });
+  await prove(change.currentPassword)
+    .catch(async (err: unknown) => {
+      if (change.newPassword === undefined || !isRefusal(err)) throw err;
+      await prove(change.newPassword).catch((second: unknown) => {
+        throw isRefusal(second) ? err : second;
       });
-    }
-    throw err;
-  });
+    })
+    .catch((err: unknown) => {
+      if (isRefusal(err)) {
+        throw new DomainError('unauthorized', 'invalid-credentials', 'The current password is not right.', {
+          errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+        });
+      }
+      throw err;
+    });
   const username = change.newUsername ?? record.username ?? '';
   const password = change.newPassword ?? change.currentPassword;
   if (change.newPassword !== undefined || change.newUsername !== undefined) {
@@ -181,6 +239,18 @@ export async function changeCredentials(
       { claim: username, ...(current.username ? { release: current.username } : {}) },
     );
   });
+  // The notice (rule 15), without any secret. Best effort: the change is done either way.
+  if (record.email) {
+    try {
+      const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+      await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: now.toISOString() }) });
+    } catch (err) {
+      deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
+      await deps.store
+        .appendAudit(auditEvent({ id: `patient:${patient.accountId}`, sourceIp: patient.sourceIp }, patientTarget(patient.patientId), 'patient.credentials-notice-failed', deps.clock(), {}, 'failure'))
+        .catch(() => undefined);
+    }
+  }
   return fresh;
 }
 

@@ -24,6 +24,9 @@ export interface PatientSignInDeps {
 export type Tokens = Extract<SignInResult, { kind: 'tokens' }>;
 export type PatientSignInResult = Tokens | { kind: 'challenge'; challenge: 'NEW_PASSWORD_REQUIRED'; session: string };
 
+/** The audit target of sign-ins with a username no login has (no patient to file them under). */
+export const unknownSignInTarget = 'patient-sign-in';
+
 /** How long the new-password step stays open after a sign-in with a temporary password. */
 export const challengeMinutes = 10;
 
@@ -53,25 +56,36 @@ export async function signInPatient(
   const now = deps.clock();
   const keys = throttleKeys('patient', attempt.username, attempt.sourceIp, now);
   let record: StoredRecord | undefined;
+  let link: { accountId: string; patientId: string } | undefined;
+  let asked = false;
+  // Every attempt that reached the pool is audited (rule 18): a wrong password on the patient's
+  // record (actor unproven, so anonymous), an unknown username under a target of its own, so
+  // both cases cost the same one write (rule 13).
   const audit = (outcome: 'success' | 'failure', reason: string) =>
     record
       ? deps.store.appendAudit(
           auditEvent({ id: `patient:${record.accountId}`, sourceIp: attempt.sourceIp }, patientTarget(record.patientId), 'patient.sign-in', now, { reason }, outcome),
         )
-      : Promise.resolve();
+      : asked
+        ? deps.store.appendAudit(
+            auditEvent({ id: 'anonymous', sourceIp: attempt.sourceIp }, link ? patientTarget(link.patientId) : unknownSignInTarget, 'patient.sign-in', now, { reason }, outcome),
+          )
+        : Promise.resolve();
   try {
     const result = await throttledSignIn(deps, keys, async () => {
-      const link = await deps.accounts.findByUsername(attempt.username);
+      link = await deps.accounts.findByUsername(attempt.username);
+      asked = true;
       // An unknown username still asks the pool (for a login that cannot exist), so that both
       // cases take the same time and give the same answer (security rule 13).
       const signedIn = await deps.logins.signIn(link?.accountId ?? `unknown-${opaqueToken()}`, attempt.password).catch((err: unknown) => {
         if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
         throw err;
       });
-      record = link ? await deps.store.getRecord(link.patientId) : undefined;
-      if (!record || record.accountId !== link?.accountId) throw patientSignInRefused();
+      const known = link ? await deps.store.getRecord(link.patientId) : undefined;
+      if (!known || known.accountId !== link?.accountId) throw patientSignInRefused();
+      record = known;
       return signedIn;
-    });
+    }, { reserve: true });
     const answer = await afterPassword(deps, record!, result, now);
     await audit('success', answer.kind === 'challenge' ? 'new-password-required' : 'tokens');
     return answer;
@@ -136,6 +150,10 @@ export async function completeNewPassword(
     if (holder && holder.accountId !== record.accountId) throw new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
   }
   await deps.logins.setPassword(challenge.accountId, request.newPassword);
+  // Tokens before the commit that uses up the session: a failure after it would leave a retry
+  // with the same session nothing to complete (rule 24).
+  const result = await deps.logins.signIn(challenge.accountId, request.newPassword);
+  if (result.kind !== 'tokens') throw new Error('no tokens after the new password was set');
   const next: StoredRecord = { ...record, username, login: {}, updatedAt: now.toISOString(), version: record.version + 1 };
   delete next.login;
   await deps.accounts.saveLogin(
@@ -145,8 +163,10 @@ export async function completeNewPassword(
       usernameChanged: username !== record.username,
     }),
     { claim: username, ...(record.username ? { release: record.username } : {}), consumeChallenge: sessionHash },
-  );
-  const result = await deps.logins.signIn(challenge.accountId, request.newPassword);
-  if (result.kind !== 'tokens') throw new Error('no tokens after the new password was set');
+  ).catch(async (err: unknown) => {
+    // Those tokens go unanswered: end them now rather than at their expiry.
+    await deps.logins.revokeRefreshToken(result.refreshToken).catch(() => undefined);
+    throw err;
+  });
   return result;
 }

@@ -20,6 +20,8 @@ export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
     mustChangePassword?: boolean;
     temporaryPasswordExpiresAt?: string;
   };
+  /** Held by the one Register Patient under way (see registerWithTemporaryPassword). */
+  registerLease?: { id: string; until: string };
 };
 
 /**
@@ -62,7 +64,7 @@ export function present(record: StoredRecord, now: Date): PortalRecord {
     // "Invite" once an invitation has gone out, until it is cancelled.
     invite: inviteStatus === 'None' || inviteStatus === 'Cancelled' ? ('No Invite' as const) : ('Invite' as const),
   };
-  const { revokedAt: _revokedAt, login: _login, ...shown } = record;
+  const { revokedAt: _revokedAt, login: _login, registerLease: _lease, ...shown } = record;
   return {
     ...shown,
     invite: { ...record.invite, status: inviteStatus },

@@ -93,6 +93,18 @@ export interface AccountStore {
   ): Promise<void>;
 }
 
+/**
+ * One Register Patient at a time per record: a lease on the record item, taken before the login
+ * is touched, so concurrent requests cannot each set a temporary password and hand staff one
+ * that a later request overwrote.
+ */
+export interface RegisterLeaseStore {
+  /** Takes the lease when the record is still at `expectedVersion` and holds no unexpired lease; false otherwise. */
+  takeRegisterLease(patientId: string, expectedVersion: number, lease: { id: string; until: string }, now: Date): Promise<boolean>;
+  /** Lets go of the lease if it is still this one's. */
+  releaseRegisterLease(patientId: string, leaseId: string): Promise<void>;
+}
+
 /** A pending new-password challenge, kept by the hash of its session token. */
 export interface Challenge {
   accountId: string;

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
-import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type PinVault, type StoredInvitation } from './invitations.ts';
+import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type LeaseResult, type PinVault, type StoredInvitation } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
 import type { StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
@@ -205,7 +205,15 @@ export async function finishRegistration(
   // Step 4: the lease, and with it the accountId.
   const now = deps.clock();
   const lease = { id: randomUUID(), until: new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString() };
-  const taken = await leases.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
+  let taken: LeaseResult;
+  try {
+    taken = await leases.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
+  } catch (err) {
+    // The lease may be taken all the same (an answer lost on the way back): let go of it, or the
+    // retry would wait out LEASE_SECONDS behind its own earlier attempt.
+    await leases.releaseLease(patientId, lease.id).catch(() => undefined);
+    throw err;
+  }
   if (taken.kind === 'held') throw inProgress();
   if (taken.kind === 'gone') throw linkGone();
   const accountId = taken.invitation.accountId!;
@@ -240,6 +248,11 @@ export async function finishRegistration(
     });
   } catch (err) {
     const definite = err instanceof DomainError && (err.code === 'username-taken' || err.code === 'invitation-gone');
+    // The commit may be done with only its answer lost: then the record names this login, the
+    // link is gone, and this request is the only one that can still say it succeeded.
+    if (!definite && loginMade && (await deps.store.getRecord(patientId).then((r) => r?.accountId === accountId, () => false))) {
+      return { accountId, username };
+    }
     // Undo only what surely will not be used: after an unknown outcome a retry completes it.
     if (definite && loginMade) await deps.logins.remove(accountId).catch(() => undefined);
     await leases.releaseLease(patientId, lease.id).catch(() => undefined);

@@ -118,6 +118,9 @@ export interface StoredReset {
   /** When the reset emails of the last hour went out (rate limit). */
   sentAt: string[];
   lease?: { id: string; until: string };
+  /** The record's revokedAt and version when the link was issued: a later stamp (revoke, new login) kills the link. */
+  revokedAtWhenIssued?: string;
+  recordVersionWhenIssued?: number;
   version: number;
 }
 
@@ -273,7 +276,19 @@ export async function requestReset(deps: ResetRequestDeps, request: { username: 
     deps.warn?.('reset requested', { outcome: refusal });
     return;
   }
-  await issueAndSend(deps, anonymous(request.sourceIp), record as StoredRecord & { email: string; accountId: string }, settings, secrets, 'patient');
+  try {
+    const sent = await issueAndSend(deps, anonymous(request.sourceIp), record as StoredRecord & { email: string; accountId: string }, settings, secrets, 'patient', { current });
+    if (!sent) {
+      await deps.store.appendAudit(
+        auditEvent(anonymous(request.sourceIp), patientTarget(record.patientId), 'reset.requested', deps.clock(), { by: 'patient', emailed: false, reason: 'rate-limited' }, 'failure'),
+      );
+      deps.warn?.('reset requested', { outcome: 'rate-limited' });
+    }
+  } catch (err) {
+    // A crowd of requests for one account that kept losing the race: still the one 202 (rule 13).
+    if (!(err instanceof DomainError && err.code === 'version-conflict')) throw err;
+    deps.warn?.('reset requested', { outcome: 'conflict' });
+  }
 }
 
 /**
@@ -287,7 +302,9 @@ export async function staffReset(deps: ResetRequestDeps, actor: Actor, patientId
   if (!record.accountId || record.registration === 'NotRegistered') throw notRegistered();
   if (!record.accessEnabled) throw accessDisabled();
   if (!record.email) throw noEmail();
-  return issueAndSend(deps, actor, record as StoredRecord & { email: string; accountId: string }, settings, await newSecrets(), 'staff');
+  const sent = await issueAndSend(deps, actor, record as StoredRecord & { email: string; accountId: string }, settings, await newSecrets(), 'staff');
+  if (!sent) throw new Error('a staff reset is never rate-limited');
+  return sent;
 }
 
 function recentEmails(reset: StoredReset | undefined, now: Date): string[] {
@@ -302,12 +319,19 @@ async function issueAndSend(
   settings: Settings,
   secrets: Secrets,
   by: 'patient' | 'staff',
-): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed' }> {
+  /** The reset as the caller just read it: the first attempt uses it instead of reading again. */
+  known?: { current: StoredReset | undefined },
+): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed' } | undefined> {
   const { patientId } = record;
   const tokenHash = sha256(secrets.token);
+  let first = known;
   const issued = await retryOnConflict(async () => {
     const now = deps.clock();
-    const current = await deps.resets.getReset(patientId);
+    // The write is conditional on this version, so a stale first read only costs a retry, which reads afresh.
+    const current = first ? first.current : await deps.resets.getReset(patientId);
+    first = undefined;
+    // The hourly limit, checked again on the fresh read: concurrent requests all passed the first check.
+    if (by === 'patient' && recentEmails(current, now).length >= MAX_RESET_EMAILS_PER_HOUR) return undefined;
     const expiresAt = new Date(now.getTime() + settings.resetMinutes * 60_000).toISOString();
     const resetId = randomUUID();
     const next: StoredReset = {
@@ -321,6 +345,8 @@ async function issueAndSend(
       failures: 0,
       tries: 0,
       sentAt: [...recentEmails(current, now), now.toISOString()],
+      ...(record.revokedAt !== undefined ? { revokedAtWhenIssued: record.revokedAt } : {}),
+      recordVersionWhenIssued: record.version,
       version: (current?.version ?? 0) + 1,
     };
     await deps.resets.issue({
@@ -337,6 +363,7 @@ async function issueAndSend(
     });
     return { expiresAt };
   });
+  if (!issued) return undefined;
   const message = resetEmail({
     practiceName: settings.practiceName,
     link: resetLink(settings.portalUrl, secrets.token),
@@ -396,6 +423,20 @@ function isLiveReset(reset: StoredReset | undefined, now: Date): reset is Stored
   );
 }
 
+/**
+ * Whether a revoke, or anything else that stamps the record's revokedAt (access off, a new login,
+ * a credential change), came after the link was issued: then the link is dead for good (rule 17),
+ * even once access is on again. Stamps are whole seconds, so a stamp in the very second of the
+ * issue looks unchanged; a record changed since then counts as revoked in that case.
+ */
+function revokedSinceIssued(record: StoredRecord, reset: StoredReset): boolean {
+  if (record.revokedAt !== reset.revokedAtWhenIssued) return true;
+  const issuedAt = reset.sentAt.at(-1);
+  if (record.revokedAt === undefined || issuedAt === undefined) return false;
+  const sameSecond = Math.floor(Date.parse(issuedAt) / 1000) * 1000 <= Date.parse(record.revokedAt);
+  return sameSecond && record.version !== reset.recordVersionWhenIssued;
+}
+
 /** Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token limit. */
 async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: string): Promise<LiveReset> {
   const now = deps.clock();
@@ -412,6 +453,7 @@ async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: st
     reset.tokenHash === tokenHash &&
     record !== undefined &&
     record.accessEnabled &&
+    !revokedSinceIssued(record, reset) &&
     record.accountId === reset.accountId &&
     record.username !== undefined;
   if (!valid) {
@@ -495,6 +537,11 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
           usernameChanged: current.username !== username,
           wasMustChange: current.login?.mustChangePassword === true,
         }),
+      }).catch(async (err: unknown) => {
+        // Done with only its answer lost? Then this reset reads Used: carry on to the notice and the
+        // 200, which a retry (410, the link is used) could never give (rule 24).
+        const done = !(err instanceof DomainError) && (await deps.resets.getReset(patientId).then((r) => r?.resetId === resetId && r.status === 'Used', () => false));
+        if (!done) throw err;
       });
     });
     lease = undefined;
@@ -505,10 +552,11 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
     throw err;
   }
 
-  // Step 7: the notice (rule 15). Best effort: the reset is done either way.
-  const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+  // Step 7: the notice (rule 15). Best effort: the reset is done either way, so no failure here
+  // (the settings read included) may turn it into an error that a retry could only answer 410.
   if (record.email) {
     try {
+      const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
       await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
     } catch (err) {
       deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });

@@ -33,6 +33,14 @@ export interface ThrottleStore {
   read(accountKey: string, addressKey: string): Promise<{ account?: AccountFailures; addressFailures: number }>;
   recordFailure(accountKey: string, addressKey: string, now: Date): Promise<void>;
   clearAccount(accountKey: string): Promise<void>;
+  /**
+   * Counts a failure on the account before the attempt is made, and only while its state is
+   * still `seen` (undefined: no failures): false when another attempt changed it first. So
+   * concurrent attempts cannot all pass the check and all reach the identity provider.
+   */
+  reserve(accountKey: string, seen: AccountFailures | undefined, now: Date): Promise<boolean>;
+  /** Settles a reserved attempt that failed: `refused` adds the address's failure; `error` gives the account's back. */
+  settle(accountKey: string, addressKey: string, outcome: 'refused' | 'error', now: Date): Promise<void>;
 }
 
 /** Keys never hold the username or address in clear: they are hashed with the pool's name. */
@@ -79,23 +87,59 @@ export function requireAddressUnderLimit(
   throw tooMany(Math.ceil((windowMs - (now.getTime() % windowMs)) / 1000), detail);
 }
 
-/**
- * Runs one sign-in attempt under the limits. `attempt` must throw the `invalid-credentials`
- * DomainError for a refused password; that, and only that, counts as a failure.
- */
-export async function throttledSignIn<T>(
-  { throttle, clock }: ThrottleDeps,
-  keys: { accountKey: string; addressKey: string },
-  attempt: () => Promise<T>,
-): Promise<T> {
-  const now = clock();
-  const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
+/** 429 while the account must wait or is locked, or the address is past its limit. */
+function requireMayTry(account: AccountFailures | undefined, addressFailures: number, now: Date): void {
   const wait = accountWaitSeconds(account, now);
   if (wait === Infinity) {
     throw tooMany(throttlePolicy.maxDelaySeconds, 'Too many failed sign-ins: this account is locked. Reset your password or ask the practice.');
   }
   if (wait > 0) throw tooMany(wait, 'Too many failed sign-ins. Wait before trying again.');
   requireAddressUnderLimit(addressFailures, now, 'Too many failed sign-ins from this address. Wait before trying again.');
+}
+
+/**
+ * Runs one sign-in attempt under the limits. `attempt` must throw the `invalid-credentials`
+ * DomainError for a refused password; that, and only that, counts as a failure. With `reserve`
+ * (passwords), the try is counted before the attempt, so concurrent attempts on one account
+ * reach the identity provider no more often than sequential ones would (rule 5).
+ */
+export async function throttledSignIn<T>(
+  { throttle, clock }: ThrottleDeps,
+  keys: { accountKey: string; addressKey: string },
+  attempt: () => Promise<T>,
+  options: { reserve?: boolean } = {},
+): Promise<T> {
+  const now = clock();
+  if (!options.reserve) return checkThenCount({ throttle, clock }, keys, attempt, now);
+  for (let look = 1; ; look++) {
+    const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
+    requireMayTry(account, addressFailures, now);
+    // The attempt counts as a failure until it succeeds: concurrent attempts each take a try.
+    if (await throttle.reserve(keys.accountKey, account, now)) break;
+    if (look >= maxLooks) throw tooMany(1, 'Too many sign-ins at once on this account. Wait before trying again.');
+  }
+  try {
+    const result = await attempt();
+    await throttle.clearAccount(keys.accountKey);
+    return result;
+  } catch (err) {
+    const refused = err instanceof DomainError && err.code === 'invalid-credentials';
+    await throttle.settle(keys.accountKey, keys.addressKey, refused ? 'refused' : 'error', now);
+    throw err;
+  }
+}
+
+/** How often an attempt looks again after another attempt on the same account changed its count. */
+const maxLooks = 20;
+
+/**
+ * Without a reservation: concurrent attempts may all pass the check. Kept for one-time,
+ * high-entropy secrets (invitation PINs, lobby passwords) that have limits of their own and
+ * where 20 right answers at once must not turn into 429s; passwords reserve (rule 5).
+ */
+async function checkThenCount<T>({ throttle }: ThrottleDeps, keys: { accountKey: string; addressKey: string }, attempt: () => Promise<T>, now: Date): Promise<T> {
+  const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
+  requireMayTry(account, addressFailures, now);
   try {
     const result = await attempt();
     if (account) await throttle.clearAccount(keys.accountKey);

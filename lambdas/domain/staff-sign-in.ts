@@ -19,7 +19,9 @@ export async function signInStaff(
   const audit = (outcome: 'success' | 'failure', reason: string) =>
     deps.store.appendAudit(auditEvent({ id: username, sourceIp }, staffTarget(username), 'staff.sign-in', deps.clock(), { reason }, outcome));
   try {
-    const result = await throttledSignIn(deps, throttleKeys('staff', username, sourceIp, deps.clock()), () => deps.staff.signIn(username, password));
+    const result = await throttledSignIn(deps, throttleKeys('staff', username, sourceIp, deps.clock()), () => deps.staff.signIn(username, password), {
+      reserve: true,
+    });
     await audit('success', result.kind === 'challenge' ? result.challenge : 'tokens');
     return result;
   } catch (err) {

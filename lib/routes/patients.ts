@@ -46,8 +46,9 @@ export const patientRoutes = [
     path: '/account/credentials',
     entry: 'lambdas/handlers/account/credentials.ts',
     caller: 'patient',
-    grants: ['records:write', 'audit:append', 'patientPool:admin'],
-    summary: 'Change password and/or username with the current password; every other session ends; answers fresh tokens',
+    // mail:send: the "credentials were changed" notice (security rule 15).
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send'],
+    summary: 'Change password and/or username with the current password; every other session ends; a notice is emailed; answers fresh tokens',
     request: { body: CredentialsChange },
     responses: { 200: Tokens },
   }),

@@ -25,7 +25,7 @@ describe('staff sign-in', () => {
     expect(res.json).toEqual({ accessToken: expect.any(String), idToken: expect.any(String), refreshToken: expect.any(String), expiresIn: expect.any(Number) });
   });
 
-  it('answers a wrong password and an unknown user with the same 401 body', async () => {
+  it('rule 13: answers a wrong password and an unknown user with the same 401 body', async () => {
     const wrong = await api('/staff/sessions', { method: 'POST', body: { username: stack().staff.username, password: 'not the password at all' } });
     const unknown = await api('/staff/sessions', { method: 'POST', body: { username: 'nobody-here', password: 'not the password at all' } });
     expect(wrong.status).toBe(401);
@@ -85,7 +85,7 @@ describe('the portal record', () => {
     expect(audit.json.items).toHaveLength(final.json.version);
   });
 
-  it('keeps an audit trail, newest first, with actor and field names but no values; admin only', async () => {
+  it('rule 18: keeps an audit trail, newest first, with actor and field names but no values; admin only', async () => {
     await api('/patients/P-audit/portal', { method: 'PUT', token: admin, body: { email: 'audit.me@example.test' } });
     await api('/patients/P-audit/portal', { method: 'PUT', token: staff, body: { phone: '+15551230000' } });
     const trail = await api('/patients/P-audit/portal/audit', { token: admin });

@@ -176,7 +176,7 @@ describe('the invitation flow', () => {
     expect((await register({ token: fresh, pin, username: username(), password })).status).toBe(201);
   });
 
-  it('cancel: the link and the PIN stop working; the record reads Cancelled / No Invite', async () => {
+  it('rule 11: cancel: the link and the PIN stop working; the record reads Cancelled / No Invite', async () => {
     const { patientId, token, pin } = await invited();
     const res = await api(`/patients/${patientId}/portal/invitation`, { method: 'DELETE', token: staff });
     expect(res.status).toBe(200);

@@ -38,7 +38,7 @@ const signIn = (masterCase: string, lobbyPassword: string) => api('/lobby-sessio
 const currentSession = (token: string) => api('/lobby-sessions/current', { token });
 
 describe('lobby mode', () => {
-  it('a lobby password gives an intake token, once; the token shows its session and opens no staff or patient route', async () => {
+  it('rule 12: a lobby password gives an intake token, once; the token shows its session and opens no staff or patient route', async () => {
     const mc = unique('MC');
     const id = await patient({ masterCase: mc });
     const issued = await issue(id);
@@ -104,7 +104,7 @@ describe('lobby mode', () => {
     expect((await currentSession(winner.json.lobbyToken)).json.patientId).toBe(id);
   });
 
-  it('the token and an unused password die at expiry (settings.lobbyMinutes, test clock moved past it)', async () => {
+  it('rule 12: the token and an unused password die at expiry (settings.lobbyMinutes, test clock moved past it)', async () => {
     expect((await api('/settings', { method: 'PUT', token: admin, body: { lobbyMinutes: 15 } })).status).toBe(200);
     const used = await patient();
     const unused = await patient();

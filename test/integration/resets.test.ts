@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { api, dynamodb, mailbox, setClockOffset, stack } from './support/stack.ts';
+import { api, dynamodb, mailbox, setClockOffset, stack, type ApiResponse } from './support/stack.ts';
 
 let admin: string;
 let staff: string;
@@ -284,6 +284,14 @@ describe('staff-initiated reset', () => {
 });
 
 describe('forced credential change', () => {
+  async function forceUntilComplete() {
+    type Answer = { complete: boolean; count: number; jobId: string };
+    const calls: ApiResponse<Answer>[] = [];
+    do calls.push(await api<Answer>('/portal/forced-credential-change', { method: 'POST', token: admin }));
+    while (calls.at(-1)!.json?.complete === false && calls.length < 30);
+    return { calls, last: calls.at(-1)!.json };
+  }
+
   it('marks every registered record over a few hundred (paged), answers the count; the next sign-in is NEW_PASSWORD_REQUIRED; staff get 403', async () => {
     const p = await registered();
     // 300 registered and 20 unregistered records written straight into the table.
@@ -300,10 +308,12 @@ describe('forced credential change', () => {
     }
     expect((await api('/portal/forced-credential-change', { method: 'POST', token: staff })).status).toBe(403);
 
-    const res = await api('/portal/forced-credential-change', { method: 'POST', token: admin });
-    expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({ complete: true, count: expect.any(Number), jobId: expect.any(String) });
-    expect(res.json.count).toBeGreaterThanOrEqual(301);
+    // One POST works until its time budget; a slow machine (or a table grown by other files)
+    // needs more, each continuing the same run, as the API tells admins to.
+    const res = await forceUntilComplete();
+    expect(res.calls.every((c) => c.status === 202 && c.json.jobId === res.calls[0]!.json.jobId)).toBe(true);
+    expect(res.last).toMatchObject({ complete: true, count: expect.any(Number), jobId: expect.any(String) });
+    expect(res.last.count).toBeGreaterThanOrEqual(301);
 
     const sample = await api('/patients/FC-0299/portal', { token: staff });
     expect(sample.json.version).toBe(2);
@@ -317,8 +327,8 @@ describe('forced credential change', () => {
     expect(done.status).toBe(200);
 
     // A second run marks nothing new and counts every registered patient again.
-    const again = await api('/portal/forced-credential-change', { method: 'POST', token: admin });
-    expect(again.json.complete).toBe(true);
+    const again = await forceUntilComplete();
+    expect(again.last.jobId).not.toBe(res.last.jobId);
     expect((await api('/patients/FC-0299/portal', { token: staff })).json.version).toBe(2);
-  }, 60_000);
+  }, 240_000);
 });

@@ -77,7 +77,7 @@ describe('Register Patient and the first sign-in', () => {
     expect((await signIn(reg.username, good)).status).toBe(401);
   });
 
-  it('an expired temporary password gets its own problem that sends the patient to the practice', async () => {
+  it('rule 12: an expired temporary password gets its own problem that sends the patient to the practice', async () => {
     const reg = await enrol('S-3');
     const hours = (await api('/settings', { token: staff })).json.temporaryPasswordHours as number;
     await setClockOffset((hours + 1) * 3_600_000);
@@ -109,7 +109,7 @@ describe('Register Patient and the first sign-in', () => {
 });
 
 describe('POST /sessions refusals', () => {
-  it('gives one 401 body, with the reset offer, for a wrong password and an unknown username', async () => {
+  it('rule 13: gives one 401 body, with the reset offer, for a wrong password and an unknown username', async () => {
     const { username } = await registered('S-10');
     const wrong = await signIn(username, 'not the right password at all');
     const unknown = await signIn('nobody-by-this-name', 'not the right password at all');
@@ -152,7 +152,7 @@ describe('revoke and credential changes', () => {
     expect((await api('/account', { token: back.json.accessToken })).status).toBe(200);
   });
 
-  it('a credential change ends every other session and answers fresh tokens', async () => {
+  it('rule 15: a credential change ends every other session and answers fresh tokens', async () => {
     const { username, tokens: other } = await registered('S-21');
     // Sessions are cut off at whole seconds (tokens carry seconds): let the other session's second pass.
     await new Promise((r) => setTimeout(r, 1100));
@@ -167,7 +167,7 @@ describe('revoke and credential changes', () => {
     expect((await signIn(username, newPassword)).status).toBe(401);
   });
 
-  it('a credential change needs the current password and follows the password rules', async () => {
+  it('rule 3: a credential change needs the current password and follows the password rules', async () => {
     const { tokens } = await registered('S-22');
     const wrong = await api('/account/credentials', { method: 'PUT', token: tokens.accessToken, body: { currentPassword: 'not it at all, sorry', newPassword: 'quartz meadow harbor kettle' } });
     expect(wrong.status).toBe(401);

@@ -188,6 +188,20 @@ export function memoryThrottle(): ThrottleStore {
     async clearAccount(a) {
       accounts.delete(a);
     },
+    async reserve(a, seen, now) {
+      const current = accounts.get(a);
+      if (current?.failures !== seen?.failures || current?.lastFailureAt !== seen?.lastFailureAt) return false;
+      accounts.set(a, { failures: (current?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
+      return true;
+    },
+    async settle(a, ip, outcome) {
+      if (outcome === 'refused') addresses.set(ip, (addresses.get(ip) ?? 0) + 1);
+      else {
+        const current = accounts.get(a);
+        if (current && current.failures > 1) accounts.set(a, { ...current, failures: current.failures - 1 });
+        else accounts.delete(a);
+      }
+    },
   };
 }
 

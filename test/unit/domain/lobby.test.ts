@@ -65,6 +65,19 @@ function memoryThrottle() {
     async clearAccount(a) {
       accounts.delete(a);
     },
+    async reserve(a, seen, now) {
+      const current = accounts.get(a);
+      if (current?.failures !== seen?.failures || current?.lastFailureAt !== seen?.lastFailureAt) return false;
+      accounts.set(a, { failures: (current?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
+      return true;
+    },
+    async settle(a, _ip, outcome) {
+      if (outcome === 'error') {
+        const current = accounts.get(a);
+        if (current && current.failures > 1) accounts.set(a, { ...current, failures: current.failures - 1 });
+        else accounts.delete(a);
+      }
+    },
   };
   return { throttle, accounts };
 }

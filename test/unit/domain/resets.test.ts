@@ -206,6 +206,36 @@ describe('rule 10: the reset PIN is stored only as a salted scrypt hash', () => 
 });
 
 describe('requesting', () => {
+  it('reads the reset once per request (npm run bench: no repeated read); a conflict still re-reads', async () => {
+    const h = harness();
+    h.seed('P-1');
+    const getReset = h.deps.resets.getReset.bind(h.deps.resets);
+    let reads = 0;
+    h.deps.resets.getReset = async (id) => {
+      reads += 1;
+      return getReset(id);
+    };
+    await requestReset(h.deps, { username: 'user-p-1', sourceIp: '198.51.100.1' });
+    expect(reads).toBe(1);
+    expect(h.mail.sent).toHaveLength(1);
+    // Another request commits between this request's read and its write: the retry reads afresh.
+    const issue = h.deps.resets.issue.bind(h.deps.resets);
+    let raced = false;
+    h.deps.resets.issue = async (change) => {
+      if (!raced) {
+        raced = true;
+        await staffReset(h.deps, { id: 'staff:s-1', sourceIp: '10.0.0.1' }, 'P-1');
+      }
+      return issue(change);
+    };
+    reads = 0;
+    await requestReset(h.deps, { username: 'user-p-1', sourceIp: '198.51.100.1' });
+    // This request's first read, the staff reset's read, and this request's fresh read on retry.
+    expect(reads).toBe(3);
+    expect(h.mail.sent).toHaveLength(3);
+    expect(h.resets.resets.get('P-1')!.sentAt).toHaveLength(3);
+  });
+
   it('rules 8 and 14: the record is untouched; the link comes from the configured portal URL', async () => {
     const h = harness();
     h.seed('P-1');

@@ -17,6 +17,20 @@ function memoryThrottle() {
     async clearAccount(a) {
       accounts.delete(a);
     },
+    async reserve(a, seen, now) {
+      const current = accounts.get(a);
+      if (current?.failures !== seen?.failures || current?.lastFailureAt !== seen?.lastFailureAt) return false;
+      accounts.set(a, { failures: (current?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
+      return true;
+    },
+    async settle(a, ip, outcome) {
+      if (outcome === 'refused') addresses.set(ip, (addresses.get(ip) ?? 0) + 1);
+      else {
+        const current = accounts.get(a);
+        if (current && current.failures > 1) accounts.set(a, { ...current, failures: current.failures - 1 });
+        else accounts.delete(a);
+      }
+    },
   };
   return { store, accounts, addresses };
 }
@@ -69,6 +83,18 @@ describe('rule 5: sign-in failures count per account', () => {
     mem.accounts.set(keys.accountKey, { failures: 3, lastFailureAt: now.getTime() });
     await expect(throttledSignIn({ throttle: mem.store, clock: () => now }, keys, async () => 'tokens')).resolves.toBe('tokens');
     expect(mem.accounts.has(keys.accountKey)).toBe(false);
+  });
+
+  it('rule 5: 20 concurrent wrong passwords reach the identity provider at most 5 times; the rest wait', async () => {
+    const mem = memoryThrottle();
+    const now = new Date('2026-11-21T10:00:00Z');
+    const keys = throttleKeys('patient', 'pat', '203.0.113.9', now);
+    // Each attempt yields before the identity provider answers, as a network call would.
+    const idp = vi.fn(() => new Promise<never>((_, reject) => setTimeout(() => reject(new DomainError('unauthorized', 'invalid-credentials', 'no')), 5)));
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => throttledSignIn({ throttle: mem.store, clock: () => now }, keys, idp, { reserve: true })));
+    expect(idp.mock.calls.length).toBeLessThanOrEqual(5);
+    expect(results.filter((r) => r.status === 'rejected' && (r.reason as DomainError).kind === 'too-many-requests').length).toBeGreaterThanOrEqual(15);
+    expect(mem.accounts.get(keys.accountKey)?.failures).toBe(idp.mock.calls.length);
   });
 
   it('an error that is not a refused password (e.g. the IdP is down) does not count', async () => {

@@ -1,0 +1,326 @@
+/**
+ * Security rule 24 for the flows that make or change a patient login: Register Patient, revoke,
+ * the forced new password, the account credential change and the email-match confirmation, each
+ * with every backend call failing in turn (support/fail-nth.ts). Half state here means:
+ *   - a login without a record (expectNoOrphanLogins), or a record naming a login the pool does
+ *     not have;
+ *   - revoke: a login disabled while the record still has access on;
+ *   - a password changed at Cognito while the record still accepts the sessions from before,
+ *     once the flow has answered success, or a retry that cannot finish it;
+ *   - new password / email-match: the one-time session or link used up without the change made.
+ */
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import {
+  defineFlowTests,
+  event,
+  expectNoOrphanLogins,
+  freshAddress,
+  handlerOf,
+  invoke,
+  item,
+  login,
+  newRecord,
+  patientLogins,
+  portalRecord,
+  staffSessions,
+  useInProcessHandlers,
+} from './support/failure-flows.ts';
+import { api, claims, mailbox } from './support/stack.ts';
+
+useInProcessHandlers();
+
+const chosen = 'saffron kettle meadow lantern';
+const changed = 'violet harbor quartz pebble';
+
+const signIn = (username: string, password: string) => api('/sessions', { method: 'POST', body: { username, password } });
+
+/** Register Patient through the API: the login with a temporary password. */
+async function withTemporaryPassword(prefix: string) {
+  const p = await newRecord(prefix);
+  const { staff } = await staffSessions();
+  const res = await api(`/patients/${p.patientId}/portal/registration`, { method: 'POST', token: staff });
+  expect(res.status).toBe(201);
+  const rec = await portalRecord(p.patientId);
+  return { ...p, username: res.json.username as string, temporaryPassword: res.json.temporaryPassword as string, accountId: rec.accountId as string, sourceIp: freshAddress() };
+}
+
+/** A patient past the new-password step, signed in with a password of their own. */
+async function signedIn(prefix: string) {
+  const p = await withTemporaryPassword(prefix);
+  const challenge = await signIn(p.username, p.temporaryPassword);
+  expect(challenge.json.challenge).toBe('NEW_PASSWORD_REQUIRED');
+  const done = await api('/sessions/new-password', { method: 'POST', body: { session: challenge.json.session, newPassword: chosen } });
+  expect(done.status).toBe(200);
+  return { ...p, accessToken: done.json.accessToken as string };
+}
+
+/** Whether the record's revokedAt ends the sessions signed in when `accessToken` was. */
+async function cutOff(s: { patientId: string; accessToken: string }): Promise<boolean> {
+  const revokedAt = (await item(`PATIENT#${s.patientId}`, 'RECORD'))?.revokedAt as string | undefined;
+  const signedInAt = Number(claims(s.accessToken).auth_time ?? claims(s.accessToken).iat) * 1000;
+  return revokedAt !== undefined && Date.parse(revokedAt) >= signedInAt;
+}
+
+async function audited(patientId: string, action: string): Promise<boolean> {
+  const { admin } = await staffSessions();
+  const res = await api(`/patients/${patientId}/portal/audit`, { token: admin });
+  expect(res.status).toBe(200);
+  return (res.json.items as { action: string }[]).some((i) => i.action === action);
+}
+
+const staffEvent = async (resource: string, patientId: string, sourceIp: string) => {
+  const { staff } = await staffSessions();
+  return event({ method: 'POST', resource, path: resource.replace('{patientId}', patientId), pathParameters: { patientId }, token: staff, sourceIp });
+};
+
+describe('Register Patient: POST /patients/{patientId}/portal/registration', () => {
+  type S = { patientId: string; email: string; sourceIp: string; before: Set<string> };
+  let registerPatient: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    registerPatient = await handlerOf(() => import('../../lambdas/handlers/patient-login/register.ts'));
+  });
+
+  defineFlowTests<S>({
+    name: 'Register Patient',
+    calls: [
+      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // settings
+      'DynamoDB GetItem', // record
+      'DynamoDB UpdateItem', // the lease: one Register Patient at a time
+      'Cognito AdminCreateUser',
+      'Cognito AdminSetUserPassword',
+      'DynamoDB TransactWriteItems', // record, account link, username, audit
+      'Cognito AdminUserGlobalSignOut',
+    ],
+    ok: 201,
+    setup: async () => ({ ...(await newRecord('F24P')), sourceIp: freshAddress(), before: await patientLogins() }),
+    send: async (s) => invoke(registerPatient, await staffEvent('/patients/{patientId}/portal/registration', s.patientId, s.sourceIp)),
+    async noHalfState(s) {
+      await expectNoOrphanLogins(s.before, s.patientId);
+      const rec = await portalRecord(s.patientId);
+      if (rec.accountId) {
+        expect(rec.registration).toBe('ForcedRegistration');
+        expect(await login(rec.accountId), 'the login the record names').toEqual({ exists: true, enabled: true });
+        expect(await item(`ACCOUNT#${rec.accountId}`, 'ACCOUNT')).toMatchObject({ patientId: s.patientId });
+      } else {
+        expect(rec.registration).toBe('NotRegistered');
+      }
+    },
+    async outcome(s, success) {
+      const rec = await portalRecord(s.patientId);
+      const first = await signIn(success.json.username, success.json.temporaryPassword);
+      return {
+        registration: rec.registration,
+        statusMessage: rec.statusMessage,
+        usernameIsTheRecords: rec.username === success.json.username,
+        temporaryPasswordGivesTheChallenge: first.json.challenge,
+        login: await login(rec.accountId),
+      };
+    },
+  });
+});
+
+describe('revoke: POST /patients/{patientId}/portal/revoke', () => {
+  type S = Awaited<ReturnType<typeof withTemporaryPassword>>;
+  let revoke: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    revoke = await handlerOf(() => import('../../lambdas/handlers/patient-login/revoke.ts'));
+  });
+
+  defineFlowTests<S>({
+    name: 'revoke',
+    calls: ['DynamoDB GetItem', 'DynamoDB TransactWriteItems', 'Cognito AdminDisableUser', 'Cognito AdminUserGlobalSignOut'],
+    ok: 200,
+    setup: () => withTemporaryPassword('F24V'),
+    send: async (s) => invoke(revoke, await staffEvent('/patients/{patientId}/portal/revoke', s.patientId, s.sourceIp)),
+    async noHalfState(s) {
+      const rec = await portalRecord(s.patientId);
+      const pool = await login(s.accountId);
+      expect(pool.exists).toBe(true);
+      // Never the login off while the record says access is on; the reverse is refused by our own checks until the retry.
+      if (!pool.enabled) expect(rec.accessEnabled).toBe(false);
+      if (!rec.accessEnabled) expect((await item(`PATIENT#${s.patientId}`, 'RECORD'))?.revokedAt).toBeDefined();
+    },
+    async outcome(s) {
+      const rec = await portalRecord(s.patientId);
+      return {
+        accessEnabled: rec.accessEnabled,
+        statusMessage: rec.statusMessage,
+        login: await login(s.accountId),
+        signIn: (await signIn(s.username, s.temporaryPassword)).status,
+      };
+    },
+  });
+});
+
+describe('forced new password: POST /sessions/new-password', () => {
+  type S = Awaited<ReturnType<typeof withTemporaryPassword>> & { session: string };
+  let newPassword: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    newPassword = await handlerOf(() => import('../../lambdas/handlers/sessions/new-password.ts'));
+  });
+
+  defineFlowTests<S>({
+    name: 'forced new password',
+    calls: [
+      'DynamoDB GetItem', // the one-time session
+      'DynamoDB GetItem', // record
+      'Cognito AdminSetUserPassword',
+      'Cognito InitiateAuth', // the tokens
+      'DynamoDB TransactWriteItems', // record, username, session used up, audit
+    ],
+    ok: 200,
+    async setup() {
+      const p = await withTemporaryPassword('F24F');
+      const challenge = await signIn(p.username, p.temporaryPassword);
+      expect(challenge.json.challenge).toBe('NEW_PASSWORD_REQUIRED');
+      return { ...p, session: challenge.json.session as string };
+    },
+    send: (s) =>
+      invoke(newPassword, event({ method: 'POST', resource: '/sessions/new-password', path: '/sessions/new-password', sourceIp: s.sourceIp, body: { session: s.session, newPassword: chosen } })),
+    async noHalfState(s) {
+      const rec = await portalRecord(s.patientId);
+      const inRecord = await item(`PATIENT#${s.patientId}`, 'RECORD');
+      const mustChange = inRecord?.login?.mustChangePassword === true;
+      // The session is used up only together with the record's "must change" cleared.
+      const challengeLeft = (await signIn(s.username, chosen)).status;
+      if (mustChange) expect(rec.registration).toBe('ForcedRegistration');
+      expect([200, 401]).toContain(challengeLeft);
+    },
+    // The commit was done and its answer lost: the session is used up; the patient signs in with the new password.
+    alreadyDone: [{ status: 401, type: /session-expired$/ }],
+    async outcome(s) {
+      const inRecord = await item(`PATIENT#${s.patientId}`, 'RECORD');
+      const again = await signIn(s.username, chosen);
+      return {
+        mustChange: inRecord?.login?.mustChangePassword ?? false,
+        signInWithTheNewPassword: { status: again.status, tokens: typeof again.json.accessToken === 'string' },
+        temporaryPassword: (await signIn(s.username, s.temporaryPassword)).status,
+      };
+    },
+  });
+});
+
+describe('account credential change: PUT /account/credentials', () => {
+  type S = Awaited<ReturnType<typeof signedIn>>;
+  let credentials: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    credentials = await handlerOf(() => import('../../lambdas/handlers/account/credentials.ts'));
+  });
+
+  defineFlowTests<S>({
+    name: 'account credential change',
+    calls: [
+      'DynamoDB GetItem', // token check: account link
+      'DynamoDB GetItem', // token check: record
+      'DynamoDB GetItem', // record
+      'DynamoDB GetItem', // throttle: account
+      'DynamoDB GetItem', // throttle: address
+      'DynamoDB UpdateItem', // throttle: this attempt reserved
+      'Cognito InitiateAuth', // the current password
+      'DynamoDB DeleteItem', // throttle: reservation released
+      'Cognito AdminSetUserPassword',
+      'Cognito AdminUserGlobalSignOut',
+      'Cognito InitiateAuth', // fresh tokens
+      'DynamoDB GetItem', // record again
+      'DynamoDB TransactWriteItems', // record stamped, username, audit
+      'DynamoDB GetItem', // settings, for the notice
+      'SES SendEmail', // the notice (rule 15)
+    ],
+    ok: 200,
+    setup: () => signedIn('F24A'),
+    send: (s) =>
+      invoke(
+        credentials,
+        event({ method: 'PUT', resource: '/account/credentials', path: '/account/credentials', token: s.accessToken, sourceIp: s.sourceIp, body: { currentPassword: chosen, newPassword: changed } }),
+      ),
+    async noHalfState(s, answer) {
+      // Once answered 200, the sessions from before are over (rule 15): the record's cut-off is at
+      // or after their sign-in (whole seconds, so one from the very same second survives by design).
+      if (answer.status === 200) expect(await cutOff(s)).toBe(true);
+      expect(await login(s.accountId)).toEqual({ exists: true, enabled: true });
+    },
+    // The commit was done and its answer lost: the old token is refused now; the new password works.
+    alreadyDone: [{ status: 401, type: /unauthorized$|invalid-token$/ }],
+    async outcome(s) {
+      const fresh = await signIn(s.username, changed);
+      return {
+        newPassword: fresh.status,
+        oldPassword: (await signIn(s.username, chosen)).status,
+        sessionsBeforeCutOff: await cutOff(s),
+        freshToken: (await api('/account', { token: fresh.json.accessToken })).status,
+        // The notice (rule 15) went out, or its failure is on the audit trail: never lost unmarked.
+        notice: (await mailbox(s.email)).some((m) => /changed/i.test(m.subject)) || (await audited(s.patientId, 'patient.credentials-notice-failed')),
+      };
+    },
+  });
+});
+
+describe('email-match confirmation: POST /registrations/email/confirm', () => {
+  type S = { patientId: string; email: string; sourceIp: string; token: string; username: string; before: Set<string> };
+  let confirm: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    confirm = await handlerOf(() => import('../../lambdas/handlers/email-match/confirm.ts'));
+    const { admin } = await staffSessions();
+    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+  });
+  afterAll(async () => {
+    const { admin } = await staffSessions();
+    await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+  });
+
+  defineFlowTests<S>({
+    name: 'email-match confirmation',
+    calls: [
+      'DynamoDB GetItem', // throttle: link
+      'DynamoDB GetItem', // throttle: address
+      'DynamoDB GetItem', // link
+      'DynamoDB GetItem', // email-match state
+      'DynamoDB GetItem', // record
+      'DynamoDB GetItem', // username free?
+      'DynamoDB UpdateItem', // lease + accountId
+      'Cognito AdminCreateUser',
+      'Cognito AdminSetUserPassword',
+      'DynamoDB GetItem', // record again
+      'DynamoDB TransactWriteItems',
+    ],
+    ok: 201,
+    async setup() {
+      const p = await newRecord('F24E');
+      expect((await api('/registrations/email', { method: 'POST', body: { email: p.email } })).status).toBe(202);
+      const text = (await mailbox(p.email)).at(-1)?.body.text ?? '';
+      const token = /\/portal\/verify\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+      expect(token).toBeDefined();
+      return { ...p, sourceIp: freshAddress(), token: token!, username: `f24e-${p.patientId.slice(-8).toLowerCase()}`, before: await patientLogins() };
+    },
+    send: (s) =>
+      invoke(
+        confirm,
+        event({ method: 'POST', resource: '/registrations/email/confirm', path: '/registrations/email/confirm', sourceIp: s.sourceIp, body: { token: s.token, username: s.username, password: chosen } }),
+      ),
+    async noHalfState(s) {
+      await expectNoOrphanLogins(s.before, s.patientId);
+      const rec = await portalRecord(s.patientId);
+      const state = await item(`EMAILMATCH#${s.patientId}`, 'STATE');
+      if (rec.registration === 'NormalRegistration') {
+        expect(await login(rec.accountId)).toEqual({ exists: true, enabled: true });
+        expect(state?.status).toBe('Accepted');
+      } else {
+        // Not used up: still pending, with its link, and no lease left held.
+        expect(state?.status).toBe('Pending');
+        expect(state?.lease).toBeUndefined();
+        expect(await item(`EMAILMATCHLINK#${state!.tokenHash}`, 'LINK')).toBeDefined();
+      }
+    },
+    async outcome(s, success) {
+      const rec = await portalRecord(s.patientId);
+      return {
+        answered: { usernameIsTheChosenOne: success.json.username === s.username, accountIdIsTheRecords: success.json.accountId === rec.accountId },
+        registration: rec.registration,
+        statusMessage: rec.statusMessage,
+        signIn: (await signIn(s.username, chosen)).status,
+        login: await login(rec.accountId),
+      };
+    },
+  });
+});
