@@ -29,7 +29,12 @@ export function createLogger(base: LogFields, write: (line: string) => void = de
   };
 }
 
-/** LOG_LEVEL=silent turns logging off (unit tests); anything else writes every line. */
+/**
+ * LOG_LEVEL=silent turns printing off (unit tests); anything else writes every line to stdout.
+ * Test runs may also hand every line, printed or not, to `globalThis.__portalAccessLogSink`
+ * (the integration suite's rule 20 check); nothing sets it in Lambda.
+ */
 function defaultWrite(line: string): void {
+  (globalThis as { __portalAccessLogSink?: (line: string) => void }).__portalAccessLogSink?.(line);
   if (process.env.LOG_LEVEL !== 'silent') process.stdout.write(`${line}\n`);
 }

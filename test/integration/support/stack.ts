@@ -3,10 +3,24 @@ import { inject } from 'vitest';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StackInfo } from '../../../lib/local/stack.ts';
+import { captureHandlerLogs, recordSecrets, secretsIn, secretsInEmail, secretsInUrl, type Secret } from './log-hygiene.ts';
 
 export type { StackInfo };
 
 export const stack = (): StackInfo => inject('stack');
+
+// Rule 20 (global-setup.ts checks it at the end of the run): every secret a test sends or gets
+// back through these helpers is recorded, and handler log lines written in this worker (tests
+// that call handlers directly) are captured beside the local server's.
+const captureDir = inject('logCaptureDir');
+if (captureDir) captureHandlerLogs(captureDir);
+const recorded = new Set<string>();
+const remember = (secrets: Secret[]) => {
+  if (!captureDir) return;
+  // mailbox() sees every email again on each call: write each value once per worker.
+  const fresh = secrets.filter((s) => !recorded.has(s.value) && recorded.add(s.value));
+  recordSecrets(captureDir, fresh);
+};
 
 const aws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -43,10 +57,27 @@ export async function api<T = any>(path: string, options: ApiOptions = {}): Prom
     headers['content-type'] ??= 'application/json';
   }
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const route = `${options.method ?? 'GET'} ${path.split('?')[0]}`;
+  const sent: Secret[] = [...secretsInUrl(path, `${route} request`), ...secretsIn(jsonOf(body), `${route} request`)];
+  const bearer = /^Bearer (.+)$/i.exec(headers.authorization ?? headers.Authorization ?? '')?.[1];
+  if (bearer) sent.push({ field: 'token', value: bearer, source: `${route} request` });
+  remember(sent);
   const res = await fetch(new URL(path, stack().apiUrl), { method: options.method ?? 'GET', headers, body });
   const text = await res.text();
   const isJson = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
-  return { status: res.status, headers: res.headers, json: (isJson && text ? JSON.parse(text) : undefined) as T, text };
+  const json = (isJson && text ? JSON.parse(text) : undefined) as T;
+  remember(secretsIn(json, `${route} response`));
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** A request body as JSON, when it is JSON. */
+function jsonOf(body: string | Uint8Array | undefined): unknown {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** An email as aws-ses-v2-local stores it (GET /store). */
@@ -66,6 +97,7 @@ export async function mailbox(to?: string): Promise<Email[]> {
   const res = await fetch(new URL('/store', stack().mailboxUrl));
   if (!res.ok) throw new Error(`mailbox answered ${res.status}`);
   const { emails } = (await res.json()) as { emails: Email[] };
+  remember(emails.flatMap((e) => secretsInEmail(e, `an email "${e.subject}"`)));
   return to ? emails.filter((e) => e.destination.to.includes(to)) : emails;
 }
 
@@ -80,6 +112,10 @@ export async function signInDirect(pool: 'staff' | 'patient', username: string, 
     }),
   );
   const tokens = result.AuthenticationResult;
+  remember([
+    { field: 'password', value: password, source: `signInDirect(${pool})` },
+    ...secretsIn({ accessToken: tokens?.AccessToken, idToken: tokens?.IdToken, refreshToken: tokens?.RefreshToken, session: result.Session }, `signInDirect(${pool})`),
+  ]);
   if (!tokens?.AccessToken || !tokens.IdToken) throw new Error(`no tokens for ${username} (challenge ${result.ChallengeName})`);
   return { accessToken: tokens.AccessToken, idToken: tokens.IdToken, refreshToken: tokens.RefreshToken };
 }
