@@ -19,6 +19,18 @@ export interface NagAcknowledgement {
 
 const functions = (s: PortalAccessStack) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.function);
 const methods = (s: PortalAccessStack) => s.api.api.methods;
+const stage = (s: PortalAccessStack) => [s.api.api.deploymentStage];
+
+// HIPAA Security and NIST 800-53 R5 share these four rules (the same checks, different control
+// ids), so each pair carries one reason.
+const noStageCache =
+  'Caching is off on purpose: answers are per caller and carry PHI and tokens, and a cached answer could outlive a revoke (rule 17); with no cache there is no cached data to encrypt.';
+const noStageClientCertificate =
+  'A stage client certificate authenticates API Gateway to HTTP backends; every integration here is a Lambda proxy invoked through the signed Lambda API, so a certificate would have nothing to authenticate. Clients reach the API over TLS 1.2+ only.';
+const noDeadLetterQueue =
+  'The functions are invoked synchronously, by API Gateway or (the token trigger) by Cognito; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty. Failures reach the caller as 5xx and raise the Api5xx alarm.';
+const noVpc =
+  'The functions reach only AWS APIs (DynamoDB, Cognito, SES, KMS) over TLS with IAM-signed requests and there are no VPC resources; a VPC would add NAT or endpoints to the path without protecting any data. The boundary is API Gateway with WAF, and each role names its own resources.';
 
 export const nagAcknowledgements: readonly NagAcknowledgement[] = [
   // --- Cognito ---
@@ -65,20 +77,10 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
       'API Gateway execution logging (APIG6, HIPAA execution logging) needs the account-level CloudWatch role; AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy made for exactly that role and nothing else uses it.',
     targets: (s) => [s.api.api.node.findChild('CloudWatchRole')],
   },
-  {
-    id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
-    appliesTo: 'the API stage',
-    reason:
-      'Caching is off on purpose: answers are per caller and carry PHI and tokens, and a cached answer could outlive a revoke (rule 17); with no cache there is no cached data to encrypt.',
-    targets: (s) => [s.api.api.deploymentStage],
-  },
-  {
-    id: 'HIPAA.Security-APIGWSSLEnabled',
-    appliesTo: 'the API stage',
-    reason:
-      'A stage client certificate authenticates API Gateway to HTTP backends; every integration here is a Lambda proxy invoked through the signed Lambda API, so a certificate would have nothing to authenticate. Clients reach the API over TLS 1.2+ only.',
-    targets: (s) => [s.api.api.deploymentStage],
-  },
+  { id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
+  { id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
+  { id: 'HIPAA.Security-APIGWSSLEnabled', appliesTo: 'the API stage', reason: noStageClientCertificate, targets: stage },
+  { id: 'NIST.800.53.R5-APIGWSSLEnabled', appliesTo: 'the API stage', reason: noStageClientCertificate, targets: stage },
   // --- Lambda ---
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
@@ -87,20 +89,10 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
       'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so * is their only valid resource; every other statement names its table, index, key, log group or pool (a test checks that).',
     targets: (s) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.policy),
   },
-  {
-    id: 'HIPAA.Security-LambdaDLQ',
-    appliesTo: 'every function',
-    reason:
-      'The functions are invoked synchronously, by API Gateway or (the token trigger) by Cognito; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty. Failures reach the caller as 5xx and raise the Api5xx alarm.',
-    targets: functions,
-  },
-  {
-    id: 'HIPAA.Security-LambdaInsideVPC',
-    appliesTo: 'every function',
-    reason:
-      'The functions reach only AWS APIs (DynamoDB, Cognito, SES, KMS) over TLS with IAM-signed requests and there are no VPC resources; a VPC would add NAT or endpoints to the path without protecting any data.',
-    targets: functions,
-  },
+  { id: 'HIPAA.Security-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
+  { id: 'NIST.800.53.R5-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
+  { id: 'HIPAA.Security-LambdaInsideVPC', appliesTo: 'every function', reason: noVpc, targets: functions },
+  { id: 'NIST.800.53.R5-LambdaInsideVPC', appliesTo: 'every function', reason: noVpc, targets: functions },
   // --- Backup ---
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tables as tableDefinitions, type TableDefinition } from '../../lib/data/tables.ts';
@@ -18,6 +17,7 @@ import { accessLogFields, stageName, stageThrottling, wafRateLimits } from '../.
 import { parseStackContext } from '../../lib/stack/context.ts';
 import { throttled429Threshold } from '../../lib/stack/monitoring.ts';
 import { nagAcknowledgements } from '../../lib/stack/nag-acknowledgements.ts';
+import { nagPacks } from '../../lib/stack/nag-packs.ts';
 import { repoRoot } from '../../lib/stack/portal-function.ts';
 import { PortalAccessStack } from '../../lib/stack/portal-stack.ts';
 
@@ -366,7 +366,7 @@ describe('identity', () => {
     for (const which of ['patientClient', 'staffClient'] as const) expect(client(which).PreventUserExistenceErrors, which).toBe('ENABLED');
   });
 
-  it('app clients: no secret, USER_PASSWORD_AUTH + refresh only, no OAuth, revocation on, users cannot write their own email', () => {
+  it('rule 17: app clients have token revocation on; no secret, USER_PASSWORD_AUTH + refresh only, no OAuth, users cannot write their own email', () => {
     for (const which of ['patientClient', 'staffClient'] as const) {
       const c = client(which);
       expect(c.GenerateSecret, which).toBe(false);
@@ -598,12 +598,14 @@ describe('outputs', () => {
 // ---------------------------------------------------------------- cdk-nag
 
 describe('cdk-nag', () => {
-  const violations = (scope: IConstruct) =>
-    [new AwsSolutionsChecks(undefined, { verbose: true }), new HIPAASecurityChecks(undefined, { verbose: true })].flatMap(
-      (pack) => pack.validateScope(scope).violations,
-    );
+  // The same packs bin/portal-access.ts registers.
+  const violations = (scope: IConstruct) => nagPacks().flatMap((pack) => pack.validateScope(scope).violations);
 
-  it('AwsSolutions and HIPAA Security report no unacknowledged error or warning', () => {
+  it('runs the AwsSolutions, HIPAA Security and NIST 800-53 R5 packs', () => {
+    expect(nagPacks().map((pack) => pack.name)).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5']);
+  });
+
+  it('AwsSolutions, HIPAA Security and NIST 800-53 R5 report no unacknowledged error or warning', () => {
     const found = violations(stack).map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
     expect(found).toEqual([]);
   });
@@ -611,7 +613,7 @@ describe('cdk-nag', () => {
   it('still flags what is not acknowledged (the packs really run here)', () => {
     const probe = new Stack(new App(), 'Probe');
     new Table(probe, 'Unprotected', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    expect(violations(probe).map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-DDB3', 'HIPAA.Security-DynamoDBPITREnabled']));
+    expect(violations(probe).map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-DDB3', 'HIPAA.Security-DynamoDBPITREnabled', 'NIST.800.53.R5-DynamoDBPITREnabled']));
   });
 
   it('every acknowledgement has a specific reason (>= 30 characters) and a target', () => {
