@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Three suites, one command (npm test):
 // - unit: domain modules and handlers with aws-sdk-client-mock; no network.
 // - cdk: assertions and cdk-nag on the synthesized template (bundles every function once).
-// - integration: the real local emulators, started once per run by the global setup, driven over HTTP.
+// - integration: the real local emulators, started once per run by the global setup, driven over
+//   HTTP, and the pages driven in Chromium (test/browser).
 export default defineConfig({
   test: {
     projects: [
@@ -20,19 +21,25 @@ export default defineConfig({
         test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
+          // One synthesis bundles every function (40+ with the pages): minutes on a busy machine.
           testTimeout: 180_000,
-          hookTimeout: 180_000,
+          hookTimeout: 420_000,
         },
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The browser tests drive the pages in Debian's Chromium (playwright-core, no browser
+          // download) against this same stack: the local server runs the handlers in this process,
+          // and a second stack in the same process would share their modules and configuration.
+          // Screenshots go to test-results/screenshots/.
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/support/fresh-address-window.ts'],
           // One shared stack (and one test clock): files run one after another.
           fileParallelism: false,
-          testTimeout: 30_000,
+          testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },

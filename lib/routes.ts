@@ -11,11 +11,12 @@ import { patientRoutes } from './routes/patients.ts';
 import { lobbyRoutes } from './routes/lobby.ts';
 import { emailMatchRoutes } from './routes/email-match.ts';
 import { resetRoutes } from './routes/resets.ts';
+import { pageRoutes } from './routes/pages.ts';
 import type { Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
 
-export const routes = [...foundationRoutes, ...invitationRoutes, ...patientRoutes, ...lobbyRoutes, ...resetRoutes, ...emailMatchRoutes] as const satisfies readonly Route[];
+export const routes = [...foundationRoutes, ...invitationRoutes, ...patientRoutes, ...lobbyRoutes, ...resetRoutes, ...emailMatchRoutes, ...pageRoutes] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];
 

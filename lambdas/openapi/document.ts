@@ -15,11 +15,18 @@ const errorStatuses: Record<string, readonly number[]> = {
   lobby: [400, 401, 413],
 };
 
+/** Pages and browser files are documented too (they share the route table), under their real media types. */
+function successContent(route: Route, schema: z.ZodType): Record<string, { schema: z.ZodType }> {
+  if (route.content === 'html') return { 'text/html': { schema } };
+  if (route.content === 'asset') return { 'text/javascript': { schema }, 'text/css': { schema } };
+  return { 'application/json': { schema } };
+}
+
 function registerRoute(registry: OpenAPIRegistry, route: Route): void {
   const { params, query, headers, body } = route.request;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   for (const [status, schema] of Object.entries(route.responses)) {
-    responses[status] = schema ? { description: 'Success', content: { 'application/json': { schema } } } : { description: 'Success' };
+    responses[status] = schema ? { description: 'Success', content: successContent(route, schema) } : { description: 'Success' };
   }
   for (const status of errorStatuses[route.caller] ?? []) {
     responses[String(status)] = { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: Problem } } };

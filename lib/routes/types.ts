@@ -52,6 +52,11 @@ export interface Route {
   readonly request: RouteRequest;
   /** Success answers by status code; error answers are problem+json and documented generically. */
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  /**
+   * What a success answers, when not JSON: an HTML page, or a browser file from
+   * lambdas/pages/static (which the stack then bundles beside the function).
+   */
+  readonly content?: 'html' | 'asset';
 }
 
 export const route = <const R extends Route>(r: R): R => r;

@@ -9,7 +9,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Route } from '../routes.ts';
@@ -26,10 +26,17 @@ export const functionDefaults = {
 } as const;
 
 /** What a function is: a route of the table, or another entry point (a Cognito trigger). */
-export type FunctionSpec = Pick<Route, 'id' | 'entry' | 'grants'> & { readonly describe?: string };
+export type FunctionSpec = Pick<Route, 'id' | 'entry' | 'grants' | 'content'> & { readonly describe?: string };
 
 const describeSpec = (spec: FunctionSpec) =>
   spec.describe ?? ('method' in spec && 'path' in spec ? `${String(spec.method)} ${String(spec.path)}` : spec.entry);
+
+/** Copies the pages' browser files next to the bundle (see lambdas/pages/assets.ts). */
+export const copyStaticFiles: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [`cp -R "${path.join(inputDir, 'lambdas', 'pages', 'static')}" "${path.join(outputDir, 'static')}"`],
+};
 
 export interface PortalFunctionProps {
   readonly route: FunctionSpec;
@@ -110,6 +117,11 @@ export class PortalFunction extends Construct {
         mainFields: ['module', 'main'],
         // Bundle the AWS SDK too: the version we test against is the version that runs.
         externalModules: [],
+        // CJS output has no import.meta; modules that locate files beside themselves (the pages'
+        // browser files) then resolve inside the function's own folder.
+        define: { 'import.meta.url': JSON.stringify('file:///var/task/index.js') },
+        // The browser files route serves lambdas/pages/static, read from $LAMBDA_TASK_ROOT/static.
+        ...(route.content === 'asset' ? { commandHooks: copyStaticFiles } : {}),
       },
     });
   }

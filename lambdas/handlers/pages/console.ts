@@ -1,0 +1,11 @@
+import { defineHandler } from '../../http/public-handler.ts';
+import { pageHeaders } from '../../pages/headers.ts';
+import { renderConsolePage } from '../../pages/console.ts';
+
+// The page holds no data (its API calls carry the staff token), so it is rendered once per cold start.
+let rendered: string | undefined;
+
+export const handler = defineHandler('console-page', async () => {
+  rendered ??= renderConsolePage();
+  return { status: 200, text: rendered, headers: { ...pageHeaders } };
+});

@@ -1,0 +1,17 @@
+import { defineHandler } from '../../http/public-handler.ts';
+import { pageHeaders } from '../../pages/headers.ts';
+import { isPortalPage, renderNotFoundPage, renderPortalPage } from '../../pages/portal.ts';
+
+// Pages hold no data, so each is rendered once per cold start. The ?token= query is read by the
+// page's script, never here (and never logged).
+const rendered = new Map<string, string>();
+
+export const handler = defineHandler('portal-page', async ({ params }) => {
+  if (!isPortalPage(params.page)) return { status: 404, text: renderNotFoundPage(), headers: { ...pageHeaders } };
+  let text = rendered.get(params.page);
+  if (text === undefined) {
+    text = renderPortalPage(params.page);
+    rendered.set(params.page, text);
+  }
+  return { status: 200, text, headers: { ...pageHeaders } };
+});

@@ -1,0 +1,40 @@
+/**
+ * The browser files of the pages (lambdas/pages/static): read once at cold start into an
+ * allowlist, so GET /assets/{file} can only ever answer one of these files.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const assetNamePattern = /^[a-z0-9-]+\.(js|css)$/;
+
+const contentTypes = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+} as const;
+
+export interface Asset {
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/**
+ * Where the files are. In Lambda the stack copies the folder next to the bundle (esbuild's CJS
+ * output has an empty import.meta, so it must not be read there); locally they sit beside this module.
+ */
+export function staticFolder(): string {
+  const taskRoot = process.env.LAMBDA_TASK_ROOT;
+  if (taskRoot) return path.join(taskRoot, 'static');
+  return fileURLToPath(new URL('./static/', import.meta.url));
+}
+
+export function loadAssets(folder: string = staticFolder()): ReadonlyMap<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(folder)) {
+    const match = assetNamePattern.exec(name);
+    if (!match) continue;
+    const ext = match[1] as keyof typeof contentTypes;
+    assets.set(name, { contentType: contentTypes[ext], text: readFileSync(path.join(folder, name), 'utf8') });
+  }
+  return assets;
+}

@@ -1,0 +1,221 @@
+/**
+ * The staff console page, rendered on the server with no data in it: the script
+ * (lambdas/pages/static/console.js and its console-*.js modules) signs staff in and calls the
+ * same HTTPS API as any staff client. Views start `hidden`; the script shows one at a time.
+ */
+import { html, renderPage, type RawHtml } from './layout.ts';
+
+const alertBox = (id: string) => html`<p class="form-error" id="${id}" role="alert" tabindex="-1" hidden></p>`;
+
+const textField = (id: string, name: string, label: string, extra: RawHtml = html``, hint?: string) =>
+  html`<div class="field">
+<label for="${id}">${label}</label>
+${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+<input id="${id}" name="${name}"${hint ? html` aria-describedby="${id}-hint"` : ''}${extra}>
+</div>`;
+
+const checkbox = (id: string, name: string, label: string, hint?: string) =>
+  html`<div class="field check">
+<input type="checkbox" id="${id}" name="${name}"${hint ? html` aria-describedby="${id}-hint"` : ''}>
+<label for="${id}">${label}</label>
+${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+</div>`;
+
+const numberField = (id: string, name: string, label: string, min: number, max: number, hint: string) =>
+  textField(id, name, label, html` type="number" inputmode="numeric" min="${min}" max="${max}" step="1" required`, hint);
+
+const signIn = html`<section id="view-sign-in" aria-labelledby="sign-in-heading">
+<h2 id="sign-in-heading" tabindex="-1">Staff sign-in</h2>
+<p id="sign-in-note" class="notice" hidden></p>
+<form id="sign-in-form" method="post" novalidate>
+${alertBox('sign-in-error')}
+${textField('sign-in-username', 'username', 'Username', html` autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required`)}
+${textField('sign-in-password', 'password', 'Password', html` type="password" autocomplete="current-password" maxlength="256" required`)}
+<button type="submit">Sign in</button>
+</form>
+</section>`;
+
+const nav = html`<nav class="console-nav" aria-label="Console">
+<p class="who">Signed in as <strong id="who"></strong></p>
+<ul>
+<li><button type="button" data-view="patients">Patients</button></li>
+<li data-admin-only hidden><button type="button" data-view="settings">Settings</button></li>
+<li data-admin-only hidden><button type="button" data-view="permissions">Staff permissions</button></li>
+<li><button type="button" id="sign-out">Sign out</button></li>
+</ul>
+</nav>`;
+
+const patients = html`<section id="view-patients" aria-labelledby="patients-heading" hidden>
+<h2 id="patients-heading" tabindex="-1">Find a patient</h2>
+<form id="search-form" method="get" role="search" novalidate>
+${alertBox('search-error')}
+${textField('search-query', 'query', 'Search', html` type="search" autocomplete="off" maxlength="254"`, 'The start of a patient id, or an exact email, username or master case number. Leave empty to list every record.')}
+<button type="submit">Search</button>
+</form>
+<div id="search-results" hidden>
+<p id="search-summary" tabindex="-1"></p>
+<ul id="results" class="results"></ul>
+<button type="button" id="search-more" hidden>More results</button>
+</div>
+<h3>Open or create a record by patient id</h3>
+<form id="open-form" method="get" novalidate>
+${alertBox('open-error')}
+${textField('open-patient-id', 'patientId', 'Patient id', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="64"`, 'The id from the practice system, e.g. P-1.')}
+<button type="submit">Open</button>
+</form>
+<div id="create-offer" class="notice" hidden>
+<p>Create a new portal record for patient <strong id="create-patient-id"></strong>? You can add the email and cases next.</p>
+<button type="button" id="create-record">Create record</button>
+</div>
+</section>`;
+
+const actionButtons = html`<div id="actions" class="actions">
+${alertBox('action-error')}
+<ul>
+<li><button type="button" data-action="invite">Invite</button></li>
+<li><button type="button" data-action="resend">Resend invitation</button></li>
+<li><button type="button" data-action="cancel" class="danger">Cancel invitation</button></li>
+<li><button type="button" data-action="pin">Show PIN</button></li>
+<li><button type="button" data-action="register">Register Patient</button></li>
+<li><button type="button" data-action="lobby">Lobby password</button></li>
+<li><button type="button" data-action="reset">Send reset</button></li>
+<li><button type="button" data-action="revoke" class="danger">Revoke access</button></li>
+<li><button type="button" id="show-audit" hidden>Audit trail</button></li>
+</ul>
+</div>`;
+
+const secretBox = html`<section id="secret-box" class="secret" aria-labelledby="secret-title" tabindex="-1" hidden>
+<h3 id="secret-title"></h3>
+<p class="secret-value" id="secret-value" aria-describedby="secret-spelled"></p>
+<p class="visually-hidden" id="secret-spelled"></p>
+<p id="secret-expiry"></p>
+<p class="hint">Shown here only while this record is open. It is not kept anywhere on this device.</p>
+</section>`;
+
+// The only part of the page that prints: what the patient needs to sign in, nothing else.
+const slip = html`<section id="slip" class="slip" aria-labelledby="slip-title" tabindex="-1" hidden>
+<h3 id="slip-title">Your patient portal sign-in</h3>
+<p id="slip-practice"></p>
+<dl>
+<dt>Sign in at</dt><dd id="slip-url"></dd>
+<dt>Username</dt><dd id="slip-username" class="secret-value"></dd>
+<dt>Temporary password</dt><dd id="slip-password" class="secret-value"></dd>
+<dt>Valid until</dt><dd id="slip-expiry"></dd>
+</dl>
+<p>When you first sign in you will choose your own password. Keep this slip private and throw it away afterwards.</p>
+<p class="no-print"><button type="button" id="print-slip">Print slip</button></p>
+</section>`;
+
+const audit = html`<section id="audit" aria-labelledby="audit-heading" hidden>
+<h3 id="audit-heading" tabindex="-1">Audit trail</h3>
+${alertBox('audit-error')}
+<p id="audit-empty" hidden>No entries.</p>
+<div class="table-scroll">
+<table>
+<caption class="visually-hidden">Audit trail, newest first</caption>
+<thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Details</th></tr></thead>
+<tbody id="audit-rows"></tbody>
+</table>
+</div>
+<button type="button" id="audit-more" hidden>More entries</button>
+</section>`;
+
+const recordView = html`<section id="view-record" aria-labelledby="record-heading" hidden>
+<p><button type="button" id="record-back" class="link">Back to search</button></p>
+<h2 id="record-heading" tabindex="-1"></h2>
+<p class="status-message" id="record-status" tabindex="-1"></p>
+${secretBox}
+${slip}
+<h3>Actions</h3>
+${actionButtons}
+<h3>Record</h3>
+<dl id="record-fields" class="fields"></dl>
+<h3>Edit record</h3>
+<form id="edit-form" method="post" novalidate>
+${alertBox('edit-error')}
+<p><button type="button" id="reload-record" hidden>Reload record</button></p>
+${textField('edit-email', 'email', 'Email', html` type="email" autocomplete="off" maxlength="254"`, 'Where invitations and resets go. Leave empty to remove it.')}
+${textField('edit-phone', 'phone', 'Phone', html` type="tel" autocomplete="off" maxlength="16"`, 'International format, e.g. +15551234567.')}
+${textField('edit-master-case', 'masterCase', 'Master case number', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="64"`, 'What the patient types as "Case number" at the lobby kiosk.')}
+${checkbox('edit-access', 'accessEnabled', 'Portal access enabled')}
+${textField('edit-cases', 'cases', 'Cases', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="13000"`, 'The case numbers this login can see, separated by commas.')}
+<div class="field">
+<label for="edit-comment">Comment</label>
+<p class="hint" id="edit-comment-hint">Internal; never shown to the patient. No clinical details.</p>
+<textarea id="edit-comment" name="comment" rows="3" maxlength="2000" aria-describedby="edit-comment-hint"></textarea>
+</div>
+<button type="submit">Save changes</button>
+</form>
+${audit}
+</section>`;
+
+const settings = html`<section id="view-settings" aria-labelledby="settings-heading" hidden>
+<h2 id="settings-heading" tabindex="-1">Practice settings</h2>
+<form id="settings-form" method="post" novalidate>
+${alertBox('settings-error')}
+${textField('settings-practice-name', 'practiceName', 'Practice name', html` autocomplete="organization" maxlength="120" required`, 'Shown to patients in emails and pages.')}
+${textField('settings-portal-url', 'portalUrl', 'Portal address', html` type="url" autocomplete="url" maxlength="512" required`, 'The https address emailed links start with.')}
+${numberField('settings-invitation-days', 'invitationDays', 'Invitation valid for (days)', 1, 90, 'Default 14; 1 to 90.')}
+${numberField('settings-temporary-hours', 'temporaryPasswordHours', 'Temporary password valid for (hours)', 1, 720, 'Default 72; 1 to 720.')}
+${numberField('settings-lobby-minutes', 'lobbyMinutes', 'Lobby password valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440.')}
+${numberField('settings-reset-minutes', 'resetMinutes', 'Reset link valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440 (24 hours).')}
+${checkbox('settings-self-registration', 'selfRegistration', 'Patients may register by email match', 'Default off. The patient enters the email on file and gets a verification link, with no PIN from the front desk.')}
+${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on.')}
+${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
+<button type="submit">Save settings</button>
+</form>
+<section id="forced-change" aria-labelledby="forced-heading">
+<h3 id="forced-heading">Forced credential change</h3>
+<p>Every registered patient must choose a new password at their next sign-in.</p>
+${alertBox('forced-error')}
+<button type="button" id="forced-change-button" class="danger">Require new passwords</button>
+<p id="forced-result" tabindex="-1"></p>
+</section>
+</section>`;
+
+const permissions = html`<section id="view-permissions" aria-labelledby="permissions-heading" hidden>
+<h2 id="permissions-heading" tabindex="-1">Staff permissions</h2>
+${alertBox('permissions-error')}
+<form id="permissions-load" method="get" novalidate>
+${textField('permissions-staff-id', 'staffId', 'Staff id', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="128"`, 'The staff user’s sign-in name.')}
+<button type="submit">Load</button>
+</form>
+<form id="permissions-form" method="post" novalidate hidden>
+<fieldset>
+<legend id="permissions-legend" tabindex="-1"></legend>
+${checkbox('permissions-can-invite', 'canInvite', 'Can invite and register patients')}
+${checkbox('permissions-auto-invite', 'autoInvite', 'Invites automatically when they sign a note')}
+</fieldset>
+<button type="submit">Save permissions</button>
+</form>
+</section>`;
+
+const confirmDialog = html`<dialog id="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-message">
+<h2 id="confirm-title">Please confirm</h2>
+<p id="confirm-message"></p>
+<div class="dialog-buttons">
+<button type="button" id="confirm-cancel">Go back</button>
+<button type="button" id="confirm-ok" class="danger"></button>
+</div>
+</dialog>`;
+
+export function renderConsolePage(): string {
+  return renderPage({
+    title: 'Staff console',
+    assetBase: 'assets/',
+    scripts: ['console.js'],
+    styles: ['console.css'],
+    body: html`<h1>Patient portal: staff console</h1>
+<noscript><p class="notice">The console needs JavaScript turned on in your browser.</p></noscript>
+<p id="console-status" class="status-line" role="status" aria-live="polite"></p>
+${signIn}
+<div id="signed-in" hidden>
+${nav}
+${patients}
+${recordView}
+${settings}
+${permissions}
+</div>
+${confirmDialog}`,
+  });
+}

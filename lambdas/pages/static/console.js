@@ -1,0 +1,214 @@
+// The staff console: one page, vanilla modules. This module signs staff in and out, switches
+// between views and runs the patient search; console-record.js and console-admin.js hold the rest.
+import { currentSession, endSession, problemText, request, restoreSession, seg, startSession, whenSessionEnds } from './console-api.js';
+import { clearAdminViews, openSettings, setUpAdminViews } from './console-admin.js';
+import { clearRecordView, openRecordView, setUpRecordView } from './console-record.js';
+import { $, announce, busy, clearError, el, focusOn, showError } from './console-ui.js';
+
+const views = ['#view-patients', '#view-record', '#view-settings', '#view-permissions'];
+let searchCursor;
+let searchQuery = '';
+
+function showView(id) {
+  for (const v of views) $(v).hidden = v !== id;
+  for (const b of document.querySelectorAll('[data-view]')) {
+    if (`#view-${b.dataset.view}` === id) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+}
+
+function showSignedIn() {
+  const session = currentSession();
+  $('#view-sign-in').hidden = true;
+  $('#signed-in').hidden = false;
+  $('#who').textContent = `${session.username}${session.admin ? ' (admin)' : ''}`;
+  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = !session.admin;
+  showView('#view-patients');
+  focusOn($('#patients-heading'));
+}
+
+/** Back to sign-in: everything a signed-in person saw leaves the page. */
+function showSignIn(note) {
+  clearRecordView();
+  clearAdminViews();
+  $('#search-form').reset();
+  $('#open-form').reset();
+  $('#search-results').hidden = true;
+  $('#results').replaceChildren();
+  $('#create-offer').hidden = true;
+  for (const id of ['#search-error', '#open-error']) clearError($(id));
+  $('#signed-in').hidden = true;
+  $('#view-sign-in').hidden = false;
+  $('#sign-in-form').reset();
+  const noteEl = $('#sign-in-note');
+  noteEl.textContent = note ?? '';
+  noteEl.hidden = !note;
+  announce(note ?? '');
+  // On first load focus stays where the browser puts it; after a sign-out or an ended session it moves here.
+  if (note) focusOn($('#sign-in-heading'));
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = $('#sign-in-form');
+  const alertEl = $('#sign-in-error');
+  clearError(alertEl);
+  const username = form.elements.username.value.trim();
+  const password = form.elements.password.value;
+  if (!username || !password) {
+    showError(alertEl, !username ? 'Username: enter your staff username.' : 'Password: enter your password.');
+    return;
+  }
+  const res = await busy(form, 'Signing in…', () => request('POST', 'staff/sessions', { body: { username, password }, anonymous: true }));
+  form.elements.password.value = '';
+  if (res.status === 200 && res.json?.accessToken) {
+    startSession(res.json.accessToken);
+    announce('Signed in.');
+    showSignedIn();
+    return;
+  }
+  if (res.status === 200 && res.json?.challenge === 'NEW_PASSWORD_REQUIRED') {
+    showError(alertEl, 'Your account must set a new password before it can be used, and the console cannot do that. Ask an administrator to set your password.');
+    return;
+  }
+  if (res.status === 401) {
+    showError(alertEl, 'The username or password is not right. Try again.');
+    return;
+  }
+  showError(alertEl, problemText(res, 'sign in', { 'body.username': 'Username', 'body.password': 'Password' }));
+}
+
+function signOut() {
+  endSession();
+  showSignIn('You have signed out.');
+}
+
+async function search(event, more = false) {
+  event?.preventDefault();
+  const form = $('#search-form');
+  const alertEl = $('#search-error');
+  clearError(alertEl);
+  if (!more) {
+    searchQuery = form.elements.query.value.trim();
+    searchCursor = undefined;
+  }
+  const params = new URLSearchParams();
+  if (searchQuery) params.set('query', searchQuery);
+  if (more && searchCursor) params.set('cursor', searchCursor);
+  const qs = params.toString();
+  const res = await busy($('#view-patients'), 'Searching…', () => request('GET', `patients${qs ? `?${qs}` : ''}`));
+  if (res.status === 401) return;
+  if (res.status !== 200) {
+    showError(alertEl, problemText(res, 'search patients', { 'query.query': 'Search', 'query.cursor': 'More results' }));
+    return;
+  }
+  const rows = res.json.items.map((r) =>
+    el(
+      'li',
+      { className: 'result' },
+      el('button', { type: 'button', className: 'link', 'data-patient-id': r.patientId, text: `Patient ${r.patientId}` }),
+      el('span', { className: 'result-status', text: r.statusMessage }),
+      el('span', { className: 'result-detail', text: [r.username, r.email, r.masterCase].filter(Boolean).join(' · ') }),
+    ),
+  );
+  if (more) $('#results').append(...rows);
+  else $('#results').replaceChildren(...rows);
+  searchCursor = res.json.cursor;
+  $('#search-more').hidden = !searchCursor;
+  $('#search-results').hidden = false;
+  const shown = $('#results').children.length;
+  const summary = shown === 0 ? 'No patients found.' : `${shown} ${shown === 1 ? 'patient' : 'patients'} shown${searchCursor ? '; more available' : ''}.`;
+  $('#search-summary').textContent = summary;
+  // Focus moves to the summary, so it is read out; after "More results" focus stays on the button.
+  if (more) announce(summary);
+  else focusOn($('#search-summary'));
+}
+
+async function openRecord(patientId, alertEl) {
+  const res = await busy($('#view-patients'), 'Opening the record…', () => request('GET', `patients/${seg(patientId)}/portal`));
+  if (res.status === 401) return;
+  if (res.status === 200) {
+    showView('#view-record');
+    openRecordView(res.json);
+    announce(`Record of patient ${patientId} opened.`);
+    return;
+  }
+  if (res.status === 404) {
+    $('#create-patient-id').textContent = patientId;
+    $('#create-offer').hidden = false;
+    $('#create-record').dataset.patientId = patientId;
+    showError(alertEl, `There is no portal record for patient ${patientId}.`);
+    return;
+  }
+  showError(alertEl, problemText(res, 'read this record', { 'params.patientId': 'Patient id' }));
+}
+
+async function openById(event) {
+  event.preventDefault();
+  const alertEl = $('#open-error');
+  clearError(alertEl);
+  $('#create-offer').hidden = true;
+  const patientId = $('#open-form').elements.patientId.value.trim();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(patientId)) {
+    showError(alertEl, 'Patient id: use 1 to 64 letters, digits, ".", "_" or "-".');
+    return;
+  }
+  await openRecord(patientId, alertEl);
+}
+
+async function createRecord() {
+  const alertEl = $('#open-error');
+  const patientId = $('#create-record').dataset.patientId;
+  if (!patientId) return;
+  clearError(alertEl);
+  const res = await busy($('#create-offer'), 'Creating the record…', () => request('PUT', `patients/${seg(patientId)}/portal`, { body: {} }));
+  if (res.status === 401) return;
+  if (res.status !== 200) {
+    showError(alertEl, problemText(res, 'create this record', { 'params.patientId': 'Patient id' }));
+    return;
+  }
+  $('#create-offer').hidden = true;
+  showView('#view-record');
+  openRecordView(res.json);
+  announce(`Record of patient ${patientId} created. Add the email and cases, then save.`);
+}
+
+function setUp() {
+  whenSessionEnds(() => showSignIn('Your session has ended. Sign in again.'));
+  $('#sign-in-form').addEventListener('submit', (e) => void signIn(e));
+  $('#sign-out').addEventListener('click', signOut);
+  $('#search-form').addEventListener('submit', (e) => void search(e));
+  $('#search-more').addEventListener('click', () => void search(undefined, true));
+  $('#results').addEventListener('click', (e) => {
+    const button = e.target instanceof Element ? e.target.closest('[data-patient-id]') : null;
+    if (button) void openRecord(button.dataset.patientId, $('#search-error'));
+  });
+  $('#open-form').addEventListener('submit', (e) => void openById(e));
+  $('#create-record').addEventListener('click', () => void createRecord());
+  $('#confirm-cancel').addEventListener('click', () => $('#confirm-dialog').close());
+  for (const b of document.querySelectorAll('[data-view]')) {
+    b.addEventListener('click', () => {
+      clearRecordView();
+      const id = `#view-${b.dataset.view}`;
+      showView(id);
+      if (b.dataset.view === 'settings') void openSettings();
+      focusOn($(`${id} h2`));
+    });
+  }
+  setUpRecordView({
+    onBack: () => {
+      showView('#view-patients');
+      focusOn($('#patients-heading'));
+    },
+  });
+  setUpAdminViews();
+  // A page kept in the back/forward cache must not bring a PIN or password back into view.
+  window.addEventListener('pagehide', () => {
+    clearRecordView();
+    if (!$('#view-record').hidden) showView('#view-patients');
+  });
+  if (restoreSession()) showSignedIn();
+  else showSignIn();
+}
+
+setUp();

@@ -1,0 +1,55 @@
+/**
+ * The pages a person opens, served by the same route table as the API: one origin, so the CSP's
+ * `connect-src 'self'` holds and there is no CORS. Pages hold no data; the API calls their
+ * scripts make carry the caller's own token.
+ */
+import { z } from 'zod';
+import { route, type Route } from './types.ts';
+
+/**
+ * Emailed links carry ?token=: accepted here (never logged), read by the page's script, then
+ * removed from the address bar. Other query parameters are ignored.
+ */
+const PageQuery = z.object({ token: z.string().max(2048).optional() });
+
+export const portalPages = ['register', 'verify', 'login', 'reset', 'lobby'] as const;
+
+export const pageRoutes = [
+  route({
+    id: 'portal-page',
+    method: 'GET',
+    path: '/portal/{page}',
+    entry: 'lambdas/handlers/pages/portal.ts',
+    caller: 'public',
+    grants: [],
+    summary: `A patient page (${portalPages.join(', ')}); any other name is a 404 page`,
+    // Checked by the handler, so an unknown page gets a 404 page rather than a 400 problem.
+    request: { params: z.object({ page: z.string().max(64) }), query: PageQuery },
+    responses: { 200: z.string() },
+    content: 'html',
+  }),
+  route({
+    id: 'console-page',
+    method: 'GET',
+    path: '/console',
+    entry: 'lambdas/handlers/pages/console.ts',
+    caller: 'public',
+    grants: [],
+    summary: 'The staff console page (its API calls need a staff token)',
+    request: { query: PageQuery },
+    responses: { 200: z.string() },
+    content: 'html',
+  }),
+  route({
+    id: 'page-asset',
+    method: 'GET',
+    path: '/assets/{file}',
+    entry: 'lambdas/handlers/pages/asset.ts',
+    caller: 'public',
+    grants: [],
+    summary: "A browser file of the pages (script or style sheet); 404 for any name that is not one",
+    request: { params: z.object({ file: z.string().max(128) }) },
+    responses: { 200: z.string() },
+    content: 'asset',
+  }),
+] as const satisfies readonly Route[];

@@ -1,0 +1,141 @@
+/**
+ * Browser helpers: Debian's Chromium driven by playwright-core (no browser download), axe-core
+ * checks, screenshots kept as test artefacts and keyboard-only form filling.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { stack } from '../../integration/support/stack.ts';
+
+// page.evaluate() callbacks run in the browser. The project compiles without the DOM library
+// (it would change fetch's types for Node code), so the few browser globals used are declared here.
+declare const document: any;
+type HTMLElement = any;
+declare const HTMLInputElement: any;
+type HTMLInputElement = any;
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const widths = { phone: 390, desktop: 1280 } as const;
+
+export const screenshotDir = path.resolve(import.meta.dirname, '..', '..', '..', 'test-results', 'screenshots');
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A fresh context (own sessionStorage) and page at a width; height follows a phone or a laptop. */
+export async function newPage(browser: Browser, width: number = widths.desktop): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({
+    viewport: { width, height: width <= widths.phone ? 844 : 900 },
+    baseURL: stack().apiUrl,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
+}
+
+/** The absolute URL of a page of the local stack. */
+export const pageUrl = (pathAndQuery: string): string => new URL(pathAndQuery, stack().apiUrl).href;
+
+/** axe-core on the page as it is now: fails on any serious or critical violation, listing them. */
+export async function checkAccessibility(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const described = bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  expect(described, `axe on ${name}`).toEqual([]);
+}
+
+/**
+ * A full-page PNG at the page's current width, kept in test-results/screenshots/<name>-<width>.png
+ * (test-results/ is gitignored: these are the run's artefacts).
+ */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const width = page.viewportSize()?.width ?? 0;
+  const file = path.join(screenshotDir, `${name}-${width}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/**
+ * What every page state gets: axe (zero serious or critical violations; run once, at phone
+ * width, to keep the suite quick on a busy machine), a check that nothing is wider than a phone,
+ * and a screenshot at phone and at desktop width; then the page's own width back.
+ */
+export async function record(page: Page, name: string): Promise<void> {
+  const original = page.viewportSize() ?? { width: widths.desktop, height: 900 };
+  try {
+    for (const width of [widths.phone, widths.desktop]) {
+      await page.setViewportSize({ width, height: width === widths.phone ? 844 : 900 });
+      if (width === widths.phone) {
+        await checkAccessibility(page, `${name} at ${width} px`);
+        // Nothing wider than the screen: no sideways scrolling on a phone.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${name} fits ${width} px`).toBeLessThanOrEqual(0);
+      }
+      await screenshot(page, name);
+    }
+  } finally {
+    await page.setViewportSize(original);
+  }
+}
+
+/**
+ * Fills a form with the keyboard alone: focuses the first field by Tab from the top of the page,
+ * then types each value and tabs on (skipping what is not a text field, such as "Show password"),
+ * and submits with Enter. `values` are in the order the fields appear; each is matched to the
+ * focused field's label, so a wrong order fails.
+ */
+export async function fillWithKeyboard(page: Page, formSelector: string, values: ReadonlyArray<readonly [label: string, value: string]>): Promise<void> {
+  const firstId = await page.locator(`${formSelector} input:not([type=checkbox])`).first().getAttribute('id');
+  // Start from the top of the document and Tab until the form's first field has focus.
+  await page.locator('body').evaluate((body) => (body as HTMLElement).focus());
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  for (let i = 0; i < 40 && (await activeId(page)) !== firstId; i++) await page.keyboard.press('Tab');
+  expect(await activeId(page), `Tab reaches the first field of ${formSelector}`).toBe(firstId);
+  for (const [index, [label, value]] of values.entries()) {
+    if (index > 0) {
+      // Tab to the next text field (past checkboxes and links).
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(() => document.activeElement instanceof HTMLInputElement && document.activeElement.type !== 'checkbox')) break;
+      }
+    }
+    const focusedLabel = await page.evaluate(() => {
+      const el = document.activeElement as HTMLInputElement | null;
+      return el?.labels?.[0]?.textContent?.trim() ?? '';
+    });
+    expect(focusedLabel, `focused field for ${label}`).toBe(label);
+    await page.keyboard.type(value);
+  }
+  await page.keyboard.press('Enter');
+}
+
+const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+/** The security headers every page must carry. */
+export const expectedPageHeaders = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+} as const;
+
+/** Collects console errors and CSP violations a page reports, to assert there are none. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  return problems;
+}
