@@ -1,0 +1,148 @@
+/** The bench's printed tables, and the design minimum of AWS calls per flow they are judged by. */
+import type { BundleResult, InitStats } from './bundles.ts';
+import type { FlowResult } from './flows.ts';
+import type { ThroughputResult } from './health.ts';
+import { quotaUse } from './quotas.ts';
+import { fmt, kb } from './stats.ts';
+
+export const targets = { bytesRatio: 1.3, initRatio: 1.3, latencyRatio: 1.2, healthRatio: 0.5 } as const;
+
+export interface BundleRow extends BundleResult {
+  init: InitStats;
+  sdkOnlyInit: InitStats;
+  bytesRatio: number;
+  initRatio: number;
+}
+
+/**
+ * The fewest calls each flow can make and keep its rules (see the README's "Cost" section for
+ * the reasoning per flow). Filled from reading the domain code, not from the measurement.
+ */
+export const designMinimum: Record<string, { dynamodb: number; cognito: number; ses: number; why: string }> = {
+  // A BatchGetItem of keys known at the same moment counts as one call; a transaction as one.
+  'record write': { dynamodb: 2, cognito: 0, ses: 0, why: 'read the record (version, create or edit), one transaction: record + audit' },
+  'record read': { dynamodb: 1, cognito: 0, ses: 0, why: 'one GetItem (the staff token is checked locally)' },
+  invite: {
+    dynamodb: 3,
+    cognito: 0,
+    ses: 1,
+    why: 'one BatchGet (permission, settings, record, invitation), one transaction (record, invitation, link, audit), the email, then one write marking delivery (it must follow SES)',
+  },
+  register: {
+    dynamodb: 4,
+    cognito: 2,
+    ses: 0,
+    why: 'BatchGet (address and account counters, link) then BatchGet (invitation, record, username); the lease write before Cognito; AdminCreateUser + AdminSetUserPassword (permanent); one transaction',
+  },
+  'sign-in': {
+    dynamodb: 4,
+    cognito: 1,
+    ses: 0,
+    why: 'BatchGet (counters, username); the try reserved before Cognito (rule 5 under concurrency); InitiateAuth; the record; one transaction: counters cleared + audit',
+  },
+  'lobby sign-in': {
+    dynamodb: 5,
+    cognito: 0,
+    ses: 0,
+    why: 'BatchGet (counters) and the byMasterCase Query; the try reserved; BatchGet (record, lobby password); one transaction: password used, session, audit, counters cleared',
+  },
+  'reset request': {
+    dynamodb: 3,
+    cognito: 0,
+    ses: 1,
+    why: 'BatchGet (settings, username) then BatchGet (record, reset); one transaction (reset, link, audit); the email',
+  },
+  'reset confirm': {
+    dynamodb: 4,
+    cognito: 2,
+    ses: 1,
+    why: 'BatchGet (counters, link) then BatchGet (reset, record, settings); the try reserved (rule 25); AdminSetUserPassword + AdminUserGlobalSignOut (rule 15); one transaction; the notice email',
+  },
+};
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const mark = (ok: boolean) => (ok ? 'ok' : 'OVER');
+
+export function printBundles(rows: BundleRow[], reference: { zod: { bytes: number; init: InitStats }; zodMini: { bytes: number; init: InitStats } }): void {
+  console.log('\n## Bundles: each function as the stack bundles it, beside its SDK-only entry');
+  const runs = Math.max(...rows.map((r) => r.init.samples.length));
+  console.log(`(init: require() of the bundle in a fresh node ${process.version} process, median / p90 of ${runs}; — = not timed this run; targets ≤ ${targets.bytesRatio}×)`);
+  console.log(
+    [pad('function', 26), lpad('bundle', 8), lpad('zod', 7), lpad('own', 7), lpad('SDK-only', 9), lpad('×', 6), lpad('init ms', 13), lpad('SDK-only ms', 13), lpad('×', 6), '  clients'].join(' '),
+  );
+  for (const r of rows) {
+    const clients = Object.keys(r.sdkImports).map((p) => p.replace('@aws-sdk/', '').replace('client-', '').replace('cognito-identity-provider', 'cognito'));
+    console.log(
+      [
+        pad(r.id, 26),
+        lpad(kb(r.bytes), 8),
+        lpad(kb(r.zodBytes), 7),
+        lpad(kb(r.ownBytes), 7),
+        lpad(kb(r.sdkOnlyBytes), 9),
+        lpad(r.sdkOnlyBytes > 1000 ? fmt(r.bytesRatio, 2) : 'n/a', 6),
+        lpad(`${fmt(r.init.median)}/${fmt(r.init.p90)}`, 13),
+        lpad(`${fmt(r.sdkOnlyInit.median)}/${fmt(r.sdkOnlyInit.p90)}`, 13),
+        lpad(r.sdkOnlyBytes > 1000 ? fmt(r.initRatio, 2) : 'n/a', 6),
+        // Without any SDK there is nothing to divide by: the absolute numbers are the figure.
+        r.sdkOnlyBytes > 1000
+          ? ` ${clients.join(',')} ${mark(r.bytesRatio <= targets.bytesRatio)}/${Number.isNaN(r.initRatio) ? '—' : mark(r.initRatio <= targets.initRatio)}`
+          : ' (no SDK)',
+      ].join(' '),
+    );
+  }
+  console.log(
+    `reference: zod alone ${kb(reference.zod.bytes)}, init ${fmt(reference.zod.init.median)} ms; zod/mini with the builders our schemas use ${kb(reference.zodMini.bytes)}, init ${fmt(reference.zodMini.init.median)} ms`,
+  );
+  const withSdk = rows.filter((r) => r.sdkOnlyBytes > 1000);
+  const ifMini = withSdk.map((r) => (r.bytes - r.zodBytes + reference.zodMini.bytes) / r.sdkOnlyBytes);
+  if (ifMini.length) {
+    console.log(
+      `with zod/mini instead of zod (bundle − zod bytes + that zod/mini probe): bundle ratio ${fmt(Math.min(...ifMini), 2)}–${fmt(Math.max(...ifMini), 2)}× (now ${fmt(Math.min(...withSdk.map((r) => r.bytesRatio)), 2)}–${fmt(Math.max(...withSdk.map((r) => r.bytesRatio)), 2)}×)`,
+    );
+  }
+}
+
+export function printFlows(results: FlowResult[]): void {
+  console.log(`\n## Flows on the local stack: autocannon, 1 connection, ${results[0]?.requests ?? 0} requests each; raw = the same AWS calls made directly, same run`);
+  console.log(
+    [pad('flow', 14), lpad('p50 ms', 8), lpad('p99 ms', 8), lpad('raw p50', 8), lpad('raw p99', 8), lpad('×p50', 6), lpad('ddb', 4), lpad('cog', 4), lpad('ses', 4), lpad('min', 9), lpad('flows/s', 8), '  Cognito limit'].join(' '),
+  );
+  for (const r of results) {
+    const min = designMinimum[r.flow];
+    const q = quotaUse(r.ops.filter((o) => o.startsWith('cognito:')).map((o) => o.slice('cognito:'.length).replace(' FAILED', '')));
+    const range = (s: 'dynamodb' | 'cognito' | 'ses') => (r.callsRange[s][0] === r.callsRange[s][1] ? String(r.calls[s]) : `${r.calls[s]}*`);
+    const minimum = min ? `${min.dynamodb}/${min.cognito}/${min.ses}` : '?';
+    const atMin = min ? r.calls.dynamodb === min.dynamodb && r.calls.cognito === min.cognito && r.calls.ses === min.ses : false;
+    console.log(
+      [
+        pad(r.flow, 14),
+        lpad(fmt(r.p50), 8),
+        lpad(fmt(r.p99), 8),
+        lpad(fmt(r.rawP50), 8),
+        lpad(fmt(r.rawP99), 8),
+        lpad(fmt(r.p50 / r.rawP50, 2), 6),
+        lpad(range('dynamodb'), 4),
+        lpad(range('cognito'), 4),
+        lpad(range('ses'), 4),
+        lpad(`${minimum}${atMin ? '' : '!'}`, 9),
+        lpad(Number.isFinite(q.flowsPerSecond) ? fmt(q.flowsPerSecond) : '∞', 8),
+        `  ${q.limitedBy ? `${q.limitedBy} ${JSON.stringify(q.perCategory)}` : '(no Cognito call)'}`,
+      ].join(' '),
+    );
+  }
+  console.log('(* = not every request made the same number of calls; min = design minimum ddb/cog/ses, ! = not at it)');
+  console.log('\ncalls of one typical request:');
+  for (const r of results) {
+    console.log(`  ${pad(r.flow, 14)} ${r.ops.join('\n  ' + pad('', 14) + ' → ')}`);
+    if (r.dynamoWriteRequests > 1) console.log(`  ${pad('', 14)} ! ${r.dynamoWriteRequests} DynamoDB write requests in one state change`);
+    for (const rr of r.repeatedReads) console.log(`  ${pad('', 14)} ! repeated read: ${rr}`);
+  }
+}
+
+export function printHealth(h: ThroughputResult): void {
+  console.log(`\n## GET /health, ${h.connections} connections, ${h.seconds} s each, alternating`);
+  console.log(
+    `local server ${fmt(h.localRps, 0)} req/s, bare node http ${fmt(h.bareRps, 0)} req/s: ${fmt(h.ratio, 2)}× (target ≥ ${targets.healthRatio}×) ${mark(h.ratio >= targets.healthRatio)}`,
+  );
+}
