@@ -16,6 +16,14 @@ const section = (state: string, body: RawHtml, hidden = true) =>
 
 const noScript = html`<noscript><p class="notice">This page needs JavaScript turned on in your browser.</p></noscript>`;
 
+/** The end of both ways to register (invitation link, email-match link). */
+const registeredSection = section(
+  'done',
+  html`<h2>You are registered</h2>
+<p>Your login <strong id="done-username"></strong> is ready.</p>
+<p><a class="button" href="login">Sign in</a></p>`,
+);
+
 const pages: Record<PortalPage, { title: string; body: RawHtml }> = {
   register: {
     title: 'Create your portal login',
@@ -48,12 +56,7 @@ ${form({
   ],
 })}`,
 )}
-${section(
-  'done',
-  html`<h2>You are registered</h2>
-<p>Your login <strong id="done-username"></strong> is ready.</p>
-<p><a class="button" href="login">Sign in</a></p>`,
-)}`,
+${registeredSection}`,
   },
 
   verify: {
@@ -95,12 +98,7 @@ ${section(
 <p>The link has expired, has already been used, or was replaced by a newer one.</p>
 <p><a href="verify">Ask for a new link</a>, or call the practice’s front desk. If you already created your login, <a href="login">sign in</a>.</p>`,
 )}
-${section(
-  'done',
-  html`<h2>You are registered</h2>
-<p>Your login <strong id="done-username"></strong> is ready.</p>
-<p><a class="button" href="login">Sign in</a></p>`,
-)}`,
+${registeredSection}`,
   },
 
   login: {
