@@ -19,7 +19,6 @@ import {
 import type { StoredRecord } from '../../lambdas/domain/portal-record.ts';
 import type { AccountLink, PatientLogins } from '../../lambdas/domain/ports.ts';
 import { linkGone } from '../../lambdas/domain/registration.ts';
-import type { ThrottleStore } from '../../lambdas/domain/sign-in-throttle.ts';
 import type { memoryStore } from './memory-store.ts';
 
 type Mem = ReturnType<typeof memoryStore>;
@@ -173,37 +172,7 @@ export function memoryMailer() {
   };
 }
 
-export function memoryThrottle(): ThrottleStore {
-  const accounts = new Map<string, { failures: number; lastFailureAt: number }>();
-  const addresses = new Map<string, number>();
-  return {
-    async read(a, ip) {
-      const account = accounts.get(a);
-      return { ...(account ? { account } : {}), addressFailures: addresses.get(ip) ?? 0 };
-    },
-    async recordFailure(a, ip, now) {
-      accounts.set(a, { failures: (accounts.get(a)?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
-      addresses.set(ip, (addresses.get(ip) ?? 0) + 1);
-    },
-    async clearAccount(a) {
-      accounts.delete(a);
-    },
-    async reserve(a, seen, now) {
-      const current = accounts.get(a);
-      if (current?.failures !== seen?.failures || current?.lastFailureAt !== seen?.lastFailureAt) return false;
-      accounts.set(a, { failures: (current?.failures ?? 0) + 1, lastFailureAt: now.getTime() });
-      return true;
-    },
-    async settle(a, ip, outcome) {
-      if (outcome === 'refused') addresses.set(ip, (addresses.get(ip) ?? 0) + 1);
-      else {
-        const current = accounts.get(a);
-        if (current && current.failures > 1) accounts.set(a, { ...current, failures: current.failures - 1 });
-        else accounts.delete(a);
-      }
-    },
-  };
-}
+export { memoryThrottle } from './memory-throttle.ts';
 
 /** The local-stack vault with a throwaway key. */
 export const testVault = () => fileKeyPinVault(randomBytes(32));
