@@ -1,9 +1,10 @@
 /** The real adapters, built once per cold start, for handlers to hand to the domain. */
 import { config } from '../config.ts';
-import type { AccountStore, ChallengeStore, Clock, PatientLogins, RecordStore, StaffDirectory } from '../domain/ports.ts';
+import type { AccountStore, ChallengeStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore, StaffDirectory } from '../domain/ports.ts';
 import type { SettingsDefaults } from '../domain/settings.ts';
 import type { ThrottleStore } from '../domain/sign-in-throttle.ts';
 import { dynamoAccounts, dynamoChallenges } from './dynamo-accounts.ts';
+import { dynamoRegisterLeases } from './dynamo-register-lease.ts';
 import { dynamoStore } from './dynamo-store.ts';
 import type { InvitationStore, Mailer, PinVault } from '../domain/invitations.ts';
 import { dynamoInvitations } from './dynamo-invitations.ts';
@@ -33,6 +34,7 @@ let throttle: ThrottleStore | undefined;
 let accounts: AccountStore | undefined;
 let logins: PatientLogins | undefined;
 let challenges: ChallengeStore | undefined;
+let registerLeases: RegisterLeaseStore | undefined;
 
 export const recordStore = (): RecordStore => (store ??= dynamoStore());
 export const staffDirectory = (): StaffDirectory => (staff ??= cognitoStaffDirectory());
@@ -40,6 +42,7 @@ export const signInThrottle = (): ThrottleStore => (throttle ??= dynamoThrottle(
 export const accountStore = (): AccountStore => (accounts ??= dynamoAccounts());
 export const patientLogins = (): PatientLogins => (logins ??= cognitoPatientLogins());
 export const challengeStore = (): ChallengeStore => (challenges ??= dynamoChallenges());
+export const registerLeaseStore = (): RegisterLeaseStore => (registerLeases ??= dynamoRegisterLeases());
 
 /** What the patient-login domain functions take, with the real adapters. */
 export const patientDeps = () => ({

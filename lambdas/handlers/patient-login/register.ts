@@ -1,5 +1,4 @@
-import { patientDeps, settingsDefaults } from '../../adapters/deps.ts';
-import { dynamoRegisterLeases } from '../../adapters/dynamo-register-lease.ts';
+import { patientDeps, registerLeaseStore, settingsDefaults } from '../../adapters/deps.ts';
 import { registerWithTemporaryPassword } from '../../domain/patient-access.ts';
 import { requireInvitePermission } from '../../domain/permissions.ts';
 import { readSettings } from '../../domain/settings.ts';
@@ -9,6 +8,6 @@ export const handler = defineHandler('register-patient', async ({ params, princi
   const deps = patientDeps();
   await requireInvitePermission(deps.store, principal.staffId);
   const { settings } = await readSettings({ store: deps.store, defaults: settingsDefaults() });
-  const result = await registerWithTemporaryPassword({ ...deps, leases: dynamoRegisterLeases() }, { id: principal.staffId, sourceIp }, params.patientId, settings.temporaryPasswordHours);
+  const result = await registerWithTemporaryPassword({ ...deps, leases: registerLeaseStore() }, { id: principal.staffId, sourceIp }, params.patientId, settings.temporaryPasswordHours);
   return { status: 201, body: result };
 });
