@@ -84,6 +84,35 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
   'audit:append': (t) => [{ actions: ['dynamodb:PutItem'], resources: [t.auditTableArn] }, keyWrite(t)],
   'audit:read': (t) => [{ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [t.auditTableArn] }, keyRead(t)],
   'staffPool:read': (t) => [{ actions: ['cognito-idp:AdminGetUser'], resources: [t.staffPoolArn] }],
+  // Rule 34: the staff app client has a secret that is in neither the template nor any function's
+  // configuration; the sign-in functions read it from Cognito at cold start.
+  'staffPool:signIn': (t) => [{ actions: ['cognito-idp:DescribeUserPoolClient'], resources: [t.staffPoolArn] }],
+  // Staff administration by admins (POST /staff, PUT /staff/{staffId}, mfa-reset, GET /staff).
+  'staffPool:admin': (t) => [
+    {
+      actions: [
+        'cognito-idp:AdminAddUserToGroup',
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminDisableUser',
+        'cognito-idp:AdminEnableUser',
+        'cognito-idp:AdminGetUser',
+        'cognito-idp:AdminListGroupsForUser',
+        'cognito-idp:AdminRemoveUserFromGroup',
+        'cognito-idp:AdminSetUserMFAPreference',
+        'cognito-idp:AdminUserGlobalSignOut',
+        'cognito-idp:ListUsers',
+        'cognito-idp:ListUsersInGroup',
+      ],
+      resources: [t.staffPoolArn],
+    },
+  ],
+  // Rule 34: patients sign in through the server-side flow only (the app client allows nothing else).
+  'patientPool:signIn': (t) => [{ actions: ['cognito-idp:AdminInitiateAuth'], resources: [t.patientPoolArn] }],
+  // Every staff token is checked against its staff record (enabled, sessions not ended): that item only.
+  'staff:session': (t) => [
+    { actions: ['dynamodb:GetItem'], resources: [t.recordsTableArn], conditions: leadingKeys('STAFF#*') },
+    keyRead(t),
+  ],
   // Sign-in failure counters: only items whose partition key starts with THROTTLE#, so a
   // sign-in function can never read or change a portal record.
   'throttle:readwrite': (t) => [

@@ -197,6 +197,22 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'lobby:redeem': ['records[LOBBY#*]:dynamodb:GetItem', 'records[LOBBY#*]:dynamodb:UpdateItem', 'records[LOBBYSESSION#*]:dynamodb:PutItem', ...KEY_WRITE],
   'lobby:session': ['records[LOBBYSESSION#*,PATIENT#*]:dynamodb:GetItem', ...KEY_READ],
   'emailMatch:issue': ['records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:PutItem', 'records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:DeleteItem', ...KEY_WRITE],
+  'staffPool:signIn': ['staffPool:cognito-idp:DescribeUserPoolClient'],
+  'staffPool:admin': [
+    'AdminAddUserToGroup',
+    'AdminCreateUser',
+    'AdminDisableUser',
+    'AdminEnableUser',
+    'AdminGetUser',
+    'AdminListGroupsForUser',
+    'AdminRemoveUserFromGroup',
+    'AdminSetUserMFAPreference',
+    'AdminUserGlobalSignOut',
+    'ListUsers',
+    'ListUsersInGroup',
+  ].map((a) => `staffPool:cognito-idp:${a}`),
+  'patientPool:signIn': ['patientPool:cognito-idp:AdminInitiateAuth'],
+  'staff:session': ['records[STAFF#*]:dynamodb:GetItem', ...KEY_READ],
 };
 const baseline = ['ownLogs:logs:CreateLogStream', 'ownLogs:logs:PutLogEvents', '*:xray:PutTraceSegments', '*:xray:PutTelemetryRecords'];
 
