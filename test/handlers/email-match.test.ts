@@ -156,7 +156,7 @@ describe('POST /events/note-signed', () => {
   const signed = (body: unknown, token: string | null = staffToken({ username: 'ehr-bridge' })) =>
     call(noteSigned, apiEvent({ method: 'POST', resource: '/events/note-signed', body, ...(token ? { token } : {}) }));
 
-  it('202 invited: the staff invitation (KMS seal, one transaction, SES), the signer as actor, no PIN in the answer', async () => {
+  it('202 invited: the staff invitation (KMS seal, one transaction, SES), the caller as actor, no PIN in the answer', async () => {
     putSettings({ autoInvite: true });
     table.set('STAFF#dr.lee|PERMISSIONS', { pk: 'STAFF#dr.lee', sk: 'PERMISSIONS', permissions: { canInvite: true, autoInvite: true }, version: 1 });
     putRecord('P-1');
@@ -166,7 +166,7 @@ describe('POST /events/note-signed', () => {
     expect(res.json).toEqual({ invited: true, delivery: 'Sent', expiresAt: expect.any(String) });
     expect(JSON.stringify(res.json)).not.toMatch(/pin/i);
     const created = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![2]!.Put!.Item!;
-    expect(created).toMatchObject({ action: 'invitation.created', actor: 'dr.lee', detail: { trigger: 'note-signed', calledBy: 'ehr-bridge' } });
+    expect(created).toMatchObject({ action: 'invitation.created', actor: 'ehr-bridge', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });
     expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data).toContain('/portal/register?token=');
   });
 
@@ -177,6 +177,19 @@ describe('POST /events/note-signed', () => {
     expect(res.json).toEqual({ invited: false, reason: 'practice-setting-off' });
     expect(kms.calls()).toHaveLength(0);
     expect(ses.calls()).toHaveLength(0);
+  });
+
+  it("rule 28: 403 in words for a caller without invite permission, whatever signer the body names; nothing sealed, written or sent", async () => {
+    putSettings({ autoInvite: true });
+    table.set('STAFF#dr.lee|PERMISSIONS', { pk: 'STAFF#dr.lee', sk: 'PERMISSIONS', permissions: { canInvite: true, autoInvite: true }, version: 1 });
+    table.set('STAFF#ehr-bridge|PERMISSIONS', { pk: 'STAFF#ehr-bridge', sk: 'PERMISSIONS', permissions: { canInvite: false, autoInvite: false }, version: 1 });
+    putRecord('P-1');
+    const res = await signed({ patientId: 'P-1', signedBy: 'dr.lee' });
+    expect(res.status).toBe(403);
+    expect(res.json.detail).toMatch(/permissions/);
+    expect(kms.calls()).toHaveLength(0);
+    expect(ses.calls()).toHaveLength(0);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('401 without a staff token; 400 for a bad body', async () => {

@@ -279,7 +279,7 @@ describe('auto-invite: POST /events/note-signed', () => {
 
     const trail = await api(`/patients/${patientId}/portal/audit`, { token: admin });
     const created = trail.json.items.find((i: { action: string }) => i.action === 'invitation.created');
-    expect(created).toMatchObject({ actor: signer(), detail: { trigger: 'note-signed', calledBy: signer() } });
+    expect(created).toMatchObject({ actor: signer(), detail: { trigger: 'note-signed', signedBy: signer() } });
     expect(JSON.stringify(trail.json)).not.toContain(code.json.pin);
   });
 
@@ -316,14 +316,28 @@ describe('auto-invite: POST /events/note-signed', () => {
     } finally {
       await api('/settings', { method: 'PUT', token: admin, body: { autoInvite: true } });
     }
-    await api(`/staff/${signer()}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
-    try {
-      expect(await reason(fine.patientId)).toBe('signer-not-enabled');
-    } finally {
-      await api(`/staff/${signer()}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
-    }
     for (const p of [disabled, fine]) expect(await mailbox(p.email)).toHaveLength(0);
     expect((await api(`/patients/${fine.patientId}/portal`, { token: staff })).json.invite.status).toBe('None');
+  });
+
+  it("rule 28: a staff user with canInvite false gets no invitation by naming \"admin\" as signer: 403, no email, no PIN, the audit never names admin as actor", async () => {
+    const adminName = stack().admin.username;
+    expect((await api(`/staff/${adminName}/permissions`, { method: 'PUT', token: admin, body: { autoInvite: true, canInvite: true } })).status).toBe(200);
+    const { patientId, email } = await patient();
+    await api(`/staff/${signer()}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
+    try {
+      const res = await signed(patientId, adminName);
+      expect(res.status).toBe(403);
+      expect(res.json.detail).toMatch(/permissions/);
+      expect((await api(`/patients/${patientId}/portal/access-code`, { token: staff })).status).not.toBe(200);
+    } finally {
+      await api(`/staff/${signer()}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
+      await api(`/staff/${adminName}/permissions`, { method: 'PUT', token: admin, body: { autoInvite: false } });
+    }
+    expect(await mailbox(email)).toHaveLength(0);
+    expect((await api(`/patients/${patientId}/portal`, { token: staff })).json.invite.status).toBe('None');
+    const trail = await api(`/patients/${patientId}/portal/audit`, { token: admin });
+    expect(trail.json.items.filter((i: { actor: string }) => i.actor === adminName)).toEqual([]);
   });
 
   it('401 without a token; 400 for a bad body', async () => {

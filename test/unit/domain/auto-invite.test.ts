@@ -19,16 +19,16 @@ async function ready() {
 }
 
 describe('auto-invite on a signed note', () => {
-  it('invites through the staff invitation: email with the link, no PIN in the answer, the signer as actor, audited as an auto-invite', async () => {
+  it('invites through the staff invitation: email with the link, no PIN in the answer, the caller as actor, audited as an auto-invite', async () => {
     const h = await ready();
     const result = await autoInvite(h.deps, integration, event());
     expect(result).toEqual({ invited: true, delivery: 'Sent', expiresAt: expect.any(String) });
     expect(JSON.stringify(result)).not.toMatch(/pin/i);
     expect(h.mail.sent).toHaveLength(1);
     expect(h.mail.sent[0]!.text).toContain('/portal/register?token=');
-    expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'dr.lee', delivery: 'Sent' });
+    expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'ehr-bridge', delivery: 'Sent' });
     const created = h.mem.audit.find((a) => a.action === 'invitation.created');
-    expect(created).toMatchObject({ actor: 'dr.lee', target: 'patient:P-1', detail: { trigger: 'note-signed', calledBy: 'ehr-bridge' } });
+    expect(created).toMatchObject({ actor: 'ehr-bridge', target: 'patient:P-1', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });
   });
 
   it('is idempotent: the same event again is invited: false, invitation-pending, and no second email', async () => {
@@ -74,7 +74,35 @@ describe('auto-invite on a signed note', () => {
       'already-registered',
       'practice-setting-off',
     ]);
-    expect(skipped[0]).toMatchObject({ actor: 'frontdesk', target: 'patient:P-1', detail: { calledBy: 'ehr-bridge', trigger: 'note-signed' } });
+    expect(skipped[0]).toMatchObject({ actor: 'ehr-bridge', target: 'patient:P-1', detail: { signedBy: 'frontdesk', trigger: 'note-signed' } });
+  });
+
+  it("rule 28: a caller without invite permission cannot invite by naming a colleague who has it (403, nothing sent, nothing pending)", async () => {
+    const h = await ready();
+    const noInvite = { id: 'temp.clerk', sourceIp: '203.0.113.9' };
+    await changePermissions(
+      { store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock },
+      staff,
+      noInvite.id,
+      { canInvite: false },
+    );
+    // dr.lee (and "admin", who holds no stored permissions: the defaults) may invite; the caller may not.
+    await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'admin', { autoInvite: true });
+    for (const signedBy of ['dr.lee', 'admin']) {
+      await expect(autoInvite(h.deps, noInvite, event('P-1', signedBy))).rejects.toMatchObject({ kind: 'forbidden', message: expect.stringMatching(/permissions/) });
+    }
+    expect(h.mail.sent).toHaveLength(0);
+    expect(h.record('P-1')?.invite.status).toBe('None');
+    expect(h.mem.audit.filter((a) => a.action.startsWith('invitation.'))).toEqual([]);
+  });
+
+  it('rule 28: the audit actor is the caller, never the signer named in the body; the signer is detail only', async () => {
+    const h = await ready();
+    await autoInvite(h.deps, integration, event('P-1', 'dr.lee'));
+    const entries = h.mem.audit.filter((a) => a.action.startsWith('invitation.'));
+    expect(entries.length).toBeGreaterThan(0);
+    for (const a of entries) expect(a.actor).toBe('ehr-bridge');
+    expect(h.record('P-1')?.invite.sentBy).toBe('ehr-bridge');
   });
 
   it('an SES failure still invites (delivery Failed): staff can resend', async () => {
