@@ -10,7 +10,7 @@ const PortalUrl = z
 export const Settings = z
   .strictObject({
     practiceName: z.string().trim().min(1).max(120),
-    portalUrl: PortalUrl,
+    portalUrl: PortalUrl.meta({ description: "Read-only: the deployment's portal URL, which every emailed link starts with. A PUT with another value is 400." }),
     invitationDays: z.number().int().min(1).max(90),
     temporaryPasswordHours: z.number().int().min(1).max(720),
     lobbyMinutes: z.number().int().min(5).max(24 * 60),

@@ -87,6 +87,7 @@ const cases: { name: string; handler: unknown; event: () => ReturnType<typeof ap
   { name: 'staff without admin changing permissions', handler: putPermissions, event: () => apiEvent({ method: 'PUT', pathParameters: { staffId: 'frontdesk' }, body: { canInvite: true }, token: staffToken() }), status: 403, type: 'forbidden' },
   { name: 'an admin sending a reset window over 24 hours', handler: putSettings, event: () => apiEvent({ method: 'PUT', body: { resetMinutes: 1441 }, token: adminToken() }), status: 400, type: 'validation-error' },
   { name: 'an admin sending a plain-http portal URL', handler: putSettings, event: () => apiEvent({ method: 'PUT', body: { portalUrl: 'http://evil.example' }, token: adminToken() }), status: 400, type: 'validation-error' },
+  { name: 'an admin changing the read-only portal URL (issue 13 item 5)', handler: putSettings, event: () => apiEvent({ method: 'PUT', body: { portalUrl: 'https://evil.example' }, token: adminToken() }), status: 400, type: 'validation-error' },
 ];
 
 describe('bad input is answered per the contract', () => {
