@@ -34,7 +34,7 @@ import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.
 import { DomainError } from './errors.ts';
 import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
-import { wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { finishRegistration, linkGone } from './registration.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -169,7 +169,9 @@ function usable(state: EmailMatchState | undefined, record: StoredRecord | undef
     !record.accountId &&
     record.email !== undefined &&
     emailHash(record.email) === state.emailHash &&
-    !revokedSince(record, state)
+    !revokedSince(record, state) &&
+    // Rule 29: no email change and no access off since it was issued, even one undone since.
+    linksStillLive(state.linkGeneration, record)
   );
 }
 
@@ -239,6 +241,7 @@ async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, emai
     expiresAt,
     emailHash: emailHash(email),
     issuedAt: now.toISOString(),
+    linkGeneration: linkGenerationOf(record),
     // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
     ...(current?.accountId ? { accountId: current.accountId } : {}),
     version: (current?.version ?? 0) + 1,

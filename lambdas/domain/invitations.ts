@@ -24,7 +24,7 @@ import type { Settings } from '../schemas/settings.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import { requireInvitePermission } from './permissions.ts';
-import { present, type StoredRecord } from './portal-record.ts';
+import { linkGenerationOf, linksStillLive, present, type StoredRecord } from './portal-record.ts';
 import type { Clock, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 
@@ -74,6 +74,8 @@ export interface StoredInvitation {
   accountId?: string;
   /** A registration in progress holds this until it commits or gives up; a crashed one lets go when `until` passes. */
   lease?: { id: string; until: string };
+  /** The record's link generation when issued (rule 29): an email change or access off since then kills link and PIN. */
+  linkGeneration?: number;
   version: number;
 }
 
@@ -202,7 +204,8 @@ export function isLive(
     invitation?.status === 'Pending' &&
     invitation.sealedPin !== undefined &&
     invitation.pinFailures < MAX_PIN_FAILURES &&
-    Date.parse(invitation.expiresAt) > now.getTime()
+    Date.parse(invitation.expiresAt) > now.getTime() &&
+    linksStillLive(invitation.linkGeneration, record)
   );
 }
 
@@ -272,6 +275,7 @@ export async function sendInvitation(
       sealedPin,
       pinFailures: 0,
       expiresAt,
+      linkGeneration: linkGenerationOf(record),
       version: (current?.version ?? 0) + 1,
     };
     await deps.invitations.commit({
@@ -306,6 +310,8 @@ export async function resendInvitation(
       if (record.accountId || current?.status === 'Accepted') throw alreadyRegistered();
       const open = (s: string | undefined) => s === 'Pending' || s === 'Locked';
       if (!current || !open(current.status) || !open(record.invite.status) || !current.sealedPin) throw noPendingInvitation();
+      // Killed by an email change or access off (rule 29): a resend must not bring its PIN back.
+      if (!linksStillLive(current.linkGeneration, record)) throw noPendingInvitation();
       requireInvitable(record);
       const token = newLinkToken();
       const tokenHash = hashToken(token);

@@ -2,10 +2,14 @@
  * The portal record (the "binder"): one per patient. The stored shape holds facts; the status
  * fields and the status message are derived from them at read time, so they can never drift.
  */
+import { emailChangedEmail } from '../mail/templates.ts';
 import type { PortalRecord, PortalRecordChange } from '../schemas/portal-record.ts';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
-import { notFound, retryOnConflict, versionConflict } from './errors.ts';
+import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
+import type { Mailer } from './invitations.ts';
+import { requireInvitePermission } from './permissions.ts';
 import type { Clock, Page, RecordStore } from './ports.ts';
+import { readSettings, type SettingsDefaults } from './settings.ts';
 
 /**
  * The record as stored: the contract's fields, less the derived ones, plus internal state that
@@ -22,7 +26,24 @@ export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
   };
   /** Held by the one Register Patient under way (see registerWithTemporaryPassword). */
   registerLease?: { id: string; until: string };
+  /**
+   * Security rule 29: the generation of the record's one-time links. Changing the email and
+   * turning access off bump it; every invitation, reset and email-match link is stamped with it
+   * when issued and works only while it is still exactly the record's (linksStillLive), so those
+   * links die for good: turning access on again does not bring the old number back. Absent: 0.
+   */
+  linkGeneration?: number;
 };
+
+/** The record's current link generation (rule 29). */
+export const linkGenerationOf = (record: StoredRecord): number => record.linkGeneration ?? 0;
+
+/**
+ * Whether a link stamped with `stamp` when it was issued may still be looked up, used or
+ * committed on this record: only while nothing has bumped the generation since. Exact, so no
+ * clock, no whole-second tie and no "same version" special case decides it.
+ */
+export const linksStillLive = (stamp: number | undefined, record: StoredRecord): boolean => (stamp ?? 0) === linkGenerationOf(record);
 
 /**
  * Tokens carry their sign-in time in whole seconds, so session cut-offs are whole seconds too:
@@ -64,7 +85,7 @@ export function present(record: StoredRecord, now: Date): PortalRecord {
     // "Invite" once an invitation has gone out, until it is cancelled.
     invite: inviteStatus === 'None' || inviteStatus === 'Cancelled' ? ('No Invite' as const) : ('Invite' as const),
   };
-  const { revokedAt: _revokedAt, login: _login, registerLease: _lease, ...shown } = record;
+  const { revokedAt: _revokedAt, login: _login, registerLease: _lease, linkGeneration: _generation, ...shown } = record;
   return {
     ...shown,
     invite: { ...record.invite, status: inviteStatus },
@@ -89,7 +110,15 @@ export function applyChange(current: StoredRecord, change: PortalRecordChange, n
     changed.push(field);
   }
   // Turning access off ends every session for good, not only while access stays off.
-  if (current.accessEnabled && next.accessEnabled === false) next.revokedAt = wholeSecond(now);
+  const accessOff = current.accessEnabled && next.accessEnabled === false;
+  if (accessOff) next.revokedAt = wholeSecond(now);
+  // Rule 29: a new address or access off kills every pending link of the record for good. A
+  // pending (or locked) invitation reads Cancelled, as after a revoke: its PIN is dead too, and
+  // staff invite afresh (a resend would revive the PIN).
+  if (accessOff || changed.includes('email')) {
+    next.linkGeneration = linkGenerationOf(current) + 1;
+    if (current.invite.status === 'Pending' || current.invite.status === 'Locked') next.invite = { ...current.invite, status: 'Cancelled' };
+  }
   if (changed.length > 0) {
     next.updatedAt = now.toISOString();
     next.version = current.version + 1;
@@ -102,6 +131,26 @@ export interface RecordDeps {
   clock: Clock;
 }
 
+/** Editing a record can email the old address (rule 29), so it needs the mailer and the practice name. */
+export interface EditRecordDeps extends RecordDeps {
+  mailer: Mailer;
+  settingsDefaults: SettingsDefaults;
+  /** Names only: never an address. */
+  warn?: (msg: string, fields: Record<string, string>) => void;
+}
+
+/** Who is editing: their own role decides what they may change (rule 28). */
+export interface Editor extends Actor {
+  isAdmin?: boolean;
+}
+
+const emailChangeForbidden = () =>
+  new DomainError(
+    'forbidden',
+    'forbidden',
+    "Only staff who may invite patients (or an admin) can change the email address of a patient who has a portal login. Ask a colleague with invite permission.",
+  );
+
 export async function readRecord({ store, clock }: RecordDeps, patientId: string): Promise<PortalRecord> {
   const record = await store.getRecord(patientId);
   if (!record) throw notFound('The portal record');
@@ -112,26 +161,59 @@ export async function readRecord({ store, clock }: RecordDeps, patientId: string
  * Creates or edits a record. With `ifMatch`, the change applies only to that version (409
  * otherwise). Without it, a concurrent writer is retried on the fresh record, so no edit is lost.
  * An edit that changes nothing writes nothing and audits nothing.
+ *
+ * Rule 29: the email of a record that has a login is changed only by an admin or by staff with
+ * invite permission (403 in words otherwise): whoever sets it can send that login's resets to
+ * themselves. A changed email and access turned off kill the record's pending links
+ * (applyChange), and the old address of a registered record gets a notice (no secret, no link)
+ * after the commit, best effort: a lost notice is audited, never a failed edit.
  */
 export async function editRecord(
-  { store, clock }: RecordDeps,
-  actor: Actor,
+  deps: EditRecordDeps,
+  editor: Editor,
   patientId: string,
   change: PortalRecordChange,
   ifMatch: number | undefined,
 ): Promise<{ record: PortalRecord; created: boolean }> {
+  const { store, clock } = deps;
+  const actor: Actor = { id: editor.id, sourceIp: editor.sourceIp };
+  let mayChangeLoginEmail = editor.isAdmin;
   // With If-Match the caller asked for exactly one version: a lost race is their 409, not a retry.
-  return retryOnConflict(async () => {
+  const done = await retryOnConflict(async () => {
     const now = clock();
     const current = await store.getRecord(patientId);
     if (ifMatch !== undefined && (current?.version ?? 0) !== ifMatch) throw versionConflict();
     const { next, changed } = applyChange(current ?? newRecord(patientId, now), change, now);
-    if (current && changed.length === 0) return { record: present(current, now), created: false };
+    if (current && changed.length === 0) return { record: present(current, now), created: false, notify: undefined };
+    const loginEmailChanged = current?.accountId !== undefined && changed.includes('email');
+    if (loginEmailChanged && !mayChangeLoginEmail) {
+      await requireInvitePermission(store, editor.id).catch((err: unknown) => {
+        throw err instanceof DomainError && err.kind === 'forbidden' ? emailChangeForbidden() : err;
+      });
+      mayChangeLoginEmail = true;
+    }
     if (!current) next.version = 1;
     const action = current ? 'portal-record.updated' : 'portal-record.created';
-    await store.saveRecord(next, current?.version ?? 0, auditEvent(actor, patientTarget(patientId), action, now, { fields: changed }));
-    return { record: present(next, now), created: !current };
+    const linksKilled = (next.linkGeneration ?? 0) !== (current?.linkGeneration ?? 0);
+    await store.saveRecord(next, current?.version ?? 0, auditEvent(actor, patientTarget(patientId), action, now, { fields: changed, ...(linksKilled ? { linksKilled } : {}) }));
+    const notify = loginEmailChanged && current?.email ? { to: current.email, at: now } : undefined;
+    return { record: present(next, now), created: !current, notify };
   }, ifMatch === undefined ? undefined : 1);
+  if (done.notify) await noticeEmailChanged(deps, actor, patientId, done.notify);
+  return { record: done.record, created: done.created };
+}
+
+/** The old address is told (rule 29). Best effort: the change stands either way. */
+async function noticeEmailChanged(deps: EditRecordDeps, actor: Actor, patientId: string, notice: { to: string; at: Date }): Promise<void> {
+  try {
+    const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+    await deps.mailer.send({ to: notice.to, ...emailChangedEmail({ practiceName: settings.practiceName, at: notice.at.toISOString() }) });
+  } catch (err) {
+    deps.warn?.('email-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
+    await deps.store
+      .appendAudit(auditEvent(actor, patientTarget(patientId), 'portal-record.email-notice-failed', deps.clock(), {}, 'failure'))
+      .catch(() => undefined);
+  }
 }
 
 export async function searchRecords(

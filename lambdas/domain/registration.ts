@@ -25,7 +25,7 @@ import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
 import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type LeaseResult, type PinVault, type StoredInvitation } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
-import type { StoredRecord } from './portal-record.ts';
+import { linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -167,6 +167,8 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
     method: 'invitation',
     accept: (record) => {
       if (!record || record.accountId || !record.accessEnabled || record.invite.status !== 'Pending') throw linkGone();
+      // Rule 29: an email change or access off since the link was issued (also if undone since).
+      if (!linksStillLive(invitation.linkGeneration, record)) throw linkGone();
       return { ...record, invite: { ...record.invite, status: 'Accepted' } };
     },
   });

@@ -39,7 +39,7 @@ import { DomainError, notFound, retryOnConflict } from './errors.ts';
 import { newPin, type Mailer } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
-import { wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { constantTimeEqual, opaqueToken, sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -121,6 +121,8 @@ export interface StoredReset {
   /** The record's revokedAt and version when the link was issued: a later stamp (revoke, new login) kills the link. */
   revokedAtWhenIssued?: string;
   recordVersionWhenIssued?: number;
+  /** The record's link generation when issued (rule 29): an email change or access off since then kills the link. */
+  linkGeneration?: number;
   version: number;
 }
 
@@ -347,6 +349,7 @@ async function issueAndSend(
       sentAt: [...recentEmails(current, now), now.toISOString()],
       ...(record.revokedAt !== undefined ? { revokedAtWhenIssued: record.revokedAt } : {}),
       recordVersionWhenIssued: record.version,
+      linkGeneration: linkGenerationOf(record),
       version: (current?.version ?? 0) + 1,
     };
     await deps.resets.issue({
@@ -454,6 +457,7 @@ async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: st
     record !== undefined &&
     record.accessEnabled &&
     !revokedSinceIssued(record, reset) &&
+    linksStillLive(reset.linkGeneration, record) &&
     record.accountId === reset.accountId &&
     record.username !== undefined;
   if (!valid) {
@@ -516,6 +520,8 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
       const at = deps.clock();
       const current = await deps.store.getRecord(patientId);
       if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
+      // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
+      if (!linksStillLive(reset.linkGeneration, current)) throw resetGone();
       const { login: _login, ...rest } = current;
       const next: StoredRecord = {
         ...rest,

@@ -200,3 +200,27 @@ export function emailMatchAmbiguousEmail({ practiceName }: { practiceName: strin
   const html = layout(practiceName, ['Hello,', ...lines.map(escapeHtml)]);
   return { subject, text, html };
 }
+
+export interface EmailChangedInput {
+  practiceName: string;
+  /** When the change was made (ISO). */
+  at: string;
+}
+
+/**
+ * Security rule 29: sent to the OLD address when staff change the email of a record that has a
+ * login, so a patient whose address was swapped learns of it. No secret, no link, not the new
+ * address: only what happened, when, and whom to call.
+ */
+export function emailChangedEmail({ practiceName, at }: EmailChangedInput): RenderedEmail {
+  const when = formatExpiry(at);
+  const subject = oneLine(`The email address of your ${practiceName} patient portal login was changed`);
+  const lines = [
+    `The email address of your ${practiceName} patient portal login was changed on ${when}, and emails about your login now go to the new address. This address gets no more of them.`,
+    'Any invitation, reset or verification link sent before the change no longer works.',
+    `If you asked for this, there is nothing more to do. If you did not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
+  ];
+  const text = ['Hello,', '', lines[0], '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
+  const html = layout(practiceName, ['Hello,', ...lines.map(escapeHtml)]);
+  return { subject, text, html };
+}

@@ -83,8 +83,9 @@ export const foundationRoutes = [
     path: '/patients/{patientId}/portal',
     entry: 'lambdas/handlers/portal-record/put.ts',
     caller: 'staff',
-    // patientPool:admin keeps the login's enabled flag in step with accessEnabled.
-    grants: ['records:write', 'audit:append', 'patientPool:admin'],
+    // patientPool:admin keeps the login's enabled flag in step with accessEnabled; mail:send tells
+    // the old address of a registered record's email change (rule 29).
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send'],
     summary: "Create or edit a patient's portal record (If-Match: version for optimistic concurrency)",
     request: { params: PatientParams, headers: IfMatchHeader, body: PortalRecordChange },
     responses: { 200: PortalRecord },

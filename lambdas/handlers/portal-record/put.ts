@@ -1,12 +1,12 @@
-import { patientLogins, recordStore, systemClock } from '../../adapters/deps.ts';
+import { mailer, patientLogins, recordStore, settingsDefaults, systemClock } from '../../adapters/deps.ts';
 import { syncLoginEnabled } from '../../domain/patient-access.ts';
 import { editRecord } from '../../domain/portal-record.ts';
 import { defineHandler } from '../../http/handler.ts';
 
-export const handler = defineHandler('portal-record-put', async ({ params, headers, body, principal, sourceIp }) => {
+export const handler = defineHandler('portal-record-put', async ({ params, headers, body, principal, sourceIp, log }) => {
   const { record } = await editRecord(
-    { store: recordStore(), clock: systemClock },
-    { id: principal.staffId, sourceIp },
+    { store: recordStore(), clock: systemClock, mailer: mailer(), settingsDefaults: settingsDefaults(), warn: (msg, fields) => log.warn(msg, fields) },
+    { id: principal.staffId, sourceIp, isAdmin: principal.roles.includes('admin') },
     params.patientId,
     body,
     headers['if-match'],

@@ -171,15 +171,15 @@ describe('confirming', () => {
     {
       const h = await ready(); // the record's email changed
       const token = await requested(h);
-      await editRecord({ store: h.mem.store, clock: h.deps.clock }, staff, 'P-1', { email: 'new@example.test' }, undefined);
+      await editRecord({ ...h.deps }, staff, 'P-1', { email: 'new@example.test' }, undefined);
       await take(confirmEmailMatch(h.confirm, attempt(token)));
     }
     {
       const h = await ready(); // access turned off and on again after the link was sent
       const token = await requested(h);
       h.advance(2000);
-      await editRecord({ store: h.mem.store, clock: h.deps.clock }, staff, 'P-1', { accessEnabled: false }, undefined);
-      await editRecord({ store: h.mem.store, clock: h.deps.clock }, staff, 'P-1', { accessEnabled: true }, undefined);
+      await editRecord({ ...h.deps }, staff, 'P-1', { accessEnabled: false }, undefined);
+      await editRecord({ ...h.deps }, staff, 'P-1', { accessEnabled: true }, undefined);
       await take(confirmEmailMatch(h.confirm, attempt(token)));
     }
     {

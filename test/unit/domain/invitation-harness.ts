@@ -41,7 +41,7 @@ export function harness() {
       now = new Date(now.getTime() + ms);
     },
     async seed(patientId: string, change: PortalRecordChange = { email: `${patientId.toLowerCase()}@example.test`, cases: ['C-1'] }) {
-      return (await editRecord({ store: mem.store, clock }, staff, patientId, change, undefined)).record;
+      return (await editRecord(deps, staff, patientId, change, undefined)).record;
     },
     /** The token in the newest email to `to`. */
     tokenFor(to: string): string {

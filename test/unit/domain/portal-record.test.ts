@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { applyChange, editRecord, newRecord, present, readRecord } from '../../../lambdas/domain/portal-record.ts';
+import { memoryMailer } from '../../support/memory-invitations.ts';
 import { fixedClock, memoryStore } from '../../support/memory-store.ts';
 
 const actor = { id: 'frontdesk', sourceIp: '203.0.113.9' };
 const now = new Date('2026-11-21T10:00:00.000Z');
+const noMail = { mailer: memoryMailer().mailer, settingsDefaults: { practiceName: 'Test Practice', portalUrl: 'https://portal.example.test' } };
 
 describe('status message', () => {
   it('reads "Enabled / Not Registered / No Invite" for a new record', () => {
@@ -54,7 +56,7 @@ describe('applyChange', () => {
 describe('editRecord', () => {
   it('creates the record at version 1 with an audit entry naming the fields, not their values', async () => {
     const mem = memoryStore();
-    const { record, created } = await editRecord({ store: mem.store, clock: fixedClock() }, actor, 'P-1', { email: 'pat@example.test' }, undefined);
+    const { record, created } = await editRecord({ store: mem.store, clock: fixedClock(), ...noMail }, actor, 'P-1', { email: 'pat@example.test' }, undefined);
     expect(created).toBe(true);
     expect(record.version).toBe(1);
     expect(mem.audit).toHaveLength(1);
@@ -64,7 +66,7 @@ describe('editRecord', () => {
 
   it('refuses a stale If-Match with version-conflict and writes nothing', async () => {
     const mem = memoryStore();
-    const deps = { store: mem.store, clock: fixedClock() };
+    const deps = { store: mem.store, clock: fixedClock(), ...noMail };
     await editRecord(deps, actor, 'P-1', { email: 'a@example.test' }, undefined);
     await editRecord(deps, actor, 'P-1', { phone: '+15550000000' }, 1);
     const stale = editRecord(deps, actor, 'P-1', { comment: 'x' }, 1);
@@ -75,7 +77,7 @@ describe('editRecord', () => {
 
   it('without If-Match, re-applies the edit on top of a concurrent writer instead of losing either', async () => {
     const mem = memoryStore();
-    const deps = { store: mem.store, clock: fixedClock() };
+    const deps = { store: mem.store, clock: fixedClock(), ...noMail };
     await editRecord(deps, actor, 'P-1', { email: 'a@example.test' }, undefined);
     let raced = false;
     mem.onBeforeSave(() => {
@@ -90,7 +92,7 @@ describe('editRecord', () => {
 
   it('with If-Match, a lost race is a conflict, not a silent retry', async () => {
     const mem = memoryStore();
-    const deps = { store: mem.store, clock: fixedClock() };
+    const deps = { store: mem.store, clock: fixedClock(), ...noMail };
     await editRecord(deps, actor, 'P-1', {}, undefined);
     mem.onBeforeSave(() => {
       const doc = mem.docs.get('patient:P-1')!;
@@ -101,7 +103,7 @@ describe('editRecord', () => {
 
   it('an edit that changes nothing neither writes nor audits', async () => {
     const mem = memoryStore();
-    const deps = { store: mem.store, clock: fixedClock() };
+    const deps = { store: mem.store, clock: fixedClock(), ...noMail };
     await editRecord(deps, actor, 'P-1', { accessEnabled: true }, undefined);
     const { record } = await editRecord(deps, actor, 'P-1', { accessEnabled: true }, undefined);
     expect(record.version).toBe(1);
