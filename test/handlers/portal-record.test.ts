@@ -1,16 +1,19 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as getRecord } from '../../lambdas/handlers/portal-record/get.ts';
 import { handler as putRecord } from '../../lambdas/handlers/portal-record/put.ts';
 import { apiEvent, call } from '../support/events.ts';
-import { serveJwks, staffToken } from '../support/tokens.ts';
+import { adminToken, serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
+const ses = mockClient(SESClient);
 beforeEach(() => serveJwks());
 afterEach(() => {
   db.reset();
+  ses.reset();
 });
 
 const put = (body: unknown, headers: Record<string, string> = {}) =>
@@ -82,5 +85,35 @@ describe('GET /patients/{patientId}/portal', () => {
     const res = await call(getRecord, apiEvent({ pathParameters: { patientId: 'P-404' }, token: staffToken() }));
     expect(res.status).toBe(404);
     expect(res.json.type).toBe('/problems/not-found');
+  });
+});
+
+describe("rule 29: PUT …/portal changing a registered record's email", () => {
+  const registered = { ...stored, accountId: 'acc-1', username: 'pat.one', usernameKey: 'pat.one', registration: 'NormalRegistration', invite: { status: 'Accepted' } };
+  const noInvite = { pk: 'STAFF#frontdesk', sk: 'PERMISSIONS', permissions: { canInvite: false, autoInvite: false }, version: 1 };
+  const byKey = (items: Record<string, unknown>) => (input: { Key?: { pk?: string } }) => ({ Item: items[input.Key?.pk ?? ''] });
+
+  it('rule 29: 403 in words for staff without invite permission; nothing written, nothing sent', async () => {
+    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered, 'STAFF#frontdesk': noInvite }));
+    const res = await call(putRecord, put({ email: 'attacker@example.test' }));
+    expect(res.status).toBe(403);
+    expect(res.json.detail).toMatch(/invite/);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  it('rule 29: an admin may, and the old address gets the notice through SES', async () => {
+    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered, 'STAFF#boss': { ...noInvite, pk: 'STAFF#boss' } }));
+    db.on(TransactWriteCommand).resolves({});
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
+    const res = await call(
+      putRecord,
+      apiEvent({ method: 'PUT', pathParameters: { patientId: 'P-1' }, token: adminToken(), body: { email: 'new@example.test' } }),
+    );
+    expect(res.status).toBe(200);
+    const sent = ses.commandCalls(SendEmailCommand).map((c) => c.args[0].input);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.Destination?.ToAddresses).toEqual(['Pat@example.test']);
+    expect(sent[0]!.Message?.Body?.Text?.Data).not.toMatch(/token|https?:|new@example/);
   });
 });
