@@ -308,9 +308,10 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
   defineFlowTests<S>({
     name: 'note-signed auto-invite',
     calls: [
+      'DynamoDB GetItem', // the caller's permissions (rule 28: the caller must hold canInvite)
       'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // signer's permissions
-      'DynamoDB GetItem', // sendInvitation: permissions
+      'DynamoDB GetItem', // signer's permissions (their autoInvite preference)
+      'DynamoDB GetItem', // sendInvitation: the caller's permissions again
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
