@@ -75,6 +75,8 @@ describe('the email-match method', () => {
     expect(token.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits of base64url (rule 9)
     expect(mails[0]!.body.text).toContain(`${stack().apiUrl}/portal/verify#token=${token}`);
     expect(mails[0]!.body.html).toContain(`/portal/verify#token=${token}`);
+    // rule 26: the token only after '#', so no server sees it; no query in any link.
+    expect(`${mails[0]!.body.text}${mails[0]!.body.html}`).not.toMatch(/[?&/]token[=/]|https?:\/\/[^\s"'<>]*\?/);
     expect(`${mails[0]!.subject}${mails[0]!.body.text}`).not.toMatch(/\bPIN\b/);
 
     const name = username();

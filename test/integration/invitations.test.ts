@@ -85,7 +85,7 @@ describe('the invitation flow', () => {
 
     const checked = await checkLink(token);
     expect(checked.status).toBe(200);
-    expect(checked.json).toEqual({ practiceName: expect.any(String), expiresAt, needs: ['pin'] });
+    expect(checked.json).toEqual({ practiceName: expect.any(String), expiresAt, needs: ['pin'], kind: 'patient' });
 
     const name = username();
     const wrong = await register({ token, pin: anotherPin(pin), username: name, password });
