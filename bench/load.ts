@@ -7,7 +7,7 @@
  * 2. Prepares through the API: a staff token, `accounts` registered patients (sign-in and reset
  *    targets, each its own password) and `buffer` invitations ready to register.
  * 3. Runs four flows at once for `seconds` (bench/load/flows.ts): sign-in (POST /sessions),
- *    invite (PUT record + POST invitation), register (GET /invitations/{token} + POST
+ *    invite (PUT record + POST invitation), register (POST /invitations/lookup + POST
  *    /registrations, fed by the buffer and by the invite flow's own invitations through the
  *    mailbox) and reset (POST /credential-resets).
  * 4. Checks every confirmed write (bench/load/verify.ts) and prints, per route, requests, req/s,

@@ -251,7 +251,7 @@ export async function runFlows(api: BenchApi, clients: ReplayClients, plan: Flow
   );
   const invites = await newestTo(info.mailboxUrl, /invitation/i);
   const inviteToken = (i: number) => {
-    const token = /\/portal\/register\?token=([A-Za-z0-9_-]+)/.exec(invites.get(email(i)) ?? '')?.[1];
+    const token = /\/portal\/register#token=([A-Za-z0-9_-]+)/.exec(invites.get(email(i)) ?? '')?.[1];
     if (!token) throw new Error('an invitation email has no link');
     return token;
   };
@@ -281,7 +281,7 @@ export async function runFlows(api: BenchApi, clients: ReplayClients, plan: Flow
   const resets = await newestTo(info.mailboxUrl, /^Reset your/);
   const resetOf = (i: number) => {
     const text = resets.get(email(i)) ?? '';
-    const token = /\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+    const token = /\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
     const pin = /PIN: ([A-Z0-9]{6})/.exec(text)?.[1];
     if (!token || !pin) throw new Error('a reset email has no link or PIN');
     return { token, pin };

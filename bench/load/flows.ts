@@ -43,7 +43,7 @@ export const routes = {
   signIn: 'POST /sessions',
   recordPut: 'PUT /patients/{id}/portal',
   invite: 'POST /patients/{id}/portal/invitation',
-  check: 'GET /invitations/{token}',
+  check: 'POST /invitations/lookup',
   register: 'POST /registrations',
   reset: 'POST /credential-resets',
   /** Sent by the register flow only when no invitation was ready; not part of the mix. */
@@ -103,12 +103,15 @@ function registerFlow(s: FlowSettings) {
   let next = 0;
   return runFlow(s, 'register', [
     {
-      method: 'GET',
       setupRequest: (req: Req, ctx: Ctx) => {
         const invitation = s.ledger.takeReady();
-        if (!invitation) return { ...req, path: '/health' };
+        // Own headers each time: autocannon writes Content-Length into the object it is given,
+        // and a GET that kept the POST's length would hang its connection.
+        const headers = Object.fromEntries(Object.entries(req.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-length'));
+        if (!invitation) return { ...req, headers, method: 'GET', path: '/health', body: undefined };
         ctx.invitation = invitation;
-        return { ...req, path: `/invitations/${invitation.token}` };
+        // The link's token in the body, never the URL (rule 26).
+        return { ...req, headers, method: 'POST', path: '/invitations/lookup', body: json({ token: invitation.token }) };
       },
       onResponse: (status: number, body: string, ctx: object) =>
         (ctx as Ctx).invitation ? answer(routes.check, [200])(status, body, ctx) : answer(routes.filler, [200])(status, body, ctx),

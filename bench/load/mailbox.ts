@@ -17,7 +17,7 @@ export interface InvitationEmail {
   token: string;
 }
 
-const registerLink = /\/portal\/register\?token=([A-Za-z0-9_-]+)/;
+const registerLink = /\/portal\/register#token=([A-Za-z0-9_-]+)/;
 
 export class InvitationMailbox {
   private readonly seen = new Set<string>();

@@ -147,7 +147,7 @@ export function emailMatchKeys(target: string, sourceIp: string, now: Date) {
 }
 
 export const verifyLink = (portalUrl: string, token: string): string =>
-  `${portalUrl.replace(/\/+$/, '')}/portal/verify?token=${encodeURIComponent(token)}`;
+  `${portalUrl.replace(/\/+$/, '')}/portal/verify#token=${encodeURIComponent(token)}`;
 
 /** A record the method may register: access on, no login, this email on file. */
 const eligible = (record: StoredRecord | undefined, email: string): record is StoredRecord & { email: string } =>

@@ -212,7 +212,7 @@ export function isLive(
 const addDays = (now: Date, days: number) => new Date(now.getTime() + days * 24 * 60 * 60 * 1000).toISOString();
 
 export const registrationLink = (portalUrl: string, token: string): string =>
-  `${portalUrl.replace(/\/+$/, '')}/portal/register?token=${encodeURIComponent(token)}`;
+  `${portalUrl.replace(/\/+$/, '')}/portal/register#token=${encodeURIComponent(token)}`;
 
 function requireInvitable(record: StoredRecord | undefined): asserts record is StoredRecord & { email: string } {
   if (!record) throw notFound('The portal record');

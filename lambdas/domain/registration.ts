@@ -1,5 +1,5 @@
 /**
- * Invitations, patient side: check a link (GET /invitations/{token}) and register with it
+ * Invitations, patient side: look a link up (POST /invitations/lookup) and register with it
  * (POST /registrations). Security rules 3, 7, 9, 10, 11, 13, 18, 24, 25.
  *
  * Registration, step by step, each safe to repeat:
@@ -109,15 +109,15 @@ async function openLink(deps: LinkDeps, token: string, sourceIp: string): Promis
   return { tokenHash, invitation, record };
 }
 
-/** GET /invitations/{token}. */
+/** POST /invitations/lookup (the token in the body, rule 26). */
 export async function checkInvitation(
   deps: LinkDeps,
   token: string,
   sourceIp: string,
-): Promise<{ practiceName: string; expiresAt: string; needs: ['pin'] }> {
+): Promise<{ practiceName: string; expiresAt: string; needs: ['pin']; kind: 'patient' }> {
   const { invitation } = await openLink(deps, token, sourceIp);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-  return { practiceName: settings.practiceName, expiresAt: invitation.expiresAt, needs: ['pin'] };
+  return { practiceName: settings.practiceName, expiresAt: invitation.expiresAt, needs: ['pin'], kind: 'patient' };
 }
 
 export interface RegistrationAttempt {

@@ -226,7 +226,7 @@ export const resetRequestedMessage =
   'If this username belongs to a portal login with an email address, we have emailed a reset link and PIN. Check your inbox.';
 
 export const resetLink = (portalUrl: string, token: string): string =>
-  `${portalUrl.replace(/\/+$/, '')}/portal/reset?token=${encodeURIComponent(token)}`;
+  `${portalUrl.replace(/\/+$/, '')}/portal/reset#token=${encodeURIComponent(token)}`;
 
 /** A patientId no record can have (patient ids are [A-Za-z0-9._-]): the decoy reads of an unknown username. */
 const NO_PATIENT = '~none';

@@ -148,7 +148,7 @@ export function credentialsChangedEmail({ practiceName, at }: CredentialsChanged
 
 export interface EmailMatchEmailInput {
   practiceName: string;
-  /** The verification link, `${portalUrl}/portal/verify?token=…`, from the configured portal URL (rule 14). */
+  /** The verification link, `${portalUrl}/portal/verify#token=…`, from the configured portal URL (rule 14). */
   link: string;
   expiresAt: string;
 }

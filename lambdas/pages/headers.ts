@@ -1,7 +1,9 @@
 /**
  * The response headers of every HTML page (security rules 14 and the pages' contract): a strict
- * CSP with no inline code and no third-party origin, no framing, no referrer (link tokens sit in
- * page URLs), and no caching (pages may show secrets such as a temporary password).
+ * CSP with no inline code and no third-party origin, no framing, no referrer (a second guard for
+ * rule 26: link tokens sit after `#`, which no Referer carries, and the page clears them at once;
+ * a page's own address still says which page a patient was on), and no caching (pages may show
+ * secrets such as a temporary password).
  */
 export const contentSecurityPolicy = [
   "default-src 'none'",

@@ -16,6 +16,18 @@ const section = (state: string, body: RawHtml, hidden = true) =>
 
 const noScript = html`<noscript><p class="notice">This page needs JavaScript turned on in your browser.</p></noscript>`;
 
+/**
+ * Shown for a link of the old form (`?token=…`, before rule 26 moved the token after `#`): such a
+ * link is never read, so it cannot be used; `next` says how to get a new one.
+ */
+const oldLinkSection = (next: RawHtml) =>
+  section(
+    'old-link',
+    html`<h2>This link no longer works</h2>
+<p>It is from an older email, and links of that kind are no longer accepted.</p>
+<p>${next}</p>`,
+  );
+
 /** The end of both ways to register (invitation link, email-match link). */
 const registeredSection = section(
   'done',
@@ -35,6 +47,7 @@ ${section(
   html`<h2>This page needs the link from your email</h2>
 <p>Open the link in your invitation email again. If you no longer have the email, ${callPractice}</p>`,
 )}
+${oldLinkSection(html`${callPractice} If you already created your login, <a href="login">sign in</a>.`)}
 ${section(
   'gone',
   html`<h2>This invitation link no longer works</h2>
@@ -79,6 +92,7 @@ ${section(
 <p id="requested-message">If that email address matches the practice’s records, a link is on its way. It works for 24 hours.</p>
 <p>No email after a few minutes? Check your spam folder, or call the practice’s front desk.</p>`,
 )}
+${oldLinkSection(html`<a href="verify">Ask for a new link</a>, or call the practice’s front desk.`)}
 ${section(
   'form',
   html`<p>Your email is confirmed. Choose a username and password.</p>
@@ -169,6 +183,7 @@ ${section(
   html`<h2>This page needs the link from your email</h2>
 <p>Open the link in your reset email again, or <a href="login">ask for a new one on the sign-in page</a>.</p>`,
 )}
+${oldLinkSection(html`<a href="login">Ask for a new link on the sign-in page</a>, or call the practice’s front desk.`)}
 ${section(
   'form',
   html`<p>Enter your username again, the PIN from the reset email, and your new password.</p>

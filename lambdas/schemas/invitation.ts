@@ -9,9 +9,11 @@ import { PortalRecord } from './portal-record.ts';
  * issued must get the same 410 as an expired or used one (security rule 11), not a 400 that
  * tells the two apart. Only the bounds protect us from junk.
  */
-export const LinkToken = z.string().min(1).max(512).meta({ description: 'The token from the invitation link' });
-
-export const InvitationParams = z.strictObject({ token: LinkToken });
+export const LinkToken = z
+  .string()
+  .min(1)
+  .max(512)
+  .meta({ description: 'The token after `#token=` in the emailed link; only ever sent in a POST body, never in a path or query (rule 26)' });
 
 /** Whether the invitation email reached SES. "Failed": the invitation exists; resend it. */
 export const Delivery = z.enum(['Sent', 'Failed']);
@@ -38,11 +40,23 @@ export type InvitationResent = z.infer<typeof InvitationResent>;
 export const AccessCode = z.object({ pin: z.string(), expiresAt: IsoDateTime }).meta({ id: 'AccessCode' });
 export type AccessCode = z.infer<typeof AccessCode>;
 
-/** GET /invitations/{token} → 200. */
-export const InvitationCheck = z
-  .object({ practiceName: z.string(), expiresAt: IsoDateTime, needs: z.array(z.literal('pin')) })
-  .meta({ id: 'InvitationCheck' });
-export type InvitationCheck = z.infer<typeof InvitationCheck>;
+/**
+ * POST /invitations/lookup: the link's token in the body, never in the path or query (rule 26:
+ * API Gateway tracing and any proxy in between record full URLs). Replaces GET /invitations/{token}.
+ */
+export const InvitationLookupRequest = z.strictObject({ token: LinkToken }).meta({ id: 'InvitationLookupRequest' });
+export type InvitationLookupRequest = z.infer<typeof InvitationLookupRequest>;
+
+/** POST /invitations/lookup → 200: what the register page needs to show (api.md). */
+export const InvitationLookup = z
+  .object({
+    practiceName: z.string(),
+    expiresAt: IsoDateTime,
+    needs: z.array(z.enum(['pin', 'phoneCode'])).meta({ description: 'What registering asks for besides the link: ["pin"], or ["pin", "phoneCode"] where a texted code can replace the PIN' }),
+    kind: z.enum(['patient', 'proxy']).meta({ description: 'Whose login the invitation creates: the patient\'s own, or a proxy\'s' }),
+  })
+  .meta({ id: 'InvitationLookup' });
+export type InvitationLookup = z.infer<typeof InvitationLookup>;
 
 /** POST /registrations. */
 export const RegistrationRequest = z

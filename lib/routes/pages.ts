@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { route, type Route } from './types.ts';
 
 /**
- * Emailed links carry ?token=: accepted here (never logged), read by the page's script, then
- * removed from the address bar. Other query parameters are ignored.
+ * Emailed links carry their token after `#`, which browsers never send (rule 26), so no page
+ * takes a secret in its URL. Any query (an old `?token=` link included) is ignored, never read,
+ * echoed or logged; the page's script clears it from the address bar and says the link is old.
  */
-const PageQuery = z.object({ token: z.string().max(2048).optional() });
+const PageQuery = z.object({});
 
 export const portalPages = ['register', 'verify', 'login', 'reset', 'lobby'] as const;
 

@@ -2,7 +2,8 @@
  * The patient pages in Chromium against the local stack: every journey from the email in the
  * mailbox (or the front desk's answer) to the signed-in page, with axe and screenshots at 390
  * and 1280 px for every page state, keyboard-only runs of each form, the token removed from the
- * address bar, and the security headers of every page.
+ * address bar, and the security headers of every page. Rule 26: every request any page makes is
+ * recorded, and none carries an emailed link's token in its URL or Referer.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -26,6 +27,17 @@ let admin: string;
 const pages: Page[] = [];
 const consoleProblems: string[][] = [];
 
+/** Every request the test's pages made (rule 26), and every link token the test read from an email. */
+interface SeenRequest {
+  method: string;
+  url: string;
+  referer: string;
+  postData: string;
+}
+const requests: SeenRequest[] = [];
+const linkTokens = new Set<string>();
+const tokenOf = (link: string) => new URLSearchParams(new URL(link).hash.slice(1)).get('token') ?? '';
+
 beforeAll(async () => {
   browser = await launchBrowser();
   const s = stack();
@@ -45,12 +57,24 @@ afterEach(async () => {
     expect(problems.filter((p) => /Content Security Policy|pageerror|Refused to/i.test(p))).toEqual([]);
   }
   for (const page of pages.splice(0)) await page.context().close();
+  // Rule 26: no request of any page carried a link token in its URL or Referer. The fragment is
+  // cut off first, as a browser does before sending: it is what a server would have seen.
+  const seen = requests.splice(0);
+  for (const token of linkTokens) {
+    for (const r of seen) {
+      // Booleans, so that a failure names the request without repeating the token.
+      expect(r.url.replace(/#.*$/, '').includes(token), `token in the URL of ${r.method} ${r.url.split('?')[0]}`).toBe(false);
+      expect(r.referer.includes(token), `token in the Referer of ${r.method} ${r.url.split('?')[0]}`).toBe(false);
+    }
+  }
+  linkTokens.clear();
 });
 
 async function open(width: number = widths.phone): Promise<Page> {
   const page = await newPage(browser, width);
   pages.push(page);
   consoleProblems.push(watchConsole(page));
+  page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), referer: r.headers()['referer'] ?? '', postData: r.postData() ?? '' }));
   return page;
 }
 
@@ -71,8 +95,11 @@ async function patient(extra: Record<string, unknown> = {}) {
 async function linkIn(email: string, kind: 'register' | 'reset' | 'verify'): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const text = (await mailbox(email)).at(-1)?.body.text ?? '';
-    const link = new RegExp(`https?://\\S+/portal/${kind}\\?token=[A-Za-z0-9_-]+`).exec(text)?.[0];
-    if (link) return link;
+    const link = new RegExp(`https?://\\S+/portal/${kind}#token=[A-Za-z0-9_-]+`).exec(text)?.[0];
+    if (link) {
+      linkTokens.add(tokenOf(link));
+      return link;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ${kind} link in the email to ${email}`);
@@ -83,7 +110,7 @@ async function registeredPatient() {
   const p = await patient();
   const invite = await api(`/patients/${p.patientId}/portal/invitation`, { method: 'POST', token: staff });
   expect(invite.status).toBe(201);
-  const token = new URL(await linkIn(p.email, 'register')).searchParams.get('token');
+  const token = tokenOf(await linkIn(p.email, 'register'));
   const username = uniqueUsername();
   const reg = await api('/registrations', { method: 'POST', body: { token, pin: invite.json.pin, username, password } });
   expect(reg.status).toBe(201);
@@ -99,22 +126,30 @@ describe('the invitation journey', () => {
     const invite = await api(`/patients/${patientId}/portal/invitation`, { method: 'POST', token: staff });
     expect(invite.status).toBe(201);
     const link = await linkIn(email, 'register');
-    expect(link.startsWith(`${stack().apiUrl}/portal/register?token=`)).toBe(true);
+    // Rule 26: the token after '#', which the browser never sends.
+    expect(link.startsWith(`${stack().apiUrl}/portal/register#token=`)).toBe(true);
 
     const page = await open();
     await page.goto(link);
     await visible(page, 'form');
-    // Rule 14: the token leaves the address bar as soon as the page has read it.
+    // Rules 14 and 26: the token leaves the address bar as soon as the page has read it, and the
+    // page checks the link with a POST that carries it in the body.
     expect(page.url()).toBe(pageUrl('/portal/register'));
     expect(page.url()).not.toContain('token');
+    const lookups = requests.filter((r) => r.url.endsWith('/invitations/lookup'));
+    expect(lookups.map((r) => [r.method, JSON.parse(r.postData)])).toEqual([['POST', { token: tokenOf(link) }]]);
     expect(await page.locator('#invitation-info').innerText()).toMatch(/^Invitation from .+\. This link works until .+\.$/);
     // The rules are on screen before anything is typed.
     expect(await page.locator('#password-hint').innerText()).toContain('At least 15 characters');
     await record(page, 'register-form');
 
-    // A reload still works (the token is kept for this tab only).
+    // The token was kept in memory only: a reload asks for the link again, and the link works.
     await page.reload();
+    await visible(page, 'no-token');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.goto(link);
     await visible(page, 'form');
+    expect(page.url()).toBe(pageUrl('/portal/register'));
 
     const username = uniqueUsername();
     await fillWithKeyboard(page, '#register-form', [
@@ -211,6 +246,27 @@ describe('the invitation journey', () => {
     expect(await page.locator('h1').innerText()).toBe('Page not found');
     await record(page, 'not-found');
   }, journey);
+
+  it('rule 26: a link of the old form (?token=) is never read: the query leaves the address bar, the page says the link is old, and nothing is sent with it', async () => {
+    const { patientId, email } = await patient();
+    expect((await api(`/patients/${patientId}/portal/invitation`, { method: 'POST', token: staff })).status).toBe(201);
+    // A live token, in the old form: it must not register anything.
+    const token = tokenOf(await linkIn(email, 'register'));
+    for (const name of ['register', 'verify', 'reset'] as const) {
+      const page = await open();
+      const before = requests.length;
+      await page.goto(`${pageUrl(`/portal/${name}`)}?token=${token}`);
+      await visible(page, 'old-link');
+      expect(page.url()).toBe(pageUrl(`/portal/${name}`));
+      expect(await page.locator('[data-state="old-link"]').innerText()).toMatch(/no longer works/);
+      await record(page, `${name}-old-link`);
+      // Only the navigation itself held it (the old email's doing); the page sent it nowhere.
+      const after = requests.slice(before).filter((r) => r.url.includes(token) || r.postData.includes(token) || r.referer.includes(token));
+      expect(after.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([`GET ${pageUrl(`/portal/${name}`)}`]);
+      requests.splice(before);
+    }
+    expect((await api('/invitations/lookup', { method: 'POST', body: { token } })).status).toBe(200);
+  }, journey);
 });
 
 describe('Register Patient: temporary password → first sign-in → new password', () => {
@@ -291,8 +347,12 @@ describe('reset from a failed sign-in', () => {
     await poll(() => alertText(reset, 'reset-form')).toMatch(/username or PIN is not right/);
     await record(reset, 'reset-error');
 
+    // In memory only: after a reload the page needs the link again.
     await reset.reload();
+    await visible(reset, 'no-token');
+    await reset.goto(link);
     await visible(reset, 'form');
+    expect(reset.url()).toBe(pageUrl('/portal/reset'));
     await fillWithKeyboard(reset, '#reset-form', [
       ['Username', username],
       ['PIN', pin!],

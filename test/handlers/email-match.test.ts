@@ -95,7 +95,7 @@ describe('POST /registrations/email', () => {
     const mail = mails[0]!.args[0].input;
     expect(mail.Destination!.ToAddresses).toEqual(['p-1@example.test']);
     const text = mail.Message!.Body!.Text!.Data!;
-    const token = /https:\/\/portal\.example\.test\/portal\/verify\?token=([A-Za-z0-9_-]{43})/.exec(text)?.[1];
+    const token = /https:\/\/portal\.example\.test\/portal\/verify#token=([A-Za-z0-9_-]{43})/.exec(text)?.[1];
     expect(token).toBeDefined();
     expect(text).not.toContain('evil.example');
     expect(table.has(`EMAILMATCHLINK#${hashToken(token!)}|LINK`)).toBe(true);
@@ -123,7 +123,7 @@ describe('POST /registrations/email/confirm', () => {
     putSettings({ selfRegistration: true });
     putRecord('P-1');
     await ask('p-1@example.test');
-    const token = /token=([A-Za-z0-9_-]+)/.exec(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data!)![1]!;
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data!)![1]!;
     idp.on(AdminCreateUserCommand).resolves({});
     idp.on(AdminSetUserPasswordCommand).resolves({});
     const res = await call(confirm, apiEvent({ method: 'POST', resource: '/registrations/email/confirm', body: { token, username: 'pat.one', password: 'correct horse battery staple meadow' } }));
@@ -167,7 +167,7 @@ describe('POST /events/note-signed', () => {
     expect(JSON.stringify(res.json)).not.toMatch(/pin/i);
     const created = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![2]!.Put!.Item!;
     expect(created).toMatchObject({ action: 'invitation.created', actor: 'ehr-bridge', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data).toContain('/portal/register?token=');
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data).toContain('/portal/register#token=');
   });
 
   it('202 invited: false with the reason when the practice setting is off; nothing sealed or sent', async () => {

@@ -143,7 +143,7 @@ const json = (body: unknown, token?: string) => ({
   body: JSON.stringify(body),
 });
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-const lastEmailToken = () => /token=([A-Za-z0-9_%-]+)/.exec(sentEmails[sentEmails.length - 1] ?? '')?.[1] ?? '';
+const lastEmailToken = () => /#token=([A-Za-z0-9_%-]+)/.exec(sentEmails[sentEmails.length - 1] ?? '')?.[1] ?? '';
 
 // ------------------------------------------------------------------------------ the state every request starts from
 
@@ -279,6 +279,7 @@ function validBodies(route: Route): unknown[] {
     'reset-confirm': [{ token: k.resetToken, pin: k.resetPin, username: k.registeredUsername, newPassword: pw }, { token: k.resetToken, pin: 'ZZZZZZ', username: k.registeredUsername, newPassword: pw }],
     'email-match-request': [{ email: 'five@example.test' }, { email: 'nobody@example.test' }],
     'email-match-confirm': [{ token: k.emailMatchToken, username: 'pat.five', password: pw }],
+    'invitation-lookup': [{ token: k.invitationToken }, { token: k.resetToken }],
     'note-signed': [{ patientId: 'P-1', signedBy: 'frontdesk' }, { patientId: 'P-9', signedBy: 'boss' }],
   };
   return bodies[route.id] ?? (route.request.body ? [{}] : []);
@@ -288,7 +289,6 @@ function knownParams(name: string): string[] {
   const byName: Record<string, string[]> = {
     patientId: ['P-1', 'P-2', 'P-3', 'P-4', 'P-5', 'P-404'],
     staffId: ['frontdesk', 'boss', 'nobody'],
-    token: [known.invitationToken, known.resetToken, known.emailMatchToken],
     page: ['register', 'verify', 'login', 'reset', 'lobby'],
   };
   return byName[name] ?? ['x'];

@@ -13,7 +13,7 @@ import { resetConfigForTests } from '../../lambdas/config.ts';
 import { hashToken } from '../../lambdas/domain/invitations.ts';
 import { handler as accessCode } from '../../lambdas/handlers/invitations/access-code.ts';
 import { handler as cancel } from '../../lambdas/handlers/invitations/cancel.ts';
-import { handler as check } from '../../lambdas/handlers/invitations/check.ts';
+import { handler as lookup } from '../../lambdas/handlers/invitations/lookup.ts';
 import { handler as create } from '../../lambdas/handlers/invitations/create.ts';
 import { handler as resend } from '../../lambdas/handlers/invitations/resend.ts';
 import { handler as registrations } from '../../lambdas/handlers/registrations/create.ts';
@@ -69,7 +69,7 @@ function fakeKms(): void {
 
 const tokenFromEmail = (n = 0): string => {
   const input = ses.commandCalls(SendEmailCommand)[n]!.args[0].input;
-  return /token=([A-Za-z0-9_-]+)/.exec(input.Message!.Body!.Text!.Data!)![1]!;
+  return /#token=([A-Za-z0-9_-]+)/.exec(input.Message!.Body!.Text!.Data!)![1]!;
 };
 
 beforeEach(() => {
@@ -108,8 +108,8 @@ describe('POST /patients/{patientId}/portal/invitation', () => {
     const mail = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
     expect(mail).toMatchObject({ Source: 'portal@example.test', Destination: { ToAddresses: ['pat@example.test'] }, ConfigurationSetName: 'portal-tls' });
     const token = tokenFromEmail();
-    expect(mail.Message!.Body!.Text!.Data).toContain(`https://portal.example.test/portal/register?token=${token}`);
-    expect(mail.Message!.Body!.Html!.Data).toContain(`https://portal.example.test/portal/register?token=${token}`);
+    expect(mail.Message!.Body!.Text!.Data).toContain(`https://portal.example.test/portal/register#token=${token}`);
+    expect(mail.Message!.Body!.Html!.Data).toContain(`https://portal.example.test/portal/register#token=${token}`);
     expect(JSON.stringify(mail)).not.toContain(res.json.pin);
     // rule 9: the token is nowhere in the table, only its hash
     expect(JSON.stringify([...table.values()])).not.toContain(token);
@@ -124,7 +124,7 @@ describe('POST /patients/{patientId}/portal/invitation', () => {
     expect((await call(create, event)).status).toBe(201);
     const text = ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data!;
     expect(text).not.toContain('evil.example');
-    expect(text).toContain('https://portal.example.test/portal/register?token=');
+    expect(text).toContain('https://portal.example.test/portal/register#token=');
   });
 
   it('rule 24: SES refuses → 201 with delivery Failed and the record marked so; resend then delivers, with the same PIN and no new seal', async () => {
@@ -215,13 +215,13 @@ describe('the patient side', () => {
     const created = await call(create, staffCall('POST', '/x'));
     return { pin: created.json.pin as string, token: tokenFromEmail() };
   }
-  const checkLink = (token: string) => call(check, apiEvent({ resource: '/invitations/{token}', pathParameters: { token } }));
+  const checkLink = (token: string) => call(lookup, apiEvent({ method: 'POST', resource: '/invitations/lookup', body: { token } }));
   const registerWith = (body: unknown) => call(registrations, apiEvent({ method: 'POST', resource: '/registrations', body }));
 
-  it('GET /invitations/{token}: 200 with the practice name; rule 11: unknown and cancelled get byte-identical 410 bodies', async () => {
+  it('POST /invitations/lookup: 200 with the practice name; rule 11: unknown and cancelled get byte-identical 410 bodies', async () => {
     const { token } = await invite();
     const ok = await checkLink(token);
-    expect(ok).toMatchObject({ status: 200, json: { practiceName: 'Our practice', needs: ['pin'] } });
+    expect(ok).toMatchObject({ status: 200, json: { practiceName: 'Our practice', needs: ['pin'], kind: 'patient' } });
     const unknown = await checkLink('a'.repeat(43));
     await call(cancel, staffCall('DELETE', '/x'));
     const cancelled = await checkLink(token);

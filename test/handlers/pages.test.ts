@@ -42,7 +42,7 @@ describe('GET /portal/{page}', () => {
     expect(res.body).toContain('src="../assets/portal.js"');
   });
 
-  it('accepts a link token in the query but never puts it in the page or the logs', async () => {
+  it('rule 26: ignores a token in the query (the old link form): the same page as without one, and never in the page or the logs', async () => {
     const lines: string[] = [];
     process.env.LOG_LEVEL = 'info';
     vi.spyOn(process.stdout, 'write').mockImplementation((line) => {
@@ -54,6 +54,7 @@ describe('GET /portal/{page}', () => {
       const res = await getPage('register', { token });
       expect(res.statusCode).toBe(200);
       expect(res.body).not.toContain(token);
+      expect(res.body).toBe((await getPage('register')).body);
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.join('')).not.toContain(token);
     } finally {

@@ -76,7 +76,7 @@ describe('POST /credential-resets', () => {
     expect(table.get('PATIENT#P-1|RECORD')!.version).toBe(3);
     const text = mailText();
     expect(text).not.toContain('evil.example');
-    const token = /https:\/\/portal\.example\.test\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
+    const token = /https:\/\/portal\.example\.test\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
     expect(table.has(`RESETLINK#${sha256(token)}|LINK`)).toBe(true);
     expect(JSON.stringify([...table.values()])).not.toContain(token);
   });
@@ -103,7 +103,7 @@ describe('POST /credential-resets/confirm', () => {
   it('200 without tokens: Cognito sets the password and signs out; the final transaction writes record, reset, link, account, username, audit', async () => {
     await ask('pat.one');
     const text = mailText();
-    const token = /token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
     const pin = /PIN: ([A-Z0-9]{6})/.exec(text)![1]!;
     idp.on(AdminSetUserPasswordCommand).resolves({});
     idp.on(AdminUserGlobalSignOutCommand).resolves({});
@@ -133,7 +133,7 @@ describe('POST /patients/{patientId}/portal/credential-reset', () => {
     const event = apiEvent({ method: 'POST', resource: '/patients/{patientId}/portal/credential-reset', pathParameters: { patientId: 'P-1' }, token: staffToken() });
     const res = await call(staffReset, event);
     expect(res).toMatchObject({ status: 202, json: { delivery: 'Sent', expiresAt: expect.any(String) } });
-    expect(mailText()).toContain('https://portal.example.test/portal/reset?token=');
+    expect(mailText()).toContain('https://portal.example.test/portal/reset#token=');
     expect((await call(staffReset, apiEvent({ method: 'POST', pathParameters: { patientId: 'P-1' } }))).status).toBe(401);
   });
 });

@@ -47,7 +47,7 @@ const username = () => `pat-${randomUUID().slice(0, 8)}`;
 
 async function verifyToken(email: string): Promise<string> {
   const text = (await mailbox(email)).at(-1)?.body.text ?? '';
-  const token = /\/portal\/verify\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  const token = /\/portal\/verify#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
   if (!token) throw new Error(`no verification link in the email to ${email}`);
   return token;
 }
@@ -73,8 +73,10 @@ describe('the email-match method', () => {
     expect(mails).toHaveLength(1);
     const token = await verifyToken(email);
     expect(token.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits of base64url (rule 9)
-    expect(mails[0]!.body.text).toContain(`${stack().apiUrl}/portal/verify?token=${token}`);
-    expect(mails[0]!.body.html).toContain(`/portal/verify?token=${token}`);
+    expect(mails[0]!.body.text).toContain(`${stack().apiUrl}/portal/verify#token=${token}`);
+    expect(mails[0]!.body.html).toContain(`/portal/verify#token=${token}`);
+    // rule 26: the token only after '#', so no server sees it; no query in any link.
+    expect(`${mails[0]!.body.text}${mails[0]!.body.html}`).not.toMatch(/[?&/]token[=/]|https?:\/\/[^\s"'<>]*\?/);
     expect(`${mails[0]!.subject}${mails[0]!.body.text}`).not.toMatch(/\bPIN\b/);
 
     const name = username();
@@ -265,7 +267,7 @@ describe('auto-invite: POST /events/note-signed', () => {
     expect(res.json).not.toHaveProperty('pin');
     const mails = await mailbox(email);
     expect(mails).toHaveLength(1);
-    const token = /\/portal\/register\?token=([A-Za-z0-9_-]+)/.exec(mails[0]!.body.text ?? '')?.[1];
+    const token = /\/portal\/register#token=([A-Za-z0-9_-]+)/.exec(mails[0]!.body.text ?? '')?.[1];
     expect(token).toBeDefined();
 
     const again = await signed(patientId);

@@ -37,10 +37,10 @@ const password = 'copper lantern orchard drizzle';
 /** The link tokens of every invitation email to `email`, oldest first. */
 async function linkTokens(email: string): Promise<string[]> {
   const mails = await mailbox(email);
-  return mails.map((m) => /\/portal\/register\?token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1]).filter((t): t is string => t !== undefined);
+  return mails.map((m) => /\/portal\/register#token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1]).filter((t): t is string => t !== undefined);
 }
 
-const linkStatus = async (token: string) => (await api(`/invitations/${token}`)).status;
+const linkStatus = async (token: string) => (await api('/invitations/lookup', { method: 'POST', body: { token } })).status;
 
 async function accessCode(patientId: string): Promise<{ status: number; pin?: string }> {
   const { staff } = await staffSessions();

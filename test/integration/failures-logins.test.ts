@@ -289,7 +289,7 @@ describe('email-match confirmation: POST /registrations/email/confirm', () => {
       const p = await newRecord('F24E');
       expect((await api('/registrations/email', { method: 'POST', body: { email: p.email } })).status).toBe(202);
       const text = (await mailbox(p.email)).at(-1)?.body.text ?? '';
-      const token = /\/portal\/verify\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+      const token = /\/portal\/verify#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
       expect(token).toBeDefined();
       return { ...p, sourceIp: freshAddress(), token: token!, username: `f24e-${p.patientId.slice(-8).toLowerCase()}`, before: await patientLogins() };
     },

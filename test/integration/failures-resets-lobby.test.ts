@@ -51,7 +51,7 @@ async function resetMails(email: string) {
   return (await mailbox(email))
     .filter((m) => /Reset your/.test(m.subject))
     .map((m) => ({
-      token: /\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1] ?? '',
+      token: /\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1] ?? '',
       pin: /PIN: ([A-Z0-9]{6})/.exec(m.body.text ?? '')?.[1] ?? '',
     }));
 }

@@ -40,7 +40,7 @@ const invite = (patientId: string, token = staff) => api(`/patients/${patientId}
 async function tokenIn(email: string): Promise<string> {
   const mails = await mailbox(email);
   const text = mails.at(-1)?.body.text ?? '';
-  const token = /\/portal\/register\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  const token = /\/portal\/register#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
   if (!token) throw new Error(`no invitation link in the email to ${email}`);
   return token;
 }
@@ -53,7 +53,7 @@ async function invited() {
 }
 
 const register = (body: Record<string, unknown>) => api('/registrations', { method: 'POST', body });
-const checkLink = (token: string) => api(`/invitations/${token}`);
+const checkLink = (token: string) => api('/invitations/lookup', { method: 'POST', body: { token } });
 const anotherPin = (pin: string) => (pin === '222222' ? '333333' : '222222');
 const username = () => `pat-${randomUUID().slice(0, 8)}`;
 
@@ -79,13 +79,13 @@ describe('the invitation flow', () => {
     expect(mail!.subject).toMatch(/invitation/i);
     const token = await tokenIn(email);
     expect(token.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits of base64url
-    expect(mail!.body.text).toContain(`${stack().apiUrl}/portal/register?token=${token}`);
-    expect(mail!.body.html).toContain(`/portal/register?token=${token}`);
+    expect(mail!.body.text).toContain(`${stack().apiUrl}/portal/register#token=${token}`);
+    expect(mail!.body.html).toContain(`/portal/register#token=${token}`);
     expect(`${mail!.subject}${mail!.body.text}${mail!.body.html}`).not.toContain(pin);
 
     const checked = await checkLink(token);
     expect(checked.status).toBe(200);
-    expect(checked.json).toEqual({ practiceName: expect.any(String), expiresAt, needs: ['pin'] });
+    expect(checked.json).toEqual({ practiceName: expect.any(String), expiresAt, needs: ['pin'], kind: 'patient' });
 
     const name = username();
     const wrong = await register({ token, pin: anotherPin(pin), username: name, password });

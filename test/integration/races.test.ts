@@ -51,7 +51,7 @@ async function patientUsers(): Promise<number> {
   return n;
 }
 
-/** Of the emailed invitation links, those that still open (GET /invitations/{token} 200). */
+/** Of the emailed invitation links, those that still open (POST /invitations/lookup 200). */
 async function liveInvitationLinks(email: string): Promise<string[]> {
   const tokens = await allLinkTokens(email, '/portal/register');
   const statuses = await Promise.all(tokens.map(async (t) => [t, (await checkLink(t)).status] as const));
@@ -170,7 +170,7 @@ describe('logins', () => {
     expect(mails.length).toBeGreaterThanOrEqual(1);
     expect(mails.length).toBeLessThanOrEqual(3);
     const links = mails.map((m) => ({
-      token: /\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')![1]!,
+      token: /\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')![1]!,
       pin: /PIN: ([A-Z0-9]{6})/.exec(m.body.text ?? '')![1]!,
     }));
     const results: number[] = [];

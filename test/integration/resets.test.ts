@@ -43,7 +43,7 @@ async function registered(body: Record<string, unknown> = {}) {
 async function resetMail(email: string) {
   const mails = (await mailbox(email)).filter((m) => /Reset your/.test(m.subject));
   const text = mails.at(-1)?.body.text ?? '';
-  const token = /\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  const token = /\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
   const pin = /PIN: ([A-Z0-9]{6})/.exec(text)?.[1];
   if (!token || !pin) throw new Error(`no reset email to ${email}`);
   return { token, pin, count: mails.length, text, html: mails.at(-1)?.body.html ?? '' };
@@ -63,7 +63,7 @@ describe('the reset, end to end', () => {
     const p = await requested();
     expect(p.token.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits, base64url
     expect(p.pin).toMatch(/^[2-9A-HJKMNP-Z]{6}$/);
-    expect(p.text).toContain(`${stack().apiUrl}/portal/reset?token=${p.token}`);
+    expect(p.text).toContain(`${stack().apiUrl}/portal/reset#token=${p.token}`);
     // rule 5/20: neither the username nor any password travels in the email
     expect(p.text).not.toContain(p.username);
     expect(p.text).not.toContain(first);

@@ -241,13 +241,79 @@ describe('links and PINs', () => {
     expect(res.status).toBe(201);
     const r = await registered(staff, 'R14');
     expect((await rawApi('/credential-resets', { method: 'POST', body: { username: r.username }, headers: evil })).status).toBe(202);
-    const texts = [...(await mailbox(p.email)), ...(await mailbox(r.email))].map((m) => `${m.body.text} ${m.body.html}`).filter((t) => t.includes('?token='));
+    const texts = [...(await mailbox(p.email)), ...(await mailbox(r.email))].map((m) => `${m.body.text} ${m.body.html}`).filter((t) => t.includes('#token='));
     expect(texts).toHaveLength(2);
     for (const text of texts) {
       expect(text).not.toContain('evil.example.test');
-      expect(text).toMatch(new RegExp(`${portalUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/portal/(register|reset)\\?token=`));
+      expect(text).toMatch(new RegExp(`${portalUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/portal/(register|reset)#token=`));
     }
     expect(await linkToken(p.email, '/portal/register')).toBeTruthy();
+  }, 90_000);
+});
+
+describe('secrets in URLs', () => {
+  /** Every http(s) URL in an email, and the tokens it carries after `#token=`. */
+  const linksOf = (m: { body: { text?: string; html?: string } }) => {
+    const body = `${m.body.text ?? ''}\n${(m.body.html ?? '').replace(/&amp;/g, '&')}`;
+    return {
+      urls: [...body.matchAll(/https?:\/\/[^\s"'<>]+/g)].map((u) => new URL(u[0])),
+      tokens: [...body.matchAll(/#token=([A-Za-z0-9_-]+)/g)].map((t) => t[1]!),
+    };
+  };
+
+  it('rule 26: every emailed link (invitation, resend, patient and staff reset, the change notice) holds its secret only after #, and the invitation lookup takes it in a POST body', async () => {
+    const p = await invited(staff, 'R26');
+    expect((await api(`/patients/${p.patientId}/portal/invitation/resend`, { method: 'POST', token: staff })).status).toBe(200);
+    const r = await registered(staff, 'R26');
+    expect((await requestReset(r.username)).status).toBe(202);
+    const reset = await resetMail(r.email);
+    expect((await confirmReset({ token: reset.token, pin: reset.pin, username: r.username, newPassword: secondPassword })).status).toBe(200);
+    expect((await api(`/patients/${r.patientId}/portal/credential-reset`, { method: 'POST', token: staff })).status).toBe(202);
+
+    const mails = [...(await mailbox(p.email)), ...(await mailbox(r.email))];
+    expect(mails.length).toBeGreaterThanOrEqual(5);
+    let tokens = 0;
+    for (const m of mails) {
+      const { urls, tokens: inMail } = linksOf(m);
+      tokens += inMail.length;
+      for (const url of urls) {
+        // What a server sees of the link: no query at all, and no token in the path.
+        expect(url.search, m.subject).toBe('');
+        for (const t of inMail) expect(`${url.origin}${url.pathname}`, m.subject).not.toContain(t);
+      }
+      // Nothing that looks like a token outside a fragment.
+      expect(`${m.body.text}${m.body.html}`, m.subject).not.toMatch(/[?&/]token[=/]/);
+    }
+    expect(tokens).toBeGreaterThanOrEqual(4); // invitation, resend, two resets (text and HTML each at least once)
+
+    // The link from the newest invitation email: looked up by POST, its token in the body.
+    const token = await linkToken(p.email, '/portal/register');
+    const found = await checkLink(token);
+    expect(found.status).toBe(200);
+    expect(found.json).toEqual({ practiceName: expect.any(String), expiresAt: expect.any(String), needs: ['pin'], kind: 'patient' });
+    // The old route is gone: a token in a path is answered like any unknown address.
+    expect([403, 404]).toContain((await api(`/invitations/${token}`)).status);
+    expect((await api('/invitations/lookup')).status).toBe(405);
+  }, 90_000);
+
+  it('rule 26 (hostile): the lookup answers one 410 body for an unknown, a replaced and a cancelled link, and takes no token from the query', async () => {
+    const p = await invited(staff, 'R26H');
+    const first = p.token;
+    expect((await api(`/patients/${p.patientId}/portal/invitation/resend`, { method: 'POST', token: staff })).status).toBe(200);
+    const second = await linkToken(p.email, '/portal/register');
+    expect(second).not.toBe(first);
+    const unknown = await checkLink('Z'.repeat(43));
+    const replaced = await checkLink(first);
+    // A token in the query instead of the body: a 400 for the missing body field, never a lookup.
+    const inQuery = await api(`/invitations/lookup?token=${second}`, { method: 'POST', body: {} });
+    expect(inQuery.status).toBe(400);
+    expect(inQuery.text).not.toContain(second);
+    expect((await checkLink(second)).status).toBe(200);
+    expect((await api(`/patients/${p.patientId}/portal/invitation`, { method: 'DELETE', token: staff })).status).toBe(200);
+    const cancelled = await checkLink(second);
+    for (const res of [unknown, replaced, cancelled]) expect(res.status).toBe(410);
+    expect(replaced.text).toBe(unknown.text);
+    expect(cancelled.text).toBe(unknown.text);
   }, 90_000);
 });
 

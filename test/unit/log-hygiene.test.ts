@@ -91,7 +91,7 @@ describe('rule 20: the log check', () => {
     const email = secretsInEmail(
       {
         destination: { to: ['pat@example.test'] },
-        body: { text: 'Open https://p.example/portal/reset?token=abc_DEF-123456 and enter this PIN: K7MX4R', html: '<a href="https://p.example/portal/reset?token=abc_DEF-123456">' },
+        body: { text: 'Open https://p.example/portal/reset#token=abc_DEF-123456 and enter this PIN: K7MX4R', html: '<a href="https://p.example/portal/reset#token=abc_DEF-123456">' },
       },
       'an email',
     );

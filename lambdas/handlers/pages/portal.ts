@@ -2,8 +2,8 @@ import { defineHandler } from '../../http/public-handler.ts';
 import { pageHeaders } from '../../pages/headers.ts';
 import { isPortalPage, renderNotFoundPage, renderPortalPage } from '../../pages/portal.ts';
 
-// Pages hold no data, so each is rendered once per cold start. The ?token= query is read by the
-// page's script, never here (and never logged).
+// Pages hold no data, so each is rendered once per cold start. A link's token sits after `#`,
+// which never reaches a server (rule 26); a query is ignored here, never read or echoed.
 const rendered = new Map<string, string>();
 
 export const handler = defineHandler('portal-page', async ({ params }) => {

@@ -1,6 +1,7 @@
 // The patient pages' script (plain ES2020, no dependencies). Each page is rendered by the server
 // with its sections hidden; this script calls the API on the same origin and shows one section
-// at a time. Link tokens are read from the address bar once and removed from it at once.
+// at a time. Link tokens are read from the address bar's fragment once, removed from it at once
+// and kept only in memory (rule 26).
 
 const body = document.body;
 // Relative to the page, so the pages also work under an API Gateway stage prefix (/prod/...).
@@ -41,17 +42,22 @@ const problemCode = (res) => String(res.body.type || '').split('/').pop();
 
 // ---------------------------------------------------------------- tokens in the address bar
 
-/** The ?token= of the link: read once, then removed from the address bar and history (rule 14). */
-function takeLinkToken(key) {
-  const params = new URLSearchParams(location.search);
-  const fromUrl = params.get('token');
-  if (params.has('token')) history.replaceState(null, '', location.pathname);
-  if (fromUrl) {
-    // Kept for this tab only, so a reload still works; removed once used.
-    sessionStorage.setItem(key, fromUrl);
-    return fromUrl;
-  }
-  return sessionStorage.getItem(key);
+/**
+ * The link's token, from after `#token=` (rule 26): browsers never send the fragment, so no
+ * server, log, trace or Referer holds it. Read once, removed from the address bar and history at
+ * once, and kept only in this page's memory (never in storage): after a reload the page asks for
+ * the link from the email again. A `?token=` link (the old form, from an email sent before the
+ * change) is never read: its query is cleared and the page says the link is old.
+ */
+function takeLinkToken() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') || null;
+  const oldLink = !token && new URLSearchParams(location.search).has('token');
+  if (location.hash || location.search) history.replaceState(null, '', location.pathname);
+  // Where an earlier version of this page kept a token for the tab.
+  for (const old of ['portal.register.token', 'portal.verify.token', 'portal.reset.token']) sessionStorage.removeItem(old);
+  // A link pasted into this same page changes only the fragment, which loads nothing: start over.
+  window.addEventListener('hashchange', () => location.reload());
+  return { token, oldLink };
 }
 
 // ---------------------------------------------------------------- sections
@@ -187,10 +193,10 @@ const shortTime = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: '
 
 const pages = {
   async register() {
-    const key = 'portal.register.token';
-    const token = takeLinkToken(key);
+    const { token, oldLink } = takeLinkToken();
+    if (oldLink) return show('old-link', { focus: false });
     if (!token) return show('no-token', { focus: false });
-    const res = await call(`invitations/${encodeURIComponent(token)}`);
+    const res = await call('invitations/lookup', { method: 'POST', json: { token } });
     if (res.status === 200) {
       $('invitation-info').textContent = `Invitation from ${res.body.practiceName}. This link works until ${longDate(res.body.expiresAt)}.`;
       show('form', { focus: false });
@@ -199,7 +205,6 @@ const pages = {
       p.textContent = problemMessages(res)[0].text;
       return;
     } else {
-      sessionStorage.removeItem(key);
       show('gone', { focus: false });
       return;
     }
@@ -207,15 +212,11 @@ const pages = {
     onSubmit(form, async (values) => {
       const res = await call('registrations', { method: 'POST', json: { token, pin: values.pin, username: values.username, password: values.password } });
       if (res.status === 201) {
-        sessionStorage.removeItem(key);
         clearPasswords(form);
         $('done-username').textContent = res.body.username;
         return show('done');
       }
-      if (res.status === 410) {
-        sessionStorage.removeItem(key);
-        return show('gone');
-      }
+      if (res.status === 410) return show('gone');
       if (res.status === 401) return showErrors(form, [{ field: 'pin', text: pinMessage(res) }]);
       if (res.status === 409) return showErrors(form, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(form, problemMessages(res));
@@ -223,8 +224,7 @@ const pages = {
   },
 
   async verify() {
-    const key = 'portal.verify.token';
-    const token = takeLinkToken(key);
+    const { token, oldLink } = takeLinkToken();
     const request = $('request-form');
     onSubmit(request, async (values) => {
       const res = await call('registrations/email', { method: 'POST', json: { email: values.email } });
@@ -238,19 +238,15 @@ const pages = {
     onSubmit(confirm, async (values) => {
       const res = await call('registrations/email/confirm', { method: 'POST', json: { token, username: values.username, password: values.password } });
       if (res.status === 201) {
-        sessionStorage.removeItem(key);
         clearPasswords(confirm);
         $('done-username').textContent = res.body.username;
         return show('done');
       }
-      if (res.status === 410) {
-        sessionStorage.removeItem(key);
-        return show('gone');
-      }
+      if (res.status === 410) return show('gone');
       if (res.status === 409) return showErrors(confirm, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(confirm, problemMessages(res));
     });
-    show(token ? 'form' : 'request', { focus: false });
+    show(token ? 'form' : oldLink ? 'old-link' : 'request', { focus: false });
   },
 
   async login() {
@@ -346,8 +342,8 @@ const pages = {
   },
 
   async reset() {
-    const key = 'portal.reset.token';
-    const token = takeLinkToken(key);
+    const { token, oldLink } = takeLinkToken();
+    if (oldLink) return show('old-link', { focus: false });
     if (!token) return show('no-token', { focus: false });
     const form = $('reset-form');
     onSubmit(form, async (values) => {
@@ -355,14 +351,10 @@ const pages = {
       if (values.newUsername) json.newUsername = values.newUsername;
       const res = await call('credential-resets/confirm', { method: 'POST', json });
       if (res.status === 200) {
-        sessionStorage.removeItem(key);
         clearPasswords(form);
         return show('done');
       }
-      if (res.status === 410) {
-        sessionStorage.removeItem(key);
-        return show('gone');
-      }
+      if (res.status === 410) return show('gone');
       if (res.status === 401) {
         return showErrors(form, [{ text: 'The username or PIN is not right. Check them and try again: after 5 wrong tries the link stops working.' }]);
       }

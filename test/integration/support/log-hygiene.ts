@@ -60,7 +60,7 @@ export function secretsIn(value: unknown, source: string, out: Secret[] = []): S
 export function secretsInEmail(email: { destination?: { to?: string[] }; body?: { text?: string; html?: string } }, source: string): Secret[] {
   const out: Secret[] = (email.destination?.to ?? []).map((to) => ({ field: 'email', value: to, source }));
   const text = `${email.body?.text ?? ''}\n${email.body?.html ?? ''}`;
-  for (const m of text.matchAll(/[?&](?:amp;)?token=([^&"'<>\s]+)/g)) {
+  for (const m of text.matchAll(/[#?&](?:amp;)?token=([^&"'<>\s]+)/g)) {
     out.push({ field: 'token', value: m[1]!, source });
     out.push({ field: 'token', value: decodeURIComponent(m[1]!), source });
   }

@@ -27,7 +27,7 @@ export const newUsername = () => `pat-${randomUUID().slice(0, 8)}`;
 
 export const signIn = (username: string, password: string) => api('/sessions', { method: 'POST', body: { username, password } });
 export const register = (body: Record<string, unknown>) => api('/registrations', { method: 'POST', body });
-export const checkLink = (token: string) => api(`/invitations/${token}`);
+export const checkLink = (token: string) => api('/invitations/lookup', { method: 'POST', body: { token } });
 export const requestReset = (username: string) => api('/credential-resets', { method: 'POST', body: { username } });
 export const confirmReset = (body: Record<string, unknown>) => api('/credential-resets/confirm', { method: 'POST', body });
 export const anotherPin = (pin: string) => (pin === '222222' ? '333333' : '222222');
@@ -43,7 +43,7 @@ export async function enrolled(staff: string, prefix: string, body: Record<strin
 
 /** The token of the link in the newest email to `email` that holds `path` (e.g. /portal/register). */
 export async function linkToken(email: string, path: string): Promise<string> {
-  const pattern = new RegExp(`${path.replace(/[/?]/g, '\\$&')}\\?token=([A-Za-z0-9_-]+)`);
+  const pattern = new RegExp(`${path.replace(/[/?]/g, '\\$&')}#token=([A-Za-z0-9_-]+)`);
   const mails = (await mailbox(email)).filter((m) => pattern.test(m.body.text ?? ''));
   const token = pattern.exec(mails.at(-1)?.body.text ?? '')?.[1];
   if (!token) throw new Error(`no ${path} link in the email to ${email}`);
@@ -52,7 +52,7 @@ export async function linkToken(email: string, path: string): Promise<string> {
 
 /** Every link token of `path` emailed to `email`, oldest first. */
 export async function allLinkTokens(email: string, path: string): Promise<string[]> {
-  const pattern = new RegExp(`${path.replace(/[/?]/g, '\\$&')}\\?token=([A-Za-z0-9_-]+)`);
+  const pattern = new RegExp(`${path.replace(/[/?]/g, '\\$&')}#token=([A-Za-z0-9_-]+)`);
   return (await mailbox(email)).flatMap((m) => pattern.exec(m.body.text ?? '')?.[1] ?? []);
 }
 
@@ -83,7 +83,7 @@ export async function registered(staff: string, prefix: string, body: Record<str
 export async function resetMail(email: string) {
   const mails = (await mailbox(email)).filter((m) => /Reset your/.test(m.subject));
   const text = mails.at(-1)?.body.text ?? '';
-  const token = /\/portal\/reset\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  const token = /\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
   const pin = /PIN: ([A-Z0-9]{6})/.exec(text)?.[1];
   if (!token || !pin) throw new Error(`no reset email to ${email}`);
   return { token, pin, count: mails.length };

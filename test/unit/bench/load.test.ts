@@ -41,7 +41,7 @@ beforeEach(async () => {
       if (req.method === 'POST' && path === '/sessions') return send(200, { accessToken: 'a' });
       if (req.method === 'PUT' && /^\/patients\/[^/]+\/portal$/.test(path)) return send(200);
       if (req.method === 'POST' && /^\/patients\/[^/]+\/portal\/invitation$/.test(path)) return send(201, { pin: 'ABCDEF' });
-      if (req.method === 'GET' && path.startsWith('/invitations/')) return send(200);
+      if (req.method === 'POST' && path === '/invitations/lookup') return send(200);
       if (req.method === 'POST' && path === '/registrations') return send(201, { accountId: `acc-${seen.length}` });
       if (req.method === 'POST' && path === '/credential-resets') return send(resetStatus);
       if (req.method === 'GET' && path === '/health') return send(200);
@@ -111,6 +111,12 @@ describe('bench/load flows', () => {
     const perAccount = accounts.map((a) => signIns.filter((b) => b.username === a.username && b.password === a.password).length);
     expect(perAccount.reduce((x, y) => x + y)).toBe(signIns.length);
     expect(Math.max(...perAccount) - Math.min(...perAccount)).toBeLessThanOrEqual(4);
+
+    // rule 26: the link's token goes in the lookup's body, never in a URL.
+    const lookups = seen.filter((s) => s.path === '/invitations/lookup');
+    expect(lookups.length).toBeGreaterThan(0);
+    for (const l of lookups) expect(['token0', 'token1', 'token2', 'token3']).toContain((JSON.parse(l.body) as { token: string }).token);
+    for (const s of seen) expect(s.path).not.toMatch(/token\d/);
 
     const registrations = seen.filter((s) => s.path === '/registrations').map((s) => JSON.parse(s.body) as Record<string, string>);
     const tokens = registrations.map((r) => r.token);

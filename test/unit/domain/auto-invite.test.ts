@@ -25,7 +25,7 @@ describe('auto-invite on a signed note', () => {
     expect(result).toEqual({ invited: true, delivery: 'Sent', expiresAt: expect.any(String) });
     expect(JSON.stringify(result)).not.toMatch(/pin/i);
     expect(h.mail.sent).toHaveLength(1);
-    expect(h.mail.sent[0]!.text).toContain('/portal/register?token=');
+    expect(h.mail.sent[0]!.text).toContain('/portal/register#token=');
     expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'ehr-bridge', delivery: 'Sent' });
     const created = h.mem.audit.find((a) => a.action === 'invitation.created');
     expect(created).toMatchObject({ actor: 'ehr-bridge', target: 'patient:P-1', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });

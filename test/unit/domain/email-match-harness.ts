@@ -82,7 +82,7 @@ export function emailMatchHarness() {
     /** The verification token in the newest email to `to`. */
     verifyTokenFor(to: string): string {
       const email = [...h.mail.sent].reverse().find((e) => e.to === to);
-      const token = /\/portal\/verify\?token=([A-Za-z0-9_-]+)/.exec(email?.text ?? '')?.[1];
+      const token = /\/portal\/verify#token=([A-Za-z0-9_-]+)/.exec(email?.text ?? '')?.[1];
       if (!token) throw new Error(`no verification email to ${to}`);
       return token;
     },

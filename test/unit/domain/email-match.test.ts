@@ -45,8 +45,8 @@ describe('requesting a verification link', () => {
     const token = await requested(h);
     expect(token.length).toBeGreaterThanOrEqual(43); // 256 bits, base64url (rule 9: ≥ 128)
     const [mail] = h.mail.sent;
-    expect(mail!.text).toContain(`https://portal.maple.test/portal/verify?token=${token}`);
-    expect(mail!.html).toContain(`https://portal.maple.test/portal/verify?token=${token}`);
+    expect(mail!.text).toContain(`https://portal.maple.test/portal/verify#token=${token}`);
+    expect(mail!.html).toContain(`https://portal.maple.test/portal/verify#token=${token}`);
     expect(mail!.text).toContain('Maple & Oak <Clinic>');
     const state = await h.matches.getState('P-1');
     expect(state).toMatchObject({ status: 'Pending', tokenHash: hashToken(token), pinFailures: 0 });

@@ -46,7 +46,7 @@ export function harness() {
     /** The token in the newest email to `to`. */
     tokenFor(to: string): string {
       const email = [...mail.sent].reverse().find((e) => e.to === to);
-      const token = /token=([A-Za-z0-9_-]+)/.exec(email?.text ?? '')?.[1];
+      const token = /#token=([A-Za-z0-9_-]+)/.exec(email?.text ?? '')?.[1];
       if (!token) throw new Error(`no invitation email to ${to}`);
       return token;
     },

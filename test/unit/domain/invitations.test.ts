@@ -53,7 +53,7 @@ describe('secrets', () => {
   });
 
   it('rule 14: the link is built from the configured portal URL', () => {
-    expect(registrationLink('https://portal.maple.test/', 'abc_-1')).toBe('https://portal.maple.test/portal/register?token=abc_-1');
+    expect(registrationLink('https://portal.maple.test/', 'abc_-1')).toBe('https://portal.maple.test/portal/register#token=abc_-1');
   });
 });
 
@@ -72,7 +72,7 @@ describe('sending an invitation', () => {
     const [email] = h.mail.sent;
     expect(email!.to).toBe('p-1@example.test');
     const token = h.tokenFor('p-1@example.test');
-    expect(email!.text).toContain(`https://portal.maple.test/portal/register?token=${token}`);
+    expect(email!.text).toContain(`https://portal.maple.test/portal/register#token=${token}`);
     expect(email!.text + email!.html + email!.subject).not.toContain(out.pin);
   });
 

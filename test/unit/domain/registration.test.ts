@@ -30,7 +30,7 @@ async function invited(h = harness()) {
 describe('checking a link', () => {
   it('answers the practice name, the expiry and that a PIN is needed', async () => {
     const { h, token, expiresAt } = await invited();
-    expect(await checkInvitation(h.reg, token, '198.51.100.1')).toEqual({ practiceName: 'Maple & Oak <Clinic>', expiresAt, needs: ['pin'] });
+    expect(await checkInvitation(h.reg, token, '198.51.100.1')).toEqual({ practiceName: 'Maple & Oak <Clinic>', expiresAt, needs: ['pin'], kind: 'patient' });
   });
 
   it('rule 11: expired, cancelled, used, locked and unknown links all get the same error', async () => {

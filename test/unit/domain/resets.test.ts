@@ -167,7 +167,7 @@ function harness() {
   };
   const lastMail = () => {
     const text = mail.sent.at(-1)?.text ?? '';
-    return { token: /token=([A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '', pin: /PIN: ([A-Z0-9]{6})/.exec(text)?.[1] ?? '' };
+    return { token: /#token=([A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '', pin: /PIN: ([A-Z0-9]{6})/.exec(text)?.[1] ?? '' };
   };
   return { mem, resets, mail, deps, seed, lastMail, calls, passwords, failLogins, usernames, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
 }
@@ -241,7 +241,7 @@ describe('requesting', () => {
     h.seed('P-1');
     await requestReset(h.deps, { username: 'USER-P-1', sourceIp: '198.51.100.1' });
     expect(h.mem.docs.get('patient:P-1')!.version).toBe(1);
-    expect(h.mail.sent.at(-1)!.text).toContain('https://portal.maple.test/portal/reset?token=');
+    expect(h.mail.sent.at(-1)!.text).toContain('https://portal.maple.test/portal/reset#token=');
     expect(h.mem.audit.at(-1)).toMatchObject({ action: 'reset.requested', outcome: 'success', target: 'patient:P-1' });
     expect(JSON.stringify(h.mem.audit)).not.toContain('user-p-1');
   });

@@ -3,7 +3,7 @@ import { escapeHtml, formatExpiry, invitationEmail } from '../../../lambdas/mail
 
 const input = {
   practiceName: 'Maple & Oak <Clinic>',
-  link: 'https://portal.maple.test/portal/register?token=abc_DEF-123&x="1"',
+  link: 'https://portal.maple.test/portal/register#token=abc_DEF-123&x="1"',
   expiresAt: '2026-12-05T10:00:00.000Z',
 };
 
@@ -16,7 +16,7 @@ describe('the invitation email', () => {
     expect(email.text).toContain('5 December 2026, 10:00 UTC');
     expect(email.text).toMatch(/call Maple & Oak <Clinic>/);
     expect(email.html).toContain('Maple &amp; Oak &lt;Clinic&gt;');
-    expect(email.html).toContain('href="https://portal.maple.test/portal/register?token=abc_DEF-123&amp;x=&quot;1&quot;"');
+    expect(email.html).toContain('href="https://portal.maple.test/portal/register#token=abc_DEF-123&amp;x=&quot;1&quot;"');
     expect(email.html).toContain('5 December 2026, 10:00 UTC');
     expect(email.html).toMatch(/call Maple &amp; Oak &lt;Clinic&gt;/);
   });

@@ -2,11 +2,12 @@ import { invitationStore, recordStore, settingsDefaults, signInThrottle, systemC
 import { checkInvitation } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
 
-export const handler = defineHandler('invitation-check', async ({ params, sourceIp }) => {
-  const check = await checkInvitation(
+/** POST /invitations/lookup: the link's token comes in the body, never in the URL (rule 26). */
+export const handler = defineHandler('invitation-lookup', async ({ body, sourceIp }) => {
+  const found = await checkInvitation(
     { store: recordStore(), invitations: invitationStore(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
-    params.token,
+    body.token,
     sourceIp,
   );
-  return { status: 200, body: check };
+  return { status: 200, body: found };
 });
