@@ -6,6 +6,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
+import { retryMiddleware, retryMiddlewareOptions } from './dynamo-retry.ts';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 let cognitoClient: CognitoIdentityProviderClient | undefined;
@@ -13,7 +14,10 @@ let cognitoClient: CognitoIdentityProviderClient | undefined;
 export function dynamo(): DynamoDBDocumentClient {
   if (!documentClient) {
     const c = config();
-    const base = new DynamoDBClient({ region: c.AWS_REGION, ...(c.DYNAMODB_ENDPOINT ? { endpoint: c.DYNAMODB_ENDPOINT } : {}) });
+    // One attempt per pass through the stack: every retry of every DynamoDB call is decided in
+    // dynamo-retry.ts (rule 35), on this client's stack, which the document client shares.
+    const base = new DynamoDBClient({ region: c.AWS_REGION, maxAttempts: 1, ...(c.DYNAMODB_ENDPOINT ? { endpoint: c.DYNAMODB_ENDPOINT } : {}) });
+    base.middlewareStack.add(retryMiddleware() as never, retryMiddlewareOptions);
     documentClient = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   }
   return documentClient;

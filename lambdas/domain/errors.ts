@@ -59,3 +59,20 @@ export async function retryOnConflict<T>(step: () => Promise<T>, tries = 8): Pro
     }
   }
 }
+
+/**
+ * The database stayed busy (write conflicts or throttling) through every retry (security rule
+ * 35; lambdas/adapters/dynamo-retry.ts). Not a DomainError on purpose: code that treats a
+ * DomainError as "refused, nothing done" must treat this as an outcome it does not know, like any
+ * other backend failure. The HTTP layer answers it 503 with Retry-After, never naming the backend.
+ */
+export class BackendBusy extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** The last error from the database (its name is logged; never shown to the caller). */
+    readonly last?: unknown,
+  ) {
+    super('The service is busy. Try again in a moment.');
+    this.name = 'BackendBusy';
+  }
+}

@@ -220,27 +220,9 @@ export async function changeCredentials(
   const fresh = await deps.logins.signIn(patient.accountId, password);
   if (fresh.kind !== 'tokens') throw new Error('no tokens after a credential change');
   const now = deps.clock();
-  await retryOnConflict(async () => {
-    const current = (await deps.store.getRecord(patient.patientId))!;
-    const next: StoredRecord = {
-      ...current,
-      username,
-      revokedAt: sessionsValidFrom(fresh.accessToken, now),
-      updatedAt: now.toISOString(),
-      version: current.version + 1,
-    };
-    await deps.accounts.saveLogin(
-      next,
-      current.version,
-      auditEvent({ id: `patient:${patient.accountId}`, sourceIp: patient.sourceIp }, patientTarget(patient.patientId), 'patient.credentials-changed', now, {
-        passwordChanged: change.newPassword !== undefined,
-        usernameChanged: username !== current.username,
-      }),
-      { claim: username, ...(current.username ? { release: current.username } : {}) },
-    );
-  });
   // The notice (rule 15), without any secret. Best effort: the change is done either way.
-  if (record.email) {
+  const notify = async () => {
+    if (!record.email) return;
     try {
       const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
       await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: now.toISOString() }) });
@@ -250,7 +232,36 @@ export async function changeCredentials(
         .appendAudit(auditEvent({ id: `patient:${patient.accountId}`, sourceIp: patient.sourceIp }, patientTarget(patient.patientId), 'patient.credentials-notice-failed', deps.clock(), {}, 'failure'))
         .catch(() => undefined);
     }
+  };
+  try {
+    await retryOnConflict(async () => {
+      const current = (await deps.store.getRecord(patient.patientId))!;
+      const next: StoredRecord = {
+        ...current,
+        username,
+        revokedAt: sessionsValidFrom(fresh.accessToken, now),
+        updatedAt: now.toISOString(),
+        version: current.version + 1,
+      };
+      await deps.accounts.saveLogin(
+        next,
+        current.version,
+        auditEvent({ id: `patient:${patient.accountId}`, sourceIp: patient.sourceIp }, patientTarget(patient.patientId), 'patient.credentials-changed', now, {
+          passwordChanged: change.newPassword !== undefined,
+          usernameChanged: username !== current.username,
+        }),
+        { claim: username, ...(current.username ? { release: current.username } : {}) },
+      );
+    });
+  } catch (err) {
+    // The password is already changed at Cognito, so the owner must hear of it whatever became
+    // of our commit. A commit done with only its answer lost stamps the record, which refuses
+    // the caller's old token: the caller's retry (401) can never send the notice, so it goes now.
+    // A retry that does get through sends a second one; two notices beat none.
+    if (change.newPassword !== undefined) await notify();
+    throw err;
   }
+  await notify();
   return fresh;
 }
 

@@ -12,7 +12,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { routes, type Route, type RouteId } from '../../lib/routes.ts';
-import { DomainError } from '../domain/errors.ts';
+import { BackendBusy, DomainError } from '../domain/errors.ts';
 import type { Caller } from '../../lib/routes.ts';
 import type { StaffPrincipal } from './auth.ts';
 import type { LobbyPrincipal } from './lobby-auth.ts';
@@ -147,6 +147,14 @@ function errorResponse(request: MiddyRequest): APIGatewayProxyResult {
     if (error.extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.extra.retryAfterSeconds);
     const body = { ...problemBody(status, error.code, titleOf(status), error.message, error.extra.errors), ...error.extra.fields };
     return problemResponse(body, requestId, headers);
+  }
+  if (error instanceof BackendBusy) {
+    // Rule 35: the database stayed busy through every retry; the caller may simply try again.
+    const last = error.last as { name?: unknown } | undefined;
+    internal.log?.warn('backend busy', { errorName: typeof last?.name === 'string' ? last.name : 'unknown' });
+    return problemResponse(problemBody(503, 'busy', titleOf(503), error.message), requestId, {
+      'retry-after': String(error.retryAfterSeconds),
+    });
   }
   // Anything else is our fault: log its name (never its message, which may quote input) and answer generically.
   internal.log?.error('unhandled error', { errorName: error?.name ?? 'unknown' });

@@ -104,6 +104,7 @@ describe('invite: POST /patients/{patientId}/portal/invitation', () => {
 
   defineFlowTests<S>({
     name: 'invite',
+    route: 'invitation-create',
     calls: [
       'DynamoDB GetItem', // permissions
       'DynamoDB GetItem', // settings
@@ -152,6 +153,7 @@ describe('resend: POST /patients/{patientId}/portal/invitation/resend', () => {
 
   defineFlowTests<S>({
     name: 'resend',
+    route: 'invitation-resend',
     calls: [
       'DynamoDB GetItem', // permissions
       'DynamoDB GetItem', // settings
@@ -198,6 +200,7 @@ describe('cancel: DELETE /patients/{patientId}/portal/invitation', () => {
 
   defineFlowTests<S>({
     name: 'cancel',
+    route: 'invitation-cancel',
     calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB TransactWriteItems'],
     ok: 200,
     setup: () => invited('F24C'),
@@ -232,6 +235,7 @@ describe('registration: POST /registrations', () => {
 
   defineFlowTests<S>({
     name: 'registration',
+    route: 'registration-create',
     calls: [
       'DynamoDB GetItem', // link throttle: the token's counter
       'DynamoDB GetItem', // and the address's
@@ -307,6 +311,7 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
 
   defineFlowTests<S>({
     name: 'note-signed auto-invite',
+    route: 'note-signed',
     calls: [
       'DynamoDB GetItem', // the caller's permissions (rule 28: the caller must hold canInvite)
       'DynamoDB GetItem', // settings

@@ -9,10 +9,12 @@
  *     once the flow has answered success, or a retry that cannot finish it;
  *   - new password / email-match: the one-time session or link used up without the change made.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { record } from './support/fail-nth.ts';
 import {
   defineFlowTests,
   event,
+  type Flow,
   expectNoOrphanLogins,
   freshAddress,
   handlerOf,
@@ -61,6 +63,11 @@ async function cutOff(s: { patientId: string; accessToken: string }): Promise<bo
   return revokedAt !== undefined && Date.parse(revokedAt) >= signedInAt;
 }
 
+/** The notice (rule 15) went out, or its failure is on the audit trail: never lost unmarked. */
+async function noticed(s: { email: string; patientId: string }): Promise<boolean> {
+  return (await mailbox(s.email)).some((m) => /changed/i.test(m.subject)) || (await audited(s.patientId, 'patient.credentials-notice-failed'));
+}
+
 async function audited(patientId: string, action: string): Promise<boolean> {
   const { admin } = await staffSessions();
   const res = await api(`/patients/${patientId}/portal/audit`, { token: admin });
@@ -82,6 +89,7 @@ describe('Register Patient: POST /patients/{patientId}/portal/registration', () 
 
   defineFlowTests<S>({
     name: 'Register Patient',
+    route: 'register-patient',
     calls: [
       'DynamoDB GetItem', // permissions
       'DynamoDB GetItem', // settings
@@ -129,6 +137,7 @@ describe('revoke: POST /patients/{patientId}/portal/revoke', () => {
 
   defineFlowTests<S>({
     name: 'revoke',
+    route: 'patient-revoke',
     calls: ['DynamoDB GetItem', 'DynamoDB TransactWriteItems', 'Cognito AdminDisableUser', 'Cognito AdminUserGlobalSignOut'],
     ok: 200,
     setup: () => withTemporaryPassword('F24V'),
@@ -162,6 +171,7 @@ describe('forced new password: POST /sessions/new-password', () => {
 
   defineFlowTests<S>({
     name: 'forced new password',
+    route: 'patient-new-password',
     calls: [
       'DynamoDB GetItem', // the one-time session
       'DynamoDB GetItem', // record
@@ -208,8 +218,9 @@ describe('account credential change: PUT /account/credentials', () => {
     credentials = await handlerOf(() => import('../../lambdas/handlers/account/credentials.ts'));
   });
 
-  defineFlowTests<S>({
+  const flow: Flow<S> = {
     name: 'account credential change',
+    route: 'account-credentials',
     calls: [
       'DynamoDB GetItem', // token check: account link
       'DynamoDB GetItem', // token check: record
@@ -250,9 +261,28 @@ describe('account credential change: PUT /account/credentials', () => {
         sessionsBeforeCutOff: await cutOff(s),
         freshToken: (await api('/account', { token: fresh.json.accessToken })).status,
         // The notice (rule 15) went out, or its failure is on the audit trail: never lost unmarked.
-        notice: (await mailbox(s.email)).some((m) => /changed/i.test(m.subject)) || (await audited(s.patientId, 'patient.credentials-notice-failed')),
+        notice: await noticed(s),
       };
     },
+  };
+  defineFlowTests<S>(flow);
+
+  // The flow test above for call 13 (lost) passed or failed by the clock: when the change's fresh
+  // sign-in fell in the same second as the setup's, the old token survived (whole seconds), the
+  // retry went through and sent the notice; in a later second the retry got 401 and no notice was
+  // ever sent, nor its failure audited (rule 15). This pins the later-second case.
+  it('rule 15: account credential change, call 13 (DynamoDB TransactWriteItems) answer lost in a later second than the sign-in → the notice still goes out', async () => {
+    const s = await flow.setup();
+    // The change's fresh sign-in is now in a later whole second than the token's own sign-in.
+    await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
+    const { result: first, calls } = await record(() => flow.send(s), 13, 'lost');
+    expect(calls.find((c) => c.failed)?.command).toBe('TransactWriteItems');
+    expect(first.status).toBe(500);
+    const retry = await flow.send(s);
+    // The old token is cut off by the change that was done: the retry cannot be what sends the notice.
+    expect(retry.status).toBe(401);
+    expect(await noticed(s)).toBe(true);
+    expect((await signIn(s.username, changed)).status).toBe(200);
   });
 });
 
@@ -271,6 +301,7 @@ describe('email-match confirmation: POST /registrations/email/confirm', () => {
 
   defineFlowTests<S>({
     name: 'email-match confirmation',
+    route: 'email-match-confirm',
     calls: [
       'DynamoDB GetItem', // throttle: link
       'DynamoDB GetItem', // throttle: address

@@ -102,6 +102,7 @@ describe('reset request: POST /credential-resets', () => {
 
   defineFlowTests<S>({
     name: 'reset request',
+    route: 'reset-request',
     calls: [
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // username
@@ -136,6 +137,7 @@ describe('staff credential reset: POST /patients/{patientId}/portal/credential-r
 
   defineFlowTests<S>({
     name: 'staff credential reset',
+    route: 'staff-reset',
     calls: [
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
@@ -178,6 +180,7 @@ describe('reset confirmation: POST /credential-resets/confirm', () => {
 
   defineFlowTests<S>({
     name: 'reset confirmation',
+    route: 'reset-confirm',
     calls: [
       'DynamoDB GetItem', // throttle: link
       'DynamoDB GetItem', // throttle: address
@@ -245,6 +248,7 @@ describe('lobby password: POST /patients/{patientId}/portal/lobby-password', () 
 
   defineFlowTests<S>({
     name: 'lobby password',
+    route: 'lobby-password-create',
     calls: [
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // settings
@@ -281,6 +285,7 @@ describe('lobby sign-in: POST /lobby-sessions', () => {
 
   defineFlowTests<S>({
     name: 'lobby sign-in',
+    route: 'lobby-sign-in',
     calls: [
       'DynamoDB GetItem', // throttle: case number
       'DynamoDB GetItem', // throttle: address

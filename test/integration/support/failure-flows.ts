@@ -16,6 +16,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { call, type Answer, apiEvent, type EventOptions } from '../../support/events.ts';
+import type { RouteId } from '../../../lib/routes.ts';
+import { defineBusyTests } from './busy-flows.ts';
 import { describeCall, installFailNth, record, type BackendCall, type FailureKind } from './fail-nth.ts';
 import { api, cognito, dynamodb, stack } from './stack.ts';
 
@@ -164,6 +166,8 @@ export async function portalRecord(patientId: string): Promise<Record<string, an
 export interface Flow<S> {
   /** Short name used in the test names. */
   name: string;
+  /** The route whose request this is (test/unit/busy-coverage.test.ts checks every writing route has a flow). */
+  route: RouteId;
   /** The backend calls of an uninjected run, in order: "DynamoDB GetItem", … */
   calls: readonly string[];
   /** Fresh state for one run (through the API: not counted). */
@@ -202,6 +206,7 @@ export function expectCleanFailure(answer: Answer): void {
 /** Both kinds of failure by default: the call refused, and the call done with its answer lost. */
 export function defineFlowTests<S>(flow: Flow<S>, kinds: readonly FailureKind[] = ['refused', 'lost']): void {
   for (const kind of kinds) defineFlowTestsOf(flow, kind);
+  defineBusyTests(flow);
 }
 
 function defineFlowTestsOf<S>(flow: Flow<S>, kind: FailureKind): void {
