@@ -147,13 +147,13 @@ define<Awaited<ReturnType<typeof invited>>>({
 
 define<Awaited<ReturnType<typeof invited>>>({
   name: 'invitation link check',
-  route: 'invitation-check',
+  route: 'invitation-lookup',
   calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem'],
   setup: () => invited('F35C'),
-  send: (s) => send('invitation-check', { sourceIp: s.sourceIp, params: { token: s.token } }),
+  send: (s) => send('invitation-lookup', { sourceIp: s.sourceIp, body: { token: s.token } }),
   ok: 200,
   async noHalfState() {},
-  outcome: async (s) => ({ link: (await api(`/invitations/${s.token}`)).status }),
+  outcome: async (s) => ({ link: (await api('/invitations/lookup', { method: 'POST', body: { token: s.token } })).status }),
 });
 
 define<Awaited<ReturnType<typeof registered>>>({
