@@ -50,7 +50,7 @@ export const foundationRoutes = [
     path: '/staff/sessions',
     entry: 'lambdas/handlers/staff-sessions/create.ts',
     caller: 'public',
-    grants: ['throttle:readwrite', 'audit:append'],
+    grants: ['throttle:readwrite', 'audit:append', 'staff:session'],
     summary: 'Staff sign-in against the staff user pool (429 with Retry-After after repeated failures)',
     request: { body: SignInRequest },
     responses: { 200: z.union([Tokens, Challenge]) },

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as signIn } from '../../lambdas/handlers/staff-sessions/create.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const idp = mockClient(CognitoIdentityProviderClient);
@@ -38,9 +39,12 @@ describe('POST /staff/sessions', () => {
   });
 
   it('signs in with the staff client and USER_PASSWORD_AUTH', async () => {
-    idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
+    // The login's staff record (rule 30) must be enabled for its tokens to be handed out.
+    const accessToken = `h.${Buffer.from(JSON.stringify({ sub: 'sub-frontdesk' })).toString('base64url')}.s`;
+    db.on(GetCommand, { Key: { pk: 'STAFF#sub-frontdesk', sk: 'STAFF' } }).resolves({ Item: enabledStaffRecord('sub-frontdesk') });
+    idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: accessToken, IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
     const res = await call(signIn, attempt());
-    expect(res.json).toEqual({ accessToken: 'a', idToken: 'i', refreshToken: 'r', expiresIn: 3600 });
+    expect(res.json).toEqual({ accessToken, idToken: 'i', refreshToken: 'r', expiresIn: 3600 });
     expect(idp.commandCalls(InitiateAuthCommand)[0]!.args[0].input).toMatchObject({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'staffclient' });
   });
 
