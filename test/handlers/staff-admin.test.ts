@@ -3,9 +3,10 @@
  * staff-record read (not test/handlers/env.ts's stand-in), the DynamoDB store on the in-memory
  * DynamoDB and the staff pool adapter against a fake pool behind aws-sdk-client-mock.
  */
-import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { DescribeUserPoolClientCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetStaffClientSecretForTests } from '../../lambdas/adapters/staff-directory.ts';
 import { handler as patientsSearch } from '../../lambdas/handlers/patients/search.ts';
 import { handler as staffSignIn } from '../../lambdas/handlers/staff-sessions/create.ts';
 import { handler as createStaff } from '../../lambdas/handlers/staff/create.ts';
@@ -76,6 +77,8 @@ describe('rule 30: staff tokens are checked against the staff record on every re
   it('rule 30: the staff sign-in refuses a disabled login with the wrong-password body (cognito-local lets it sign in)', async () => {
     await call(updateStaff, asAdmin('PUT', { enabled: false }, 'frontdesk'));
     const token = staffToken({ username: 'frontdesk', issuedAt: nowSeconds() + 2 });
+    forgetStaffClientSecretForTests();
+    pool.idp.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'staffclient', ClientSecret: 'the-staff-client-secret' } });
     pool.idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: token, IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
     const attempt = await call(staffSignIn, apiEvent({ method: 'POST', body: { username: 'frontdesk', password: 'the right password' } }));
     pool.idp.on(InitiateAuthCommand).rejects(Object.assign(new Error('x'), { name: 'NotAuthorizedException' }));
@@ -84,7 +87,7 @@ describe('rule 30: staff tokens are checked against the staff record on every re
     expect(attempt.json).toEqual({ ...wrong.json, instance: attempt.json.instance });
     expect(attempt.json).not.toHaveProperty('accessToken');
     const audited = [...db.table('audit-test').values()].filter((a) => a.action === 'staff.sign-in');
-    expect(audited[0]).toMatchObject({ outcome: 'failure', detail: { reason: 'disabled' } });
+    expect(audited[0]).toMatchObject({ outcome: 'failure', detail: { reason: 'invalid-credentials' } });
   });
 });
 
