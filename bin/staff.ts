@@ -30,6 +30,7 @@ Where:
   --stack <name>   the deployed CloudFormation stack (default PortalAccess; PortalAccess-<env> for -c env=<env>),
                    read with your AWS credentials and region (AWS_PROFILE, AWS_REGION)
   --local          the local stack of \`npm start\` (.local/stack.json)
+  --data-dir <dir> with --local: the local stack's data directory, if not .local
 `;
 
 class UsageError extends Error {}
@@ -73,8 +74,8 @@ async function stackTarget(stackName: string): Promise<Target> {
   };
 }
 
-function localTarget(): Target {
-  const file = join(process.cwd(), '.local', 'stack.json');
+function localTarget(dataDir = join(process.cwd(), '.local')): Target {
+  const file = join(dataDir, 'stack.json');
   let info: Record<string, string>;
   try {
     info = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
@@ -126,7 +127,14 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { email: { type: 'string' }, admin: { type: 'boolean' }, stack: { type: 'string' }, local: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        email: { type: 'string' },
+        admin: { type: 'boolean' },
+        stack: { type: 'string' },
+        local: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -149,7 +157,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
     throw new UsageError(input.error.issues.map((i) => `${i.path.join('.') === 'email' ? '--email' : i.path.join('.')}: ${i.message}`).join('; '));
   }
 
-  const target = values.local ? localTarget() : await stackTarget(values.stack ?? 'PortalAccess');
+  if (values['data-dir'] && !values.local) throw new UsageError('--data-dir goes with --local.');
+  const target = values.local ? localTarget(values['data-dir']) : await stackTarget(values.stack ?? 'PortalAccess');
   const deps = await depsFor(target);
   const domain = await import('../lambdas/domain/staff-admin.ts');
   // No login of the pool has this id, so an admin's own-account guard never matches the CLI.
