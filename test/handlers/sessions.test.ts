@@ -58,4 +58,22 @@ describe('POST /sessions', () => {
     expect(idp.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input.AuthParameters).toMatchObject({ USERNAME: 'acc-1' });
     expect(JSON.stringify(idp.calls().map((c) => c.args[0].constructor.name))).toContain('RevokeTokenCommand');
   });
+
+  it('rule 34 / issue 13 item 13: signs in server-side (AdminInitiateAuth) with the caller context, and no secret header in it', async () => {
+    db.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'USERNAME#pat.smith' ? { Item: { accountId: 'acc-1', patientId: 'P-1' } } : {},
+    );
+    idp.on(AdminInitiateAuthCommand).rejects(Object.assign(new Error('x'), { name: 'NotAuthorizedException' }));
+    const event = apiEvent({
+      method: 'POST',
+      body: { username: 'pat.smith', password: 'some password given here' },
+      headers: { 'User-Agent': 'Mozilla/5.0 test', Cookie: 'session=cookie-secret', Authorization: 'Bearer header-secret', Host: 'portal.example.test' },
+    });
+    await call(signIn, event);
+    const input = idp.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', UserPoolId: 'us-east-1_patients', ClientId: 'patientclient' });
+    expect(input.ContextData).toMatchObject({ IpAddress: '203.0.113.9', ServerName: 'portal.example.test' });
+    expect(input.ContextData?.HttpHeaders).toContainEqual({ headerName: 'user-agent', headerValue: 'Mozilla/5.0 test' });
+    expect(JSON.stringify(input.ContextData)).not.toMatch(/cookie-secret|header-secret|authorization|cookie/i);
+  });
 });
