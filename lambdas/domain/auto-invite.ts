@@ -20,7 +20,7 @@ import type { AutoInviteReason, AutoInviteResult } from '../schemas/email-match.
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { sendInvitation, type InvitationDeps } from './invitations.ts';
-import { defaultPermissions, requireInvitePermission } from './permissions.ts';
+import { permissionsOf, requireInvitePermission } from './permissions.ts';
 import { readSettings } from './settings.ts';
 
 /** sendInvitation's refusals, by DomainError code. */
@@ -50,8 +50,13 @@ export interface NoteSignedEvent {
  * TransactWrite (the delivery mark).
  */
 export async function autoInvite(deps: InvitationDeps, caller: Actor, event: NoteSignedEvent): Promise<AutoInviteResult> {
-  await requireInvitePermission(deps.store, caller.id);
+  requireInvitePermission(caller);
   const detail = { trigger: 'note-signed', signedBy: event.signedBy };
+  // The signer's preference is known only from the signer's own record, which comes with the
+  // caller's checked token: when the caller names themselves (any case). A signer named by someone
+  // else brings no preference (rule 28, issue 13 item 11): nothing is looked up by a name in a body.
+  const self = event.signedBy.toLowerCase() === caller.id.toLowerCase();
+  const signer: Actor = { id: event.signedBy, sourceIp: caller.sourceIp, ...(self && caller.staff ? { staff: caller.staff } : {}) };
   const skip = async (reason: AutoInviteReason): Promise<AutoInviteResult> => {
     await deps.store.appendAudit(auditEvent(caller, patientTarget(event.patientId), 'invitation.auto-skipped', deps.clock(), { ...detail, reason }));
     return { invited: false, reason };
@@ -59,7 +64,7 @@ export async function autoInvite(deps: InvitationDeps, caller: Actor, event: Not
 
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   if (!settings.autoInvite) return skip('practice-setting-off');
-  const permissions = (await deps.store.getPermissions(event.signedBy))?.value ?? defaultPermissions;
+  const permissions = permissionsOf(signer);
   if (!permissions.autoInvite || !permissions.canInvite) return skip('signer-not-enabled');
 
   try {

@@ -253,7 +253,7 @@ export async function sendInvitation(
   /** Extra audit detail, e.g. an auto-invite's trigger (auto-invite.ts). Field names and ids only. */
   auditDetail: AuditEvent['detail'] = {},
 ): Promise<{ pin: string; expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const pin = newPin();
   const sent = await retryOnConflict(async (): Promise<Sent> => {
@@ -300,7 +300,7 @@ export async function resendInvitation(
   actor: Actor,
   patientId: string,
 ): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const sent = await retryOnConflict(
     retryingInvitationConflicts(async (): Promise<Sent> => {
@@ -339,7 +339,7 @@ export async function cancelInvitation(
   actor: Actor,
   patientId: string,
 ): Promise<PortalRecord> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   return retryOnConflict(
     retryingInvitationConflicts(async () => {
       const now = deps.clock();

@@ -7,7 +7,7 @@ import type { PortalRecord, PortalRecordChange } from '../schemas/portal-record.
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import type { Mailer } from './invitations.ts';
-import { requireInvitePermission } from './permissions.ts';
+import { permissionsOf } from './permissions.ts';
 import type { Clock, Page, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 
@@ -140,9 +140,7 @@ export interface EditRecordDeps extends RecordDeps {
 }
 
 /** Who is editing: their own role decides what they may change (rule 28). */
-export interface Editor extends Actor {
-  isAdmin?: boolean;
-}
+export type Editor = Actor;
 
 const emailChangeForbidden = () =>
   new DomainError(
@@ -177,7 +175,8 @@ export async function editRecord(
 ): Promise<{ record: PortalRecord; created: boolean }> {
   const { store, clock } = deps;
   const actor: Actor = { id: editor.id, sourceIp: editor.sourceIp };
-  let mayChangeLoginEmail = editor.isAdmin;
+  // The caller's own permissions, which came with their checked token (rule 28); the admin role may always.
+  const mayChangeLoginEmail = permissionsOf(editor).canInvite;
   // With If-Match the caller asked for exactly one version: a lost race is their 409, not a retry.
   const done = await retryOnConflict(async () => {
     const now = clock();
@@ -186,12 +185,7 @@ export async function editRecord(
     const { next, changed } = applyChange(current ?? newRecord(patientId, now), change, now);
     if (current && changed.length === 0) return { record: present(current, now), created: false, notify: undefined };
     const loginEmailChanged = current?.accountId !== undefined && changed.includes('email');
-    if (loginEmailChanged && !mayChangeLoginEmail) {
-      await requireInvitePermission(store, editor.id).catch((err: unknown) => {
-        throw err instanceof DomainError && err.kind === 'forbidden' ? emailChangeForbidden() : err;
-      });
-      mayChangeLoginEmail = true;
-    }
+    if (loginEmailChanged && !mayChangeLoginEmail) throw emailChangeForbidden();
     if (!current) next.version = 1;
     const action = current ? 'portal-record.updated' : 'portal-record.created';
     const linksKilled = (next.linkGeneration ?? 0) !== (current?.linkGeneration ?? 0);

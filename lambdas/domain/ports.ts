@@ -3,9 +3,9 @@
  * handlers pass the DynamoDB/Cognito adapters in lambdas/adapters/.
  */
 import type { Settings } from '../schemas/settings.ts';
-import type { StaffPermissions } from '../schemas/staff.ts';
 import type { AuditEvent } from './audit.ts';
 import type { StoredRecord } from './portal-record.ts';
+import type { StaffRecord } from './staff-admin.ts';
 
 export type Clock = () => Date;
 
@@ -33,8 +33,9 @@ export interface RecordStore {
   getSettings(): Promise<Versioned<Partial<Settings>> | undefined>;
   saveSettings(settings: Settings, expectedVersion: number, audit: AuditEvent): Promise<void>;
 
-  getPermissions(staffId: string): Promise<Versioned<StaffPermissions> | undefined>;
-  savePermissions(staffId: string, permissions: StaffPermissions, expectedVersion: number, audit: AuditEvent): Promise<void>;
+  /** The staff record `STAFF#<sub>` (lambdas/domain/staff-admin.ts); `record.version` is `expectedVersion + 1`. */
+  getStaff(sub: string): Promise<StaffRecord | undefined>;
+  saveStaff(record: StaffRecord, expectedVersion: number, audit: AuditEvent): Promise<void>;
 
   listAudit(target: string, cursor: string | undefined, limit: number): Promise<Page<AuditEvent>>;
   /** An audit event that goes with no state change (a sign-in, a refused attempt). */

@@ -17,6 +17,7 @@ import { DomainError } from './errors.ts';
 import { passwordProblems } from './password-policy.ts';
 import type { CallerContext, Clock, RecordStore, SignInResult, StaffChallenges, StaffChallengeResult, StaffChallengeStep, StaffDirectory } from './ports.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { staffSignInRefusal } from './staff-admin.ts';
 
 export interface StaffSignInDeps {
   staff: StaffDirectory;
@@ -177,7 +178,12 @@ async function refuseUsedCode(deps: StaffSignInDeps, username: string, code: str
 }
 
 async function toAnswer(deps: StaffSignInDeps, username: string, result: SignInResult, now: Date): Promise<StaffSignInAnswer> {
-  if (result.kind === 'tokens') return result;
+  if (result.kind === 'tokens') {
+    // Rule 30: tokens only for a login whose staff record lets them be used (cognito-local lets a
+    // disabled login sign in); refused with the wrong-password answer.
+    if (await staffSignInRefusal(deps.store, result.accessToken)) throw new DomainError('unauthorized', 'invalid-credentials', 'The username or password is not right.');
+    return result;
+  }
   if (!known.includes(result.challenge)) throw new Error(`the staff pool asked for an unexpected challenge ${result.challenge}`);
   const challenge = result.challenge as StaffChallengeName;
   return { kind: 'challenge', challenge, session: await seal(deps, { u: username, s: result.session, c: challenge, stage: 'answer', exp: now.getTime() + SEALED_SESSION_MS }) };

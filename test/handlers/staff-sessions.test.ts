@@ -15,17 +15,20 @@ import { forgetStaffClientSecretForTests, secretHash } from '../../lambdas/adapt
 import { handler as answer } from '../../lambdas/handlers/staff-sessions/challenge.ts';
 import { handler as signIn } from '../../lambdas/handlers/staff-sessions/create.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 const CLIENT_SECRET = 'the-staff-client-secret';
-const tokens = { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 };
+// Tokens are handed out only for a login with an enabled staff record (rule 30): seeded in fakeTable.
+const accessToken = `h.${Buffer.from(JSON.stringify({ sub: 'sub-frontdesk' })).toString('base64url')}.s`;
+const tokens = { AccessToken: accessToken, IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 };
 
 /** The throttle and audit items, kept in memory with the conditions the throttle adapter uses. */
 let items: Map<string, Record<string, unknown>>;
 let audit: Record<string, unknown>[];
 function fakeTable() {
-  items = new Map();
+  items = new Map([['STAFF#sub-frontdesk', enabledStaffRecord('sub-frontdesk') as unknown as Record<string, unknown>]]);
   audit = [];
   db.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: items.get(input.Key.pk) }));
   db.on(DeleteCommand).callsFake((input: { Key: { pk: string } }) => {
@@ -153,7 +156,7 @@ describe('POST /staff/sessions/challenge', () => {
     const session = await challenged('SOFTWARE_TOKEN_MFA');
     idp.on(RespondToAuthChallengeCommand).resolves({ AuthenticationResult: tokens });
     const res = await call(answer, answerEvent({ session, challenge: 'SOFTWARE_TOKEN_MFA', code: code(1) }));
-    expect(res).toMatchObject({ status: 200, json: { accessToken: 'a', idToken: 'i', refreshToken: 'r', expiresIn: 3600 } });
+    expect(res).toMatchObject({ status: 200, json: { accessToken, idToken: 'i', refreshToken: 'r', expiresIn: 3600 } });
     expect(idp.commandCalls(RespondToAuthChallengeCommand)[0]!.args[0].input).toEqual({
       ClientId: 'staffclient',
       ChallengeName: 'SOFTWARE_TOKEN_MFA',
@@ -182,7 +185,7 @@ describe('POST /staff/sessions/challenge', () => {
     idp.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 'cognito-after-verify' });
     idp.on(RespondToAuthChallengeCommand, { ChallengeName: 'MFA_SETUP' }).resolves({ AuthenticationResult: tokens });
     const done = await call(answer, answerEvent({ session: started.json.session, challenge: 'MFA_SETUP', code: code(2) }));
-    expect(done).toMatchObject({ status: 200, json: { accessToken: 'a' } });
+    expect(done).toMatchObject({ status: 200, json: { accessToken } });
     expect(idp.commandCalls(VerifySoftwareTokenCommand)[0]!.args[0].input).toEqual({ Session: 'cognito-after-associate', UserCode: code(2) });
     const last = idp.commandCalls(RespondToAuthChallengeCommand).at(-1)!.args[0].input;
     expect(last).toMatchObject({ ChallengeName: 'MFA_SETUP', Session: 'cognito-after-verify', ChallengeResponses: { USERNAME: 'new.person' } });

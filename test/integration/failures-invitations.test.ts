@@ -106,7 +106,7 @@ describe('invite: POST /patients/{patientId}/portal/invitation', () => {
     name: 'invite',
     route: 'invitation-create',
     calls: [
-      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
@@ -155,7 +155,7 @@ describe('resend: POST /patients/{patientId}/portal/invitation/resend', () => {
     name: 'resend',
     route: 'invitation-resend',
     calls: [
-      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
@@ -313,11 +313,9 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
     name: 'note-signed auto-invite',
     route: 'note-signed',
     calls: [
-      'DynamoDB GetItem', // the caller's permissions (rule 28: the caller must hold canInvite)
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30): the signer's permissions
       'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // signer's permissions (their autoInvite preference)
-      'DynamoDB GetItem', // sendInvitation: the caller's permissions again
-      'DynamoDB GetItem', // settings
+      'DynamoDB GetItem', // sendInvitation: settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
       'DynamoDB TransactWriteItems',

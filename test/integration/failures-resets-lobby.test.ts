@@ -139,6 +139,7 @@ describe('staff credential reset: POST /patients/{patientId}/portal/credential-r
     name: 'staff credential reset',
     route: 'staff-reset',
     calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // the current reset
@@ -250,6 +251,7 @@ describe('lobby password: POST /patients/{patientId}/portal/lobby-password', () 
     name: 'lobby password',
     route: 'lobby-password-create',
     calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // settings
       'DynamoDB TransactWriteItems', // the password + audit

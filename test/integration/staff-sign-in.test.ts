@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
 import { api, claims, cognito, stack } from './support/stack.ts';
-import { firstSignIn, freshCode, signInWithTotp, totpCode } from './support/staff-session.ts';
+import { firstSignIn, freshCode, signInWithTotp, staffAccessTokens, totpCode } from './support/staff-session.ts';
 
 const post = (path: string, body: unknown) => api(path, { method: 'POST', body });
 
@@ -32,6 +32,8 @@ describe('staff sign-in with TOTP on the local stack', () => {
       new AdminCreateUserCommand({ UserPoolId: stack().staffUserPoolId, Username: username, TemporaryPassword: temporary, MessageAction: 'SUPPRESS' }),
     );
     await cognito().send(AdminAddUserToGroup(username));
+    // A login made outside POST /staff has no staff record, so no tokens (rule 30) until an admin enables it.
+    expect((await api(`/staff/${username}`, { method: 'PUT', token: (await staffAccessTokens()).admin, body: { enabled: true } })).status).toBe(200);
 
     const { secret, tokens, otpauthUri } = await firstSignIn(username, temporary, chosen);
     expect(secret).toMatch(/^[A-Z2-7]+=*$/);

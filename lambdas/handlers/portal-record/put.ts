@@ -6,7 +6,7 @@ import { defineHandler } from '../../http/handler.ts';
 export const handler = defineHandler('portal-record-put', async ({ params, headers, body, principal, sourceIp, log }) => {
   const { record } = await editRecord(
     { store: recordStore(), clock: systemClock, mailer: mailer(), settingsDefaults: settingsDefaults(), warn: (msg, fields) => log.warn(msg, fields) },
-    { id: principal.staffId, sourceIp, isAdmin: principal.roles.includes('admin') },
+    { id: principal.staffId, sourceIp, staff: principal },
     params.patientId,
     body,
     headers['if-match'],

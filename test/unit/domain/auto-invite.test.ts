@@ -1,19 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { autoInvite } from '../../../lambdas/domain/auto-invite.ts';
 import { sendInvitation } from '../../../lambdas/domain/invitations.ts';
-import { changePermissions } from '../../../lambdas/domain/permissions.ts';
 import { register } from '../../../lambdas/domain/registration.ts';
 import { emailMatchHarness } from './email-match-harness.ts';
 import { goodPassword, staff } from './invitation-harness.ts';
 
-const integration = { id: 'ehr-bridge', sourceIp: '203.0.113.50' };
+// The signer posts the event signed in as themselves: permissions come with the caller (rule 28).
+const integration = {
+  id: 'dr.lee',
+  sourceIp: '203.0.113.50',
+  staff: { sub: 'sub-dr.lee', roles: ['staff'], permissions: { canInvite: true, autoInvite: true } },
+};
+const noInvite = { id: 'dr.noinv', sourceIp: '203.0.113.50', staff: { sub: 'sub-dr.noinv', roles: ['staff'], permissions: { canInvite: false, autoInvite: true } } };
 const event = (patientId = 'P-1', signedBy = 'dr.lee') => ({ patientId, signedBy });
 
 /** Practice setting on, dr.lee allowed to auto-invite, P-1 on file with an email. */
 async function ready() {
   const h = emailMatchHarness();
   await h.settings({ autoInvite: true });
-  await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'dr.lee', { autoInvite: true });
   await h.seed('P-1');
   return h;
 }
@@ -26,9 +30,9 @@ describe('auto-invite on a signed note', () => {
     expect(JSON.stringify(result)).not.toMatch(/pin/i);
     expect(h.mail.sent).toHaveLength(1);
     expect(h.mail.sent[0]!.text).toContain('/portal/register#token=');
-    expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'ehr-bridge', delivery: 'Sent' });
+    expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'dr.lee', delivery: 'Sent' });
     const created = h.mem.audit.find((a) => a.action === 'invitation.created');
-    expect(created).toMatchObject({ actor: 'ehr-bridge', target: 'patient:P-1', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });
+    expect(created).toMatchObject({ actor: 'dr.lee', target: 'patient:P-1', detail: { trigger: 'note-signed', signedBy: 'dr.lee' } });
   });
 
   it('is idempotent: the same event again is invited: false, invitation-pending, and no second email', async () => {
@@ -53,10 +57,8 @@ describe('auto-invite on a signed note', () => {
     await h.seed('P-REG');
     const { pin } = await sendInvitation(h.deps, staff, 'P-REG');
     await register(h.reg, { token: h.tokenFor('p-reg@example.test'), pin, username: 'pat.reg', password: goodPassword, sourceIp: '198.51.100.1' });
-    await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'dr.noinv', { autoInvite: true, canInvite: false });
 
-    expect(await autoInvite(h.deps, integration, event('P-1', 'frontdesk'))).toEqual({ invited: false, reason: 'signer-not-enabled' }); // default: autoInvite off
-    expect(await autoInvite(h.deps, integration, event('P-1', 'dr.noinv'))).toEqual({ invited: false, reason: 'signer-not-enabled' });
+    expect(await autoInvite(h.deps, integration, event('P-1', 'frontdesk'))).toEqual({ invited: false, reason: 'signer-not-enabled' }); // another user named: none of theirs
     expect(await autoInvite(h.deps, integration, event('P-NONE'))).toEqual({ invited: false, reason: 'no-record' });
     expect(await autoInvite(h.deps, integration, event('P-NOMAIL'))).toEqual({ invited: false, reason: 'no-email' });
     expect(await autoInvite(h.deps, integration, event('P-OFF'))).toEqual({ invited: false, reason: 'access-disabled' });
@@ -67,28 +69,18 @@ describe('auto-invite on a signed note', () => {
     const skipped = h.mem.audit.filter((a) => a.action === 'invitation.auto-skipped');
     expect(skipped.map((a) => a.detail.reason)).toEqual([
       'signer-not-enabled',
-      'signer-not-enabled',
       'no-record',
       'no-email',
       'access-disabled',
       'already-registered',
       'practice-setting-off',
     ]);
-    expect(skipped[0]).toMatchObject({ actor: 'ehr-bridge', target: 'patient:P-1', detail: { signedBy: 'frontdesk', trigger: 'note-signed' } });
+    expect(skipped[0]).toMatchObject({ actor: 'dr.lee', target: 'patient:P-1', detail: { signedBy: 'frontdesk', trigger: 'note-signed' } });
   });
 
-  it("rule 28: a caller without invite permission cannot invite by naming a colleague who has it (403, nothing sent, nothing pending)", async () => {
+  it('rule 28: a caller without invite permission cannot invite, naming themselves or a colleague who has it (403, nothing sent, nothing pending)', async () => {
     const h = await ready();
-    const noInvite = { id: 'temp.clerk', sourceIp: '203.0.113.9' };
-    await changePermissions(
-      { store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock },
-      staff,
-      noInvite.id,
-      { canInvite: false },
-    );
-    // dr.lee (and "admin", who holds no stored permissions: the defaults) may invite; the caller may not.
-    await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'admin', { autoInvite: true });
-    for (const signedBy of ['dr.lee', 'admin']) {
+    for (const signedBy of ['dr.noinv', 'dr.lee', 'admin']) {
       await expect(autoInvite(h.deps, noInvite, event('P-1', signedBy))).rejects.toMatchObject({ kind: 'forbidden', message: expect.stringMatching(/permissions/) });
     }
     expect(h.mail.sent).toHaveLength(0);
@@ -98,11 +90,12 @@ describe('auto-invite on a signed note', () => {
 
   it('rule 28: the audit actor is the caller, never the signer named in the body; the signer is detail only', async () => {
     const h = await ready();
-    await autoInvite(h.deps, integration, event('P-1', 'dr.lee'));
+    const bridge = { id: 'ehr-bridge', sourceIp: '203.0.113.51', staff: { sub: 'sub-bridge', roles: ['staff'], permissions: { canInvite: true, autoInvite: true } } };
+    expect(await autoInvite(h.deps, bridge, event('P-1', 'dr.lee'))).toEqual({ invited: false, reason: 'signer-not-enabled' });
     const entries = h.mem.audit.filter((a) => a.action.startsWith('invitation.'));
     expect(entries.length).toBeGreaterThan(0);
-    for (const a of entries) expect(a.actor).toBe('ehr-bridge');
-    expect(h.record('P-1')?.invite.sentBy).toBe('ehr-bridge');
+    for (const a of entries) expect(a).toMatchObject({ actor: 'ehr-bridge', detail: { signedBy: 'dr.lee' } });
+    expect(h.record('P-1')?.invite.status).toBe('None');
   });
 
   it('an SES failure still invites (delivery Failed): staff can resend', async () => {
