@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
 import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type LeaseResult, type PinVault, type StoredInvitation } from './invitations.ts';
-import { passwordProblems } from './password-policy.ts';
+import { isPasswordRefusal, passwordProblems, passwordRefusedByPool } from './password-policy.ts';
 import type { StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -221,7 +221,10 @@ export async function finishRegistration(
   let loginMade = false;
   try {
     // Step 5: the login. Safe to repeat: the same accountId every time.
-    await deps.logins.upsert(accountId, password);
+    await deps.logins.upsert(accountId, password).catch((err: unknown) => {
+      // Cognito refused a password our rules accepted (rule 31): this request's field is `password`.
+      throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
+    });
     loginMade = true;
     // Step 6: everything else, at once.
     await retryOnConflict(async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
+import { passwordRefusedByPool } from '../../../lambdas/domain/password-policy.ts';
 import { cancelInvitation, resendInvitation, sendInvitation } from '../../../lambdas/domain/invitations.ts';
 import { checkInvitation, register, type RegistrationAttempt } from '../../../lambdas/domain/registration.ts';
 import { DAY, goodPassword, harness, staff } from './invitation-harness.ts';
@@ -203,6 +204,21 @@ describe('registering', () => {
     expect(h.inv.invitations.get('P-1')!.lease).toBeUndefined();
     h.reg.logins = { ...h.reg.logins, upsert };
     expect((await register(h.reg, { ...attempt, username: 'pat.three' })).username).toBe('pat.three');
+  });
+
+  it("rule 31: our rules refuse a password with a space at either end (Cognito would); a pool refusal anyway is the same 400 naming body.password, and the link still works", async () => {
+    const { h, attempt } = await invited();
+    const spaced = await failure(register(h.reg, { ...attempt, password: ` ${goodPassword}` }));
+    expect(spaced).toMatchObject({ kind: 'bad-request', code: 'validation-error', extra: { errors: [{ path: 'body.password', message: 'must not begin or end with a space' }] } });
+    const upsert = h.reg.logins.upsert;
+    h.reg.logins = { ...h.reg.logins, upsert: async () => Promise.reject(passwordRefusedByPool()) };
+    const refused = await failure(register(h.reg, attempt));
+    expect(refused).toMatchObject({ kind: 'bad-request', code: 'validation-error', extra: { errors: [{ path: 'body.password' }] } });
+    expect(h.pool.users.size).toBe(0);
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending' });
+    expect(h.inv.invitations.get('P-1')!.lease).toBeUndefined();
+    h.reg.logins = { ...h.reg.logins, upsert };
+    expect(await code(register(h.reg, attempt))).toBe('ok');
   });
 
   it('rule 25: 20 concurrent registrations with the right token and PIN: exactly one succeeds, one login exists', async () => {
