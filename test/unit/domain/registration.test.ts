@@ -166,6 +166,26 @@ describe('registering', () => {
     expect(await code(register(h.reg, attempt))).toBe('gone:invitation-gone');
   });
 
+  it('rule 5: the try is reserved before the PIN is compared: 20 wrong PINs at once get at most 5 comparisons', async () => {
+    const { h, attempt } = await invited();
+    const open = h.reg.vault.open.bind(h.reg.vault);
+    let compared = 0;
+    h.reg.vault = { ...h.reg.vault, open: async (sealed, ctx) => ((compared += 1), open(sealed, ctx)) };
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => code(register(h.reg, { ...attempt, pin: `WRONG${i}` }))));
+    expect(compared).toBeLessThanOrEqual(5);
+    expect(answers.filter((a) => a === 'unauthorized:wrong-pin').length).toBeLessThanOrEqual(5);
+    for (const a of answers) expect(['unauthorized:wrong-pin', 'conflict:registration-in-progress', 'gone:invitation-gone']).toContain(a);
+    expect(h.inv.invitations.get('P-1')!.status).toBe('Locked');
+  });
+
+  it('rule 5: a right PIN gives its try back (a weak password after it costs nothing); 4 wrong then the right one still registers', async () => {
+    const { h, attempt } = await invited();
+    for (let i = 0; i < 3; i++) expect(await code(register(h.reg, { ...attempt, password: 'short' }))).toBe('bad-request:validation-error');
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ pinTries: 0, pinFailures: 0 });
+    for (let i = 0; i < 4; i++) expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
   it('rule 3: a weak password is 400 with the reason in words, and the invitation still works', async () => {
     const { h, attempt } = await invited();
     const short = await failure(register(h.reg, { ...attempt, password: 'short' }));
