@@ -26,11 +26,13 @@ import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
 import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type LeaseResult, type PinVault, type StoredInvitation } from './invitations.ts';
-import { isPasswordRefusal, passwordProblems, passwordRefusedByPool } from './password-policy.ts';
+import { passwordProblems } from './password-policy.ts';
 import type { StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+// Rule 31: Cognito's own refusal of a password, mapped to this request's field.
+import { isPasswordRefusal, passwordRefusedByPool } from './password-policy.ts';
 
 /** Longer than a function may run (10 s), so a lease outlives only a crashed attempt, briefly. */
 export const LEASE_SECONDS = 30;
