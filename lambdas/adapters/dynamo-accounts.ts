@@ -115,7 +115,10 @@ export function dynamoChallenges(): ChallengeStore {
     },
     async get(tokenHash) {
       const item = (await db.send(new GetCommand({ TableName: table, Key: challengeKey(tokenHash), ConsistentRead: true }))).Item;
-      return item ? { accountId: String(item.accountId), patientId: String(item.patientId), expiresAt: String(item.expiresAt) } : undefined;
+      if (!item) return undefined;
+      // A challenge from before recordVersion was kept matches no record (-1): sign in again.
+      const recordVersion = typeof item.recordVersion === 'number' ? item.recordVersion : -1;
+      return { accountId: String(item.accountId), patientId: String(item.patientId), expiresAt: String(item.expiresAt), recordVersion };
     },
   };
 }

@@ -135,6 +135,43 @@ export function dynamoInvitations(keys: InvitationKeys = { invitation: invitatio
       }
     },
 
+    async reservePinTry(patientId, invitationId) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: invitationKey(patientId),
+            UpdateExpression: 'ADD pinTries :one',
+            ConditionExpression: 'invitationId = :inv AND #status = :pending AND (attribute_not_exists(pinTries) OR pinTries < :max)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':one': 1, ':inv': invitationId, ':pending': 'Pending', ':max': MAX_PIN_FAILURES },
+          }),
+        );
+        return 'reserved';
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+      const current = await getInvitation(patientId);
+      const live = current?.invitationId === invitationId && current.status === 'Pending' && current.pinFailures < MAX_PIN_FAILURES;
+      return live ? 'busy' : 'gone';
+    },
+
+    async releasePinTry(patientId, invitationId) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: invitationKey(patientId),
+            UpdateExpression: 'ADD pinTries :minus',
+            ConditionExpression: 'invitationId = :inv AND pinTries > :zero',
+            ExpressionAttributeValues: { ':minus': -1, ':inv': invitationId, ':zero': 0 },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    },
+
     async takeLease(patientId, invitationId, tokenHash, lease, accountId, now) {
       try {
         const out = await db.send(

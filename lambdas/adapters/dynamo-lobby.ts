@@ -31,6 +31,7 @@ const toPassword = (item: Item): StoredLobbyPassword => ({
   createdBy: String(item.createdBy),
   expiresAt: String(item.expiresAt),
   used: item.used === true,
+  ...(typeof item.sessionTokenHash === 'string' ? { sessionTokenHash: item.sessionTokenHash } : {}),
 });
 
 const toSession = (item: Item): StoredLobbySession => ({
@@ -39,6 +40,7 @@ const toSession = (item: Item): StoredLobbySession => ({
   scope: item.scope as StoredLobbySession['scope'],
   createdAt: String(item.createdAt),
   expiresAt: String(item.expiresAt),
+  ...(typeof item.idempotencyKeyHash === 'string' ? { idempotencyKeyHash: item.idempotencyKeyHash } : {}),
 });
 
 /**
@@ -48,6 +50,24 @@ const toSession = (item: Item): StoredLobbySession => ({
  */
 const conflictTries = 4;
 const busy = () => new DomainError('unavailable', 'busy', 'Too many sign-ins at once. Try again in a moment.', { retryAfterSeconds: 1 });
+
+/** One transaction whose first item's condition decides: false when it failed; TransactionConflict tried again. */
+async function conditionalTransaction(input: TransactWriteCommandInput): Promise<boolean> {
+  const db = dynamo();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return true;
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const codes = err.CancellationReasons?.map((r) => r.Code) ?? [];
+      if (codes.includes('ConditionalCheckFailed')) return false;
+      if (!codes.includes('TransactionConflict')) throw err;
+      if (attempt >= conflictTries) throw busy();
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
 
 export function dynamoLobby(): LobbyStore {
   const { RECORDS_TABLE: records, AUDIT_TABLE: audit } = config();
@@ -94,10 +114,10 @@ export function dynamoLobby(): LobbyStore {
             Update: {
               TableName: records,
               Key: lobbyPasswordKey(password.patientId),
-              UpdateExpression: 'SET used = :true, usedAt = :now',
+              UpdateExpression: 'SET used = :true, usedAt = :now, sessionTokenHash = :session',
               // The very password that was checked (staff may have replaced it), still unused and unexpired.
               ConditionExpression: 'used = :false AND passwordHash = :hash AND expiresAt > :now',
-              ExpressionAttributeValues: { ':true': true, ':false': false, ':hash': password.passwordHash, ':now': now.toISOString() },
+              ExpressionAttributeValues: { ':true': true, ':false': false, ':hash': password.passwordHash, ':now': now.toISOString(), ':session': session.tokenHash },
             },
           },
           {
@@ -110,18 +130,62 @@ export function dynamoLobby(): LobbyStore {
           auditPut(event),
         ],
       };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await db.send(new TransactWriteCommand(input));
-          return true;
-        } catch (err) {
-          if (!(err instanceof TransactionCanceledException)) throw err;
-          const codes = err.CancellationReasons?.map((r) => r.Code) ?? [];
-          if (codes[0] === 'ConditionalCheckFailed') return false;
-          if (!codes.includes('TransactionConflict')) throw err;
-          if (attempt >= conflictTries) throw busy();
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-        }
+      return conditionalTransaction(input);
+    },
+
+    async replaySession(password, previous, next, now, event) {
+      return conditionalTransaction({
+        TransactItems: [
+          {
+            Update: {
+              TableName: records,
+              Key: lobbyPasswordKey(password.patientId),
+              UpdateExpression: 'SET sessionTokenHash = :next',
+              // Still this password, used by the very session being replaced, and unexpired.
+              ConditionExpression: 'used = :true AND passwordHash = :hash AND sessionTokenHash = :previous AND expiresAt > :now',
+              ExpressionAttributeValues: {
+                ':true': true,
+                ':hash': password.passwordHash,
+                ':previous': previous.tokenHash,
+                ':next': next.tokenHash,
+                ':now': now.toISOString(),
+              },
+            },
+          },
+          {
+            Delete: {
+              TableName: records,
+              Key: lobbySessionKey(previous.tokenHash),
+              ConditionExpression: 'idempotencyKeyHash = :key',
+              ExpressionAttributeValues: { ':key': previous.idempotencyKeyHash },
+            },
+          },
+          {
+            Put: {
+              TableName: records,
+              Item: { ...lobbySessionKey(next.tokenHash), ...next, ttl: ttlOf(next.expiresAt) },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          auditPut(event),
+        ],
+      });
+    },
+
+    async endSession(tokenHash, event) {
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Delete: { TableName: records, Key: lobbySessionKey(tokenHash), ConditionExpression: 'attribute_exists(pk)' } },
+              auditPut(event),
+            ],
+          }),
+        );
+      } catch (err) {
+        // Already gone (a repeated End, or one whose answer was lost): nothing to do.
+        if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
+        throw err;
       }
     },
 

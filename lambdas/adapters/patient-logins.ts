@@ -10,6 +10,7 @@ import {
   RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { config } from '../config.ts';
+import { isPasswordRefusal, passwordRefusedByPool } from '../domain/password-policy.ts';
 import type { PatientLogins } from '../domain/ports.ts';
 import { cognito } from './clients.ts';
 import { signInResult, throwIfRefusal } from './staff-directory.ts';
@@ -21,8 +22,15 @@ export function cognitoPatientLogins(): PatientLogins {
   const client = cognito();
   const pool = { UserPoolId: c.PATIENT_POOL_ID };
 
+  // Rule 31: a password Cognito's policy refuses (our rules should have caught it) is the caller's
+  // 400, not a 500; the login keeps its old password.
   const setPassword = async (accountId: string, password: string) => {
-    await client.send(new AdminSetUserPasswordCommand({ ...pool, Username: accountId, Password: password, Permanent: true }));
+    try {
+      await client.send(new AdminSetUserPasswordCommand({ ...pool, Username: accountId, Password: password, Permanent: true }));
+    } catch (err) {
+      if (named(err, 'InvalidPasswordException')) throw passwordRefusedByPool();
+      throw err;
+    }
   };
 
   return {
@@ -34,7 +42,13 @@ export function cognitoPatientLogins(): PatientLogins {
         if (!named(err, 'UsernameExistsException')) throw err;
         created = false;
       }
-      await setPassword(accountId, password);
+      try {
+        await setPassword(accountId, password);
+      } catch (err) {
+        // A login just made for a refused password would be a login without a record: remove it.
+        if (created && isPasswordRefusal(err)) await client.send(new AdminDeleteUserCommand({ ...pool, Username: accountId })).catch(() => undefined);
+        throw err;
+      }
       return { created };
     },
 

@@ -69,6 +69,8 @@ export interface StoredInvitation {
   /** The PIN, sealed by the PinVault; absent once cancelled or accepted. */
   sealedPin?: string;
   pinFailures: number;
+  /** PIN tries reserved: wrong ones plus those being checked (rule 5: reserve, then compare, then count). */
+  pinTries?: number;
   expiresAt: string;
   /** The login the registration in progress creates: fixed before Cognito is called, so a retry makes the same one. */
   accountId?: string;
@@ -118,6 +120,14 @@ export interface InvitationStore {
   commit(change: InvitationCommit): Promise<void>;
   /** Counts one wrong PIN atomically; the new count, or undefined when it is no longer that pending invitation. */
   countPinFailure(patientId: string, invitationId: string): Promise<number | undefined>;
+  /**
+   * Reserves one PIN try of the pending invitation before the PIN is compared, so a burst of
+   * guesses gets no more comparisons than MAX_PIN_FAILURES: `busy` when that many are reserved
+   * but fewer were wrong (others in flight), `gone` when it is no longer that pending invitation.
+   */
+  reservePinTry(patientId: string, invitationId: string): Promise<'reserved' | 'busy' | 'gone'>;
+  /** Gives back a try whose PIN was right (or never compared). */
+  releasePinTry(patientId: string, invitationId: string): Promise<void>;
   /**
    * Takes the registration lease of the pending invitation behind `tokenHash`, and fixes its
    * accountId (keeping one an earlier attempt fixed). `held`: another registration holds it now.
@@ -318,7 +328,7 @@ export async function resendInvitation(
       const expiresAt = addDays(now, settings.invitationDays);
       const next = withPendingInvite(record, actor, now, expiresAt);
       const { lease: _lease, ...kept } = current;
-      const invitation: StoredInvitation = { ...kept, status: 'Pending', tokenHash, pinFailures: 0, expiresAt, version: current.version + 1 };
+      const invitation: StoredInvitation = { ...kept, status: 'Pending', tokenHash, pinFailures: 0, pinTries: 0, expiresAt, version: current.version + 1 };
       await deps.invitations.commit({
         record: { next, expectedVersion: record.version },
         invitation: { next: invitation, expectedVersion: current.version },

@@ -17,7 +17,7 @@
  * session started, ends it at once (security rule 17).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
+import { constantTimeEqual, opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { Clock, RecordStore } from './ports.ts';
@@ -44,6 +44,8 @@ export interface StoredLobbyPassword {
   createdBy: string;
   expiresAt: string;
   used: boolean;
+  /** The session the password was traded for (set when used): a retry with the same idempotency key finds it. */
+  sessionTokenHash?: string;
 }
 
 /** A lobby session as stored: keyed by the token's hash, never the token. */
@@ -53,6 +55,8 @@ export interface StoredLobbySession {
   scope: typeof lobbyScope;
   createdAt: string;
   expiresAt: string;
+  /** SHA-256 of the idempotency key the sign-in came with: a retry with the same key and password gets this session again. */
+  idempotencyKeyHash?: string;
 }
 
 export interface LobbyStore {
@@ -68,7 +72,19 @@ export interface LobbyStore {
    */
   redeem(password: StoredLobbyPassword, session: StoredLobbySession, now: Date, audit: AuditEvent): Promise<boolean>;
   getSession(tokenHash: string): Promise<StoredLobbySession | undefined>;
+  /**
+   * A retry of a sign-in whose answer was lost: in one transaction, the session `previous` (still
+   * the password's, with the same idempotency key) is replaced by `next` (a new token, the same
+   * patient, start and expiry), so one session per password still holds. False when the
+   * condition failed (another retry won, or the password is no longer that one).
+   */
+  replaySession(password: StoredLobbyPassword, previous: StoredLobbySession, next: StoredLobbySession, now: Date, audit: AuditEvent): Promise<boolean>;
+  /** Ends the session (the kiosk's End), with its audit event. Nothing when it is already gone. */
+  endSession(tokenHash: string, audit: AuditEvent): Promise<void>;
 }
+
+/** How an idempotency key is kept: hashed, never as sent. */
+export const hashIdempotencyKey = (key: string): string => sha256(`lobby-sign-in:${key}`);
 
 /** Where secrets come from: a CSPRNG in production, something predictable in a unit test. */
 export interface LobbySecrets {
@@ -228,9 +244,15 @@ function unusable(record: StoredRecord, password: StoredLobbyPassword, now: Date
   return undefined;
 }
 
+/**
+ * POST /lobby-sessions. With an idempotency key, a retry of a sign-in whose answer was lost (same
+ * key, same case number and password) gets the session again, under a new token that replaces the
+ * undelivered one, instead of the 401 of a used password. Without the key, or with another one,
+ * a used password is refused as before.
+ */
 export async function signInToLobby(
   deps: SignInDeps,
-  attempt: { masterCase: string; lobbyPassword: string; sourceIp: string },
+  attempt: { masterCase: string; lobbyPassword: string; sourceIp: string; idempotencyKey?: string },
 ): Promise<LobbySignIn> {
   const { masterCase, sourceIp } = attempt;
   const actor: Actor = { id: lobbyActor, sourceIp };
@@ -252,7 +274,9 @@ export async function signInToLobby(
       target = patientTarget(match.record.patientId);
 
       const now = deps.clock();
+      const keyHash = attempt.idempotencyKey ? hashIdempotencyKey(attempt.idempotencyKey) : undefined;
       const why = unusable(match.record, match.password, now);
+      if (why === 'used' && keyHash) return replay(deps, match as Candidate & { password: StoredLobbyPassword }, keyHash, actor, target, now);
       if (why) throw new LobbyRefusal(why);
       const lobbyToken = deps.secrets.sessionToken();
       const session: StoredLobbySession = {
@@ -262,6 +286,7 @@ export async function signInToLobby(
         createdAt: now.toISOString(),
         // The session ends with the password's own validity: lobby mode never outlasts settings.lobbyMinutes.
         expiresAt: match.password.expiresAt,
+        ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
       };
       const audit = auditEvent(actor, target, 'lobby.sign-in', now, { scope: lobbyScope, reason: 'session' });
       if (!(await deps.lobby.redeem(match.password, session, now, audit))) throw new LobbyRefusal('used-concurrently');
@@ -276,6 +301,46 @@ export async function signInToLobby(
   }
 }
 
+/**
+ * The retry of a sign-in whose answer was lost: the password is used, by a session that came with
+ * this very idempotency key and still works (unexpired, access on, not revoked since). Anything
+ * else is the used password's one refusal.
+ */
+async function replay(
+  deps: SignInDeps,
+  match: Candidate & { password: StoredLobbyPassword },
+  keyHash: string,
+  actor: Actor,
+  target: string,
+  now: Date,
+): Promise<LobbySignIn> {
+  const { password, record } = match;
+  // Everything but "used" still refuses: expiry, access off, a revoke since the password was issued.
+  const why = unusable(record, { ...password, used: false }, now);
+  if (why) throw new LobbyRefusal(why);
+  const previous = password.sessionTokenHash ? await deps.lobby.getSession(password.sessionTokenHash) : undefined;
+  const same =
+    previous !== undefined &&
+    previous.idempotencyKeyHash !== undefined &&
+    constantTimeEqual(previous.idempotencyKeyHash, keyHash) &&
+    previous.patientId === record.patientId &&
+    Date.parse(previous.expiresAt) > now.getTime();
+  if (!same) throw new LobbyRefusal('used');
+  const lobbyToken = deps.secrets.sessionToken();
+  const next: StoredLobbySession = { ...previous, tokenHash: hashLobbyToken(lobbyToken) };
+  const audit = auditEvent(actor, target, 'lobby.sign-in', now, { scope: lobbyScope, reason: 'session-replayed' });
+  if (!(await deps.lobby.replaySession(password, previous, next, now, audit))) throw new LobbyRefusal('used-concurrently');
+  return { lobbyToken, expiresAt: next.expiresAt, scope: lobbyScope, patientId: next.patientId };
+}
+
+// ------------------------------------------------------------------ lobby routes: end a session
+
+/** DELETE /lobby-sessions/current: the kiosk's End ends the session on the server too. */
+export async function endLobbySession(deps: Pick<TokenDeps, 'lobby' | 'clock'>, grant: LobbyGrant, sourceIp: string): Promise<void> {
+  const audit = auditEvent({ id: lobbyActor, sourceIp }, patientTarget(grant.patientId), 'lobby.session-ended', deps.clock(), { scope: lobbyScope });
+  await deps.lobby.endSession(grant.tokenHash, audit);
+}
+
 // ------------------------------------------------------------------ lobby routes: check a token
 
 export interface TokenDeps {
@@ -288,6 +353,8 @@ export interface LobbyGrant {
   patientId: string;
   scope: typeof lobbyScope;
   expiresAt: string;
+  /** The session's key (the token's hash, never the token): what ending it deletes. */
+  tokenHash: string;
 }
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/;
@@ -304,5 +371,5 @@ export async function checkLobbyToken({ store, lobby, clock }: TokenDeps, token:
   const record = await store.getRecord(session.patientId);
   if (!record?.accessEnabled) return undefined;
   if (revokedSince(record, session.createdAt)) return undefined;
-  return { patientId: session.patientId, scope: session.scope, expiresAt: session.expiresAt };
+  return { patientId: session.patientId, scope: session.scope, expiresAt: session.expiresAt, tokenHash: session.tokenHash };
 }

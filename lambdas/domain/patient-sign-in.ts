@@ -111,6 +111,7 @@ async function afterPassword(deps: PatientSignInDeps, record: StoredRecord, resu
       accountId: record.accountId!,
       patientId: record.patientId,
       expiresAt: new Date(now.getTime() + challengeMinutes * 60_000).toISOString(),
+      recordVersion: record.version,
     });
     return { kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session };
   }
@@ -140,7 +141,18 @@ export async function completeNewPassword(
     throw new DomainError('unauthorized', 'session-expired', 'This sign-in step has expired or was already completed. Sign in again.');
   }
   const record = await deps.store.getRecord(challenge.patientId);
-  if (!record || record.accountId !== challenge.accountId || !record.accessEnabled) {
+  // Bound to the temporary password it was issued for (issue 13 item 7): the record must still be
+  // the very one of that sign-in. Finished by another session, Register Patient again, revoke and
+  // re-enable, a reset: each moved the version, and the step is over.
+  const expiry = record?.login?.temporaryPasswordExpiresAt;
+  if (
+    !record ||
+    record.accountId !== challenge.accountId ||
+    !record.accessEnabled ||
+    record.version !== challenge.recordVersion ||
+    !record.login?.mustChangePassword ||
+    (expiry !== undefined && Date.parse(expiry) <= now.getTime())
+  ) {
     throw new DomainError('unauthorized', 'session-expired', 'This sign-in step has expired or was already completed. Sign in again.');
   }
   const username = request.newUsername ?? record.username ?? '';

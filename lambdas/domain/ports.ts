@@ -144,6 +144,12 @@ export interface Challenge {
   accountId: string;
   patientId: string;
   expiresAt: string;
+  /**
+   * The record's version when the temporary password (or forced change) let the patient in: the
+   * step works only while the record is still exactly that one (not finished by another session,
+   * not re-registered, revoked or re-enabled since).
+   */
+  recordVersion: number;
 }
 
 export interface ChallengeStore {

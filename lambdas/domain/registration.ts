@@ -6,8 +6,10 @@
  *   1. The link: its hash must name a pending, unexpired, unlocked invitation of a record with
  *      access enabled; anything else is the one 410 (rule 11). Dead links count against the
  *      source address (rule 6).
- *   2. The PIN, compared in constant time against the opened seal. A wrong one counts (atomic
- *      counter); the 5th locks the invitation and kills the link (rule 7). Throttled too.
+ *   2. The PIN: a try is reserved first (conditional write: at most 5 reserved-and-wrong or in
+ *      flight, rule 5), then the PIN is compared in constant time against the opened seal. A
+ *      wrong one counts (atomic counter, the try kept); the 5th locks the invitation and kills the
+ *      link (rule 7). A right one gives its try back. Throttled per address too.
  *   3. The password rules and a first look at the username (409 before anything is written).
  *   4. The lease: one registration at a time per invitation (20 at once: one goes on, the rest
  *      get 409 "in progress", or 410 once it has finished). The lease fixes the accountId on
@@ -29,6 +31,8 @@ import { linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+// Rule 31: Cognito's own refusal of a password, mapped to this request's field.
+import { isPasswordRefusal, passwordRefusedByPool } from './password-policy.ts';
 
 /** Longer than a function may run (10 s), so a lease outlives only a crashed attempt, briefly. */
 export const LEASE_SECONDS = 30;
@@ -135,8 +139,17 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   const { invitation, tokenHash } = live;
   const patientId = invitation.patientId;
 
-  // Step 2: the PIN.
+  // Step 2: the PIN. The try is reserved before the PIN is compared (rule 5, as sign-in does), so
+  // a burst of guesses gets at most MAX_PIN_FAILURES comparisons; a right PIN gives it back.
+  const reserved = await deps.invitations.reservePinTry(patientId, invitation.invitationId).catch(async (err: unknown) => {
+    // Reserved all the same with only the answer lost? Give it back, or a retry finds one try fewer.
+    await deps.invitations.releasePinTry(patientId, invitation.invitationId).catch(() => undefined);
+    throw err;
+  });
+  if (reserved === 'gone') throw linkGone();
+  if (reserved === 'busy') throw inProgress();
   const pinKeys = throttleKeys('invitation', `pin:${tokenHash}`, sourceIp, deps.clock());
+  let wrong = false;
   try {
     await throttledSignIn(deps, pinKeys, async () => {
       const expected = await deps.vault.open(invitation.sealedPin, { patientId, invitationId: invitation.invitationId });
@@ -144,7 +157,11 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
     });
   } catch (err) {
     if (!isRefusal(err)) throw err;
+    wrong = true;
     throw wrongPin(await countWrongPin(deps, invitation, sourceIp));
+  } finally {
+    // A wrong PIN keeps its try (it is counted); anything else gives it back.
+    if (!wrong) await deps.invitations.releasePinTry(patientId, invitation.invitationId).catch(() => undefined);
   }
 
   // Step 3: the password (rule 3, with the reason in words) and the username.
@@ -223,7 +240,10 @@ export async function finishRegistration(
   let loginMade = false;
   try {
     // Step 5: the login. Safe to repeat: the same accountId every time.
-    await deps.logins.upsert(accountId, password);
+    await deps.logins.upsert(accountId, password).catch((err: unknown) => {
+      // Cognito refused a password our rules accepted (rule 31): this request's field is `password`.
+      throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
+    });
     loginMade = true;
     // Step 6: everything else, at once.
     await retryOnConflict(async () => {

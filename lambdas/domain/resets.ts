@@ -19,10 +19,12 @@
  * Confirmation, step by step, each safe to repeat:
  *   1. The link: a live, unexpired reset of a record with access enabled and the same login;
  *      anything else is the one 410 (rule 11). Dead links count against the source address.
- *   2. The password rules (400, counts nothing: a typo in the new password wastes no try).
- *   3. A try is reserved atomically (at most 5 reserved-and-wrong or in-flight at once), so 1000
+ *   2. A try is reserved atomically (at most 5 reserved-and-wrong or in-flight at once), so 1000
  *      concurrent guesses still get only 5 PIN checks (rule 7). Then PIN and username, both in
- *      constant time; a wrong pair is counted and the 5th kills the link (401 until then).
+ *      constant time; a wrong pair is counted and the 5th kills the link (401 until then). Every
+ *      failure up to here has one body whatever the new password is (rule 27).
+ *   3. The password rules (400; the try is given back: a typo in the new password wastes no try).
+ *      They mention the username and email, so they run only once link + PIN + username are proven.
  *   4. The lease: one completion at a time per reset (20 at once: one 200, rule 25).
  *   5. Cognito: set the password, end every refresh token. The sign-in failure counter is
  *      cleared (a reset is the way out of a lock, rule 5).
@@ -475,12 +477,11 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
   const { patientId, resetId } = reset;
   const accountId = record.accountId;
 
-  // Step 2: our password rules (rule 3), against the username the login will have.
   const username = attempt.newUsername ?? record.username;
-  const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
-  if (problems.length > 0) throw badPassword(problems);
 
-  // Step 3: one try, then the PIN and the username together (which one was wrong is not said).
+  // Step 2: one try, then the PIN and the username together (which one was wrong is not said).
+  // Nothing that depends on the account (the password rules name the username and email, "taken"
+  // names another login) is answered before both are proven (rule 27).
   const reserved = await deps.resets.reserveTry(patientId, resetId);
   if (reserved === 'gone') throw resetGone();
   if (reserved === 'busy') throw resetInProgress();
@@ -492,6 +493,11 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
       keepTry = true;
       throw wrongPinOrUsername(await countWrongTry(deps, reset, attempt.sourceIp, tokenHash));
     }
+
+    // Step 3: our password rules (rules 3 and 31), against the username the login will have. A
+    // refusal here gives the try back (below): a typo in the new password wastes no try.
+    const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
+    if (problems.length > 0) throw badPassword(problems);
 
     // The new username, if any, must be free (checked again in the final transaction).
     const renamed = attempt.newUsername !== undefined && attempt.newUsername.toLowerCase() !== record.username.toLowerCase();

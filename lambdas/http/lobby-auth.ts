@@ -15,6 +15,8 @@ export interface LobbyPrincipal {
   patientId: string;
   scope: 'intake';
   expiresAt: string;
+  /** The session's key (the token's hash): what DELETE /lobby-sessions/current deletes. */
+  tokenHash: string;
 }
 
 let lobby: LobbyStore | undefined;

@@ -26,6 +26,14 @@ export const LobbySignInRequest = z
     // Checked loosely here (any case, with or without the dash or spaces); a malformed one is
     // simply a wrong password, counted by the throttle like any other.
     lobbyPassword: z.string().min(1).max(64),
+    idempotencyKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16 to 128 letters, digits, "_" or "-"')
+      .optional()
+      .meta({
+        description:
+          'A random key the device makes for this sign-in (e.g. a UUID) and sends again when it retries after a lost answer: the same key with the same case number and password gets the session again (under a new token that replaces the undelivered one) instead of 401. Kept only as a hash beside the session; expires with it.',
+      }),
   })
   .meta({ id: 'LobbySignInRequest' });
 export type LobbySignInRequest = z.infer<typeof LobbySignInRequest>;

@@ -23,9 +23,10 @@ export const lobbyRoutes = [
     path: '/lobby-sessions',
     entry: 'lambdas/handlers/lobby/sign-in.ts',
     caller: 'public',
-    grants: ['records:read', 'lobby:redeem', 'audit:append', 'throttle:readwrite'],
+    // lobby:session and lobby:end: a retry with the same idempotency key reads the session and replaces it.
+    grants: ['records:read', 'lobby:redeem', 'lobby:session', 'lobby:end', 'audit:append', 'throttle:readwrite'],
     summary:
-      'Trade a case number and lobby password for a lobby token of scope "intake" (one session per password; 401 for any refusal, 429 with Retry-After after repeated failures)',
+      'Trade a case number and lobby password for a lobby token of scope "intake" (one session per password; 401 for any refusal, 429 with Retry-After after repeated failures; a retry with the same idempotencyKey gets the session again)',
     request: { body: LobbySignInRequest },
     responses: { 200: LobbySession },
   }),
@@ -39,5 +40,16 @@ export const lobbyRoutes = [
     summary: 'The lobby session of the token (401 once it has expired or access was revoked)',
     request: {},
     responses: { 200: CurrentLobbySession },
+  }),
+  route({
+    id: 'lobby-session-end',
+    method: 'DELETE',
+    path: '/lobby-sessions/current',
+    entry: 'lambdas/handlers/lobby/end.ts',
+    caller: 'lobby',
+    grants: ['lobby:session', 'lobby:end', 'audit:append'],
+    summary: "End the lobby session of the token (the kiosk's End): 204, and the token opens nothing any more (a repeat is 401 like any dead token)",
+    request: {},
+    responses: { 204: null },
   }),
 ] as const satisfies readonly Route[];

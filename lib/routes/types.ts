@@ -29,6 +29,7 @@ export type Grant =
   | 'reset:issue' // GetItem/PutItem/DeleteItem on RESET# and RESETLINK# items only: issuing a credential reset link
   | 'patientPool:reset' // AdminSetUserPassword and AdminUserGlobalSignOut on the patient pool (reset confirm)
   | 'lobby:session' // GetItem on LOBBYSESSION# and PATIENT# items: what checking a lobby token reads
+  | 'lobby:end' // DeleteItem on LOBBYSESSION# items: ending a lobby session (End, or replacing it on a retried sign-in)
   | 'emailMatch:issue' // PutItem/DeleteItem on EMAILMATCH# and EMAILMATCHLINK# items only: issuing an email-match link
   | 'staffPool:signIn' // DescribeUserPoolClient on the staff pool: the app client's secret, read at cold start (rule 34)
   | 'staffPool:admin' // create, disable/enable, sign out, regroup and reset the MFA of staff logins; list them

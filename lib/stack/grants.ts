@@ -201,6 +201,11 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
     { actions: ['dynamodb:GetItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['LOBBYSESSION#*', 'PATIENT#*']) },
     keyRead(t),
   ],
+  // Ending a lobby session (the kiosk's End), or replacing it on a retried sign-in: delete it.
+  'lobby:end': (t) => [
+    { actions: ['dynamodb:DeleteItem'], resources: [t.recordsTableArn], conditions: leadingKeys('LOBBYSESSION#*') },
+    keyWrite(t),
+  ],
   // The email-match request (lambdas/adapters/dynamo-email-match.ts) is public: it puts the
   // record's email-match state and its link and deletes the link it replaces, and nothing
   // else, so it can never write a portal record, a username or an invitation.

@@ -196,6 +196,7 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'lobby:issue': ['records[LOBBY#*]:dynamodb:PutItem', ...KEY_WRITE],
   'lobby:redeem': ['records[LOBBY#*]:dynamodb:GetItem', 'records[LOBBY#*]:dynamodb:UpdateItem', 'records[LOBBYSESSION#*]:dynamodb:PutItem', ...KEY_WRITE],
   'lobby:session': ['records[LOBBYSESSION#*,PATIENT#*]:dynamodb:GetItem', ...KEY_READ],
+  'lobby:end': ['records[LOBBYSESSION#*]:dynamodb:DeleteItem', ...KEY_WRITE],
   'emailMatch:issue': ['records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:PutItem', 'records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:DeleteItem', ...KEY_WRITE],
   'staffPool:signIn': ['staffPool:cognito-idp:DescribeUserPoolClient'],
   'staffPool:admin': [

@@ -456,7 +456,7 @@ function eventArbitrary(route: Route): fc.Arbitrary<APIGatewayProxyEvent> {
 
 /** What a rejected request may still change: throttle counters, and failure counters and leases on the secret-holding items. */
 const counterItems = /^(INVITE|RESET|EMAILMATCH|LOBBY)#/;
-const counterFields = ['pinFailures', 'failures', 'tries', 'version', 'lease', 'accountId', 'updatedAt'];
+const counterFields = ['pinFailures', 'pinTries', 'failures', 'tries', 'version', 'lease', 'accountId', 'updatedAt'];
 
 /** The keys of the records table whose items differ in what a rejected request must not change. */
 function changedRecords(before: Tables, after: Tables): string[] {

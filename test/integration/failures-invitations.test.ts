@@ -242,8 +242,10 @@ describe('registration: POST /registrations', () => {
       'DynamoDB GetItem', // link
       'DynamoDB GetItem', // invitation
       'DynamoDB GetItem', // record
+      'DynamoDB UpdateItem', // a PIN try reserved before the compare (rule 5)
       'DynamoDB GetItem', // PIN throttle: the token's counter
       'DynamoDB GetItem', // and the address's
+      'DynamoDB UpdateItem', // the try given back: the PIN was right
       'DynamoDB GetItem', // username free?
       'DynamoDB UpdateItem', // lease + accountId
       'Cognito AdminCreateUser',

@@ -105,6 +105,39 @@ describe('lobby mode', () => {
     expect((await currentSession(winner.json.lobbyToken)).json.patientId).toBe(id);
   });
 
+  it('issue 13 item 14: End (DELETE /lobby-sessions/current) ends the session on the server: 204, then the token opens nothing', async () => {
+    const id = await patient();
+    const token = (await signIn(id, (await issue(id)).json.lobbyPassword)).json.lobbyToken as string;
+    const ended = await api('/lobby-sessions/current', { method: 'DELETE', token });
+    expect(ended.status).toBe(204);
+    expect(ended.text).toBe('');
+    expect((await currentSession(token)).status).toBe(401);
+    // Repeating it changes nothing: the token is dead like any other.
+    expect((await api('/lobby-sessions/current', { method: 'DELETE', token })).status).toBe(401);
+    expect((await api('/lobby-sessions/current', { method: 'DELETE' })).status).toBe(401);
+  });
+
+  it('issue 13 item 14: a lost answer does not burn the password: the same idempotencyKey and password get the session again; the undelivered token dies', async () => {
+    const id = await patient();
+    const { lobbyPassword } = (await issue(id)).json;
+    const idempotencyKey = `kiosk-${Date.now().toString(36)}-retry-0001`;
+    const keyed = (password: string, key?: string) => api('/lobby-sessions', { method: 'POST', body: { masterCase: id, lobbyPassword: password, ...(key ? { idempotencyKey: key } : {}) } });
+    const lost = await keyed(lobbyPassword, idempotencyKey);
+    expect(lost.status).toBe(200);
+    const retry = await keyed(lobbyPassword, idempotencyKey);
+    expect(retry.status).toBe(200);
+    expect(retry.json).toEqual({ ...lost.json, lobbyToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(retry.json.lobbyToken).not.toBe(lost.json.lobbyToken);
+    expect((await currentSession(lost.json.lobbyToken)).status).toBe(401);
+    expect((await currentSession(retry.json.lobbyToken)).status).toBe(200);
+    // Without the key, or with another, the password is used: the one 401.
+    expect((await keyed(lobbyPassword)).status).toBe(401);
+    expect((await keyed(lobbyPassword, 'another-key-entirely-0001')).status).toBe(401);
+    // After End, the key gets nothing back.
+    expect((await api('/lobby-sessions/current', { method: 'DELETE', token: retry.json.lobbyToken })).status).toBe(204);
+    expect((await keyed(lobbyPassword, idempotencyKey)).status).toBe(401);
+  });
+
   it('rule 12: the token and an unused password die at expiry (settings.lobbyMinutes, test clock moved past it)', async () => {
     expect((await api('/settings', { method: 'PUT', token: admin, body: { lobbyMinutes: 15 } })).status).toBe(200);
     const used = await patient();

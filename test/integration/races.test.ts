@@ -9,6 +9,7 @@ import { ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   allLinkTokens,
+  anotherPin,
   checkLink,
   confirmReset,
   enrolled,
@@ -158,6 +159,15 @@ describe('logins', () => {
     expect((await signIn(p.username, firstPassword)).status).toBe(429);
     await setClockOffset(base + 120_000);
     expect((await signIn(p.username, firstPassword)).status).toBe(200);
+  }, 90_000);
+
+  it('rule 5: 20 wrong invitation PINs at once: the try is reserved before the compare, so at most 5 are evaluated (401), the rest 409/410; the link is dead after', async () => {
+    const p = await invited(staff, 'RP');
+    const answers = await at20(() => register({ token: p.token, pin: anotherPin(p.pin), username: newUsername(), password: firstPassword }));
+    const statuses = answers.map((a) => a.status);
+    for (const s of statuses) expect([401, 409, 410]).toContain(s);
+    expect(count(statuses, 401)).toBeLessThanOrEqual(5);
+    expect((await register({ token: p.token, pin: p.pin, username: newUsername(), password: firstPassword })).status).toBe(410);
   }, 90_000);
 
   it('rule 25: 20 reset requests at once: at most 3 emails, and exactly one emailed link resets the password', async () => {

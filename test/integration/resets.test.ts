@@ -105,6 +105,21 @@ describe('the reset, end to end', () => {
     expect((await signIn(p.username, second)).status).toBe(401);
   });
 
+  it('rule 27: the username oracle is closed: 40 candidate usernames as newPassword get the same 401 with or without the real one, each using a try', async () => {
+    const p = await requested();
+    // Register Patient's usernames are case numbers: neighbours of the real one are the decoys.
+    const decoys = Array.from({ length: 40 }, (_, i) => `${p.username.slice(0, -2)}${String(i).padStart(2, '0')}`).filter((u) => u !== p.username).slice(0, 39);
+    const without = await confirm({ token: p.token, pin: anotherPin(p.pin), username: `${p.username}x`, newPassword: [...decoys, 'zz'].join('') });
+    const withReal = await confirm({ token: p.token, pin: anotherPin(p.pin), username: `${p.username}x`, newPassword: [...decoys.slice(0, 20), p.username, ...decoys.slice(20)].join('') });
+    expect(without.status).toBe(401);
+    expect(withReal.status).toBe(401);
+    expect(withReal.text).toBe(without.text);
+    expect(withReal.text).not.toContain('must not contain');
+    // Both were tries: 3 more wrong ones kill the link.
+    for (let i = 3; i <= 5; i++) expect((await confirm({ token: p.token, pin: anotherPin(p.pin), username: p.username, newPassword: second })).status).toBe(401);
+    expect((await confirm({ token: p.token, pin: p.pin, username: p.username, newPassword: second })).status).toBe(410);
+  });
+
   it('rule 15: a reset ends a session signed in elsewhere', async () => {
     const p = await registered();
     // Sessions are cut off at whole seconds (tokens carry seconds): let the other session's second pass.

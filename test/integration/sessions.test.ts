@@ -138,6 +138,54 @@ describe('POST /sessions refusals', () => {
   });
 });
 
+describe('the new-password step is bound to the temporary password it was issued for (issue 13 item 7)', () => {
+  const newPassword = (session: string, password = good) => api('/sessions/new-password', { method: 'POST', body: { session, newPassword: password } });
+  const other = 'quartz meadow harbor kettle';
+
+  it('a second session of the same temporary password dies once the patient finished with the first', async () => {
+    const reg = await enrol('S-71');
+    const [first, second] = [await signIn(reg.username, reg.temporaryPassword), await signIn(reg.username, reg.temporaryPassword)];
+    expect((await newPassword(first.json.session)).status).toBe(200);
+    const late = await newPassword(second.json.session, other);
+    expect(late.status).toBe(401);
+    expect(late.json.type).toBe('/problems/session-expired');
+    // The password the patient chose stands.
+    expect((await signIn(reg.username, good)).status).toBe(200);
+    expect((await signIn(reg.username, other)).status).toBe(401);
+  });
+
+  it('Register Patient again kills the session of the earlier temporary password; the new one gets its own', async () => {
+    const reg = await enrol('S-72');
+    const old = await signIn(reg.username, reg.temporaryPassword);
+    const again = await api('/patients/S-72/portal/registration', { method: 'POST', token: staff });
+    expect(again.status).toBe(201);
+    const late = await newPassword(old.json.session, other);
+    expect(late.status).toBe(401);
+    expect(late.json.type).toBe('/problems/session-expired');
+    const fresh = await signIn(again.json.username, again.json.temporaryPassword);
+    expect((await newPassword(fresh.json.session)).status).toBe(200);
+  });
+
+  it('revoke and re-enable kill the session issued before them', async () => {
+    const reg = await enrol('S-73');
+    const old = await signIn(reg.username, reg.temporaryPassword);
+    expect((await api('/patients/S-73/portal/revoke', { method: 'POST', token: staff })).status).toBe(200);
+    expect((await api('/patients/S-73/portal', { method: 'PUT', token: staff, body: { accessEnabled: true } })).status).toBe(200);
+    const late = await newPassword(old.json.session);
+    expect(late.status).toBe(401);
+    expect(late.json.type).toBe('/problems/session-expired');
+  });
+
+  it('the session dies with its temporary password (test clock past temporaryPasswordHours), even inside its 10 minutes', async () => {
+    const reg = await enrol('S-74');
+    await setClockOffset(Date.parse(reg.expiresAt) - Date.now() - 60_000);
+    const session = await signIn(reg.username, reg.temporaryPassword);
+    expect(session.status).toBe(200);
+    await setClockOffset(Date.parse(reg.expiresAt) - Date.now() + 1_000);
+    expect((await newPassword(session.json.session)).status).toBe(401);
+  });
+});
+
 describe('revoke and credential changes', () => {
   it('rule 17: revoke refuses a token issued before it at once; re-enabling lets the same credentials in again', async () => {
     const { username, tokens } = await registered('S-20');

@@ -73,6 +73,19 @@ export function memoryInvitations(mem: Mem) {
       i.version += 1;
       return i.pinFailures;
     },
+    async reservePinTry(patientId, invitationId) {
+      maybeFail('reservePinTry');
+      const i = invitations.get(patientId);
+      if (i?.invitationId === invitationId && i.status === 'Pending' && (i.pinTries ?? 0) < MAX_PIN_FAILURES) {
+        i.pinTries = (i.pinTries ?? 0) + 1;
+        return 'reserved';
+      }
+      return i?.invitationId === invitationId && i.status === 'Pending' && i.pinFailures < MAX_PIN_FAILURES ? 'busy' : 'gone';
+    },
+    async releasePinTry(patientId, invitationId) {
+      const i = invitations.get(patientId);
+      if (i?.invitationId === invitationId && (i.pinTries ?? 0) > 0) i.pinTries! -= 1;
+    },
     async takeLease(patientId, invitationId, tokenHash, lease, accountId, now) {
       maybeFail('takeLease');
       const i = invitations.get(patientId);

@@ -6,7 +6,7 @@ import { lobbyStore } from '../../http/lobby-auth.ts';
 export const handler = defineHandler('lobby-sign-in', async ({ body, sourceIp }) => {
   const session = await signInToLobby(
     { store: recordStore(), lobby: lobbyStore(), throttle: signInThrottle(), clock: systemClock, secrets: cryptoSecrets },
-    { masterCase: body.masterCase, lobbyPassword: body.lobbyPassword, sourceIp },
+    { masterCase: body.masterCase, lobbyPassword: body.lobbyPassword, sourceIp, ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) },
   );
   return { status: 200, body: session };
 });

@@ -394,7 +394,11 @@ const pages = {
     };
 
     onSubmit(form, async (values) => {
-      const res = await call('lobby-sessions', { method: 'POST', json: { masterCase: values.masterCase, lobbyPassword: values.lobbyPassword } });
+      // One key per sign-in: if the answer is lost on the way, the retry with the same key gets the
+      // session instead of finding the one-time password used.
+      const json = { masterCase: values.masterCase, lobbyPassword: values.lobbyPassword, idempotencyKey: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('') };
+      let res = await call('lobby-sessions', { method: 'POST', json });
+      if (res.status === 0) res = await call('lobby-sessions', { method: 'POST', json });
       clearPasswords(form);
       if (res.status === 200) {
         // Only what the page needs: never the patient id.
@@ -426,6 +430,9 @@ const pages = {
     });
 
     $('lobby-end').addEventListener('click', () => {
+      // End it on the server too, so the token opens nothing after the patient walks away.
+      const session = JSON.parse(sessionStorage.getItem(key) || 'null');
+      if (session) call('lobby-sessions/current', { method: 'DELETE', token: session.lobbyToken });
       end('signin');
       $('case-number').focus();
     });

@@ -3,6 +3,7 @@ import type { AuditEvent } from '../../../lambdas/domain/audit.ts';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
 import {
   checkLobbyToken,
+  endLobbySession,
   cryptoSecrets,
   hashLobbyToken,
   issueLobbyPassword,
@@ -41,12 +42,28 @@ function memoryLobby(records: () => Promise<StoredRecord[]>) {
       const current = passwords.get(password.patientId);
       if (!current || current.used || current.passwordHash !== password.passwordHash || current.expiresAt <= now.toISOString()) return false;
       current.used = true;
+      current.sessionTokenHash = session.tokenHash;
       sessions.set(session.tokenHash, { ...session });
       audit.push(event);
       return true;
     },
     async getSession(tokenHash) {
       return sessions.get(tokenHash);
+    },
+    async replaySession(password, previous, next, now, event) {
+      const current = passwords.get(password.patientId);
+      const old = sessions.get(previous.tokenHash);
+      if (!current?.used || current.passwordHash !== password.passwordHash || current.sessionTokenHash !== previous.tokenHash || current.expiresAt <= now.toISOString()) return false;
+      if (!old || old.idempotencyKeyHash !== previous.idempotencyKeyHash) return false;
+      current.sessionTokenHash = next.tokenHash;
+      sessions.delete(previous.tokenHash);
+      sessions.set(next.tokenHash, { ...next });
+      audit.push(event);
+      return true;
+    },
+    async endSession(tokenHash, event) {
+      if (!sessions.delete(tokenHash)) return;
+      audit.push(event);
     },
   };
   return { store, passwords, sessions, audit };
@@ -320,7 +337,7 @@ describe('lobby token check', () => {
 
   it('opens the intake scope of its patient until it expires', async () => {
     const { w, lobbyToken } = await signedIn();
-    expect(await w.check(lobbyToken)).toEqual({ patientId: 'P-1', scope: 'intake', expiresAt: '2026-11-21T11:00:00.000Z' });
+    expect(await w.check(lobbyToken)).toEqual({ patientId: 'P-1', scope: 'intake', expiresAt: '2026-11-21T11:00:00.000Z', tokenHash: hashLobbyToken(lobbyToken) });
     w.advance(60 * 60_000 - 1);
     expect(await w.check(lobbyToken)).toBeDefined();
     w.advance(1);
@@ -363,5 +380,56 @@ describe('lobby token check', () => {
     expect(await w.check(`${lobbyToken.slice(0, -1)}${lobbyToken.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
     expect(await w.check('short')).toBeUndefined();
     expect(await w.check(hashLobbyToken(lobbyToken))).toBeUndefined();
+  });
+});
+
+describe('issue 13 item 14: a lost answer does not burn the lobby password; End ends the session on the server', () => {
+  async function signedIn(key = 'kiosk-7f3a9c1e-retry-key') {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    const withKey = (password: string, idempotencyKey?: string) =>
+      signInToLobby(w.deps, { masterCase: 'MC-1', lobbyPassword: password, sourceIp: '203.0.113.5', ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const first = await withKey('K7MXQ-4RT9W', key);
+    return { w, first, withKey, key };
+  }
+
+  it('a retry with the same idempotency key and password gets the session again (new token, same expiry); the undelivered token dies', async () => {
+    const { w, first, withKey, key } = await signedIn();
+    const again = await withKey('k7mxq4rt9w', key);
+    expect(again).toEqual({ ...first, lobbyToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(again.lobbyToken).not.toBe(first.lobbyToken);
+    expect(await w.check(first.lobbyToken)).toBeUndefined();
+    expect(await w.check(again.lobbyToken)).toMatchObject({ patientId: 'P-1' });
+    expect(w.lobby.sessions.size).toBe(1);
+    // The key is kept only as a hash, beside the session.
+    expect(JSON.stringify([...w.lobby.sessions.values()])).not.toContain(key);
+    expect(w.lobby.audit.at(-1)).toMatchObject({ action: 'lobby.sign-in', outcome: 'success', detail: { reason: 'session-replayed' } });
+  });
+
+  it('without the key, with another key, or with another password, the used password is the one refusal', async () => {
+    const { withKey, key } = await signedIn();
+    expect((await refusal(withKey('K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
+    expect((await refusal(withKey('K7MXQ-4RT9W', 'another-key-entirely-000'))).code).toBe('invalid-credentials');
+    expect((await refusal(withKey('WRONG-WRONG', key))).code).toBe('invalid-credentials');
+  });
+
+  it('End deletes the session (its token opens nothing), is audited, and a repeat is harmless; a retry after End is refused', async () => {
+    const { w, first, withKey, key } = await signedIn();
+    const grant = (await w.check(first.lobbyToken))!;
+    await endLobbySession(w.deps, grant, '203.0.113.5');
+    expect(await w.check(first.lobbyToken)).toBeUndefined();
+    expect(w.lobby.audit.at(-1)).toMatchObject({ action: 'lobby.session-ended', target: 'patient:P-1' });
+    await endLobbySession(w.deps, grant, '203.0.113.5');
+    expect((await refusal(withKey('K7MXQ-4RT9W', key))).code).toBe('invalid-credentials');
+  });
+
+  it('a retry after the password expired, or after access was revoked, is refused', async () => {
+    const { w, withKey, key } = await signedIn();
+    await w.edit('P-1', { accessEnabled: false });
+    expect((await refusal(withKey('K7MXQ-4RT9W', key))).code).toBe('invalid-credentials');
+    const other = await signedIn();
+    other.w.advance(60 * 60_000 + 1);
+    expect((await refusal(other.withKey('K7MXQ-4RT9W', other.key))).code).toBe('invalid-credentials');
   });
 });

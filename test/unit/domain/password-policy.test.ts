@@ -9,7 +9,7 @@ describe('rule 1: length', () => {
 
   it('accepts 128 characters and refuses 129', () => {
     const long = 'the quick brown fox jumps over the lazy dog while it rains '.repeat(3);
-    expect(passwordProblems(long.slice(0, 128))).toEqual([]);
+    expect(passwordProblems(`${long.slice(0, 127)}x`)).toEqual([]);
     expect(passwordProblems(long.slice(0, 129))).toContain('must be at most 128 characters');
   });
 });
@@ -35,5 +35,25 @@ describe('rule 3: blocklist and personal data', () => {
 
   it('refuses one character repeated', () => {
     expect(passwordProblems('aaaaaaaaaaaaaaaaaaaa')).toContain('must not be one character repeated');
+  });
+});
+
+describe("rule 31: nothing Cognito's own rules refuse passes ours", () => {
+  it('refuses a leading or trailing space (or other whitespace) with the reason in words; a space inside is fine', () => {
+    for (const p of [' tangerine lighthouse gravel', 'tangerine lighthouse gravel ', '\ttangerine lighthouse gravel', 'tangerine lighthouse gravel\u00a0']) {
+      expect(passwordProblems(p), JSON.stringify(p)).toContain('must not begin or end with a space');
+    }
+    expect(passwordProblems('tangerine  lighthouse gravel')).toEqual([]);
+  });
+
+  it('refuses line breaks and control characters anywhere', () => {
+    for (const p of ['tangerine\nlighthouse gravel', 'tangerine\rlighthouse gravel', 'tangerine\u2028lighthouse gravel', 'tangerine\u0000lighthouse gravel']) {
+      expect(passwordProblems(p), JSON.stringify(p)).toContain('must not contain line breaks or control characters');
+    }
+  });
+
+  it("128 characters of two UTF-16 units each are 256 units: within Cognito's limit, so accepted", () => {
+    expect(passwordProblems('\u{1F600}\u{1F680}'.repeat(64))).toEqual([]);
+    expect(passwordProblems('\u{1F600}\u{1F680}'.repeat(65))).toContain('must be at most 128 characters');
   });
 });

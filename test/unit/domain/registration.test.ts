@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
+import { passwordRefusedByPool } from '../../../lambdas/domain/password-policy.ts';
 import { cancelInvitation, resendInvitation, sendInvitation } from '../../../lambdas/domain/invitations.ts';
 import { checkInvitation, register, type RegistrationAttempt } from '../../../lambdas/domain/registration.ts';
 import { DAY, goodPassword, harness, staff } from './invitation-harness.ts';
@@ -165,6 +166,26 @@ describe('registering', () => {
     expect(await code(register(h.reg, attempt))).toBe('gone:invitation-gone');
   });
 
+  it('rule 5: the try is reserved before the PIN is compared: 20 wrong PINs at once get at most 5 comparisons', async () => {
+    const { h, attempt } = await invited();
+    const open = h.reg.vault.open.bind(h.reg.vault);
+    let compared = 0;
+    h.reg.vault = { ...h.reg.vault, open: async (sealed, ctx) => ((compared += 1), open(sealed, ctx)) };
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => code(register(h.reg, { ...attempt, pin: `WRONG${i}` }))));
+    expect(compared).toBeLessThanOrEqual(5);
+    expect(answers.filter((a) => a === 'unauthorized:wrong-pin').length).toBeLessThanOrEqual(5);
+    for (const a of answers) expect(['unauthorized:wrong-pin', 'conflict:registration-in-progress', 'gone:invitation-gone']).toContain(a);
+    expect(h.inv.invitations.get('P-1')!.status).toBe('Locked');
+  });
+
+  it('rule 5: a right PIN gives its try back (a weak password after it costs nothing); 4 wrong then the right one still registers', async () => {
+    const { h, attempt } = await invited();
+    for (let i = 0; i < 3; i++) expect(await code(register(h.reg, { ...attempt, password: 'short' }))).toBe('bad-request:validation-error');
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ pinTries: 0, pinFailures: 0 });
+    for (let i = 0; i < 4; i++) expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
   it('rule 3: a weak password is 400 with the reason in words, and the invitation still works', async () => {
     const { h, attempt } = await invited();
     const short = await failure(register(h.reg, { ...attempt, password: 'short' }));
@@ -203,6 +224,21 @@ describe('registering', () => {
     expect(h.inv.invitations.get('P-1')!.lease).toBeUndefined();
     h.reg.logins = { ...h.reg.logins, upsert };
     expect((await register(h.reg, { ...attempt, username: 'pat.three' })).username).toBe('pat.three');
+  });
+
+  it("rule 31: our rules refuse a password with a space at either end (Cognito would); a pool refusal anyway is the same 400 naming body.password, and the link still works", async () => {
+    const { h, attempt } = await invited();
+    const spaced = await failure(register(h.reg, { ...attempt, password: ` ${goodPassword}` }));
+    expect(spaced).toMatchObject({ kind: 'bad-request', code: 'validation-error', extra: { errors: [{ path: 'body.password', message: 'must not begin or end with a space' }] } });
+    const upsert = h.reg.logins.upsert;
+    h.reg.logins = { ...h.reg.logins, upsert: async () => Promise.reject(passwordRefusedByPool()) };
+    const refused = await failure(register(h.reg, attempt));
+    expect(refused).toMatchObject({ kind: 'bad-request', code: 'validation-error', extra: { errors: [{ path: 'body.password' }] } });
+    expect(h.pool.users.size).toBe(0);
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending' });
+    expect(h.inv.invitations.get('P-1')!.lease).toBeUndefined();
+    h.reg.logins = { ...h.reg.logins, upsert };
+    expect(await code(register(h.reg, attempt))).toBe('ok');
   });
 
   it('rule 25: 20 concurrent registrations with the right token and PIN: exactly one succeeds, one login exists', async () => {

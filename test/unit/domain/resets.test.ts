@@ -337,6 +337,34 @@ describe('confirming', () => {
     expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 1, failures: 1 });
   });
 
+  it('rule 27: before link + PIN + username are proven, the password rules say nothing (the username oracle)', async () => {
+    const { h, attempt } = await requested();
+    const decoys = Array.from({ length: 40 }, (_, i) => `user-p-${100 + i}`);
+    const withReal = [...decoys.slice(0, 20), 'user-p-1', ...decoys.slice(20, 39)].join('');
+    const answer = async (newPassword: string) => {
+      try {
+        await confirmReset(h.deps, { ...attempt, pin: 'WRONG1', username: 'user-p-999', newPassword });
+        return 'ok';
+      } catch (err) {
+        return err instanceof DomainError ? JSON.stringify({ kind: err.kind, code: err.code, message: err.message, extra: err.extra }) : String(err);
+      }
+    };
+    const [a, b] = [await answer(decoys.join('')), await answer(withReal)];
+    expect(a).toBe(b);
+    expect(a).toContain('wrong-pin-or-username');
+    // Each used a try, like any other wrong PIN.
+    expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 2, failures: 2 });
+    // A short password with a wrong PIN: the same 401, not a 400 that could be told apart.
+    expect(await outcome(confirmReset(h.deps, { ...attempt, pin: 'WRONG1', newPassword: 'short' }))).toBe('unauthorized:wrong-pin-or-username');
+  });
+
+  it('rule 27: once link + PIN + username are proven, the password rules answer (and the try is given back)', async () => {
+    const { h, attempt } = await requested();
+    expect(await outcome(confirmReset(h.deps, { ...attempt, newPassword: `violet harbour ${attempt.username}` }))).toBe('bad-request:validation-error');
+    expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 0, failures: 0, status: 'Pending' });
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
+  });
+
   it('rule 12: past resetMinutes the link is gone', async () => {
     const { h, attempt } = await requested();
     h.advance(60 * 60_000 + 1);
