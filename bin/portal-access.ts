@@ -1,40 +1,56 @@
 /**
- * The CDK app. Context: senderEmail and portalUrl (required), practiceName, env, alarmEmail,
- * reservedConcurrency. cdk.json carries example.com defaults so `npx cdk synth` works without
- * arguments; a deploy must override them (the app warns while they are example values).
+ * The CDK app. Context (cdk.json or -c name=value; the README's deploy runbook lists each with
+ * its default): senderEmail (required), portalUrl, practiceName, env, alarmEmail, domainName +
+ * certificateArn, hostedZoneId (+ hostedZoneName), mailDomain, mailIdentity,
+ * apiGatewayAccountRole, reservedConcurrency + accountConcurrencyLimit, allowPlaceholders.
+ *
+ * Placeholder values (example.com, .example, .test, ...) are refused unless
+ * -c allowPlaceholders=true (lib/stack/context.ts: refusePlaceholders says why the app, not a
+ * CloudFormation rule, is where that happens). cdk.json does not set it, so a bare `cdk deploy`
+ * stops before anything reaches AWS; `npm run synth` and the tests set it.
  *
  * cdk-nag v3 runs as CDK policy-validation plugins (not Aspects): `cdk synth` prints the report
  * and fails on any unacknowledged error.
  */
-import { Annotations, App, Validations } from 'aws-cdk-lib';
-import { isExampleValue, parseStackContext } from '../lib/stack/context.ts';
+import { App, Validations } from 'aws-cdk-lib';
+import { parseStackContext, refusePlaceholders } from '../lib/stack/context.ts';
 import { nagPacks } from '../lib/stack/nag-packs.ts';
 import { PortalAccessStack } from '../lib/stack/portal-stack.ts';
 
 const app = new App();
-const context = parseStackContext((name) => app.node.tryGetContext(name));
+const context = (() => {
+  try {
+    const parsed = parseStackContext((name) => app.node.tryGetContext(name));
+    refusePlaceholders(parsed);
+    return parsed;
+  } catch (err) {
+    // The message says what to change; a stack trace would only bury it.
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+})();
 
-const stack = new PortalAccessStack(app, context.env ? `PortalAccess-${context.env}` : 'PortalAccess', {
-  description: 'portal-access: patient portal access service (API, functions, user pools, tables)',
+new PortalAccessStack(app, context.env ? `PortalAccess-${context.env}` : 'PortalAccess', {
+  description: `portal-access${context.env ? ` (${context.env})` : ''}: patient portal access service (API, functions, user pools, tables)`,
   senderEmail: context.senderEmail,
-  portalUrl: context.portalUrl,
+  ...(context.portalUrl ? { portalUrl: context.portalUrl } : {}),
   ...(context.practiceName ? { practiceName: context.practiceName } : {}),
   ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
+  ...(context.env ? { environmentName: context.env } : {}),
   ...(context.reservedConcurrency ? { reservedConcurrency: context.reservedConcurrency } : {}),
+  ...(context.accountConcurrencyLimit ? { accountConcurrencyLimit: context.accountConcurrencyLimit } : {}),
+  ...(context.domainName && context.certificateArn ? { domain: { domainName: context.domainName, certificateArn: context.certificateArn } } : {}),
+  ...(context.hostedZoneId
+    ? { hostedZone: { hostedZoneId: context.hostedZoneId, ...(context.hostedZoneName ? { zoneName: context.hostedZoneName } : {}) } }
+    : {}),
+  ...(context.mailDomain ? { mailDomain: context.mailDomain } : {}),
+  ...(context.mailIdentity ? { mailIdentity: context.mailIdentity } : {}),
+  ...(context.apiGatewayAccountRole ? { apiGatewayAccountRole: context.apiGatewayAccountRole } : {}),
   // Environment-agnostic unless the CLI knows the target account and region.
   ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
     ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
     : {}),
 });
-
-for (const name of ['senderEmail', 'portalUrl'] as const) {
-  if (isExampleValue(context[name])) {
-    Annotations.of(stack).addWarningV2(
-      `portal-access:example-${name}`,
-      `${name} is the cdk.json example value (${context[name]}); deploy with -c ${name}=<real value>.`,
-    );
-  }
-}
 
 // AwsSolutions, HIPAA Security and NIST 800-53 R5 (lib/stack/nag-packs.ts, the list the cdk test runs).
 Validations.of(app).addPlugins(...nagPacks(app));

@@ -75,7 +75,8 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
     appliesTo: 'the account-level API Gateway CloudWatch role',
     reason:
       'API Gateway execution logging (APIG6, HIPAA execution logging) needs the account-level CloudWatch role; AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy made for exactly that role and nothing else uses it.',
-    targets: (s) => [s.api.api.node.findChild('CloudWatchRole')],
+    // Absent with -c apiGatewayAccountRole=existing (another stack set the account's role).
+    targets: (s) => [s.api.api.node.tryFindChild('CloudWatchRole')].filter((c) => c !== undefined),
   },
   { id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
   { id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
