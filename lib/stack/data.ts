@@ -61,6 +61,8 @@ export class PortalData extends Construct {
     });
     const vault = this.vault;
     this.backupPlan = new BackupPlan(this, 'BackupPlan', {
+      // Not retained; named after the stack so two environments' plans tell apart in the console.
+      backupPlanName: `${stack.stackName}-tables`,
       backupVault: vault,
       backupPlanRules: [
         new BackupPlanRule({ ruleName: 'Daily', scheduleExpression: Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }),
@@ -68,6 +70,7 @@ export class PortalData extends Construct {
       ],
     });
     this.backupSelection = this.backupPlan.addSelection('Tables', {
+      backupSelectionName: `${stack.stackName}-tables`,
       resources: Object.values(this.tables).map((t) => BackupResource.fromDynamoDbTable(t)),
     });
   }

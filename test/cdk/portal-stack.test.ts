@@ -188,7 +188,7 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'patientPool:admin': ['AdminCreateUser', 'AdminDeleteUser', 'AdminDisableUser', 'AdminEnableUser', 'AdminSetUserPassword', 'AdminUserGlobalSignOut'].map(
     (a) => `patientPool:cognito-idp:${a}`,
   ),
-  'patientPool:register': ['AdminCreateUser', 'AdminSetUserPassword', 'AdminDeleteUser'].map((a) => `patientPool:cognito-idp:${a}`),
+  'patientPool:register': ['AdminCreateUser', 'AdminSetUserPassword'].map((a) => `patientPool:cognito-idp:${a}`),
   'pinKey:encrypt': ['pinKey[purpose=invitation-pin]:kms:Encrypt'],
   'pinKey:decrypt': ['pinKey[purpose=invitation-pin]:kms:Decrypt'],
   'mail:send': ['emailIdentity[from=portal@clinic.test]:ses:SendEmail', 'configurationSet[from=portal@clinic.test]:ses:SendEmail'],
