@@ -13,6 +13,7 @@ import { routes, type Route } from '../../lib/routes.ts';
 import { portalStackFromContext } from '../../lib/stack/app.ts';
 import { isExampleValue, parseStackContext, placeholderProblems, refusePlaceholders } from '../../lib/stack/context.ts';
 import { grantPermissions, type GrantTargets } from '../../lib/stack/grants.ts';
+import { nagPacks } from '../../lib/stack/nag-packs.ts';
 import { repoRoot } from '../../lib/stack/portal-function.ts';
 import type { PortalAccessStack } from '../../lib/stack/portal-stack.ts';
 
@@ -363,5 +364,28 @@ describe('outputs the staff CLI and the smoke check read', () => {
     }
     expect(outputs.Region.Value).toEqual({ Ref: 'AWS::Region' });
     expect(outputs.StaffUserPoolId.Value).toEqual({ Ref: logicalId(plain, plain.stack.identity.staffPool) });
+  });
+});
+
+describe('cdk-nag with every option on', () => {
+  it('the default stack (no reserved concurrency: acknowledged as LambdaConcurrency) has no unacknowledged finding', () => {
+    const found = nagPacks().flatMap((pack) => pack.validateScope(plain.stack).violations.map((v) => `${v.severity} ${v.ruleName}`));
+    expect(found).toEqual([]);
+  });
+
+  it('a custom domain, alias and DKIM records, reserved concurrency and an environment add no unacknowledged finding', () => {
+    const b = build({
+      senderEmail: 'portal@clinic.test',
+      env: 'staging',
+      domainName: 'portal.clinic.test',
+      certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-0000-1111-2222-333344445555',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      mailDomain: 'clinic.test',
+      reservedConcurrency: '5',
+      accountConcurrencyLimit: '1000',
+      alarmEmail: 'ops@clinic.test',
+    });
+    const found = nagPacks().flatMap((pack) => pack.validateScope(b.stack).violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
+    expect(found).toEqual([]);
   });
 });
