@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cognito, mailbox, stack } from '../integration/support/stack.ts';
 import { checkAccessibility, launchBrowser, newPage, screenshot, watchConsole } from './support/browser.ts';
+import { staffSession } from '../integration/support/staff-session.ts';
 
 // Browser globals used inside page.evaluate callbacks: the project's tsconfig has no DOM lib (it
 // would change fetch's types for Node code), so they are declared for this file only.
@@ -32,8 +33,8 @@ let staffToken: string;
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  adminToken = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
-  staffToken = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+  adminToken = (await staffSession('admin')).accessToken;
+  staffToken = (await staffSession('staff')).accessToken;
 });
 
 afterAll(async () => {

@@ -16,7 +16,7 @@
  * lobby session) and restored before every request, so a counterexample replays on its own.
  * FUZZ_SEED=<n> replays a run; FUZZ_REPORT=1 prints each route's answers by status.
  */
-import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand, AdminInitiateAuthCommand, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -98,7 +98,10 @@ function fakeBackends(): void {
     if (!logins.has(`${input.UserPoolId}|${input.Username}`)) throw refusal('UserNotFoundException');
     return { Username: input.Username };
   });
-  idp.on(InitiateAuthCommand).callsFake((input) => {
+  idp.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientSecret: 'the staff client secret' } });
+  idp.on(AdminInitiateAuthCommand).callsFake((input) => signInFake(input));
+  idp.on(InitiateAuthCommand).callsFake((input) => signInFake(input));
+  function signInFake(input: { ClientId?: string; AuthParameters?: Record<string, string> }) {
     const staff = input.ClientId === process.env.STAFF_CLIENT_ID;
     const pool = staff ? staffPool() : patientPool();
     const username = input.AuthParameters?.USERNAME ?? '';
@@ -108,7 +111,7 @@ function fakeBackends(): void {
       ? staffToken({ username, groups: username === 'boss' ? ['admin'] : ['staff'] })
       : staffToken({ pool, clientId: process.env.PATIENT_CLIENT_ID, username, groups: [] });
     return { AuthenticationResult: { AccessToken: accessToken, IdToken: 'id-token', RefreshToken: 'refresh-token', ExpiresIn: 3600 } };
-  });
+  }
 }
 
 // ------------------------------------------------------------------------------ handlers
