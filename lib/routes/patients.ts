@@ -24,7 +24,7 @@ export const patientRoutes = [
     path: '/sessions/new-password',
     entry: 'lambdas/handlers/sessions/new-password.ts',
     caller: 'public',
-    grants: ['records:write', 'audit:append', 'patientPool:admin', 'patientPool:signIn'],
+    grants: ['records:write', 'audit:append', 'patientPool:reset', 'patientPool:signIn'],
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
     responses: { 200: Tokens },
@@ -47,7 +47,7 @@ export const patientRoutes = [
     entry: 'lambdas/handlers/account/credentials.ts',
     caller: 'patient',
     // mail:send: the "credentials were changed" notice (security rule 15).
-    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send', 'patientPool:signIn'],
+    grants: ['records:write', 'audit:append', 'patientPool:reset', 'mail:send', 'patientPool:signIn'],
     summary: 'Change password and/or username with the current password; every other session ends; a notice is emailed; answers fresh tokens',
     request: { body: CredentialsChange },
     responses: { 200: Tokens },

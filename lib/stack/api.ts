@@ -7,27 +7,42 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
+  DomainName,
+  EndpointAccessMode,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseType,
   RestApi,
+  SecurityPolicy,
   type CfnRestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { ARecord, RecordTarget, type IPublicHostedZone } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { Route } from '../routes.ts';
+import { uniqueSuffix } from './names.ts';
 
-export const stageName = 'prod';
+/** The stage without `-c env`; with it, the stage is named after the environment. */
+export const defaultStageName = 'prod';
+
+/**
+ * The TLS policy of the execute-api endpoint and of the custom domain: an enhanced policy
+ * (TLS 1.3 and 1.2, no TLS 1.0/1.1) with STRICT endpoint access mode (SNI must match).
+ */
+export const tlsPolicy = SecurityPolicy.TLS13_1_2_PQ_2025_09;
 
 /**
  * Stage-level throttling, applied to every method (rule 6). A request takes ~100 ms, so 50
- * requests/s per method needs ~5 concurrent executions: below each function's reserved 10, so
- * the gateway answers 429 before Lambda would throttle.
+ * requests/s per method needs ~5 concurrent executions: below what the account pool gives a
+ * function (and below a reserved 10 where `-c reservedConcurrency` is used), so the gateway
+ * answers 429 before Lambda would throttle.
  */
 export const stageThrottling = { rateLimit: 50, burstLimit: 100 } as const;
 
@@ -92,10 +107,26 @@ export const gatewayProblems: readonly GatewayProblem[] = [
   { type: ResponseType.INTEGRATION_FAILURE, statusCode: '502', body: problem('about:blank', 'Bad Gateway', 502) },
 ];
 
+export interface CustomDomain {
+  readonly domainName: string;
+  readonly certificateArn: string;
+  /** When given, an alias A record for domainName is created in it. */
+  readonly hostedZone?: IPublicHostedZone;
+}
+
 export interface PortalApiProps {
   readonly routes: readonly Route[];
   readonly functions: ReadonlyMap<string, IFunction>;
   readonly logKey: IKey;
+  /** The stage (defaultStageName without an environment). */
+  readonly stageName?: string;
+  /** Serve the API (pages included) at https://<domainName>/ as well. */
+  readonly domain?: CustomDomain;
+  /**
+   * Create the account-level API Gateway CloudWatch role (needed once per account and region
+   * for execution logging). False when it is already set, e.g. by the production stack.
+   */
+  readonly createAccountRole?: boolean;
 }
 
 export class PortalApi extends Construct {
@@ -105,9 +136,19 @@ export class PortalApi extends Construct {
   readonly wafLogs: LogGroup;
   readonly webAcl: CfnWebACL;
   readonly webAclAssociation: CfnWebACLAssociation;
+  readonly stageName: string;
+  readonly domain?: DomainName;
+  /**
+   * The base URL the portal is served at, no trailing slash: https://<domainName>, else the
+   * execute-api URL with the stage. Built from the API id and the stage name (a literal), not
+   * from the stage resource, so the functions can carry it without a dependency cycle.
+   */
+  readonly portalUrl: string;
 
   constructor(scope: Construct, id: string, props: PortalApiProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const stageName = (this.stageName = props.stageName ?? defaultStageName);
 
     // Access logs are the record of who reached which route from where (HIPAA 164.312(b)):
     // kept six years like other HIPAA documentation. They hold no PHI (route templates only).
@@ -117,12 +158,17 @@ export class PortalApi extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const createAccountRole = props.createAccountRole ?? true;
     this.api = new RestApi(this, 'Api', {
+      restApiName: `${stack.stackName}-api`,
       description: 'portal-access: patient portal access service',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      // Execution logging needs the account-level API Gateway → CloudWatch Logs role.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // Execution logging needs the account-level API Gateway → CloudWatch Logs role. It is one
+      // setting per account and region: the role has a generated name and is retained with the
+      // setting, so two stacks that both create it leave a working role whichever wrote last;
+      // `-c apiGatewayAccountRole=existing` leaves the setting to the stack that made it.
+      cloudWatchRole: createAccountRole,
+      ...(createAccountRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       failOnWarnings: true,
       deployOptions: {
         stageName,
@@ -143,8 +189,8 @@ export class PortalApi extends Construct {
     // and 1.2, no TLS 1.0/1.1) with STRICT endpoint access mode (SNI must match this API).
     // The L2 construct has no property for it yet, hence the L1 escape hatch.
     const cfnApi = this.api.node.defaultChild as CfnRestApi;
-    cfnApi.securityPolicy = 'SecurityPolicy_TLS13_1_2_PQ_2025_09';
-    cfnApi.endpointAccessMode = 'STRICT';
+    cfnApi.securityPolicy = tlsPolicy;
+    cfnApi.endpointAccessMode = EndpointAccessMode.STRICT;
 
     // API Gateway creates the execution log group on first error, unencrypted and kept forever;
     // creating it first (same name) gives it the key and a retention (rule 21).
@@ -179,6 +225,28 @@ export class PortalApi extends Construct {
         // $context.requestId lets a caller quote the request; it is the id the functions log.
         templates: { 'application/json': JSON.stringify({ ...p.body, requestId: '$context.requestId' }) },
       });
+    }
+
+    this.portalUrl = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${stageName}`;
+    if (props.domain) {
+      // Regional, TLS 1.2+, mapped at the root (no base path): links are https://<domain>/portal/...
+      this.domain = new DomainName(this, 'Domain', {
+        domainName: props.domain.domainName,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: tlsPolicy,
+        endpointAccessMode: EndpointAccessMode.STRICT,
+        mapping: this.api,
+      });
+      this.portalUrl = `https://${props.domain.domainName}`;
+      if (props.domain.hostedZone) {
+        new ARecord(this, 'DomainAlias', {
+          zone: props.domain.hostedZone,
+          // Fully qualified (trailing dot): the zone may be the domain's parent.
+          recordName: `${props.domain.domainName}.`,
+          target: RecordTarget.fromAlias(new ApiGatewayDomain(this.domain)),
+        });
+      }
     }
 
     [this.webAcl, this.wafLogs] = this.firewall(props.logKey);
@@ -269,9 +337,12 @@ export class PortalApi extends Construct {
       ],
     });
 
-    // WAF requires the aws-waf-logs- prefix. Only blocked and counted requests are kept (the
-    // access log has the rest), and the fields that can carry secrets are redacted.
-    const logGroupName = `aws-waf-logs-${stack.stackName}`;
+    // WAF requires the aws-waf-logs- prefix. The log group is retained, so its name must not be
+    // fixed: a stack created again (after a rolled-back first deploy, or after destroy) would
+    // collide with the kept one. The suffix comes from the stack's id, new for every creation.
+    // Only blocked and counted requests are kept (the access log has the rest), and the fields
+    // that can carry secrets are redacted.
+    const logGroupName = `aws-waf-logs-${stack.stackName}-${uniqueSuffix(stack)}`;
     const wafLogs = new LogGroup(this, 'WafLogs', {
       logGroupName,
       encryptionKey: logKey,

@@ -10,11 +10,13 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { tables, type TableDefinition } from '../data/tables.ts';
+import { uniqueSuffix } from './names.ts';
 
 export class PortalData extends Construct {
   /** Encrypts the tables, their backups and every log group of the stack (security rule 21). */
   readonly key: Key;
   readonly tables: { readonly [K in TableDefinition['id']]: Table };
+  readonly vault: BackupVault;
   readonly backupPlan: BackupPlan;
   readonly backupSelection: BackupSelection;
 
@@ -50,8 +52,17 @@ export class PortalData extends Construct {
 
     // PITR covers 35 days of point-in-time restore; the backup plan keeps monthly copies for a
     // year in a vault encrypted with the same key (HIPAA contingency plan, 164.308(a)(7)).
-    const vault = new BackupVault(this, 'Vault', { encryptionKey: this.key, removalPolicy: RemovalPolicy.RETAIN });
+    // Retained, and a vault must have a name: unique per stack creation (names.ts), so a stack
+    // created again never collides with the vault an earlier one kept.
+    this.vault = new BackupVault(this, 'Vault', {
+      backupVaultName: `${stack.stackName}-${uniqueSuffix(stack)}`,
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const vault = this.vault;
     this.backupPlan = new BackupPlan(this, 'BackupPlan', {
+      // Not retained; named after the stack so two environments' plans tell apart in the console.
+      backupPlanName: `${stack.stackName}-tables`,
       backupVault: vault,
       backupPlanRules: [
         new BackupPlanRule({ ruleName: 'Daily', scheduleExpression: Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }),
@@ -59,6 +70,7 @@ export class PortalData extends Construct {
       ],
     });
     this.backupSelection = this.backupPlan.addSelection('Tables', {
+      backupSelectionName: `${stack.stackName}-tables`,
       resources: Object.values(this.tables).map((t) => BackupResource.fromDynamoDbTable(t)),
     });
   }

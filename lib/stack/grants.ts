@@ -147,11 +147,15 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
       resources: [t.patientPoolArn],
     },
   ],
-  // Registration (lambdas/domain/registration.ts) creates the login and sets its password, and
-  // deletes it only when the registration definitely failed after creating it.
+  // Registration (lambdas/domain/registration.ts; public routes registration-create and
+  // email-match-confirm) creates the login and sets its password. Never AdminDeleteUser (rule
+  // 34): a public function must not be able to delete any patient's login. The undo after a
+  // definite failure then leaves the login in place, which is harmless: nothing names its
+  // accountId but the dead invitation, a retry on the same invitation reuses it, and no app
+  // client lets anyone sign in to it directly.
   'patientPool:register': (t) => [
     {
-      actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminDeleteUser'],
+      actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword'],
       resources: [t.patientPoolArn],
     },
   ],
@@ -177,7 +181,9 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
     },
     keyWrite(t),
   ],
-  // A reset sets the new password and ends every refresh token; it never creates, deletes or enables a login.
+  // A reset sets the new password and ends every refresh token; it never creates, deletes or
+  // enables a login. Also the grant of a patient's own password change (patient-new-password,
+  // account-credentials), which need nothing more.
   'patientPool:reset': (t) => [
     { actions: ['cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminUserGlobalSignOut'], resources: [t.patientPoolArn] },
   ],

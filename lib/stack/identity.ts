@@ -13,6 +13,7 @@ import {
   UserPool,
   UserPoolClient,
   type PasswordPolicy,
+  type UserPoolClientOptions,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
@@ -38,6 +39,7 @@ interface PoolOptions {
   readonly mfa: Mfa;
   readonly tempPasswordDays: number;
   readonly tokens: (typeof tokenValidity)[keyof typeof tokenValidity];
+  readonly client: Pick<UserPoolClientOptions, 'generateSecret' | 'authFlows' | 'enablePropagateAdditionalUserContextData'>;
 }
 
 export class PortalIdentity extends Construct {
@@ -56,6 +58,10 @@ export class PortalIdentity extends Construct {
       mfa: Mfa.OFF,
       tempPasswordDays: 3,
       tokens: tokenValidity.patients,
+      // Rule 34: only the server-side flow, which needs IAM credentials (AdminInitiateAuth, grant
+      // patientPool:signIn) that only our sign-in functions hold: no USER_PASSWORD_AUTH and no
+      // SRP, so nobody can guess passwords at Cognito around our throttles. Refresh stays allowed.
+      client: { generateSecret: false, authFlows: { adminUserPassword: true } },
     });
 
     // Staff: TOTP required (rule 16); no SMS (SIM swap) and no email codes.
@@ -63,6 +69,12 @@ export class PortalIdentity extends Construct {
       mfa: Mfa.REQUIRED,
       tempPasswordDays: 7,
       tokens: tokenValidity.staff,
+      // Rule 34: USER_PASSWORD_AUTH needs the client secret (SECRET_HASH), which is in neither the
+      // template, an output nor any function's environment: the sign-in functions read it from
+      // Cognito at cold start (grant staffPool:signIn). Propagated user context data lets the
+      // sign-in pass the caller's IP address to threat protection (issue 13.13); Cognito allows
+      // it only on a client with a secret.
+      client: { generateSecret: true, authFlows: { userPassword: true }, enablePropagateAdditionalUserContextData: true },
     });
     staffGroups.forEach((group, precedence) => {
       new CfnUserPoolGroup(this, `StaffGroup-${group}`, {
@@ -92,8 +104,7 @@ export class PortalIdentity extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const client = pool.addClient(`${name}Client`, {
-      generateSecret: false,
-      authFlows: { userPassword: true },
+      ...options.client,
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,

@@ -77,7 +77,7 @@ export class PortalMonitoring extends Construct {
         `Throttles-${routeId}`,
         fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' }),
         0,
-        `Lambda throttled ${routeId}: reserved concurrency reached, callers get errors.`,
+        `Lambda throttled ${routeId}: its reserved concurrency or the account pool is used up, callers get errors.`,
       );
     }
 

@@ -19,6 +19,9 @@ export interface NagAcknowledgement {
 
 const functions = (s: PortalAccessStack) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.function);
 const methods = (s: PortalAccessStack) => s.api.api.methods;
+/** Functions that reserve no concurrency (all of them unless -c reservedConcurrency). */
+const unreserved = (s: PortalAccessStack) =>
+  functions(s).filter((f) => (f.node.defaultChild as { reservedConcurrentExecutions?: number }).reservedConcurrentExecutions === undefined);
 const stage = (s: PortalAccessStack) => [s.api.api.deploymentStage];
 
 // HIPAA Security and NIST 800-53 R5 share these four rules (the same checks, different control
@@ -29,6 +32,8 @@ const noStageClientCertificate =
   'A stage client certificate authenticates API Gateway to HTTP backends; every integration here is a Lambda proxy invoked through the signed Lambda API, so a certificate would have nothing to authenticate. Clients reach the API over TLS 1.2+ only.';
 const noDeadLetterQueue =
   'The functions are invoked synchronously, by API Gateway or (the token trigger) by Cognito; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty. Failures reach the caller as 5xx and raise the Api5xx alarm.';
+const noReservedConcurrency =
+  'Reserved concurrency is opt-in (-c reservedConcurrency with accountConcurrencyLimit): reserving for every function takes functions x n + 100 from the account quota, which on a new account is lower than that, and the first deploy would fail. Load is capped before Lambda by stage throttling per method and the WAF per-IP rate rules, and the Throttles alarm fires if the pool runs out.';
 const noVpc =
   'The functions reach only AWS APIs (DynamoDB, Cognito, SES, KMS) over TLS with IAM-signed requests and there are no VPC resources; a VPC would add NAT or endpoints to the path without protecting any data. The boundary is API Gateway with WAF, and each role names its own resources.';
 
@@ -75,7 +80,8 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
     appliesTo: 'the account-level API Gateway CloudWatch role',
     reason:
       'API Gateway execution logging (APIG6, HIPAA execution logging) needs the account-level CloudWatch role; AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy made for exactly that role and nothing else uses it.',
-    targets: (s) => [s.api.api.node.findChild('CloudWatchRole')],
+    // Absent with -c apiGatewayAccountRole=existing (another stack set the account's role).
+    targets: (s) => [s.api.api.node.tryFindChild('CloudWatchRole')].filter((c) => c !== undefined),
   },
   { id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
   { id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', appliesTo: 'the API stage', reason: noStageCache, targets: stage },
@@ -91,6 +97,18 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
   },
   { id: 'HIPAA.Security-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
   { id: 'NIST.800.53.R5-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
+  {
+    id: 'HIPAA.Security-LambdaConcurrency',
+    appliesTo: 'every function without -c reservedConcurrency',
+    reason: noReservedConcurrency,
+    targets: (s) => unreserved(s),
+  },
+  {
+    id: 'NIST.800.53.R5-LambdaConcurrency',
+    appliesTo: 'every function without -c reservedConcurrency',
+    reason: noReservedConcurrency,
+    targets: (s) => unreserved(s),
+  },
   { id: 'HIPAA.Security-LambdaInsideVPC', appliesTo: 'every function', reason: noVpc, targets: functions },
   { id: 'NIST.800.53.R5-LambdaInsideVPC', appliesTo: 'every function', reason: noVpc, targets: functions },
   // --- Backup ---

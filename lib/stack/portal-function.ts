@@ -45,8 +45,11 @@ export interface PortalFunctionProps {
   readonly statements: readonly PolicyStatement[];
   readonly logKey: IKey;
   readonly logRetention: RetentionDays;
-  /** Caps one function's share of the account's concurrency (and the cost of a flood). */
-  readonly reservedConcurrency: number;
+  /**
+   * Caps one function's share of the account's concurrency (and the cost of a flood). None by
+   * default: reserving takes from the account's pool, which on a new account is too small.
+   */
+  readonly reservedConcurrency?: number;
 }
 
 export class PortalFunction extends Construct {
@@ -105,7 +108,7 @@ export class PortalFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       environment: { ...props.environment },
       bundling: {
         forceDockerBundling: false,

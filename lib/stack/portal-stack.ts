@@ -5,12 +5,13 @@
  * fixed are acknowledged in nag-acknowledgements.ts, each with its reason.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { PublicHostedZone, type IPublicHostedZone } from 'aws-cdk-lib/aws-route53';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { recordsTable } from '../data/tables.ts';
 import { grantsOf, routes as routeTable, type Route } from '../routes.ts';
-import { PortalApi } from './api.ts';
+import { defaultStageName, PortalApi } from './api.ts';
 import { PortalData } from './data.ts';
 import { statementsFor, type GrantTargets } from './grants.ts';
 import { PortalIdentity } from './identity.ts';
@@ -20,17 +21,35 @@ import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
 import { PortalFunction } from './portal-function.ts';
 import { LambdaVersion, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import { PinKey } from './pin-key.ts';
+import { checkReservedConcurrency } from './context.ts';
 
 export interface PortalAccessStackProps extends StackProps {
-  /** SES sender address (an address identity; SES asks it to confirm on first deploy). */
+  /** SES sender address (an address identity unless mailDomain is given). */
   readonly senderEmail: string;
-  /** Base URL of the portal pages; links in emails are built from it (rule 14). */
-  readonly portalUrl: string;
+  /**
+   * Base URL of the portal pages; links in emails are built from it (rule 14). Default:
+   * https://<domain.domainName>, else the API's own URL with its stage.
+   */
+  readonly portalUrl?: string;
   readonly practiceName?: string;
   /** Optional address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
-  /** Reserved concurrency per function (default 10). */
+  /** `-c env`: names the API stage (default `prod`). */
+  readonly environmentName?: string;
+  /** Reserved concurrency per function: none by default. */
   readonly reservedConcurrency?: number;
+  /** The account's Lambda concurrency limit; required with reservedConcurrency (checked here). */
+  readonly accountConcurrencyLimit?: number;
+  /** A custom domain for the API and pages. */
+  readonly domain?: { readonly domainName: string; readonly certificateArn: string };
+  /** Route 53 public hosted zone for the domain's alias record and the mail domain's DKIM records. */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName?: string };
+  /** SES domain identity with DKIM (senderEmail is at this domain). */
+  readonly mailDomain?: string;
+  /** `existing`: the SES identity belongs to another stack in this account. */
+  readonly mailIdentity?: 'create' | 'existing';
+  /** `existing`: the account's API Gateway CloudWatch role is already set. */
+  readonly apiGatewayAccountRole?: 'create' | 'existing';
   /** The routes to deploy; the route table by default (tests may pass a subset). */
   readonly routes?: readonly Route[];
 }
@@ -52,14 +71,31 @@ export class PortalAccessStack extends Stack {
   readonly triggers = new Map<string, PortalFunction>();
   readonly api: PortalApi;
   readonly monitoring: PortalMonitoring;
+  /** The base of every emailed link (PORTAL_URL of every function). */
+  readonly portalUrl: string;
 
   constructor(scope: Construct, id: string, props: PortalAccessStackProps) {
     super(scope, id, props);
     const routes = props.routes ?? routeTable;
+    // Every route's function plus the token-scope trigger.
+    checkReservedConcurrency(routes.length + 1, props.reservedConcurrency, props.accountConcurrencyLimit);
+
+    let zone: IPublicHostedZone | undefined;
+    if (props.hostedZone) {
+      zone = PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', {
+        hostedZoneId: props.hostedZone.hostedZoneId,
+        zoneName: props.hostedZone.zoneName ?? props.mailDomain ?? props.domain?.domainName ?? '',
+      });
+    }
 
     this.data = new PortalData(this, 'Data');
     this.identity = new PortalIdentity(this, 'Identity');
-    this.mail = new PortalMail(this, 'Mail', { senderEmail: props.senderEmail });
+    this.mail = new PortalMail(this, 'Mail', {
+      senderEmail: props.senderEmail,
+      ...(props.mailDomain ? { mailDomain: props.mailDomain } : {}),
+      ...(zone ? { hostedZone: zone } : {}),
+      ...(props.mailIdentity ? { identity: props.mailIdentity } : {}),
+    });
     this.pinKey = new PinKey(this, 'PinKey');
     const { records, audit } = this.data.tables;
 
@@ -77,7 +113,8 @@ export class PortalAccessStack extends Stack {
       senderEmail: props.senderEmail,
     };
 
-    // Every variable lambdas/config.ts reads (AWS_REGION is set by Lambda itself).
+    // Every variable lambdas/config.ts reads (AWS_REGION is set by Lambda itself). PORTAL_URL
+    // is added once the API exists (it may be the API's own URL).
     const environment: Record<string, string> = {
       RECORDS_TABLE: records.tableName,
       AUDIT_TABLE: audit.tableName,
@@ -85,7 +122,6 @@ export class PortalAccessStack extends Stack {
       STAFF_CLIENT_ID: this.identity.staffClient.userPoolClientId,
       PATIENT_POOL_ID: this.identity.patientPool.userPoolId,
       PATIENT_CLIENT_ID: this.identity.patientClient.userPoolClientId,
-      PORTAL_URL: props.portalUrl,
       PRACTICE_NAME: props.practiceName ?? 'Our practice',
       SENDER_EMAIL: props.senderEmail,
       SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
@@ -101,7 +137,7 @@ export class PortalAccessStack extends Stack {
           statements: statementsFor(grantsOf(route), targets),
           logKey: this.data.key,
           logRetention: functionLogRetention,
-          reservedConcurrency: props.reservedConcurrency ?? 10,
+          ...(props.reservedConcurrency ? { reservedConcurrency: props.reservedConcurrency } : {}),
         }),
       );
     }
@@ -113,7 +149,7 @@ export class PortalAccessStack extends Stack {
       statements: [],
       logKey: this.data.key,
       logRetention: functionLogRetention,
-      reservedConcurrency: props.reservedConcurrency ?? 10,
+      ...(props.reservedConcurrency ? { reservedConcurrency: props.reservedConcurrency } : {}),
     });
     this.triggers.set('token-scope', tokenScope);
     for (const pool of [this.identity.patientPool, this.identity.staffPool]) {
@@ -122,7 +158,18 @@ export class PortalAccessStack extends Stack {
 
     const lambdas = new Map<string, IFunction>([...this.functions].map(([id, f]) => [id, f.function]));
 
-    this.api = new PortalApi(this, 'Api', { routes, functions: lambdas, logKey: this.data.key });
+    this.api = new PortalApi(this, 'Api', {
+      routes,
+      functions: lambdas,
+      logKey: this.data.key,
+      stageName: props.environmentName ?? defaultStageName,
+      createAccountRole: props.apiGatewayAccountRole !== 'existing',
+      ...(props.domain ? { domain: { ...props.domain, ...(zone ? { hostedZone: zone } : {}) } } : {}),
+    });
+    // The address emailed links start with: what the operator stated, else where the stack serves
+    // the pages (the custom domain, else the API's own URL): never a host nobody runs.
+    this.portalUrl = props.portalUrl?.replace(/\/+$/, '') ?? this.api.portalUrl;
+    for (const fn of this.functions.values()) fn.function.addEnvironment('PORTAL_URL', this.portalUrl);
     this.monitoring = new PortalMonitoring(this, 'Monitoring', {
       api: this.api.api,
       accessLogs: this.api.accessLogs,
@@ -132,6 +179,8 @@ export class PortalAccessStack extends Stack {
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.api.url, 'Base URL of the API (stage included)');
+    output('PortalUrl', this.portalUrl, 'Where the portal pages are served; emailed links start here');
+    output('Region', this.region, 'Region of the stack (the staff CLI and the smoke check call it)');
     output('StaffUserPoolId', this.identity.staffPool.userPoolId, 'Staff user pool');
     output('StaffClientId', this.identity.staffClient.userPoolClientId, 'Staff app client');
     output('PatientUserPoolId', this.identity.patientPool.userPoolId, 'Patient user pool');

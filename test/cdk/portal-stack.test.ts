@@ -13,7 +13,7 @@ import { tables as tableDefinitions, type TableDefinition } from '../../lib/data
 
 const tables = tableDefinitions as readonly TableDefinition[];
 import { grantsOf, routes, type Grant, type Route } from '../../lib/routes.ts';
-import { accessLogFields, stageName, stageThrottling, wafRateLimits } from '../../lib/stack/api.ts';
+import { accessLogFields, defaultStageName, stageThrottling, wafRateLimits } from '../../lib/stack/api.ts';
 import { parseStackContext } from '../../lib/stack/context.ts';
 import { throttled429Threshold } from '../../lib/stack/monitoring.ts';
 import { nagAcknowledgements } from '../../lib/stack/nag-acknowledgements.ts';
@@ -32,11 +32,11 @@ let resources: Record<string, Json>;
 const cdkContext = (JSON.parse(readFileSync(path.join(repoRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 beforeAll(() => {
-  app = new App({ context: { ...cdkContext, senderEmail: 'portal@clinic.test', portalUrl: 'https://portal.clinic.test' } });
+  app = new App({ context: { ...cdkContext, senderEmail: 'portal@clinic.test', portalUrl: 'https://portal.clinic.test', allowPlaceholders: 'true' } });
   const ctx = parseStackContext((name) => app.node.tryGetContext(name));
   stack = new PortalAccessStack(app, 'PortalAccessTest', {
     senderEmail: ctx.senderEmail,
-    portalUrl: ctx.portalUrl,
+    portalUrl: ctx.portalUrl!,
     practiceName: 'Test Practice',
     alarmEmail: 'ops@clinic.test',
   });
@@ -118,7 +118,7 @@ describe('routes', () => {
     }
   });
 
-  it('runs every function on Node.js 22 or newer, arm64, 512 MB, 10 s, traced, with reserved concurrency and its own log group', () => {
+  it('runs every function on Node.js 22 or newer, arm64, 512 MB, 10 s, traced, with its own log group and no reserved concurrency (issue 12.5)', () => {
     for (const route of routes) {
       const [, fn] = functionOf(route);
       const p = fn.Properties;
@@ -128,7 +128,8 @@ describe('routes', () => {
       expect(p.MemorySize).toBe(512);
       expect(p.Timeout).toBe(10);
       expect(p.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(p.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      // Reserving takes from the account pool, too small on a new account: only with -c reservedConcurrency (deploy.test.ts).
+      expect(p.ReservedConcurrentExecutions, route.id).toBeUndefined();
       expect(p.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(stack.functions.get(route.id)!.logGroup) });
     }
   });
@@ -187,7 +188,7 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'patientPool:admin': ['AdminCreateUser', 'AdminDeleteUser', 'AdminDisableUser', 'AdminEnableUser', 'AdminSetUserPassword', 'AdminUserGlobalSignOut'].map(
     (a) => `patientPool:cognito-idp:${a}`,
   ),
-  'patientPool:register': ['AdminCreateUser', 'AdminSetUserPassword', 'AdminDeleteUser'].map((a) => `patientPool:cognito-idp:${a}`),
+  'patientPool:register': ['AdminCreateUser', 'AdminSetUserPassword'].map((a) => `patientPool:cognito-idp:${a}`),
   'pinKey:encrypt': ['pinKey[purpose=invitation-pin]:kms:Encrypt'],
   'pinKey:decrypt': ['pinKey[purpose=invitation-pin]:kms:Decrypt'],
   'mail:send': ['emailIdentity[from=portal@clinic.test]:ses:SendEmail', 'configurationSet[from=portal@clinic.test]:ses:SendEmail'],
@@ -229,7 +230,7 @@ describe('least privilege', () => {
         staffPool: logicalId(stack.identity.staffPool),
         patientPool: logicalId(stack.identity.patientPool),
         pinKey: logicalId(stack.pinKey.key),
-        emailIdentity: logicalId(stack.mail.identity),
+        emailIdentity: logicalId(stack.mail.identity!),
         configurationSet: logicalId(stack.mail.configurationSet),
         ownLogs: logicalId(stack.functions.get(route.id)!.logGroup),
       };
@@ -385,11 +386,9 @@ describe('identity', () => {
     for (const which of ['patientClient', 'staffClient'] as const) expect(client(which).PreventUserExistenceErrors, which).toBe('ENABLED');
   });
 
-  it('rule 17: app clients have token revocation on; no secret, USER_PASSWORD_AUTH + refresh only, no OAuth, users cannot write their own email', () => {
+  it('rule 17: app clients have token revocation on; no OAuth, users cannot write their own email', () => {
     for (const which of ['patientClient', 'staffClient'] as const) {
       const c = client(which);
-      expect(c.GenerateSecret, which).toBe(false);
-      expect([...c.ExplicitAuthFlows].sort(), which).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH']);
       expect(c.AllowedOAuthFlowsUserPoolClient, which).toBe(false);
       expect(c.EnableTokenRevocation, which).toBe(true);
       expect(c.WriteAttributes, which).toEqual(['locale']);
@@ -491,7 +490,7 @@ describe('mail', () => {
 describe('API', () => {
   it('rule 20/21: stage logs access as JSON with route templates (never raw paths), errors only, no data trace; traced and throttled', () => {
     const stage = resources[logicalId(stack.api.api.deploymentStage)].Properties;
-    expect(stage.StageName).toBe(stageName);
+    expect(stage.StageName).toBe(defaultStageName);
     expect(stage.TracingEnabled).toBe(true);
     expect(stage.AccessLogSetting.DestinationArn).toBeDefined();
     const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
@@ -606,9 +605,9 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
-  it('exports the API URL, pool and client ids, and table names', () => {
+  it('exports what the staff CLI and the smoke check read: API and portal URLs, pool and client ids, table names, region', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    for (const name of ['ApiUrl', 'StaffUserPoolId', 'StaffClientId', 'PatientUserPoolId', 'PatientClientId', 'RecordsTableName', 'AuditTableName']) {
+    for (const name of ['ApiUrl', 'PortalUrl', 'StaffUserPoolId', 'StaffClientId', 'PatientUserPoolId', 'PatientClientId', 'RecordsTableName', 'AuditTableName', 'AlarmTopicArn', 'Region']) {
       expect(outputs).toContain(name);
     }
   });
@@ -659,12 +658,13 @@ describe('cdk-nag', () => {
 });
 
 describe('context', () => {
-  it('requires senderEmail and portalUrl with clear errors, and accepts the optional values', () => {
-    expect(() => parseStackContext(() => undefined)).toThrow(/senderEmail is required[\s\S]*portalUrl is required/);
+  it('requires senderEmail with a clear error (portalUrl is optional), and accepts the optional values', () => {
+    expect(() => parseStackContext(() => undefined)).toThrow(/senderEmail is required/);
+    expect(() => parseStackContext(() => undefined)).not.toThrow(/portalUrl/);
     expect(() => parseStackContext((n) => ({ senderEmail: 'x', portalUrl: 'http://insecure.test' })[n])).toThrow(/senderEmail[\s\S]*portalUrl must be the https URL/);
     expect(
-      parseStackContext((n) => ({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: '5' })[n]),
-    ).toEqual({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: 5 });
+      parseStackContext((n) => ({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: '5', accountConcurrencyLimit: '1000' })[n]),
+    ).toEqual({ senderEmail: 'a@b.test', portalUrl: 'https://p.test', env: 'staging', reservedConcurrency: 5, accountConcurrencyLimit: 1000 });
   });
 });
 

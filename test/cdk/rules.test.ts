@@ -23,10 +23,10 @@ beforeAll(() => {
   // No bundling (an empty bundling-stacks list): these assertions are about configuration, not
   // code, and bundling every function again would double the cdk suite's time.
   const app = new App({
-    context: { ...cdkContext, senderEmail: 'portal@clinic.test', portalUrl: 'https://portal.clinic.test', 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkContext, senderEmail: 'portal@clinic.test', portalUrl: 'https://portal.clinic.test', allowPlaceholders: 'true', 'aws:cdk:bundling-stacks': [] },
   });
   const ctx = parseStackContext((name) => app.node.tryGetContext(name));
-  stack = new PortalAccessStack(app, 'PortalAccessRules', { senderEmail: ctx.senderEmail, portalUrl: ctx.portalUrl, practiceName: 'Test Practice', alarmEmail: 'ops@clinic.test' });
+  stack = new PortalAccessStack(app, 'PortalAccessRules', { senderEmail: ctx.senderEmail, portalUrl: ctx.portalUrl!, practiceName: 'Test Practice', alarmEmail: 'ops@clinic.test' });
   resources = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
 });
 
