@@ -1,7 +1,11 @@
 /**
  * cognito-local and what the stack needs in it: the `patients` and `staff` user pools, one app
- * client each, the staff groups and the two seeded staff logins. Everything is found again on a
- * restart (by id from the last stack.json, else by name) rather than created twice.
+ * client each, the staff groups and the two seeded staff logins, enrolled in TOTP. Everything is
+ * found again on a restart (by id from the last stack.json, else by name) rather than created twice.
+ *
+ * The staff pool has MFA `OPTIONAL` here (AWS: `ON`): cognito-local then challenges
+ * `SOFTWARE_TOKEN_MFA` for every enrolled user and checks the code, and cognito-mfa.ts plays
+ * AWS's `MFA_SETUP` for the others, so no staff user gets tokens without TOTP in either place.
  */
 import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,16 +14,25 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminGetUserCommand,
+  AdminDeleteUserCommand,
   AdminSetUserPasswordCommand,
+  AssociateSoftwareTokenCommand,
   CognitoIdentityProviderClient,
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  DeleteUserPoolClientCommand,
+  DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
   GetGroupCommand,
+  InitiateAuthCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
+  SetUserMFAPreferenceCommand,
+  SetUserPoolMfaConfigCommand,
+  VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { Secret, TOTP } from 'otpauth';
 import { HOST } from './ports.ts';
 import { localCredentials, localRegion } from './aws.ts';
 import { startChild, waitUntilReady, type Child, type Launch } from './processes.ts';
@@ -66,11 +79,21 @@ export async function ensureUserPools(client: CognitoIdentityProviderClient, pre
   const staffUserPoolId = await ensurePool(client, 'staff', previous?.staffUserPoolId);
   const patientUserPoolId = await ensurePool(client, 'patients', previous?.patientUserPoolId);
   for (const group of STAFF_GROUPS) await ensureGroup(client, staffUserPoolId, group);
+  // Set on every start, so a data dir from before TOTP gets it too.
+  await client.send(
+    new SetUserPoolMfaConfigCommand({
+      UserPoolId: staffUserPoolId,
+      MfaConfiguration: 'OPTIONAL',
+      SoftwareTokenMfaConfiguration: { Enabled: true },
+    }),
+  );
   return {
     staffUserPoolId,
-    staffClientId: await ensureClient(client, staffUserPoolId, 'staff-web'),
+    // The staff client has a secret, as in AWS (rule 34): the handlers read it with
+    // DescribeUserPoolClient and send SECRET_HASH (cognito-local does not check it).
+    staffClientId: await ensureClient(client, staffUserPoolId, 'staff-web', true),
     patientUserPoolId,
-    patientClientId: await ensureClient(client, patientUserPoolId, 'patient-web'),
+    patientClientId: await ensureClient(client, patientUserPoolId, 'patient-web', false),
   };
 }
 
@@ -88,17 +111,22 @@ async function ensurePool(client: CognitoIdentityProviderClient, name: string, p
   return required(created.UserPool?.Id, `user pool ${name}`);
 }
 
-async function ensureClient(client: CognitoIdentityProviderClient, poolId: string, name: string): Promise<string> {
+async function ensureClient(client: CognitoIdentityProviderClient, poolId: string, name: string, secret: boolean): Promise<string> {
   const { UserPoolClients = [] } = await client.send(
     new ListUserPoolClientsCommand({ UserPoolId: poolId, MaxResults: 60 }),
   );
   const found = UserPoolClients.find((c) => c.ClientName === name)?.ClientId;
-  if (found) return found;
+  if (found) {
+    const { UserPoolClient } = await client.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: found }));
+    if (Boolean(UserPoolClient?.ClientSecret) === secret) return found;
+    // A data dir from before the staff client had a secret: replace the client.
+    await client.send(new DeleteUserPoolClientCommand({ UserPoolId: poolId, ClientId: found }));
+  }
   const created = await client.send(
     new CreateUserPoolClientCommand({
       UserPoolId: poolId,
       ClientName: name,
-      GenerateSecret: false,
+      GenerateSecret: secret,
       ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       EnableTokenRevocation: true,
       // Cognito's own defaults (cognito-local would otherwise issue 24-hour access tokens).
@@ -124,14 +152,29 @@ export interface SeedUser {
   username: string;
   password: string;
   group: (typeof STAFF_GROUPS)[number];
+  /** The TOTP secret kept from an earlier start, if any. */
+  totpSecret?: string;
 }
 
-/** Creates the user if missing; sets the (permanent) password and the group every time. */
-export async function ensureStaffUser(client: CognitoIdentityProviderClient, poolId: string, user: SeedUser): Promise<void> {
-  const exists = await client.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: user.username })).then(
-    () => true,
-    () => false,
-  );
+/**
+ * Creates the user if missing; sets the (permanent) password and the group every time; enrols
+ * TOTP unless the user is enrolled with `user.totpSecret`. Answers the user's TOTP secret.
+ */
+export async function ensureStaffUser(
+  client: CognitoIdentityProviderClient,
+  pool: { poolId: string; clientId: string },
+  user: SeedUser,
+): Promise<string> {
+  const poolId = pool.poolId;
+  const found = await client.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: user.username })).catch(() => undefined);
+  const enrolled = found?.UserMFASettingList?.includes('SOFTWARE_TOKEN_MFA') ?? false;
+  let exists = found !== undefined;
+  if (exists && enrolled && !user.totpSecret) {
+    // Enrolled with a secret we no longer hold (the kept file was deleted): cognito-local has no
+    // admin call to clear TOTP, so the seeded login is made again.
+    await client.send(new AdminDeleteUserCommand({ UserPoolId: poolId, Username: user.username }));
+    exists = false;
+  }
   if (!exists) {
     await client.send(
       new AdminCreateUserCommand({
@@ -150,6 +193,39 @@ export async function ensureStaffUser(client: CognitoIdentityProviderClient, poo
     new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: user.username, Password: user.password, Permanent: true }),
   );
   await client.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: user.username, GroupName: user.group }));
+  if (exists && enrolled && user.totpSecret) return user.totpSecret;
+  return enrolTotp(client, pool.clientId, user);
+}
+
+/**
+ * Enrols a signed-in user through the access-token path (what cognito-local supports):
+ * AssociateSoftwareToken, VerifySoftwareToken with a code of the new secret, TOTP preferred.
+ * Runs against cognito-local directly (not the MFA_SETUP proxy), so the not-yet-enrolled user's
+ * password sign-in answers tokens under the pool's OPTIONAL MFA.
+ */
+async function enrolTotp(client: CognitoIdentityProviderClient, clientId: string, user: SeedUser): Promise<string> {
+  const signedIn = await client.send(
+    new InitiateAuthCommand({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: clientId,
+      AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+    }),
+  );
+  const accessToken = required(signedIn.AuthenticationResult?.AccessToken, `tokens for ${user.username}`);
+  const { SecretCode } = await client.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }));
+  const secret = required(SecretCode, `TOTP secret for ${user.username}`);
+  await client.send(
+    new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: totpCode(secret), FriendlyDeviceName: 'seeded' }),
+  );
+  await client.send(
+    new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }),
+  );
+  return secret;
+}
+
+/** The current RFC 6238 code of a base32 secret (SHA-1, 6 digits, 30 s, as Cognito). */
+export function totpCode(secret: string, at: number = Date.now()): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: at });
 }
 
 function required<T>(value: T | undefined, what: string): T {

@@ -1,6 +1,7 @@
 /**
  * The seeded staff logins. Passwords come from PORTAL_ADMIN_PASSWORD / PORTAL_STAFF_PASSWORD
  * where set; otherwise they are generated once and kept in dataDir, so a restart keeps them.
+ * Their TOTP secrets (enrolled at start, cognito.ts) are kept beside them in seed-totp.json.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,8 +24,23 @@ export async function seedUsers(dataDir: string, env: NodeJS.ProcessEnv = proces
   if (generated.admin !== kept.admin || generated.staff !== kept.staff) {
     await writeFile(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
   }
+  const totp = readTotp(dataDir);
   return [
-    { username: 'admin', password: env.PORTAL_ADMIN_PASSWORD || generated.admin!, group: 'admin' },
-    { username: 'staff', password: env.PORTAL_STAFF_PASSWORD || generated.staff!, group: 'staff' },
+    { username: 'admin', password: env.PORTAL_ADMIN_PASSWORD || generated.admin!, group: 'admin', ...(totp.admin ? { totpSecret: totp.admin } : {}) },
+    { username: 'staff', password: env.PORTAL_STAFF_PASSWORD || generated.staff!, group: 'staff', ...(totp.staff ? { totpSecret: totp.staff } : {}) },
   ];
+}
+
+const totpFile = (dataDir: string) => join(dataDir, 'seed-totp.json');
+
+function readTotp(dataDir: string): Kept {
+  const file = totpFile(dataDir);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Kept) : {};
+}
+
+/** Keeps the seeded users' base32 TOTP secrets for the next start (owner-only, like the passwords). */
+export async function keepTotpSecrets(dataDir: string, secrets: { admin: string; staff: string }): Promise<void> {
+  const kept = readTotp(dataDir);
+  if (kept.admin === secrets.admin && kept.staff === secrets.staff) return;
+  await writeFile(totpFile(dataDir), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
 }

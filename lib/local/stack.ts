@@ -24,7 +24,8 @@ import { checkJava, dynamoClient, ensureTables, startDynamoDb } from './dynamodb
 import { mailboxUrl, startMailbox } from './mailbox.ts';
 import { assertPortsFree, HOST, resolvePorts, type Ports } from './ports.ts';
 import { ensureDir, killNow, reapOrphans, stopChild, writePidFile, type Child, type Launch } from './processes.ts';
-import { seedUsers } from './seed.ts';
+import { keepTotpSecrets, seedUsers } from './seed.ts';
+import { startCognitoMfaProxy } from './cognito-mfa.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
 
 export const RECORDS_TABLE = 'portal-records';
@@ -36,15 +37,22 @@ export interface StackInfo {
   apiUrl: string;
   mailboxUrl: string;
   dynamodbEndpoint: string;
+  /** cognito-local: the tokens' issuer base and JWKS. */
   cognitoEndpoint: string;
+  /**
+   * Where the handlers' Cognito calls go: cognito-mfa.ts in front of cognito-local, playing AWS's
+   * MFA_SETUP for the staff client. Anything that signs staff in the way the API does uses this.
+   */
+  cognitoApiEndpoint: string;
   staffUserPoolId: string;
   staffClientId: string;
   patientUserPoolId: string;
   patientClientId: string;
   tableName: string;
   auditTableName: string;
-  admin: { username: string; password: string };
-  staff: { username: string; password: string };
+  /** The seeded logins; `totpSecret` is the base32 secret of their authenticator (RFC 6238, SHA-1, 6 digits, 30 s). */
+  admin: { username: string; password: string; totpSecret: string };
+  staff: { username: string; password: string; totpSecret: string };
 }
 
 export interface Progress {
@@ -83,6 +91,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const dataDir = resolve(options.dataDir ?? '.local');
   const ports = resolvePorts(options.ports);
   const children: Child[] = [];
+  const closers: (() => Promise<void>)[] = [];
   let server: Server | undefined;
 
   const step: Step = async (name, work, detail) => {
@@ -100,6 +109,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     (stopping ??= (async () => {
       process.off('exit', killOnExit);
       if (server) await closeServer(server);
+      await Promise.all(closers.map((close) => close()));
       await Promise.all(children.map((c) => stopChild(c)));
       await rm(join(dataDir, 'pids.json'), { force: true });
     })());
@@ -129,22 +139,23 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     // wait until the others have spawned what they spawn, so stop() ends it all.
     const [dynamo, cognito, mailbox] = await Promise.allSettled([
       startDatabase(launch, ports, dataDir, step),
-      startIdentity(launch, ports, dataDir, previous, step),
+      startIdentity(launch, ports, dataDir, previous, step, closers),
       step('mailbox', () => startMailbox(launch, ports.mailbox, dataDir), () => `aws-ses-v2-local ${mailboxUrl(ports.mailbox)}`),
     ]);
     for (const outcome of [dynamo, cognito, mailbox]) if (outcome.status === 'rejected') throw outcome.reason;
-    const { pools, users: [admin, staff] } = (cognito as PromiseFulfilledResult<Identity>).value;
+    const { pools, users: [admin, staff], proxyUrl } = (cognito as PromiseFulfilledResult<Identity>).value;
 
     const info: StackInfo = {
       apiUrl,
       mailboxUrl: mailboxUrl(ports.mailbox),
       dynamodbEndpoint: dynamoUrl(ports),
       cognitoEndpoint: cognitoUrl(ports.cognito),
+      cognitoApiEndpoint: proxyUrl,
       ...pools,
       tableName: RECORDS_TABLE,
       auditTableName: AUDIT_TABLE,
-      admin: { username: admin.username, password: admin.password },
-      staff: { username: staff.username, password: staff.password },
+      admin: { username: admin.username, password: admin.password, totpSecret: admin.totpSecret! },
+      staff: { username: staff.username, password: staff.password, totpSecret: staff.totpSecret! },
     };
     setHandlerEnvironment(info);
     process.env.PIN_KEY_FILE = ensurePinKeyFile(dataDir);
@@ -171,7 +182,9 @@ async function startDatabase(launch: Launch, ports: Ports, dataDir: string, step
 
 interface Identity {
   pools: UserPools;
+  /** With their totpSecret set. */
   users: [SeedUser, SeedUser];
+  proxyUrl: string;
 }
 
 async function startIdentity(
@@ -180,6 +193,7 @@ async function startIdentity(
   dataDir: string,
   previous: Partial<UserPools> | undefined,
   step: Step,
+  closers: (() => Promise<void>)[],
 ): Promise<Identity> {
   const dir = await ensureDir(join(dataDir, 'cognito'));
   await step('cognito', () => startCognito(launch, ports.cognito, dir), () => `cognito-local ${cognitoUrl(ports.cognito)}`);
@@ -191,12 +205,20 @@ async function startIdentity(
       (p) => `staff ${p.staffUserPoolId}, patients ${p.patientUserPoolId}`,
     );
     const users = await seedUsers(dataDir);
-    await step(
+    const secrets = await step(
       'staff users',
-      () => Promise.all(users.map((u) => ensureStaffUser(client, pools.staffUserPoolId, u))),
-      () => users.map((u) => `${u.username} (${u.group})`).join(', '),
+      () => Promise.all(users.map((u) => ensureStaffUser(client, { poolId: pools.staffUserPoolId, clientId: pools.staffClientId }, u))),
+      () => users.map((u) => `${u.username} (${u.group}, TOTP enrolled)`).join(', '),
     );
-    return { pools, users };
+    users.forEach((u, i) => (u.totpSecret = secrets[i]));
+    await keepTotpSecrets(dataDir, { admin: secrets[0]!, staff: secrets[1]! });
+    const proxy = await step(
+      'mfa setup',
+      () => startCognitoMfaProxy({ upstream: cognitoUrl(ports.cognito), staffClientId: pools.staffClientId }),
+      (p) => `MFA_SETUP for the staff client ${p.url}`,
+    );
+    closers.push(proxy.close);
+    return { pools, users, proxyUrl: proxy.url };
   } finally {
     client.destroy();
   }
@@ -234,7 +256,7 @@ function setHandlerEnvironment(info: StackInfo): void {
     COGNITO_ISSUER_BASE: info.cognitoEndpoint,
     PORTAL_URL: info.apiUrl,
     DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
-    COGNITO_ENDPOINT: info.cognitoEndpoint,
+    COGNITO_ENDPOINT: info.cognitoApiEndpoint,
     SES_ENDPOINT: info.mailboxUrl,
   });
   env.SENDER_EMAIL ??= SENDER_EMAIL;

@@ -24,6 +24,7 @@ Local stack ready in ${seconds(stack.startupMs)}
 
   Staff logins    admin  ${info.admin.username} / ${info.admin.password}
                   staff  ${info.staff.username} / ${info.staff.password}
+                  TOTP: add admin.totpSecret / staff.totpSecret from stack.json to an authenticator app
 
   stack.json      ${relative(process.cwd(), stack.stackFile) || stack.stackFile}
   logs            ${relative(process.cwd(), stack.dataDir) || '.'}/logs/

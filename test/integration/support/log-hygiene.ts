@@ -27,6 +27,9 @@ export const secretFields = [
   'refreshToken',
   'lobbyToken',
   'session',
+  'secretCode',
+  'totpSecret',
+  'otpauthUri',
   'email',
   'phone',
 ] as const;
