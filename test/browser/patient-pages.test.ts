@@ -15,6 +15,7 @@ const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000,
 import { api, mailbox, stack } from '../integration/support/stack.ts';
 import { portalPages } from '../../lib/routes/pages.ts';
 import { expectedPageHeaders, fillWithKeyboard, launchBrowser, newPage, pageUrl, record, watchConsole, widths } from './support/browser.ts';
+import { staffSession } from '../integration/support/staff-session.ts';
 
 // Browser globals used inside page.evaluate() (the project compiles without the DOM library).
 declare const sessionStorage: { length: number; getItem(key: string): string | null };
@@ -29,8 +30,8 @@ const consoleProblems: string[][] = [];
 beforeAll(async () => {
   browser = await launchBrowser();
   const s = stack();
-  staff = (await api('/staff/sessions', { method: 'POST', body: s.staff })).json.accessToken;
-  admin = (await api('/staff/sessions', { method: 'POST', body: s.admin })).json.accessToken;
+  staff = (await staffSession('staff')).accessToken;
+  admin = (await staffSession('admin')).accessToken;
   expect(staff).toBeTruthy();
   expect(admin).toBeTruthy();
 });
