@@ -157,7 +157,7 @@ describe('the staff console', { timeout: 150_000 }, () => {
     await page.getByRole('button', { name: 'Create record' }).click();
     await poll(() => statusMessage(page)).toBe('Enabled / Not Registered / No Invite');
 
-    await page.getByLabel('Email', { exact: true }).fill(emailFor(id));
+    await page.locator('#edit-form').getByLabel('Email', { exact: true }).fill(emailFor(id));
     await page.getByLabel('Master case number').fill(`MC-${id}`);
     await page.getByLabel('Cases', { exact: true }).fill('C-1, C-2 ,C-3');
     await page.getByLabel('Comment').fill('prefers mornings');
@@ -451,19 +451,19 @@ describe('the staff console', { timeout: 150_000 }, () => {
     expect(await page.locator('#results li').count()).toBe(0);
 
     // A wrong password, in words (once: staff sign-in failures count per account).
-    await page.getByLabel('Username', { exact: true }).fill(stack().staff.username);
-    await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+    await page.locator('#sign-in-form').getByLabel('Username', { exact: true }).fill(stack().staff.username);
+    await page.locator('#sign-in-form').getByLabel('Password', { exact: true }).fill('not the password at all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await poll(() => page.locator('#sign-in-error').textContent()).toBe('The username or password is not right. Try again.');
-    expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('');
+    expect(await page.locator('#sign-in-form').getByLabel('Password', { exact: true }).inputValue()).toBe('');
 
     // A new staff login's temporary password leads to the new-password step (the whole first
     // sign-in is in staff-console.test.ts); "Start again" goes back and forgets the step.
     const username = `console-new-${run}`;
     const created = await api('/staff', { method: 'POST', token: adminToken, body: { username, email: `${username}@example.test`, role: 'staff' } });
     expect(created.status).toBe(201);
-    await page.getByLabel('Username', { exact: true }).fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(created.json.temporaryPassword);
+    await page.locator('#sign-in-form').getByLabel('Username', { exact: true }).fill(username);
+    await page.locator('#sign-in-form').getByLabel('Password', { exact: true }).fill(created.json.temporaryPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Choose your own password' }).waitFor();
     await page.getByLabel('New password', { exact: true }).fill('too short');
@@ -472,7 +472,7 @@ describe('the staff console', { timeout: 150_000 }, () => {
     await page.getByRole('button', { name: 'Start again with your username' }).click();
     await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
     expect(await page.locator('#new-password-form').isHidden()).toBe(true);
-    expect(await page.getByLabel('Username', { exact: true }).inputValue()).toBe('');
+    expect(await page.locator('#sign-in-form').getByLabel('Username', { exact: true }).inputValue()).toBe('');
     expect(await page.locator('#signed-in').isHidden()).toBe(true);
     await done(page);
   });

@@ -56,9 +56,10 @@ function expectedModules(text: string): { size: number; dark: Set<string> } {
 
 /** Password, then the code step. */
 async function passwordStep(page: Page, username: string, password: string): Promise<void> {
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const form = page.locator('#sign-in-form');
+  await form.getByLabel('Username', { exact: true }).fill(username);
+  await form.getByLabel('Password', { exact: true }).fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
 }
 
 async function openStaffPage(page: Page): Promise<void> {
@@ -81,9 +82,10 @@ describe('staff administration and first sign-in in the console', { timeout: 240
     await openStaffPage(admin);
     await checkView(admin, 'staff-list');
 
-    await admin.getByLabel('Username', { exact: true }).fill(username);
-    await admin.getByLabel('Email', { exact: true }).fill(email);
-    await admin.getByRole('radio', { name: 'Staff' }).check();
+    const createForm = admin.locator('#staff-create-form');
+    await createForm.getByLabel('Username', { exact: true }).fill(username);
+    await createForm.getByLabel('Email', { exact: true }).fill(email);
+    await createForm.getByRole('radio', { name: 'Staff' }).check();
     await admin.getByRole('button', { name: 'Create staff user' }).click();
     const slip = admin.locator('#staff-slip');
     await slip.waitFor();
@@ -112,7 +114,7 @@ describe('staff administration and first sign-in in the console', { timeout: 240
     await user.getByRole('button', { name: 'Set new password' }).click();
     await poll(() => user.locator('#new-password-error').textContent()).toBe('New password: use at least 15 characters.');
     expect(await user.locator('#new-password-error').getAttribute('role')).toBe('alert');
-    const newPassword = `${username} chose this long password`;
+    const newPassword = `harbour lantern ${run} quietly`;
 
     // → the authenticator set-up: a QR code of the otpauth URI the API answered, the key beside it.
     const enrolment = user.waitForResponse(
@@ -177,7 +179,7 @@ describe('staff administration and first sign-in in the console', { timeout: 240
     const username = `staffops-${run}`;
     const created = await api('/staff', { method: 'POST', token: adminToken, body: { username, email: `${username}@example.test`, role: 'staff' } });
     expect(created.status).toBe(201);
-    const newPassword = `${username} has a long password`;
+    const newPassword = `copper meadow ${run} patiently`;
     const { secret, tokens } = await firstSignIn(username, created.json.temporaryPassword, newPassword);
     expect((await api('/staff/me', { token: tokens.accessToken })).status).toBe(200);
 

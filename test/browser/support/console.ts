@@ -59,9 +59,11 @@ export async function useSession(page: Page, who: 'admin' | 'staff'): Promise<vo
 /** Signs a seeded user in as a person would: password, then a code from their authenticator (TOTP). */
 export async function signIn(page: Page, who: 'admin' | 'staff'): Promise<void> {
   const { username, password, totpSecret } = stack()[who];
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Scoped to the form: the Staff page's "Username" field is on the page too (hidden).
+  const form = page.locator('#sign-in-form');
+  await form.getByLabel('Username', { exact: true }).fill(username);
+  await form.getByLabel('Password', { exact: true }).fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
   const code = page.getByRole('textbox', { name: 'Code' });
   await code.waitFor();
   await code.fill(await freshCode(username, totpSecret));
