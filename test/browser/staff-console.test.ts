@@ -85,7 +85,7 @@ describe('staff administration and first sign-in in the console', { timeout: 240
     const createForm = admin.locator('#staff-create-form');
     await createForm.getByLabel('Username', { exact: true }).fill(username);
     await createForm.getByLabel('Email', { exact: true }).fill(email);
-    await createForm.getByRole('radio', { name: 'Staff' }).check();
+    await createForm.getByRole('radio', { name: 'Staff', exact: true }).check();
     await admin.getByRole('button', { name: 'Create staff user' }).click();
     const slip = admin.locator('#staff-slip');
     await slip.waitFor();
