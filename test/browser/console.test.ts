@@ -422,6 +422,7 @@ describe('the staff console', { timeout: 150_000 }, () => {
   });
 
   it('sign-out clears the session; an ended session returns to sign-in; a new staff login is asked for a new password', async () => {
+    await createRecord(patientId(), {}); // something for the search to list, whatever ran before
     const page = await openConsole();
     await signIn(page, 'staff');
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['portal-console-session']);
