@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { freePorts } from '../lib/local/ports.ts';
 import { startLocalStack } from '../lib/local/stack.ts';
+import { staffAccessToken } from './lib/staff-totp.ts';
 
 const rounds = Number(process.argv[2] ?? 100);
 const password = 'lantern orchard pebble violin';
@@ -32,7 +33,7 @@ async function main() {
     return { status: res.status, json: (await res.json()) as Record<string, string> };
   };
   try {
-    const staff = (await call('/staff/sessions', info.staff)).json.accessToken!;
+    const staff = await staffAccessToken((path, body) => call(path, body), info.staff);
     await fetch(new URL('/patients/BENCH-1/portal', info.apiUrl), { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${staff}` }, body: '{}' });
     const reg = (await call('/patients/BENCH-1/portal/registration', {}, staff)).json;
     const challenge = (await call('/sessions', { username: reg.username, password: reg.temporaryPassword })).json;

@@ -12,11 +12,12 @@ import { lobbyRoutes } from './routes/lobby.ts';
 import { emailMatchRoutes } from './routes/email-match.ts';
 import { resetRoutes } from './routes/resets.ts';
 import { pageRoutes } from './routes/pages.ts';
-import type { Route } from './routes/types.ts';
+import { staffRoutes } from './routes/staff.ts';
+import type { Grant, Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
 
-export const routes = [...foundationRoutes, ...invitationRoutes, ...patientRoutes, ...lobbyRoutes, ...resetRoutes, ...emailMatchRoutes, ...pageRoutes] as const satisfies readonly Route[];
+export const routes = [...foundationRoutes, ...invitationRoutes, ...patientRoutes, ...lobbyRoutes, ...resetRoutes, ...emailMatchRoutes, ...pageRoutes, ...staffRoutes] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];
 
@@ -24,4 +25,14 @@ export function routeById(id: RouteId): Route {
   const found = routes.find((r) => r.id === id);
   if (!found) throw new Error(`no route ${id}`);
   return found;
+}
+
+/**
+ * What a route's function may touch: its own grants, plus `staff:session` for every staff and
+ * admin route, because the token check reads the caller's staff record on every request
+ * (lambdas/http/auth.ts, rule 30). The stack builds each function's policy from this.
+ */
+export function grantsOf(route: Pick<Route, 'caller' | 'grants'>): readonly Grant[] {
+  const needsSession = route.caller === 'staff' || route.caller === 'admin';
+  return needsSession && !route.grants.includes('staff:session') ? [...route.grants, 'staff:session'] : route.grants;
 }

@@ -17,6 +17,7 @@ import type { StackInfo } from '../../lib/local/stack.ts';
 import { localCredentials, localRegion } from '../../lib/local/aws.ts';
 import { beginRequest, isDynamoWrite, ownClient, stopRecording, type Call, type Service } from './instrument.ts';
 import { median, percentile } from './stats.ts';
+import { staffAccessToken } from './staff-totp.ts';
 
 export interface FlowResult {
   flow: string;
@@ -219,9 +220,7 @@ const newPassword = 'harbour meadow copper kettle';
 export async function runFlows(api: BenchApi, clients: ReplayClients, plan: FlowPlan): Promise<FlowResult[]> {
   const { info } = api;
   const n = plan.requests;
-  const staffRes = await api.call('POST', '/staff/sessions', info.staff);
-  const staff = String(staffRes.json.accessToken ?? '');
-  if (!staff) throw new Error(`staff sign-in answered ${staffRes.status}`);
+  const staff = await staffAccessToken((path, body) => api.call('POST', path, body), info.staff);
   const ids = Array.from({ length: n }, (_, i) => `B${plan.runId}-${i}`);
   const email = (i: number) => `b${plan.runId}-${i}@example.test`.toLowerCase();
   const username = (i: number) => `b${plan.runId}.${i}`.toLowerCase();

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expectStatus, mapLimit, type Call } from './client.ts';
+import { staffAccessToken } from '../lib/staff-totp.ts';
 import type { InvitationMailbox } from './mailbox.ts';
 
 export interface Patient {
@@ -40,10 +41,9 @@ export const usernameFor = (kind: string, n: number): string => `ld.${runTag}.${
 /** Random, 22 characters: long enough for the policy and never on a blocklist. */
 export const newPassword = (): string => randomBytes(16).toString('base64url');
 
-export async function staffToken(call: Call, staff: { username: string; password: string }): Promise<string> {
-  const json = await expectStatus('staff sign-in', 200, call('POST', '/staff/sessions', { body: staff }));
-  if (!json.accessToken) throw new Error('staff sign-in gave no access token (is MFA asked for?)');
-  return json.accessToken as string;
+/** Password then TOTP (bench/lib/staff-totp.ts). */
+export async function staffToken(call: Call, staff: { username: string; password: string; totpSecret: string }): Promise<string> {
+  return staffAccessToken((path, body) => call('POST', path, { body }), staff);
 }
 
 /** `count` records with an email, each invited; their links come from the mailbox. */

@@ -13,6 +13,8 @@ import { sesMailer } from './ses-mailer.ts';
 import { cognitoPatientLogins } from './patient-logins.ts';
 import { dynamoThrottle } from './dynamo-throttle.ts';
 import { cognitoStaffDirectory } from './staff-directory.ts';
+import { cognitoStaffChallenges } from './staff-directory.ts';
+import type { StaffChallenges } from '../domain/ports.ts';
 import type { EmailMatchStore } from '../domain/email-match.ts';
 import { dynamoEmailMatch } from './dynamo-email-match.ts';
 import type { ResetStore } from '../domain/resets.ts';
@@ -38,6 +40,8 @@ let registerLeases: RegisterLeaseStore | undefined;
 
 export const recordStore = (): RecordStore => (store ??= dynamoStore());
 export const staffDirectory = (): StaffDirectory => (staff ??= cognitoStaffDirectory());
+let staffSignInChallenges: StaffChallenges | undefined;
+export const staffChallenges = (): StaffChallenges => (staffSignInChallenges ??= cognitoStaffChallenges());
 export const signInThrottle = (): ThrottleStore => (throttle ??= dynamoThrottle());
 export const accountStore = (): AccountStore => (accounts ??= dynamoAccounts());
 export const patientLogins = (): PatientLogins => (logins ??= cognitoPatientLogins());

@@ -1,6 +1,6 @@
 /**
  * The RecordStore on DynamoDB. Key layout (lib/data/tables.ts):
- *   records: PATIENT#<id> / RECORD, SETTINGS / PRACTICE, STAFF#<id> / PERMISSIONS
+ *   records: PATIENT#<id> / RECORD, SETTINGS / PRACTICE, STAFF#<sub> / STAFF
  *   audit:   <target> / <at>#<uuid>
  * Every change is one TransactWriteItems: the versioned item (conditional on the version read)
  * and its audit entry (conditional on being new), so neither can exist without the other.
@@ -14,7 +14,7 @@ import { DomainError, versionConflict } from '../domain/errors.ts';
 import type { Page, RecordStore, Versioned } from '../domain/ports.ts';
 import type { StoredRecord } from '../domain/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
-import type { StaffPermissions } from '../schemas/staff.ts';
+import type { StaffRecord } from '../domain/staff-admin.ts';
 import { dynamo } from './clients.ts';
 
 type Item = Record<string, unknown>;
@@ -22,7 +22,8 @@ type Key = { pk: string; sk: string };
 
 export const recordKey = (patientId: string): Key => ({ pk: `PATIENT#${patientId}`, sk: 'RECORD' });
 const settingsKey: Key = { pk: 'SETTINGS', sk: 'PRACTICE' };
-const permissionsKey = (staffId: string): Key => ({ pk: `STAFF#${staffId}`, sk: 'PERMISSIONS' });
+/** The staff record, by the login's permanent id (the token's `sub`). */
+export const staffKey = (sub: string): Key => ({ pk: `STAFF#${sub}`, sk: 'STAFF' });
 
 /** Attributes that exist only for keys and indexes; never part of the record. */
 const keyAttributes = ['pk', 'sk', 'listKey', 'emailKey', 'usernameKey', 'masterCaseKey', 'ttl'];
@@ -157,13 +158,14 @@ export function dynamoStore(): RecordStore {
     saveSettings: (settings, expectedVersion, event) =>
       putWithAudit({ ...settingsKey, settings, version: expectedVersion + 1 }, expectedVersion, event),
 
-    async getPermissions(staffId): Promise<Versioned<StaffPermissions> | undefined> {
-      const item = await get(permissionsKey(staffId));
-      return item ? { value: item.permissions as StaffPermissions, version: item.version as number } : undefined;
+    async getStaff(sub) {
+      const item = await get(staffKey(sub));
+      if (!item) return undefined;
+      const { pk: _pk, sk: _sk, ...record } = item;
+      return record as unknown as StaffRecord;
     },
 
-    savePermissions: (staffId, permissions, expectedVersion, event) =>
-      putWithAudit({ ...permissionsKey(staffId), permissions, version: expectedVersion + 1 }, expectedVersion, event),
+    saveStaff: (record, expectedVersion, event) => putWithAudit({ ...record, ...staffKey(record.sub) }, expectedVersion, event),
 
     async appendAudit(event) {
       await db.send(new PutCommand({ TableName: audit, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));

@@ -4,9 +4,9 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminInitiateAuthCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
-  InitiateAuthCommand,
   RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { config } from '../config.ts';
@@ -40,13 +40,28 @@ export function cognitoPatientLogins(): PatientLogins {
 
     setPassword,
 
-    async signIn(accountId, password) {
+    async signIn(accountId, password, context) {
       try {
+        // Server-side flow (rule 34): the patient client allows no flow anyone could call
+        // directly; only functions granted `patientPool:signIn` can sign a patient in. The
+        // caller's context goes to threat protection (issue 13 item 13), with only the harmless
+        // headers callerContext() kept.
         const out = await client.send(
-          new InitiateAuthCommand({
-            AuthFlow: 'USER_PASSWORD_AUTH',
+          new AdminInitiateAuthCommand({
+            ...pool,
+            AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
             ClientId: c.PATIENT_CLIENT_ID,
             AuthParameters: { USERNAME: accountId, PASSWORD: password },
+            ...(context
+              ? {
+                  ContextData: {
+                    IpAddress: context.sourceIp,
+                    ServerName: context.serverName,
+                    ServerPath: context.serverPath,
+                    HttpHeaders: Object.entries(context.headers).map(([headerName, headerValue]) => ({ headerName, headerValue })),
+                  },
+                }
+              : {}),
           }),
         );
         return signInResult(out);

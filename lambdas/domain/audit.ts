@@ -20,6 +20,11 @@ export const settingsTarget = 'settings';
 export interface Actor {
   id: string;
   sourceIp: string;
+  /**
+   * A signed-in staff caller: their permanent id (the token's `sub`) and, from their staff record
+   * read with the token on this request (lambdas/http/auth.ts), their roles and permissions.
+   */
+  staff?: { sub: string; roles: readonly string[]; permissions: { canInvite: boolean; autoInvite: boolean } };
 }
 
 export function auditEvent(

@@ -14,7 +14,7 @@ import type { AutoInviteReason, AutoInviteResult } from '../schemas/email-match.
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { sendInvitation, type InvitationDeps } from './invitations.ts';
-import { defaultPermissions } from './permissions.ts';
+import { permissionsOf } from './permissions.ts';
 import { readSettings } from './settings.ts';
 
 /** sendInvitation's refusals, by DomainError code. */
@@ -44,7 +44,10 @@ export interface NoteSignedEvent {
  * invitation) + 1 TransactWrite and, after SES, 1 Get + 1 TransactWrite (the delivery mark).
  */
 export async function autoInvite(deps: InvitationDeps, caller: Actor, event: NoteSignedEvent): Promise<AutoInviteResult> {
-  const signer: Actor = { id: event.signedBy, sourceIp: caller.sourceIp };
+  // Permissions come with the signed-in caller (their record, by sub): the caller's own when they
+  // name themselves (any case); a signer named by someone else brings none (rule 28, issue 13 item 11).
+  const self = event.signedBy.toLowerCase() === caller.id.toLowerCase();
+  const signer: Actor = { id: event.signedBy, sourceIp: caller.sourceIp, ...(self && caller.staff ? { staff: caller.staff } : {}) };
   const skip = async (reason: AutoInviteReason): Promise<AutoInviteResult> => {
     await deps.store.appendAudit(
       auditEvent(signer, patientTarget(event.patientId), 'invitation.auto-skipped', deps.clock(), { trigger: 'note-signed', calledBy: caller.id, reason }),
@@ -54,7 +57,7 @@ export async function autoInvite(deps: InvitationDeps, caller: Actor, event: Not
 
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   if (!settings.autoInvite) return skip('practice-setting-off');
-  const permissions = (await deps.store.getPermissions(event.signedBy))?.value ?? defaultPermissions;
+  const permissions = permissionsOf(signer);
   if (!permissions.autoInvite || !permissions.canInvite) return skip('signer-not-enabled');
 
   try {

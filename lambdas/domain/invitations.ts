@@ -250,7 +250,7 @@ export async function sendInvitation(
   /** Extra audit detail, e.g. an auto-invite's trigger (auto-invite.ts). Field names and ids only. */
   auditDetail: AuditEvent['detail'] = {},
 ): Promise<{ pin: string; expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const pin = newPin();
   const sent = await retryOnConflict(async (): Promise<Sent> => {
@@ -296,7 +296,7 @@ export async function resendInvitation(
   actor: Actor,
   patientId: string,
 ): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const sent = await retryOnConflict(
     retryingInvitationConflicts(async (): Promise<Sent> => {
@@ -333,7 +333,7 @@ export async function cancelInvitation(
   actor: Actor,
   patientId: string,
 ): Promise<PortalRecord> {
-  await requireInvitePermission(deps.store, actor.id);
+  requireInvitePermission(actor);
   return retryOnConflict(
     retryingInvitationConflicts(async () => {
       const now = deps.clock();

@@ -8,6 +8,7 @@ import { auditEvent, patientTarget } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { passwordProblems } from './password-policy.ts';
 import type { AccountStore, ChallengeStore, Clock, PatientLogins, RecordStore, SignInResult } from './ports.ts';
+import type { CallerContext } from './ports.ts';
 import type { StoredRecord } from './portal-record.ts';
 import { opaqueToken, sha256 } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -51,7 +52,7 @@ export const badPassword = (problems: string[], path = 'body.newPassword') =>
 
 export async function signInPatient(
   deps: PatientSignInDeps,
-  attempt: { username: string; password: string; sourceIp: string },
+  attempt: { username: string; password: string; sourceIp: string; context?: CallerContext },
 ): Promise<PatientSignInResult> {
   const now = deps.clock();
   const keys = throttleKeys('patient', attempt.username, attempt.sourceIp, now);
@@ -77,7 +78,7 @@ export async function signInPatient(
       asked = true;
       // An unknown username still asks the pool (for a login that cannot exist), so that both
       // cases take the same time and give the same answer (security rule 13).
-      const signedIn = await deps.logins.signIn(link?.accountId ?? `unknown-${opaqueToken()}`, attempt.password).catch((err: unknown) => {
+      const signedIn = await deps.logins.signIn(link?.accountId ?? `unknown-${opaqueToken()}`, attempt.password, attempt.context).catch((err: unknown) => {
         if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
         throw err;
       });

@@ -1,49 +1,29 @@
-/** Per-staff permissions. Inviting is on unless an admin takes it away; auto-invite is opt-in. */
-import type { StaffPermissions, StaffPermissionsChange } from '../schemas/staff.ts';
-import { auditEvent, staffTarget, type Actor } from './audit.ts';
-import { DomainError, notFound, retryOnConflict } from './errors.ts';
-import type { Clock, RecordStore, StaffDirectory } from './ports.ts';
-
-export const defaultPermissions: StaffPermissions = { canInvite: true, autoInvite: false };
-
-export interface PermissionsDeps {
-  store: RecordStore;
-  staff: StaffDirectory;
-  clock: Clock;
-}
-
-export async function readPermissions({ store, staff }: Omit<PermissionsDeps, 'clock'>, staffId: string): Promise<StaffPermissions> {
-  const stored = await store.getPermissions(staffId);
-  if (stored) return stored.value;
-  if (!(await staff.exists(staffId))) throw notFound('The staff user');
-  return defaultPermissions;
-}
-
-export async function changePermissions(
-  deps: PermissionsDeps,
-  actor: Actor,
-  staffId: string,
-  change: StaffPermissionsChange,
-): Promise<StaffPermissions> {
-  if (!(await deps.staff.exists(staffId))) throw notFound('The staff user');
-  return retryOnConflict(async () => {
-    const stored = await deps.store.getPermissions(staffId);
-    const current = stored?.value ?? defaultPermissions;
-    const next = { ...current, ...change };
-    const changed = (Object.keys(change) as (keyof StaffPermissions)[]).filter((k) => current[k] !== next[k]);
-    if (stored && changed.length === 0) return current;
-    const audit = auditEvent(actor, staffTarget(staffId), 'staff-permissions.updated', deps.clock(), { fields: changed });
-    await deps.store.savePermissions(staffId, next, stored?.version ?? 0, audit);
-    return next;
-  });
-}
-
 /**
- * Inviting and Register Patient need the caller's invite permission (admins can take it away).
- * The caller is a signed-in staff user, so no directory look-up is needed: no stored
- * permissions means the defaults.
+ * Per-staff permissions, kept on the staff record `STAFF#<sub>` (lambdas/domain/staff-admin.ts):
+ * keyed by the login's permanent id, so a name typed in another case can neither miss the
+ * record nor make a second one (issue 13 item 11). A login without a record has no permission
+ * beyond its role's; inviting is on for new logins unless an admin takes it away; auto-invite
+ * is opt-in.
+ *
+ * A staff action is allowed by the caller's own role and permissions (rule 28): those come with
+ * the caller, read from their record by `sub` with a consistent read when their token was checked
+ * on this request (lambdas/http/auth.ts), never looked up by a name in the body.
  */
-export async function requireInvitePermission(store: RecordStore, staffId: string): Promise<void> {
-  const permissions = (await store.getPermissions(staffId))?.value ?? defaultPermissions;
-  if (!permissions.canInvite) throw new DomainError('forbidden', 'forbidden', 'Your permissions do not include inviting patients.');
+import type { StaffPermissions } from '../schemas/staff.ts';
+import type { Actor } from './audit.ts';
+import { DomainError } from './errors.ts';
+import { noPermissions } from './staff-admin.ts';
+
+export { changeStaffPermissions as changePermissions, defaultPermissions, readStaffPermissions as readPermissions } from './staff-admin.ts';
+
+/** The caller's own permissions with what their role adds (the admin role may always invite); none for an actor that is not a signed-in staff user. */
+export function permissionsOf(actor: Actor): StaffPermissions {
+  const staff = actor.staff;
+  if (!staff) return noPermissions;
+  return staff.roles.includes('admin') ? { ...staff.permissions, canInvite: true } : staff.permissions;
+}
+
+/** Inviting and Register Patient need the caller's own invite permission. */
+export function requireInvitePermission(caller: Actor): void {
+  if (!permissionsOf(caller).canInvite) throw new DomainError('forbidden', 'forbidden', 'Your permissions do not include inviting patients.');
 }

@@ -3,9 +3,9 @@
  * handlers pass the DynamoDB/Cognito adapters in lambdas/adapters/.
  */
 import type { Settings } from '../schemas/settings.ts';
-import type { StaffPermissions } from '../schemas/staff.ts';
 import type { AuditEvent } from './audit.ts';
 import type { StoredRecord } from './portal-record.ts';
+import type { StaffRecord } from './staff-admin.ts';
 
 export type Clock = () => Date;
 
@@ -33,8 +33,9 @@ export interface RecordStore {
   getSettings(): Promise<Versioned<Partial<Settings>> | undefined>;
   saveSettings(settings: Settings, expectedVersion: number, audit: AuditEvent): Promise<void>;
 
-  getPermissions(staffId: string): Promise<Versioned<StaffPermissions> | undefined>;
-  savePermissions(staffId: string, permissions: StaffPermissions, expectedVersion: number, audit: AuditEvent): Promise<void>;
+  /** The staff record `STAFF#<sub>` (lambdas/domain/staff-admin.ts); `record.version` is `expectedVersion + 1`. */
+  getStaff(sub: string): Promise<StaffRecord | undefined>;
+  saveStaff(record: StaffRecord, expectedVersion: number, audit: AuditEvent): Promise<void>;
 
   listAudit(target: string, cursor: string | undefined, limit: number): Promise<Page<AuditEvent>>;
   /** An audit event that goes with no state change (a sign-in, a refused attempt). */
@@ -43,12 +44,45 @@ export interface RecordStore {
 
 export type SignInResult =
   | { kind: 'tokens'; accessToken: string; idToken: string; refreshToken: string; expiresIn: number }
-  | { kind: 'challenge'; challenge: string; session: string };
+  | { kind: 'challenge'; challenge: string; session: string; /** The pool's name for the user (USER_ID_FOR_SRP), when it says. */ username?: string };
+
+/** The caller as Cognito's threat protection wants to see it (built from the request, never from the body). */
+export interface CallerContext {
+  sourceIp: string;
+  /** Host the request was sent to, and its path. */
+  serverName: string;
+  serverPath: string;
+  /** Only harmless headers (user-agent, accept-language …), never authorization or cookie. */
+  headers: Record<string, string>;
+}
+
+/** One answer to a staff sign-in challenge, as the pool takes it. */
+export type StaffChallengeStep =
+  | { challenge: 'NEW_PASSWORD_REQUIRED'; session: string; newPassword: string }
+  | { challenge: 'MFA_SETUP'; session: string }
+  | { challenge: 'MFA_SETUP'; session: string; code: string }
+  | { challenge: 'SOFTWARE_TOKEN_MFA'; session: string; code: string };
+
+export type StaffChallengeResult = SignInResult | { kind: 'enrol'; secretCode: string; session: string };
 
 export interface StaffDirectory {
   /** Password sign-in against the staff pool; throws the `invalid-credentials` DomainError on any refusal. */
-  signIn(username: string, password: string): Promise<SignInResult>;
+  signIn(username: string, password: string, context?: CallerContext): Promise<SignInResult>;
   exists(staffId: string): Promise<boolean>;
+}
+
+/** The staff pool's sign-in challenges and the keys derived from the app client's secret. */
+export interface StaffChallenges {
+  /**
+   * Answers a challenge for `username` (the pool's name bound to the session, never the body's).
+   * A wrong code or a dead session throws the `invalid-credentials` DomainError.
+   */
+  respond(username: string, step: StaffChallengeStep, context?: CallerContext): Promise<StaffChallengeResult>;
+  /**
+   * A 32-byte key for `purpose`, derived from the staff app client's secret (which only the
+   * staff sign-in functions can read): sealing challenge sessions, hashing typed usernames.
+   */
+  key(purpose: 'session-seal' | 'audit-username'): Promise<Buffer>;
 }
 
 /** A patient login in the patient pool, named by its permanent accountId. */
@@ -56,8 +90,8 @@ export interface PatientLogins {
   /** Creates the login with this password, or sets the password when it exists. Safe to repeat. */
   upsert(accountId: string, password: string): Promise<{ created: boolean }>;
   setPassword(accountId: string, password: string): Promise<void>;
-  /** Password sign-in; throws the `invalid-credentials` DomainError on any refusal. */
-  signIn(accountId: string, password: string): Promise<SignInResult>;
+  /** Password sign-in (server-side); throws the `invalid-credentials` DomainError on any refusal. */
+  signIn(accountId: string, password: string, context?: CallerContext): Promise<SignInResult>;
   /** Ends every refresh token of the login where the pool supports it (cognito-local does not). */
   signOutEverywhere(accountId: string): Promise<void>;
   revokeRefreshToken(refreshToken: string): Promise<void>;

@@ -1,23 +1,32 @@
 /**
  * Bearer-token checks for staff routes. Tokens are verified here, in the function, against the
  * staff pool's signing keys (not by an API Gateway authorizer) so that the local stack and AWS
- * run the same check, and so later checks against our own records (revocation, disabled) sit
- * beside it.
+ * run the same check, and so that the check against our own staff record sits beside it: a
+ * valid token is accepted only while its login's record `STAFF#<sub>` exists, is enabled, and
+ * its cut-off is not later than the token's sign-in (rule 30). So disabling a user refuses their
+ * next request, in AWS and on cognito-local alike.
  */
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { config } from '../config.ts';
 import type { Caller } from '../../lib/routes.ts';
+import type { StaffPermissions } from '../schemas/staff.ts';
+import { sessionAccepted } from '../domain/staff-admin.ts';
 import { forbidden, unauthorized } from './problems.ts';
+import { staffRecordOf } from './staff-session.ts';
 
 export type StaffRole = 'admin' | 'staff';
 
 export interface StaffPrincipal {
   kind: 'staff';
-  /** The staff user's pool username: the id the audit trail and permissions use. */
+  /** The staff user's pool username: the id the audit trail shows. */
   staffId: string;
+  /** The login's permanent id (the token's `sub`): what the staff record is keyed by. */
+  sub: string;
   roles: StaffRole[];
+  /** From the staff record, read with the token: what rule 28 checks. */
+  permissions: StaffPermissions;
 }
 
 /** Fetches the JWKS with the runtime's fetch, which (unlike the library default) also speaks http to the local emulator. */
@@ -65,6 +74,8 @@ export function bearerToken(authorization: string | undefined): string {
 const roleOrder: readonly StaffRole[] = ['admin', 'staff'];
 
 /** Verifies a staff access token and checks the caller's role against what the route needs. */
+const refused = () => unauthorized('The access token is not valid or has expired. Sign in again.');
+
 export async function authenticateStaff(authorization: string | undefined, caller: Caller): Promise<StaffPrincipal> {
   const token = bearerToken(authorization);
   let payload: Record<string, unknown>;
@@ -72,13 +83,20 @@ export async function authenticateStaff(authorization: string | undefined, calle
     payload = await verifierForStaff().verify(token);
   } catch {
     // Expired, forged, from the patient pool or another client: one answer for all.
-    throw unauthorized('The access token is not valid or has expired. Sign in again.');
+    throw refused();
   }
   const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'] : [];
   const roles = roleOrder.filter((r) => groups.includes(r));
   const staffId = typeof payload.username === 'string' ? payload.username : undefined;
-  if (!staffId) throw unauthorized();
-  const principal: StaffPrincipal = { kind: 'staff', staffId, roles };
+  const sub = typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : undefined;
+  if (!staffId || !sub) throw unauthorized();
+  // The session's start: auth_time (kept across refreshes), else iat. A refresh after a disable
+  // does not make an older sign-in new again.
+  const signedInAt = Number(payload.auth_time ?? payload.iat);
+  // Rule 30: a missing, disabled or cut-off record gets the same answer as a bad token.
+  const record = await staffRecordOf(sub);
+  if (!sessionAccepted(record, signedInAt)) throw refused();
+  const principal: StaffPrincipal = { kind: 'staff', staffId, sub, roles, permissions: record.permissions };
   if (!mayCall(principal, caller)) {
     throw forbidden(caller === 'admin' ? 'This needs the admin role.' : 'This needs a staff role.');
   }

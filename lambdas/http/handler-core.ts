@@ -20,6 +20,8 @@ import type { PatientPrincipal } from './patient-auth.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { HttpProblem, problemBody, problemResponse, statusOfKind, titleOf } from './problems.ts';
 import { parseRequest } from './parse.ts';
+import { callerContext } from './caller-context.ts';
+import type { CallerContext } from '../domain/ports.ts';
 
 export type RouteOf<Id extends RouteId> = Extract<(typeof routes)[number], { id: Id }>;
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -33,6 +35,8 @@ export interface Input<R extends Route> {
   principal: PrincipalFor<R['caller']>;
   requestId: string;
   sourceIp: string;
+  /** Address, host, path and harmless headers, for Cognito's threat protection. */
+  callerContext: CallerContext;
   log: Logger;
 }
 
@@ -97,6 +101,7 @@ export function buildHandler<const Id extends RouteId>(
           principal,
           requestId: internal.requestId,
           sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+          callerContext: callerContext(event),
           log: internal.log,
         } as unknown as Input<Route>;
       },

@@ -33,3 +33,39 @@ export const Challenge = z
   .object({ challenge: z.string().meta({ example: 'NEW_PASSWORD_REQUIRED' }), session: z.string() })
   .meta({ id: 'Challenge' });
 export type Challenge = z.infer<typeof Challenge>;
+
+/** The challenges a staff sign-in can answer (the staff pool requires TOTP). */
+export const StaffChallengeName = z.enum(['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA']).meta({ id: 'StaffChallengeName' });
+
+/** The session we hand out with a staff challenge: sealed, opaque to the caller. */
+const StaffSession = z.string().regex(/^[A-Za-z0-9_-]{1,8192}$/, 'is not a session this service handed out');
+const TotpCode = z.string().regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows');
+
+export const StaffChallenge = z
+  .object({
+    challenge: StaffChallengeName,
+    session: z.string(),
+    /** MFA_SETUP only: the base32 secret for the authenticator app, and the same as a URI for a QR code. */
+    secretCode: z.string().optional(),
+    otpauthUri: z.string().optional(),
+  })
+  .meta({ id: 'StaffChallenge' });
+export type StaffChallenge = z.infer<typeof StaffChallenge>;
+
+export const StaffNewPasswordAnswer = z
+  .strictObject({ challenge: z.literal('NEW_PASSWORD_REQUIRED'), session: StaffSession, newPassword: z.string().min(1).max(256) })
+  .meta({ id: 'StaffNewPasswordAnswer' });
+
+/** Without `code` it starts the enrolment (answers `secretCode`); with the first code it finishes it. */
+export const StaffMfaSetupAnswer = z
+  .strictObject({ challenge: z.literal('MFA_SETUP'), session: StaffSession, code: TotpCode.optional() })
+  .meta({ id: 'StaffMfaSetupAnswer' });
+
+export const StaffTotpAnswer = z
+  .strictObject({ challenge: z.literal('SOFTWARE_TOKEN_MFA'), session: StaffSession, code: TotpCode })
+  .meta({ id: 'StaffTotpAnswer' });
+
+export const StaffChallengeAnswer = z
+  .discriminatedUnion('challenge', [StaffNewPasswordAnswer, StaffMfaSetupAnswer, StaffTotpAnswer])
+  .meta({ id: 'StaffChallengeAnswer' });
+export type StaffChallengeAnswer = z.infer<typeof StaffChallengeAnswer>;

@@ -127,7 +127,11 @@ async function ensureClient(client: CognitoIdentityProviderClient, poolId: strin
       UserPoolId: poolId,
       ClientName: name,
       GenerateSecret: secret,
-      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      // As in AWS (rule 34): staff sign in with the password flow plus SECRET_HASH, patients only
+      // through the server-side flow. (cognito-local does not check the flows.)
+      ExplicitAuthFlows: secret
+        ? ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']
+        : ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       EnableTokenRevocation: true,
       // Cognito's own defaults (cognito-local would otherwise issue 24-hour access tokens).
       AccessTokenValidity: 60,

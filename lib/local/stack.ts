@@ -26,6 +26,7 @@ import { assertPortsFree, HOST, resolvePorts, type Ports } from './ports.ts';
 import { ensureDir, killNow, reapOrphans, stopChild, writePidFile, type Child, type Launch } from './processes.ts';
 import { keepTotpSecrets, seedUsers } from './seed.ts';
 import { startCognitoMfaProxy } from './cognito-mfa.ts';
+import { seedStaffRecords } from './staff-records.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
 
 export const RECORDS_TABLE = 'portal-records';
@@ -159,6 +160,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     };
     setHandlerEnvironment(info);
     process.env.PIN_KEY_FILE = ensurePinKeyFile(dataDir);
+    await seedStaffRecords([admin, staff]);
     server = await step('api', () => startApi(ports.api, options.testClock ?? false), () => `API ${apiUrl}`);
     const stackFile = join(dataDir, 'stack.json');
     await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

@@ -11,8 +11,9 @@ import {
 } from '../../lambdas/schemas/portal-record.ts';
 import { Settings, SettingsChange } from '../../lambdas/schemas/settings.ts';
 import {
-  Challenge,
   SignInRequest,
+  StaffChallenge,
+  StaffChallengeAnswer,
   StaffParams,
   StaffPermissions,
   StaffPermissionsChange,
@@ -50,10 +51,21 @@ export const foundationRoutes = [
     path: '/staff/sessions',
     entry: 'lambdas/handlers/staff-sessions/create.ts',
     caller: 'public',
-    grants: ['throttle:readwrite', 'audit:append'],
-    summary: 'Staff sign-in against the staff user pool (429 with Retry-After after repeated failures)',
+    grants: ['throttle:readwrite', 'audit:append', 'staffPool:signIn', 'staff:session'],
+    summary: 'Staff sign-in against the staff user pool: tokens or a challenge (NEW_PASSWORD_REQUIRED, MFA_SETUP, SOFTWARE_TOKEN_MFA); 429 with Retry-After after repeated failures',
     request: { body: SignInRequest },
-    responses: { 200: z.union([Tokens, Challenge]) },
+    responses: { 200: z.union([Tokens, StaffChallenge]) },
+  }),
+  route({
+    id: 'staff-sign-in-challenge',
+    method: 'POST',
+    path: '/staff/sessions/challenge',
+    entry: 'lambdas/handlers/staff-sessions/challenge.ts',
+    caller: 'public',
+    grants: ['throttle:readwrite', 'audit:append', 'staffPool:signIn', 'staff:session'],
+    summary: 'Answer a staff sign-in challenge: a new password, TOTP enrolment (secretCode, otpauthUri) or a TOTP code; 401 wrong code or dead session; 429',
+    request: { body: StaffChallengeAnswer },
+    responses: { 200: z.union([Tokens, StaffChallenge]) },
   }),
   route({
     id: 'patients-search',

@@ -12,7 +12,7 @@ export const patientRoutes = [
     path: '/sessions',
     entry: 'lambdas/handlers/sessions/create.ts',
     caller: 'public',
-    grants: ['records:read', 'challenge:write', 'throttle:readwrite', 'audit:append'],
+    grants: ['records:read', 'challenge:write', 'throttle:readwrite', 'audit:append', 'patientPool:signIn'],
     summary:
       'Patient sign-in. 401 {resetAvailable: true} for a wrong password or unknown username (one body); 403 access disabled; NEW_PASSWORD_REQUIRED for a temporary password or forced change; 429 with Retry-After after repeated failures',
     request: { body: PatientSignIn },
@@ -24,7 +24,7 @@ export const patientRoutes = [
     path: '/sessions/new-password',
     entry: 'lambdas/handlers/sessions/new-password.ts',
     caller: 'public',
-    grants: ['records:write', 'audit:append', 'patientPool:admin'],
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'patientPool:signIn'],
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
     responses: { 200: Tokens },
@@ -47,7 +47,7 @@ export const patientRoutes = [
     entry: 'lambdas/handlers/account/credentials.ts',
     caller: 'patient',
     // mail:send: the "credentials were changed" notice (security rule 15).
-    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send'],
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send', 'patientPool:signIn'],
     summary: 'Change password and/or username with the current password; every other session ends; a notice is emailed; answers fresh tokens',
     request: { body: CredentialsChange },
     responses: { 200: Tokens },

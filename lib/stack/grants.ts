@@ -93,12 +93,15 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
       actions: [
         'cognito-idp:AdminAddUserToGroup',
         'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminDeleteSoftwareToken',
         'cognito-idp:AdminDisableUser',
         'cognito-idp:AdminEnableUser',
         'cognito-idp:AdminGetUser',
         'cognito-idp:AdminListGroupsForUser',
         'cognito-idp:AdminRemoveUserFromGroup',
         'cognito-idp:AdminSetUserMFAPreference',
+        // A retried POST /staff whose first attempt made the login but not its record: a new temporary password.
+        'cognito-idp:AdminSetUserPassword',
         'cognito-idp:AdminUserGlobalSignOut',
         'cognito-idp:ListUsers',
         'cognito-idp:ListUsersInGroup',

@@ -9,7 +9,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { recordsTable } from '../data/tables.ts';
-import { routes as routeTable, type Route } from '../routes.ts';
+import { grantsOf, routes as routeTable, type Route } from '../routes.ts';
 import { PortalApi } from './api.ts';
 import { PortalData } from './data.ts';
 import { statementsFor, type GrantTargets } from './grants.ts';
@@ -98,7 +98,7 @@ export class PortalAccessStack extends Stack {
         new PortalFunction(this, `Fn-${route.id}`, {
           route,
           environment,
-          statements: statementsFor(route.grants, targets),
+          statements: statementsFor(grantsOf(route), targets),
           logKey: this.data.key,
           logRetention: functionLogRetention,
           reservedConcurrency: props.reservedConcurrency ?? 10,

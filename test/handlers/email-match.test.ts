@@ -8,7 +8,7 @@ import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
 import { hashToken } from '../../lambdas/domain/invitations.ts';
 import { handler as confirm } from '../../lambdas/handlers/email-match/confirm.ts';
@@ -17,6 +17,8 @@ import { handler as noteSigned } from '../../lambdas/handlers/events/note-signed
 import { apiEvent, call } from '../support/events.ts';
 import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
+import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 process.env.PIN_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/pin-test';
 resetConfigForTests();
@@ -158,15 +160,16 @@ describe('POST /events/note-signed', () => {
 
   it('202 invited: the staff invitation (KMS seal, one transaction, SES), the signer as actor, no PIN in the answer', async () => {
     putSettings({ autoInvite: true });
-    table.set('STAFF#dr.lee|PERMISSIONS', { pk: 'STAFF#dr.lee', sk: 'PERMISSIONS', permissions: { canInvite: true, autoInvite: true }, version: 1 });
+    // The signer posts as themselves: their own record's permissions (rule 28).
+    vi.mocked(staffRecordOf).mockResolvedValue(enabledStaffRecord('sub-dr.lee', { permissions: { canInvite: true, autoInvite: true } }));
     putRecord('P-1');
     kms.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('sealed') });
-    const res = await signed({ patientId: 'P-1', signedBy: 'dr.lee' });
+    const res = await signed({ patientId: 'P-1', signedBy: 'dr.lee' }, staffToken({ username: 'dr.lee' }));
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ invited: true, delivery: 'Sent', expiresAt: expect.any(String) });
     expect(JSON.stringify(res.json)).not.toMatch(/pin/i);
     const created = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![2]!.Put!.Item!;
-    expect(created).toMatchObject({ action: 'invitation.created', actor: 'dr.lee', detail: { trigger: 'note-signed', calledBy: 'ehr-bridge' } });
+    expect(created).toMatchObject({ action: 'invitation.created', actor: 'dr.lee', detail: { trigger: 'note-signed', calledBy: 'dr.lee' } });
     expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data).toContain('/portal/register?token=');
   });
 

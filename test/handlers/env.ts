@@ -17,3 +17,19 @@ process.env.LOG_LEVEL = 'silent';
 for (const name of ['COGNITO_ISSUER_BASE', 'DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'SES_CONFIGURATION_SET', 'PRACTICE_NAME', 'PIN_KEY_FILE']) {
   delete process.env[name];
 }
+
+// Every staff token is checked against its staff record (rule 30, lambdas/http/auth.ts). Handler
+// tests mock DynamoDB for what each test is about, so here the record read answers an enabled
+// record with the default permissions for any login; a test that is about the record sets its
+// own with `vi.mocked(staffRecordOf).mockResolvedValue(…)` (reset after each test), and
+// test/unit/http/staff-auth.test.ts runs the real read.
+import { afterEach, vi } from 'vitest';
+import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
+
+vi.mock('../../lambdas/http/staff-session.ts', () => ({ staffRecordOf: vi.fn() }));
+const defaultRecord = async (sub: string) => enabledStaffRecord(sub);
+vi.mocked(staffRecordOf).mockImplementation(defaultRecord);
+afterEach(() => {
+  vi.mocked(staffRecordOf).mockReset().mockImplementation(defaultRecord);
+});

@@ -16,7 +16,7 @@
  * lobby session) and restored before every request, so a counterexample replays on its own.
  * FUZZ_SEED=<n> replays a run; FUZZ_REPORT=1 prints each route's answers by status.
  */
-import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand, AdminInitiateAuthCommand, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -29,6 +29,7 @@ import { routes, type Route } from '../../lib/routes.ts';
 import { lambdaContext } from '../support/events.ts';
 import { memoryDynamo, type Item, type MemoryDynamo, type Tables } from '../support/memory-dynamo.ts';
 import { adminToken, otherKey, serveJwks, staffToken } from '../support/tokens.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 // scrypt at its production cost (tens of ms) would make 1,000 requests per route take minutes;
 // the property is about answers, not hash cost, so the fuzz run hashes at a trivial cost. Hashing
@@ -84,7 +85,7 @@ function fakeBackends(): void {
     const key = `${input.UserPoolId}|${input.Username}`;
     if (logins.has(key)) throw refusal('UsernameExistsException');
     logins.set(key, undefined);
-    return { User: { Username: input.Username } };
+    return { User: { Username: input.Username, Attributes: [{ Name: 'sub', Value: `sub-${input.Username}` }] } };
   });
   idp.on(AdminSetUserPasswordCommand).callsFake((input) => {
     logins.set(`${input.UserPoolId}|${input.Username}`, input.Password);
@@ -96,9 +97,12 @@ function fakeBackends(): void {
   });
   idp.on(AdminGetUserCommand).callsFake((input) => {
     if (!logins.has(`${input.UserPoolId}|${input.Username}`)) throw refusal('UserNotFoundException');
-    return { Username: input.Username };
+    return { Username: input.Username, UserAttributes: [{ Name: 'sub', Value: `sub-${input.Username}` }] };
   });
-  idp.on(InitiateAuthCommand).callsFake((input) => {
+  idp.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientSecret: 'the staff client secret' } });
+  idp.on(AdminInitiateAuthCommand).callsFake((input) => signInFake(input));
+  idp.on(InitiateAuthCommand).callsFake((input) => signInFake(input));
+  function signInFake(input: { ClientId?: string; AuthParameters?: Record<string, string> }) {
     const staff = input.ClientId === process.env.STAFF_CLIENT_ID;
     const pool = staff ? staffPool() : patientPool();
     const username = input.AuthParameters?.USERNAME ?? '';
@@ -108,7 +112,7 @@ function fakeBackends(): void {
       ? staffToken({ username, groups: username === 'boss' ? ['admin'] : ['staff'] })
       : staffToken({ pool, clientId: process.env.PATIENT_CLIENT_ID, username, groups: [] });
     return { AuthenticationResult: { AccessToken: accessToken, IdToken: 'id-token', RefreshToken: 'refresh-token', ExpiresIn: 3600 } };
-  });
+  }
 }
 
 // ------------------------------------------------------------------------------ handlers
@@ -174,6 +178,11 @@ async function seedState(): Promise<void> {
   const staff = staffToken({ username: 'frontdesk' });
   logins.set(`${staffPool()}|frontdesk`, known.staffPassword);
   logins.set(`${staffPool()}|boss`, known.adminPassword);
+  // Their staff records (rule 30), as POST /staff or the local stack's seeding makes them.
+  for (const [name, role] of [['frontdesk', 'staff'], ['boss', 'admin']] as const) {
+    const record = enabledStaffRecord(`sub-${name}`, { roles: [role] });
+    dynamo.table(process.env.RECORDS_TABLE!).set(`STAFF#${record.sub}|STAFF`, { ...record, pk: `STAFF#${record.sub}`, sk: 'STAFF' });
+  }
   const ok = async (id: string, event: Partial<APIGatewayProxyEvent>, status: number) => {
     const res = await send(id, event);
     expect(res.status, `seeding ${id}: ${JSON.stringify(res.json)}`).toBe(status);
@@ -270,6 +279,8 @@ function validBodies(route: Route): unknown[] {
     'portal-record-put': [{ email: 'new@example.test', phone: '+15555550199', masterCase: 'MC-9', accessEnabled: true, cases: ['C-1', 'C-2'], comment: 'note' }, { accessEnabled: false }, { comment: null }],
     'settings-put': [{ invitationDays: 7, temporaryPasswordHours: 24, lobbyMinutes: 30, resetMinutes: 30, selfRegistration: false, patientReset: false, autoInvite: false, practiceName: 'X', portalUrl: 'https://portal.example.test' }],
     'staff-permissions-put': [{ canInvite: false, autoInvite: true }],
+    'staff-create': [{ username: 'new.staff', email: 'new.staff@example.test', role: 'staff' }, { username: 'FrontDesk', email: 'fd@example.test', role: 'admin' }],
+    'staff-update': [{ enabled: true }, { role: 'admin' }, { enabled: false, role: 'staff' }],
     'registration-create': [{ token: k.invitationToken, pin: k.invitationPin, username: 'pat.four', password: pw }, { token: k.invitationToken, pin: 'ZZZZZZ', username: 'pat.four', password: pw }],
     'lobby-sign-in': [{ masterCase: 'MC-1', lobbyPassword: k.lobbyPassword }, { masterCase: 'P-1', lobbyPassword: 'AAAAA-BBBBB' }],
     'patient-sign-in': [{ username: k.registeredUsername, password: k.patientPassword }, { username: k.temporaryUsername, password: k.temporaryPassword }, { username: 'nobody', password: 'x' }],

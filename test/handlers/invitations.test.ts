@@ -8,7 +8,7 @@ import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
 import { hashToken } from '../../lambdas/domain/invitations.ts';
 import { handler as accessCode } from '../../lambdas/handlers/invitations/access-code.ts';
@@ -20,6 +20,8 @@ import { handler as registrations } from '../../lambdas/handlers/registrations/c
 import { apiEvent, call } from '../support/events.ts';
 import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
+import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 process.env.PIN_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/pin-test';
 process.env.SES_CONFIGURATION_SET = 'portal-tls';
@@ -148,7 +150,7 @@ describe('POST /patients/{patientId}/portal/invitation', () => {
   });
 
   it('403 for staff whose invite permission was taken away: nothing sealed, written or sent', async () => {
-    table.set('STAFF#frontdesk|PERMISSIONS', { pk: 'STAFF#frontdesk', sk: 'PERMISSIONS', permissions: { canInvite: false, autoInvite: false }, version: 2 });
+    vi.mocked(staffRecordOf).mockResolvedValue(enabledStaffRecord('sub-frontdesk', { permissions: { canInvite: false, autoInvite: false } }));
     for (const [handler, method, path] of [
       [create, 'POST', '/patients/{patientId}/portal/invitation'],
       [resend, 'POST', '/patients/{patientId}/portal/invitation/resend'],

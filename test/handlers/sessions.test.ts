@@ -1,4 +1,4 @@
-import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, AdminInitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,11 +26,11 @@ describe('POST /sessions', () => {
     const res = await call(signIn, attempt());
     expect(res.status).toBe(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(110);
-    expect(idp.commandCalls(InitiateAuthCommand)).toHaveLength(0);
+    expect(idp.commandCalls(AdminInitiateAuthCommand)).toHaveLength(0);
   });
 
   it('rule 13: an unknown username still asks the pool (same work, same answer) and gets the one 401 body', async () => {
-    idp.on(InitiateAuthCommand).rejects(Object.assign(new Error('x'), { name: 'UserNotFoundException' }));
+    idp.on(AdminInitiateAuthCommand).rejects(Object.assign(new Error('x'), { name: 'UserNotFoundException' }));
     const res = await call(signIn, attempt('nobody'));
     expect(res.status).toBe(401);
     expect(res.json).toEqual({
@@ -40,7 +40,7 @@ describe('POST /sessions', () => {
       detail: 'The username or password is not right.',
       resetAvailable: true,
     });
-    expect(idp.commandCalls(InitiateAuthCommand)).toHaveLength(1);
+    expect(idp.commandCalls(AdminInitiateAuthCommand)).toHaveLength(1);
   });
 
   it('refuses a disabled record with 403 after the password is right, and revokes the tokens the pool issued', async () => {
@@ -51,11 +51,29 @@ describe('POST /sessions', () => {
       }
       return {};
     });
-    idp.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a.b.c', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
+    idp.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a.b.c', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } });
     const res = await call(signIn, attempt());
     expect(res.status).toBe(403);
     expect(res.json.type).toBe('/problems/access-disabled');
-    expect(idp.commandCalls(InitiateAuthCommand)[0]!.args[0].input.AuthParameters).toMatchObject({ USERNAME: 'acc-1' });
+    expect(idp.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input.AuthParameters).toMatchObject({ USERNAME: 'acc-1' });
     expect(JSON.stringify(idp.calls().map((c) => c.args[0].constructor.name))).toContain('RevokeTokenCommand');
+  });
+
+  it('rule 34 / issue 13 item 13: signs in server-side (AdminInitiateAuth) with the caller context, and no secret header in it', async () => {
+    db.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'USERNAME#pat.smith' ? { Item: { accountId: 'acc-1', patientId: 'P-1' } } : {},
+    );
+    idp.on(AdminInitiateAuthCommand).rejects(Object.assign(new Error('x'), { name: 'NotAuthorizedException' }));
+    const event = apiEvent({
+      method: 'POST',
+      body: { username: 'pat.smith', password: 'some password given here' },
+      headers: { 'User-Agent': 'Mozilla/5.0 test', Cookie: 'session=cookie-secret', Authorization: 'Bearer header-secret', Host: 'portal.example.test' },
+    });
+    await call(signIn, event);
+    const input = idp.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', UserPoolId: 'us-east-1_patients', ClientId: 'patientclient' });
+    expect(input.ContextData).toMatchObject({ IpAddress: '203.0.113.9', ServerName: 'portal.example.test' });
+    expect(input.ContextData?.HttpHeaders).toContainEqual({ headerName: 'user-agent', headerValue: 'Mozilla/5.0 test' });
+    expect(JSON.stringify(input.ContextData)).not.toMatch(/cookie-secret|header-secret|authorization|cookie/i);
   });
 });

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, cognito, mailbox, setClockOffset, stack } from './support/stack.ts';
+import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
@@ -18,8 +19,8 @@ const WINDOW = 15 * 60 * 1000;
 
 beforeAll(async () => {
   const s = stack();
-  admin = (await api('/staff/sessions', { method: 'POST', body: s.admin })).json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: s.staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
   expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
 });
 

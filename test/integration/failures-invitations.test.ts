@@ -105,7 +105,7 @@ describe('invite: POST /patients/{patientId}/portal/invitation', () => {
   defineFlowTests<S>({
     name: 'invite',
     calls: [
-      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
@@ -153,7 +153,7 @@ describe('resend: POST /patients/{patientId}/portal/invitation/resend', () => {
   defineFlowTests<S>({
     name: 'resend',
     calls: [
-      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
@@ -308,10 +308,9 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
   defineFlowTests<S>({
     name: 'note-signed auto-invite',
     calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30): the signer's permissions
       'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // signer's permissions
-      'DynamoDB GetItem', // sendInvitation: permissions
-      'DynamoDB GetItem', // settings
+      'DynamoDB GetItem', // sendInvitation: settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // invitation
       'DynamoDB TransactWriteItems',

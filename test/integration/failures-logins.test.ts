@@ -83,7 +83,7 @@ describe('Register Patient: POST /patients/{patientId}/portal/registration', () 
   defineFlowTests<S>({
     name: 'Register Patient',
     calls: [
-      'DynamoDB GetItem', // permissions
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB UpdateItem', // the lease: one Register Patient at a time
@@ -129,7 +129,7 @@ describe('revoke: POST /patients/{patientId}/portal/revoke', () => {
 
   defineFlowTests<S>({
     name: 'revoke',
-    calls: ['DynamoDB GetItem', 'DynamoDB TransactWriteItems', 'Cognito AdminDisableUser', 'Cognito AdminUserGlobalSignOut'],
+    calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB TransactWriteItems', 'Cognito AdminDisableUser', 'Cognito AdminUserGlobalSignOut'],
     ok: 200,
     setup: () => withTemporaryPassword('F24V'),
     send: async (s) => invoke(revoke, await staffEvent('/patients/{patientId}/portal/revoke', s.patientId, s.sourceIp)),

@@ -137,6 +137,7 @@ describe('staff credential reset: POST /patients/{patientId}/portal/credential-r
   defineFlowTests<S>({
     name: 'staff credential reset',
     calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // settings
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // the current reset
@@ -246,6 +247,7 @@ describe('lobby password: POST /patients/{patientId}/portal/lobby-password', () 
   defineFlowTests<S>({
     name: 'lobby password',
     calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'DynamoDB GetItem', // record
       'DynamoDB GetItem', // settings
       'DynamoDB TransactWriteItems', // the password + audit

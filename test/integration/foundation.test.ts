@@ -6,23 +6,28 @@
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, cognito, signInDirect, stack } from './support/stack.ts';
+import { freshCode, staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
 
 beforeAll(async () => {
-  const s = stack();
-  const a = await api('/staff/sessions', { method: 'POST', body: s.admin });
-  expect(a.status).toBe(200);
-  admin = a.json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: s.staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
 });
 
 describe('staff sign-in', () => {
-  it('gives tokens to the seeded admin', async () => {
-    const res = await api('/staff/sessions', { method: 'POST', body: stack().admin });
+  it('rule 30: the seeded admin gets a SOFTWARE_TOKEN_MFA challenge for the password, and tokens for the code', async () => {
+    const { username, password, totpSecret } = stack().admin;
+    const res = await api('/staff/sessions', { method: 'POST', body: { username, password } });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ accessToken: expect.any(String), idToken: expect.any(String), refreshToken: expect.any(String), expiresIn: expect.any(Number) });
+    expect(res.json).toEqual({ challenge: 'SOFTWARE_TOKEN_MFA', session: expect.any(String) });
+    const done = await api('/staff/sessions/challenge', {
+      method: 'POST',
+      body: { session: res.json.session, challenge: 'SOFTWARE_TOKEN_MFA', code: await freshCode(username, totpSecret) },
+    });
+    expect(done.status).toBe(200);
+    expect(done.json).toEqual({ accessToken: expect.any(String), idToken: expect.any(String), refreshToken: expect.any(String), expiresIn: expect.any(Number) });
   });
 
   it('rule 13: answers a wrong password and an unknown user with the same 401 body', async () => {

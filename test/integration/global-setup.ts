@@ -58,6 +58,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   recordSecrets(captureDir, [
     { field: 'password', value: stack.info.admin.password, source: 'the seeded admin login' },
     { field: 'password', value: stack.info.staff.password, source: 'the seeded staff login' },
+    { field: 'totpSecret', value: stack.info.admin.totpSecret, source: 'the seeded admin login' },
+    { field: 'totpSecret', value: stack.info.staff.totpSecret, source: 'the seeded staff login' },
   ]);
   project.provide('stack', stack.info);
   project.provide('logCaptureDir', captureDir);

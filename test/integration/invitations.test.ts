@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, cognito, mailbox, setClockOffset, signInDirect, stack } from './support/stack.ts';
+import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
@@ -15,8 +16,8 @@ const DAY = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
   const s = stack();
-  admin = (await api('/staff/sessions', { method: 'POST', body: s.admin })).json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: s.staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
   expect(admin).toBeTruthy();
   expect(staff).toBeTruthy();
 });

@@ -5,13 +5,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, setClockOffset, stack } from './support/stack.ts';
+import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
 
 beforeAll(async () => {
-  admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
   expect(admin).toBeTruthy();
   expect(staff).toBeTruthy();
 });

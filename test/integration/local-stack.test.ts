@@ -3,6 +3,7 @@
  * there as the CDK stack would have them, and the local API gateway answers what API Gateway
  * answers before a handler is involved (404, 405, 413).
  */
+import { staffSession } from './support/staff-session.ts';
 import { describe, expect, it } from 'vitest';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -64,18 +65,24 @@ describe('the tables', () => {
 });
 
 describe('the user pools', () => {
-  it.each([
-    ['staff', () => stack().staffUserPoolId, () => stack().staffClientId],
-    ['patients', () => stack().patientUserPoolId, () => stack().patientClientId],
-  ])('the %s pool exists with a public password client', async (name, poolId, clientId) => {
-    const { UserPool } = await cognito().send(new DescribeUserPoolCommand({ UserPoolId: poolId() }));
-    expect(UserPool?.Name).toBe(name);
+  it('rule 34: the staff pool has its client with a secret (SECRET_HASH) and TOTP on for enrolled users', async () => {
+    const { UserPool } = await cognito().send(new DescribeUserPoolCommand({ UserPoolId: stack().staffUserPoolId }));
+    expect(UserPool?.Name).toBe('staff');
+    expect(UserPool?.MfaConfiguration).toBe('OPTIONAL');
     const { UserPoolClient } = await cognito().send(
-      new DescribeUserPoolClientCommand({ UserPoolId: poolId(), ClientId: clientId() }),
+      new DescribeUserPoolClientCommand({ UserPoolId: stack().staffUserPoolId, ClientId: stack().staffClientId }),
     );
-    expect(UserPoolClient?.ExplicitAuthFlows).toEqual(
-      expect.arrayContaining(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+    expect(UserPoolClient?.ClientSecret).toEqual(expect.any(String));
+    expect(JSON.stringify(stack())).not.toContain(UserPoolClient!.ClientSecret!);
+  });
+
+  it('rule 34: the patients pool has its client with the server-side flow', async () => {
+    const { UserPool } = await cognito().send(new DescribeUserPoolCommand({ UserPoolId: stack().patientUserPoolId }));
+    expect(UserPool?.Name).toBe('patients');
+    const { UserPoolClient } = await cognito().send(
+      new DescribeUserPoolClientCommand({ UserPoolId: stack().patientUserPoolId, ClientId: stack().patientClientId }),
     );
+    expect(UserPoolClient?.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
     expect(UserPoolClient?.ClientSecret).toBeUndefined();
   });
 
@@ -103,7 +110,8 @@ describe('the user pools', () => {
   });
 
   it('the token is signed by a key of the JWKS at <iss>/.well-known/jwks.json', async () => {
-    const { accessToken } = await signInDirect('staff', stack().admin.username, stack().admin.password);
+    // The API's tokens (through the MFA_SETUP proxy) keep cognito-local's issuer and keys.
+    const { accessToken } = await staffSession('admin');
     const jwks = (await (await fetch(`${claims(accessToken).iss as string}/.well-known/jwks.json`)).json()) as {
       keys: { kid: string }[];
     };

@@ -10,6 +10,7 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, dynamodb, mailbox, setClockOffset, stack, type ApiResponse } from './support/stack.ts';
+import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
@@ -17,8 +18,8 @@ const first = 'lantern orchard pebble violin';
 const second = 'quartz meadow harbor kettle';
 
 beforeAll(async () => {
-  admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
 });
 afterEach(() => setClockOffset(0));
 

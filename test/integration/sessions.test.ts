@@ -6,14 +6,15 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, setClockOffset, stack } from './support/stack.ts';
+import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
 let staff: string;
 const good = 'lantern orchard pebble violin';
 
 beforeAll(async () => {
-  admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken;
-  staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken;
+  admin = (await staffSession('admin')).accessToken;
+  staff = (await staffSession('staff')).accessToken;
   // Other files change staff permissions on the shared stack: start from known ones.
   await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
 });

@@ -3,6 +3,7 @@ import type { AuditEvent } from '../../lambdas/domain/audit.ts';
 import { versionConflict } from '../../lambdas/domain/errors.ts';
 import type { RecordStore, Versioned } from '../../lambdas/domain/ports.ts';
 import type { StoredRecord } from '../../lambdas/domain/portal-record.ts';
+import type { StaffRecord } from '../../lambdas/domain/staff-admin.ts';
 
 export function memoryStore() {
   const docs = new Map<string, Versioned<unknown>>();
@@ -35,11 +36,13 @@ export function memoryStore() {
     async saveSettings(settings, expected, event) {
       save('settings', settings, expected, event);
     },
-    async getPermissions(staffId) {
-      return docs.get(`staff:${staffId}`) as Versioned<never> | undefined;
+    async getStaff(sub) {
+      const doc = docs.get(`staff:${sub}`);
+      return doc ? (structuredClone(doc.value) as StaffRecord) : undefined;
     },
-    async savePermissions(staffId, permissions, expected, event) {
-      save(`staff:${staffId}`, permissions, expected, event);
+    async saveStaff(record, expected, event) {
+      if (record.version !== expected + 1) throw new Error(`staff record version ${record.version} after ${expected}`);
+      save(`staff:${record.sub}`, record, expected, event);
     },
     async appendAudit(event) {
       audit.push(event);

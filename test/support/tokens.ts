@@ -16,8 +16,12 @@ export interface TokenOptions {
   clientId?: string;
   groups?: string[];
   username?: string;
+  /** The login's permanent id; by default one per username, as the pool gives. */
+  sub?: string;
   tokenUse?: 'access' | 'id';
   expiresInSeconds?: number;
+  /** Epoch seconds (default now). */
+  issuedAt?: number;
   signWith?: typeof privateKey;
 }
 
@@ -25,13 +29,13 @@ export function staffToken(opts: TokenOptions = {}): string {
   const now = Math.floor(Date.now() / 1000);
   const pool = opts.pool ?? process.env.STAFF_POOL_ID;
   const claims = {
-    sub: randomUUID(),
+    sub: opts.sub ?? `sub-${opts.username ?? 'frontdesk'}`,
     iss: `https://cognito-idp.us-east-1.amazonaws.com/${pool}`,
     token_use: opts.tokenUse ?? 'access',
     client_id: opts.clientId ?? process.env.STAFF_CLIENT_ID,
     username: opts.username ?? 'frontdesk',
     'cognito:groups': opts.groups ?? ['staff'],
-    iat: now,
+    iat: opts.issuedAt ?? now,
     exp: now + (opts.expiresInSeconds ?? 3600),
     jti: randomUUID(),
   };

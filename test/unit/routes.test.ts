@@ -28,6 +28,7 @@ describe('the route table', () => {
     expect(keys).toEqual(
       expect.arrayContaining([
         'POST /staff/sessions',
+        'POST /staff/sessions/challenge',
         'GET /patients/{patientId}/portal',
         'PUT /patients/{patientId}/portal',
         'GET /patients',

@@ -5,7 +5,7 @@ import { defineHandler } from '../../http/handler.ts';
 export const handler = defineHandler('invitation-cancel', async ({ params, principal, sourceIp }) => {
   const record = await cancelInvitation(
     { store: recordStore(), invitations: invitationStore(), clock: systemClock },
-    { id: principal.staffId, sourceIp },
+    { id: principal.staffId, staff: principal, sourceIp },
     params.patientId,
   );
   return { status: 200, body: record, headers: { etag: `"${record.version}"` } };

@@ -6,7 +6,7 @@ import { defineHandler } from '../../http/handler.ts';
 
 export const handler = defineHandler('register-patient', async ({ params, principal, sourceIp }) => {
   const deps = patientDeps();
-  await requireInvitePermission(deps.store, principal.staffId);
+  requireInvitePermission({ id: principal.staffId, staff: principal, sourceIp });
   const { settings } = await readSettings({ store: deps.store, defaults: settingsDefaults() });
   const result = await registerWithTemporaryPassword({ ...deps, leases: registerLeaseStore() }, { id: principal.staffId, sourceIp }, params.patientId, settings.temporaryPasswordHours);
   return { status: 201, body: result };

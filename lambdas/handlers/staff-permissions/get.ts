@@ -1,8 +1,9 @@
-import { recordStore, staffDirectory } from '../../adapters/deps.ts';
+import { recordStore } from '../../adapters/deps.ts';
+import { staffPool } from '../../adapters/staff-admin.ts';
 import { readPermissions } from '../../domain/permissions.ts';
 import { defineHandler } from '../../http/handler.ts';
 
 export const handler = defineHandler('staff-permissions-get', async ({ params }) => {
-  const permissions = await readPermissions({ store: recordStore(), staff: staffDirectory() }, params.staffId);
+  const permissions = await readPermissions({ store: recordStore(), pool: staffPool() }, params.staffId);
   return { status: 200, body: permissions };
 });

@@ -1,10 +1,11 @@
-import { recordStore, staffDirectory, systemClock } from '../../adapters/deps.ts';
+import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { staffPool } from '../../adapters/staff-admin.ts';
 import { changePermissions } from '../../domain/permissions.ts';
 import { defineHandler } from '../../http/handler.ts';
 
 export const handler = defineHandler('staff-permissions-put', async ({ params, body, principal, sourceIp }) => {
   const permissions = await changePermissions(
-    { store: recordStore(), staff: staffDirectory(), clock: systemClock },
+    { store: recordStore(), pool: staffPool(), clock: systemClock },
     { id: principal.staffId, sourceIp },
     params.staffId,
     body,

@@ -18,6 +18,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { call, type Answer, apiEvent, type EventOptions } from '../../support/events.ts';
 import { describeCall, installFailNth, record, type BackendCall, type FailureKind } from './fail-nth.ts';
 import { api, cognito, dynamodb, stack } from './stack.ts';
+import { staffAccessTokens } from './staff-session.ts';
 
 /** The handlers' environment, as lib/local/stack.ts sets it for the local server (PIN_KEY_FILE is inherited from it). */
 export function useLocalStackEnvironment(): void {
@@ -35,7 +36,7 @@ export function useLocalStackEnvironment(): void {
     COGNITO_ISSUER_BASE: s.cognitoEndpoint,
     PORTAL_URL: s.apiUrl,
     DYNAMODB_ENDPOINT: s.dynamodbEndpoint,
-    COGNITO_ENDPOINT: s.cognitoEndpoint,
+    COGNITO_ENDPOINT: s.cognitoApiEndpoint,
     SES_ENDPOINT: s.mailboxUrl,
   });
   process.env.SENDER_EMAIL ??= 'portal@localhost.test';
@@ -128,14 +129,9 @@ export async function expectNoOrphanLogins(before: Set<string>, patientId: strin
 
 // ------------------------------------------------------------------ staff and records
 
-let staffToken: string | undefined;
-let adminToken: string | undefined;
-
+/** The seeded users' access tokens, signed in through TOTP once per run (support/staff-session.ts). */
 export async function staffSessions(): Promise<{ staff: string; admin: string }> {
-  staffToken ??= (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken as string;
-  adminToken ??= (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken as string;
-  if (!staffToken || !adminToken) throw new Error('no staff tokens');
-  return { staff: staffToken, admin: adminToken };
+  return staffAccessTokens();
 }
 
 /** Records this file made, removed after each test (see useInProcessHandlers). */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { api, mailbox, stack } from './stack.ts';
+import { staffAccessTokens } from './staff-session.ts';
 
 export interface StaffTokens {
   admin: string;
@@ -13,8 +14,7 @@ export interface StaffTokens {
 
 /** Signs the seeded admin and staff in, and gives the staff user the invite permission back. */
 export async function staffTokens(): Promise<StaffTokens> {
-  const admin = (await api('/staff/sessions', { method: 'POST', body: stack().admin })).json.accessToken as string;
-  const staff = (await api('/staff/sessions', { method: 'POST', body: stack().staff })).json.accessToken as string;
+  const { admin, staff } = await staffAccessTokens();
   expect(admin).toBeTruthy();
   expect(staff).toBeTruthy();
   // Other files change staff permissions on the shared stack: start from known ones.

@@ -1,6 +1,6 @@
 /** Typed helpers over the local stack started by the global setup. */
 import { inject } from 'vitest';
-import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, InitiateAuthCommand, RespondToAuthChallengeCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StackInfo } from '../../../lib/local/stack.ts';
 import { captureHandlerLogs, recordSecrets, secretsIn, secretsInEmail, secretsInUrl, type Secret } from './log-hygiene.ts';
@@ -101,16 +101,35 @@ export async function mailbox(to?: string): Promise<Email[]> {
   return to ? emails.filter((e) => e.destination.to.includes(to)) : emails;
 }
 
-/** Signs in directly against cognito-local (USER_PASSWORD_AUTH), bypassing the API. */
-export async function signInDirect(pool: 'staff' | 'patient', username: string, password: string) {
+/**
+ * Signs in directly against cognito-local (USER_PASSWORD_AUTH), bypassing the API. A staff user
+ * answers the SOFTWARE_TOKEN_MFA challenge with a fresh code of `totpSecret` (the seeded users'
+ * own by default).
+ */
+export async function signInDirect(pool: 'staff' | 'patient', username: string, password: string, totpSecret?: string) {
   const s = stack();
-  const result = await cognito().send(
+  const clientId = pool === 'staff' ? s.staffClientId : s.patientClientId;
+  let result = await cognito().send(
     new InitiateAuthCommand({
       AuthFlow: 'USER_PASSWORD_AUTH',
-      ClientId: pool === 'staff' ? s.staffClientId : s.patientClientId,
+      ClientId: clientId,
       AuthParameters: { USERNAME: username, PASSWORD: password },
     }),
   );
+  if (pool === 'staff' && result.ChallengeName === 'SOFTWARE_TOKEN_MFA') {
+    const seeded = [s.admin, s.staff].find((u) => u.username.toLowerCase() === username.toLowerCase());
+    const secret = totpSecret ?? seeded?.totpSecret;
+    if (!secret) throw new Error(`no TOTP secret for ${username}`);
+    const { freshCode } = await import('./staff-session.ts');
+    result = await cognito().send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: 'SOFTWARE_TOKEN_MFA',
+        Session: result.Session,
+        ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: await freshCode(username, secret) },
+      }),
+    );
+  }
   const tokens = result.AuthenticationResult;
   remember([
     { field: 'password', value: password, source: `signInDirect(${pool})` },

@@ -1,19 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { autoInvite } from '../../../lambdas/domain/auto-invite.ts';
 import { sendInvitation } from '../../../lambdas/domain/invitations.ts';
-import { changePermissions } from '../../../lambdas/domain/permissions.ts';
 import { register } from '../../../lambdas/domain/registration.ts';
 import { emailMatchHarness } from './email-match-harness.ts';
 import { goodPassword, staff } from './invitation-harness.ts';
 
-const integration = { id: 'ehr-bridge', sourceIp: '203.0.113.50' };
+// The signer posts the event signed in as themselves: permissions come with the caller (rule 28).
+const integration = {
+  id: 'dr.lee',
+  sourceIp: '203.0.113.50',
+  staff: { sub: 'sub-dr.lee', roles: ['staff'], permissions: { canInvite: true, autoInvite: true } },
+};
+const noInvite = { id: 'dr.noinv', sourceIp: '203.0.113.50', staff: { sub: 'sub-dr.noinv', roles: ['staff'], permissions: { canInvite: false, autoInvite: true } } };
 const event = (patientId = 'P-1', signedBy = 'dr.lee') => ({ patientId, signedBy });
 
 /** Practice setting on, dr.lee allowed to auto-invite, P-1 on file with an email. */
 async function ready() {
   const h = emailMatchHarness();
   await h.settings({ autoInvite: true });
-  await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'dr.lee', { autoInvite: true });
   await h.seed('P-1');
   return h;
 }
@@ -28,7 +32,7 @@ describe('auto-invite on a signed note', () => {
     expect(h.mail.sent[0]!.text).toContain('/portal/register?token=');
     expect(h.record('P-1')?.invite).toMatchObject({ status: 'Pending', sentBy: 'dr.lee', delivery: 'Sent' });
     const created = h.mem.audit.find((a) => a.action === 'invitation.created');
-    expect(created).toMatchObject({ actor: 'dr.lee', target: 'patient:P-1', detail: { trigger: 'note-signed', calledBy: 'ehr-bridge' } });
+    expect(created).toMatchObject({ actor: 'dr.lee', target: 'patient:P-1', detail: { trigger: 'note-signed', calledBy: 'dr.lee' } });
   });
 
   it('is idempotent: the same event again is invited: false, invitation-pending, and no second email', async () => {
@@ -53,10 +57,9 @@ describe('auto-invite on a signed note', () => {
     await h.seed('P-REG');
     const { pin } = await sendInvitation(h.deps, staff, 'P-REG');
     await register(h.reg, { token: h.tokenFor('p-reg@example.test'), pin, username: 'pat.reg', password: goodPassword, sourceIp: '198.51.100.1' });
-    await changePermissions({ store: h.mem.store, staff: { exists: async () => true, signIn: async () => { throw new Error('unused'); } }, clock: h.deps.clock }, staff, 'dr.noinv', { autoInvite: true, canInvite: false });
 
-    expect(await autoInvite(h.deps, integration, event('P-1', 'frontdesk'))).toEqual({ invited: false, reason: 'signer-not-enabled' }); // default: autoInvite off
-    expect(await autoInvite(h.deps, integration, event('P-1', 'dr.noinv'))).toEqual({ invited: false, reason: 'signer-not-enabled' });
+    expect(await autoInvite(h.deps, integration, event('P-1', 'frontdesk'))).toEqual({ invited: false, reason: 'signer-not-enabled' }); // another user named: none of theirs
+    expect(await autoInvite(h.deps, noInvite, event('P-1', 'dr.noinv'))).toEqual({ invited: false, reason: 'signer-not-enabled' });
     expect(await autoInvite(h.deps, integration, event('P-NONE'))).toEqual({ invited: false, reason: 'no-record' });
     expect(await autoInvite(h.deps, integration, event('P-NOMAIL'))).toEqual({ invited: false, reason: 'no-email' });
     expect(await autoInvite(h.deps, integration, event('P-OFF'))).toEqual({ invited: false, reason: 'access-disabled' });
@@ -74,7 +77,7 @@ describe('auto-invite on a signed note', () => {
       'already-registered',
       'practice-setting-off',
     ]);
-    expect(skipped[0]).toMatchObject({ actor: 'frontdesk', target: 'patient:P-1', detail: { calledBy: 'ehr-bridge', trigger: 'note-signed' } });
+    expect(skipped[0]).toMatchObject({ actor: 'frontdesk', target: 'patient:P-1', detail: { calledBy: 'dr.lee', trigger: 'note-signed' } });
   });
 
   it('an SES failure still invites (delivery Failed): staff can resend', async () => {

@@ -7,7 +7,11 @@ import type { PortalRecordChange } from '../../../lambdas/schemas/portal-record.
 import { memoryInvitations, memoryLogins, memoryMailer, memoryThrottle, testVault } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
-export const staff: Actor = { id: 'frontdesk', sourceIp: '203.0.113.7' };
+export const staff: Actor = {
+  id: 'frontdesk',
+  sourceIp: '203.0.113.7',
+  staff: { sub: 'sub-frontdesk', roles: ['staff'], permissions: { canInvite: true, autoInvite: false } },
+};
 export const practice = { practiceName: 'Maple & Oak <Clinic>', portalUrl: 'https://portal.maple.test/' };
 
 export function harness() {

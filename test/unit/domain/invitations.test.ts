@@ -106,12 +106,11 @@ describe('sending an invitation', () => {
     const h = harness();
     await h.seed('P-1');
     await h.seed('P-noemail', { cases: [] });
-    await h.mem.store.savePermissions('frontdesk', { canInvite: false, autoInvite: false }, 0, {
-      target: 'staff:frontdesk', at: '', actor: 'admin', action: 'x', outcome: 'success', sourceIp: '', detail: {},
-    });
-    expect(await code(sendInvitation(h.deps, staff, 'P-1'))).toBe('forbidden:forbidden');
-    expect(await code(resendInvitation(h.deps, staff, 'P-1'))).toBe('forbidden:forbidden');
-    expect(await code(cancelInvitation(h.deps, staff, 'P-1'))).toBe('forbidden:forbidden');
+    // The caller's own permissions, from their staff record read with their token (rule 28).
+    const barred = { ...staff, staff: { ...staff.staff!, permissions: { canInvite: false, autoInvite: false } } };
+    expect(await code(sendInvitation(h.deps, barred, 'P-1'))).toBe('forbidden:forbidden');
+    expect(await code(resendInvitation(h.deps, barred, 'P-1'))).toBe('forbidden:forbidden');
+    expect(await code(cancelInvitation(h.deps, barred, 'P-1'))).toBe('forbidden:forbidden');
     const other = { ...staff, id: 'nurse' };
     expect(await code(sendInvitation(h.deps, other, 'P-missing'))).toBe('not-found:not-found');
     expect(await code(sendInvitation(h.deps, other, 'P-noemail'))).toBe('unprocessable:no-email');

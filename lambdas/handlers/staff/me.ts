@@ -1,0 +1,11 @@
+import { staffPool } from '../../adapters/staff-admin.ts';
+import { defineHandler } from '../../http/handler.ts';
+
+export const handler = defineHandler('staff-me', async ({ principal }) => {
+  // Role and permissions came with the token check (the caller's own staff record, this request).
+  const user = await staffPool().find(principal.staffId);
+  return {
+    status: 200,
+    body: { username: principal.staffId, roles: principal.roles, permissions: principal.permissions, mfaEnrolled: user?.mfaEnrolled ?? false },
+  };
+});

@@ -1,0 +1,14 @@
+import { recordStore, systemClock } from '../../adapters/deps.ts';
+import { staffPool } from '../../adapters/staff-admin.ts';
+import { changeStaff } from '../../domain/staff-admin.ts';
+import { defineHandler } from '../../http/handler.ts';
+
+export const handler = defineHandler('staff-update', async ({ params, body, principal, sourceIp }) => ({
+  status: 200,
+  body: await changeStaff(
+    { store: recordStore(), pool: staffPool(), clock: systemClock },
+    { id: principal.staffId, sub: principal.sub, sourceIp },
+    params.staffId,
+    body,
+  ),
+}));

@@ -1,0 +1,63 @@
+/** Staff administration (issue 12 item 3): who am I, the staff list, new logins, enable/disable/role, MFA reset. */
+import { StaffParams } from '../../lambdas/schemas/staff.ts';
+import { StaffChange, StaffCreate, StaffCreated, StaffList, StaffMe, StaffUser } from '../../lambdas/schemas/staff-admin.ts';
+import { route, type Route } from './types.ts';
+
+export const staffRoutes = [
+  route({
+    id: 'staff-me',
+    method: 'GET',
+    path: '/staff/me',
+    entry: 'lambdas/handlers/staff/me.ts',
+    caller: 'staff',
+    // Role and permissions come with the checked token (staff:session); the pool says whether TOTP is enrolled.
+    grants: ['staffPool:read'],
+    summary: 'Who am I: username, roles, permissions and whether an authenticator is enrolled',
+    request: {},
+    responses: { 200: StaffMe },
+  }),
+  route({
+    id: 'staff-list',
+    method: 'GET',
+    path: '/staff',
+    entry: 'lambdas/handlers/staff/list.ts',
+    caller: 'admin',
+    grants: ['records:read', 'staffPool:admin'],
+    summary: 'The staff users, with role, state, authenticator and permissions',
+    request: {},
+    responses: { 200: StaffList },
+  }),
+  route({
+    id: 'staff-create',
+    method: 'POST',
+    path: '/staff',
+    entry: 'lambdas/handlers/staff/create.ts',
+    caller: 'admin',
+    grants: ['records:write', 'audit:append', 'staffPool:admin'],
+    summary: 'A new staff login with a temporary password, answered once and never emailed (409 when the name is taken)',
+    request: { body: StaffCreate },
+    responses: { 201: StaffCreated },
+  }),
+  route({
+    id: 'staff-update',
+    method: 'PUT',
+    path: '/staff/{staffId}',
+    entry: 'lambdas/handlers/staff/update.ts',
+    caller: 'admin',
+    grants: ['records:write', 'audit:append', 'staffPool:admin'],
+    summary: "Enable or disable a staff user, or change their role; disabling refuses that user's tokens on their next request",
+    request: { params: StaffParams, body: StaffChange },
+    responses: { 200: StaffUser },
+  }),
+  route({
+    id: 'staff-mfa-reset',
+    method: 'POST',
+    path: '/staff/{staffId}/mfa-reset',
+    entry: 'lambdas/handlers/staff/mfa-reset.ts',
+    caller: 'admin',
+    grants: ['records:write', 'audit:append', 'staffPool:admin'],
+    summary: 'A lost authenticator: the user enrols a new one at their next sign-in; their sessions end',
+    request: { params: StaffParams },
+    responses: { 200: StaffUser },
+  }),
+] as const satisfies readonly Route[];
