@@ -166,7 +166,7 @@ describe('forced new password: POST /sessions/new-password', () => {
       'DynamoDB GetItem', // the one-time session
       'DynamoDB GetItem', // record
       'Cognito AdminSetUserPassword',
-      'Cognito InitiateAuth', // the tokens
+      'Cognito AdminInitiateAuth', // the tokens
       'DynamoDB TransactWriteItems', // record, username, session used up, audit
     ],
     ok: 200,
@@ -217,11 +217,11 @@ describe('account credential change: PUT /account/credentials', () => {
       'DynamoDB GetItem', // throttle: account
       'DynamoDB GetItem', // throttle: address
       'DynamoDB UpdateItem', // throttle: this attempt reserved
-      'Cognito InitiateAuth', // the current password
+      'Cognito AdminInitiateAuth', // the current password
       'DynamoDB DeleteItem', // throttle: reservation released
       'Cognito AdminSetUserPassword',
       'Cognito AdminUserGlobalSignOut',
-      'Cognito InitiateAuth', // fresh tokens
+      'Cognito AdminInitiateAuth', // fresh tokens
       'DynamoDB GetItem', // record again
       'DynamoDB TransactWriteItems', // record stamped, username, audit
       'DynamoDB GetItem', // settings, for the notice
