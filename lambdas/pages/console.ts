@@ -61,7 +61,7 @@ ${textField('new-password', 'newPassword', 'New password', html` type="password"
 <h3 id="mfa-setup-heading" tabindex="-1">Set up your authenticator app</h3>
 <p>Every staff sign-in needs a code from an authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator or 1Password).</p>
 <ol>
-<li>In the app, add an account and scan this QR code, or choose to type a key and type the key shown beside it.</li>
+<li>In the app, add an account and scan this QR code, or choose to enter a key and type the key shown with it.</li>
 <li>Enter the 6-digit code the app then shows.</li>
 </ol>
 <div class="mfa-enrol">
