@@ -12,7 +12,7 @@ import { DomainError, notFound, retryOnConflict, versionConflict } from './error
 import { passwordProblems } from './password-policy.ts';
 import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore } from './ports.ts';
-import { present, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { present, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -93,8 +93,8 @@ export async function registerWithTemporaryPassword(
           username,
           registration: 'ForcedRegistration',
           login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
-          // Every session from before ends: the old password is gone.
-          revokedAt: wholeSecond(now),
+          // Every session and pending link from before ends: the old password is gone.
+          ...revokeSessionsAndLinks(record, wholeSecond(now)),
           updatedAt: now.toISOString(),
           version: record.version + 1,
         };
@@ -142,7 +142,7 @@ export async function revokeAccess(deps: PatientAccessDeps, actor: Actor, patien
     const next: StoredRecord = {
       ...current,
       accessEnabled: false,
-      revokedAt: wholeSecond(now),
+      ...revokeSessionsAndLinks(current, wholeSecond(now)),
       invite: current.invite.status === 'Pending' ? { ...current.invite, status: 'Cancelled' } : current.invite,
       updatedAt: now.toISOString(),
       version: current.version + 1,
@@ -239,7 +239,7 @@ export async function changeCredentials(
       const next: StoredRecord = {
         ...current,
         username,
-        revokedAt: sessionsValidFrom(fresh.accessToken, now),
+        ...revokeSessionsAndLinks(current, sessionsValidFrom(fresh.accessToken, now)),
         updatedAt: now.toISOString(),
         version: current.version + 1,
       };

@@ -46,6 +46,16 @@ export const linkGenerationOf = (record: StoredRecord): number => record.linkGen
 export const linksStillLive = (stamp: number | undefined, record: StoredRecord): boolean => (stamp ?? 0) === linkGenerationOf(record);
 
 /**
+ * Ends every session from before `revokedAt` and, with them, every pending link (rule 17, rule 29):
+ * the one way a record's sessions are cut off. The link generation is compared exactly, so a link
+ * issued in the same whole second as the cut-off needs no tie-break.
+ */
+export const revokeSessionsAndLinks = (record: StoredRecord, revokedAt: string): Pick<StoredRecord, 'revokedAt' | 'linkGeneration'> => ({
+  revokedAt,
+  linkGeneration: linkGenerationOf(record) + 1,
+});
+
+/**
  * Tokens carry their sign-in time in whole seconds, so session cut-offs are whole seconds too:
  * a sign-in right after a registration or re-enable, in the same second, must still work. A
  * token from the same second before the cut-off survives only where nothing else refuses it

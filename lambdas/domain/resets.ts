@@ -41,7 +41,7 @@ import { DomainError, notFound, retryOnConflict } from './errors.ts';
 import { newPin, type Mailer } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
-import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linkGenerationOf, linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { constantTimeEqual, opaqueToken, sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -120,10 +120,9 @@ export interface StoredReset {
   /** When the reset emails of the last hour went out (rate limit). */
   sentAt: string[];
   lease?: { id: string; until: string };
-  /** The record's revokedAt and version when the link was issued: a later stamp (revoke, new login) kills the link. */
+  /** The record's revokedAt when the link was issued: a later stamp (revoke, new login) kills the link. */
   revokedAtWhenIssued?: string;
-  recordVersionWhenIssued?: number;
-  /** The record's link generation when issued (rule 29): an email change or access off since then kills the link. */
+  /** The record's link generation when issued (rules 17, 29): a cut-off, an email change or access off since then kills the link. */
   linkGeneration?: number;
   version: number;
 }
@@ -350,7 +349,6 @@ async function issueAndSend(
       tries: 0,
       sentAt: [...recentEmails(current, now), now.toISOString()],
       ...(record.revokedAt !== undefined ? { revokedAtWhenIssued: record.revokedAt } : {}),
-      recordVersionWhenIssued: record.version,
       linkGeneration: linkGenerationOf(record),
       version: (current?.version ?? 0) + 1,
     };
@@ -435,11 +433,9 @@ function isLiveReset(reset: StoredReset | undefined, now: Date): reset is Stored
  * issue looks unchanged; a record changed since then counts as revoked in that case.
  */
 function revokedSinceIssued(record: StoredRecord, reset: StoredReset): boolean {
-  if (record.revokedAt !== reset.revokedAtWhenIssued) return true;
-  const issuedAt = reset.sentAt.at(-1);
-  if (record.revokedAt === undefined || issuedAt === undefined) return false;
-  const sameSecond = Math.floor(Date.parse(issuedAt) / 1000) * 1000 <= Date.parse(record.revokedAt);
-  return sameSecond && record.version !== reset.recordVersionWhenIssued;
+  // Every cut-off also bumps the link generation (revokeSessionsAndLinks), which openResetLink
+  // compares exactly: a stamp in the very second of the issue is caught there, with no tie-break.
+  return record.revokedAt !== reset.revokedAtWhenIssued;
 }
 
 /** Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token limit. */
@@ -533,7 +529,7 @@ export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirm
         ...rest,
         username,
         // Every session from before ends (rule 15), the same whole-second cut-off as revoke.
-        revokedAt: wholeSecond(at),
+        ...revokeSessionsAndLinks(current, wholeSecond(at)),
         updatedAt: at.toISOString(),
         version: current.version + 1,
       };

@@ -97,11 +97,17 @@ describe('Register Patient and the first sign-in', () => {
     expect((await signIn(username, reg.json.temporaryPassword)).json.challenge).toBe('NEW_PASSWORD_REQUIRED');
   });
 
-  it('needs the invite permission', async () => {
+  it('needs the invite permission (the admin role always has it)', async () => {
     await api('/patients/S-5/portal', { method: 'PUT', token: staff, body: {} });
+    await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
+    try {
+      expect((await api('/patients/S-5/portal/registration', { method: 'POST', token: staff })).status).toBe(403);
+    } finally {
+      await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
+    }
     await api(`/staff/${stack().admin.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: false } });
     try {
-      expect((await api('/patients/S-5/portal/registration', { method: 'POST', token: admin })).status).toBe(403);
+      expect((await api('/patients/S-5/portal/registration', { method: 'POST', token: admin })).status).toBe(201);
     } finally {
       await api(`/staff/${stack().admin.username}/permissions`, { method: 'PUT', token: admin, body: { canInvite: true } });
     }

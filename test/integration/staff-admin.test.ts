@@ -90,7 +90,8 @@ describe('staff administration', () => {
     expect(invite.status).toBe(403);
     // And naming a colleague with invite permission in the body lends none (rule 28).
     const asColleague = await api('/events/note-signed', { method: 'POST', token: user.token, body: { patientId, signedBy: stack().admin.username } });
-    expect(asColleague.json).toMatchObject({ invited: false });
+    expect(asColleague.status).toBe(403);
+    expect((await api(`/patients/${patientId}/portal`, { token: admin })).json.invite.status).toBe('None');
   });
 
   it('an admin cannot disable or demote themselves: 409 in words', async () => {

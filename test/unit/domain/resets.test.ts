@@ -7,6 +7,7 @@ import { DomainError, versionConflict } from '../../../lambdas/domain/errors.ts'
 import { forceCredentialChange, type ForcedChangeJob, type ForcedChangeJobStore } from '../../../lambdas/domain/forced-change.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import type { AccountLink, PatientLogins } from '../../../lambdas/domain/ports.ts';
+import { revokeAccess, type PatientAccessDeps } from '../../../lambdas/domain/patient-access.ts';
 import {
   confirmReset,
   hashResetPin,
@@ -369,6 +370,29 @@ describe('confirming', () => {
     const { h, attempt } = await requested();
     h.advance(60 * 60_000 + 1);
     expect(await outcome(confirmReset(h.deps, attempt))).toBe('gone:reset-link-gone');
+  });
+
+  it('rules 17 and 29: a cut-off in the very second the link was issued kills it; an unrelated edit in that second does not (no whole-second tie-break)', async () => {
+    // The login was made (revokedAt stamped) in the same second as the request: then staff edit the comment.
+    const unrelated = harness();
+    unrelated.seed('P-1', { revokedAt: '2026-11-21T10:00:00.000Z' });
+    await requestReset(unrelated.deps, { username: 'user-p-1', sourceIp: '198.51.100.1' });
+    const doc = unrelated.mem.docs.get('patient:P-1')!;
+    doc.value = { ...(doc.value as StoredRecord), comment: 'called', version: doc.version + 1 };
+    doc.version += 1;
+    const mailed = unrelated.lastMail();
+    expect(await outcome(confirmReset(unrelated.deps, { ...mailed, username: 'user-p-1', newPassword, sourceIp: '198.51.100.1' }))).toBe('ok');
+    // A revoke in that same second (same revokedAt text) bumps the link generation: the link is dead.
+    const revoked = harness();
+    revoked.seed('P-1', { revokedAt: '2026-11-21T10:00:00.000Z' });
+    await requestReset(revoked.deps, { username: 'user-p-1', sourceIp: '198.51.100.1' });
+    const logins = { setEnabled: async () => undefined, signOutEverywhere: async () => undefined } as unknown as PatientLogins;
+    await revokeAccess({ store: revoked.mem.store, logins, clock: revoked.deps.clock } as unknown as PatientAccessDeps, { id: 'frontdesk', sourceIp: '203.0.113.1' }, 'P-1');
+    const after = revoked.mem.docs.get('patient:P-1')!;
+    expect((after.value as StoredRecord).revokedAt).toBe('2026-11-21T10:00:00.000Z'); // the same text as at the issue
+    after.value = { ...(after.value as StoredRecord), accessEnabled: true }; // and access on again
+    const link = revoked.lastMail();
+    expect(await outcome(confirmReset(revoked.deps, { ...link, username: 'user-p-1', newPassword, sourceIp: '198.51.100.1' }))).toBe('gone:reset-link-gone');
   });
 
   it('rule 9: a token acts only on its own patient; a record whose login was replaced refuses it', async () => {
