@@ -93,8 +93,10 @@ export async function registerWithTemporaryPassword(
           username,
           registration: 'ForcedRegistration',
           login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
-          // Every session and pending link from before ends: the old password is gone.
+          // Every session and pending link from before ends: the old password is gone, and a pending
+          // invitation's link with it, so the record no longer reads "Invite".
           ...revokeSessionsAndLinks(record, wholeSecond(now)),
+          invite: record.invite.status === 'Pending' || record.invite.status === 'Locked' ? { ...record.invite, status: 'Cancelled' } : record.invite,
           updatedAt: now.toISOString(),
           version: record.version + 1,
         };

@@ -7,6 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, setClockOffset, stack } from './support/stack.ts';
 import { staffSession } from './support/staff-session.ts';
+import { checkLink, invited, register } from './support/patients.ts';
 
 let admin: string;
 let staff: string;
@@ -95,6 +96,16 @@ describe('Register Patient and the first sign-in', () => {
     expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
     expect((await signIn(username, good)).status).toBe(401);
     expect((await signIn(username, reg.json.temporaryPassword)).json.challenge).toBe('NEW_PASSWORD_REQUIRED');
+  });
+
+  it('rule 29: Register Patient ends a pending invitation: its link and PIN are dead and the record no longer reads "Invite"', async () => {
+    const p = await invited(staff, 'RPI');
+    const reg = await api(`/patients/${p.patientId}/portal/registration`, { method: 'POST', token: staff });
+    expect(reg.status).toBe(201);
+    expect(reg.json.record.invite.status).toBe('Cancelled');
+    expect(reg.json.record.statusMessage).toBe('Enabled / Forced Registration / No Invite');
+    expect((await checkLink(p.token)).status).toBe(410);
+    expect((await register({ token: p.token, pin: p.pin, username: `rpi${Date.now()}`, password: 'a perfectly long passphrase here' })).status).toBe(410);
   });
 
   it('needs the invite permission (the admin role always has it)', async () => {
