@@ -301,18 +301,20 @@ describe('MFA reset: POST /staff/{staffId}/mfa-reset', () => {
     calls: [
       'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
       'Cognito AdminGetUser', // the login the path names
+      'DynamoDB GetItem', // its staff record
+      'DynamoDB TransactWriteItems', // mfaResetAt + session cut-off + audit: first, so a failure after it leaves the user out
       // cognito-local has no AdminSetUserMFAPreference: refused as unsupported, which the adapter
       // ignores, so the AdminDeleteSoftwareToken that follows it in AWS is not made here.
       'Cognito AdminSetUserMFAPreference',
       'Cognito AdminUserGlobalSignOut',
-      'DynamoDB GetItem', // its staff record
-      'DynamoDB TransactWriteItems', // mfaResetAt + session cut-off + audit
     ],
     ok: 200,
     setup: async () => ({ ...(await enrolled('f24-mfa')), sourceIp: freshAddress() }),
     send: async (s) => invoke(reset, await adminEvent('POST', '/staff/{staffId}/mfa-reset', s.username, s.sourceIp)),
     async noHalfState(s, answer: Answer) {
       const record = await staffRecord(s.username);
+      // The record is written before the pool is touched: once it notes the reset, the old token is refused.
+      if (record?.mfaResetAt) expect((await api('/staff/me', { token: s.token })).status).toBe(401);
       if (answer.status === 200) {
         expect(record?.mfaResetAt).toEqual(expect.any(String));
         expect((await api('/staff/me', { token: s.token })).status).toBe(401);
