@@ -146,7 +146,7 @@ const emailChangeForbidden = () =>
   new DomainError(
     'forbidden',
     'forbidden',
-    "Only staff who may invite patients (or an admin) can change the email address of a patient who has a portal login. Ask a colleague with invite permission.",
+    "Only staff who may invite patients (or an admin) can change the email address of a patient who has a portal login, or of any patient while the email-match sign-up is on. Ask a colleague with invite permission.",
   );
 
 export async function readRecord({ store, clock }: RecordDeps, patientId: string): Promise<PortalRecord> {
@@ -186,6 +186,13 @@ export async function editRecord(
     if (current && changed.length === 0) return { record: present(current, now), created: false, notify: undefined };
     const loginEmailChanged = current?.accountId !== undefined && changed.includes('email');
     if (loginEmailChanged && !mayChangeLoginEmail) throw emailChangeForbidden();
+    // With the email-match method on, the email of a record without a login is the way to one: whoever
+    // sets it can register that patient's login from their own mailbox. It is then an invitation in
+    // all but name, and needs the same permission (rule 29's reasoning, one step earlier).
+    if (changed.includes('email') && !loginEmailChanged && !mayChangeLoginEmail && next.email !== undefined) {
+      const { settings } = await readSettings({ store, defaults: deps.settingsDefaults });
+      if (settings.selfRegistration) throw emailChangeForbidden();
+    }
     if (!current) next.version = 1;
     const action = current ? 'portal-record.updated' : 'portal-record.created';
     const linksKilled = (next.linkGeneration ?? 0) !== (current?.linkGeneration ?? 0);

@@ -24,6 +24,23 @@ ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
 const numberField = (id: string, name: string, label: string, min: number, max: number, hint: string) =>
   textField(id, name, label, html` type="number" inputmode="numeric" min="${min}" max="${max}" step="1" required`, hint);
 
+/** A TOTP code field: digits only on phones, and the browser or password manager may fill it. */
+const codeField = (id: string) =>
+  textField(
+    id,
+    'code',
+    'Code',
+    html` inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" maxlength="10" required`,
+    'The 6 digits your authenticator app shows now.',
+  );
+
+/**
+ * Staff sign-in, one step at a time as the API asks (api.md, POST /staff/sessions and
+ * /staff/sessions/challenge): username and password; a new password where the current one was
+ * set by an administrator; the authenticator app set-up (a QR code drawn here by
+ * vendor-qrcode-generator.js, the key as text beside it, then a code); or a code. The script
+ * shows one step's form at a time.
+ */
 const signIn = html`<section id="view-sign-in" aria-labelledby="sign-in-heading">
 <h2 id="sign-in-heading" tabindex="-1">Staff sign-in</h2>
 <p id="sign-in-note" class="notice" hidden></p>
@@ -33,14 +50,55 @@ ${textField('sign-in-username', 'username', 'Username', html` autocomplete="user
 ${textField('sign-in-password', 'password', 'Password', html` type="password" autocomplete="current-password" maxlength="256" required`)}
 <button type="submit">Sign in</button>
 </form>
+<form id="new-password-form" method="post" novalidate aria-labelledby="new-password-heading" hidden>
+<h3 id="new-password-heading" tabindex="-1">Choose your own password</h3>
+<p>The password you used was set by an administrator. Choose a new one to continue.</p>
+${alertBox('new-password-error')}
+${textField('new-password', 'newPassword', 'New password', html` type="password" autocomplete="new-password" minlength="15" maxlength="256" required`, 'At least 15 characters. A few unrelated words are easy to remember and hard to guess.')}
+<button type="submit">Set new password</button>
+</form>
+<section id="mfa-setup" aria-labelledby="mfa-setup-heading" hidden>
+<h3 id="mfa-setup-heading" tabindex="-1">Set up your authenticator app</h3>
+<p>Every staff sign-in needs a code from an authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator or 1Password).</p>
+<ol>
+<li>In the app, add an account and scan this QR code, or choose to enter a key and type the key shown with it.</li>
+<li>Enter the 6-digit code the app then shows.</li>
+</ol>
+<div class="mfa-enrol">
+<figure class="qr">
+<div id="mfa-qr"></div>
+<figcaption>QR code for your authenticator app</figcaption>
+</figure>
+<div class="mfa-key">
+<p id="mfa-secret-label">Key to type instead of scanning:</p>
+<p class="secret-value mfa-secret" id="mfa-secret"></p>
+<p class="hint">Keep this key to yourself: anyone with it can make your codes.</p>
+</div>
+</div>
+<form id="mfa-setup-form" method="post" novalidate>
+${alertBox('mfa-setup-error')}
+${codeField('mfa-setup-code')}
+<button type="submit">Finish set-up</button>
+</form>
+</section>
+<form id="mfa-code-form" method="post" novalidate aria-labelledby="mfa-code-heading" hidden>
+<h3 id="mfa-code-heading" tabindex="-1">Enter the code from your authenticator app</h3>
+${alertBox('mfa-code-error')}
+${codeField('mfa-code')}
+<button type="submit">Sign in</button>
+</form>
+<p id="sign-in-restart" hidden><button type="button" id="sign-in-again" class="link">Start again with your username</button></p>
 </section>`;
 
 const nav = html`<nav class="console-nav" aria-label="Console">
-<p class="who">Signed in as <strong id="who"></strong></p>
+<div class="who">
+<p>Signed in as <strong id="who"></strong> <span id="who-role"></span></p>
+<p id="who-permissions" class="hint"></p>
+</div>
 <ul>
 <li><button type="button" data-view="patients">Patients</button></li>
 <li data-admin-only hidden><button type="button" data-view="settings">Settings</button></li>
-<li data-admin-only hidden><button type="button" data-view="permissions">Staff permissions</button></li>
+<li data-admin-only hidden><button type="button" data-view="staff">Staff</button></li>
 <li><button type="button" id="sign-out">Sign out</button></li>
 </ul>
 </nav>`;
@@ -173,8 +231,21 @@ ${alertBox('forced-error')}
 </section>
 </section>`;
 
-const permissions = html`<section id="view-permissions" aria-labelledby="permissions-heading" hidden>
-<h2 id="permissions-heading" tabindex="-1">Staff permissions</h2>
+const staffSlip = html`<section id="staff-slip" class="slip" aria-labelledby="staff-slip-title" tabindex="-1" hidden>
+<h3 id="staff-slip-title">Staff console sign-in</h3>
+<dl>
+<dt>Sign in at</dt><dd id="staff-slip-url"></dd>
+<dt>Username</dt><dd id="staff-slip-username" class="secret-value"></dd>
+<dt>Temporary password</dt><dd id="staff-slip-password" class="secret-value"></dd>
+<dt>Valid until</dt><dd id="staff-slip-expiry"></dd>
+</dl>
+<p>At first sign-in you choose your own password and set up an authenticator app on your phone. Keep this slip private and throw it away afterwards.</p>
+<p class="no-print hint" id="staff-slip-hint">Shown only now: the temporary password is not emailed and cannot be shown again. Print this slip or copy the password and hand it over in person.</p>
+<p class="no-print slip-buttons"><button type="button" id="staff-slip-print">Print slip</button> <button type="button" id="staff-slip-copy">Copy password</button> <button type="button" id="staff-slip-done">Done</button></p>
+</section>`;
+
+const permissions = html`<section id="permissions" aria-labelledby="permissions-heading">
+<h3 id="permissions-heading" tabindex="-1">Staff permissions</h3>
 ${alertBox('permissions-error')}
 <form id="permissions-load" method="get" novalidate>
 ${textField('permissions-staff-id', 'staffId', 'Staff id', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="128"`, 'The staff user’s sign-in name.')}
@@ -188,6 +259,34 @@ ${checkbox('permissions-auto-invite', 'autoInvite', 'Invites automatically when 
 </fieldset>
 <button type="submit">Save permissions</button>
 </form>
+</section>`;
+
+/** Admins only: the staff users (GET /staff), a new one, disable or enable, a lost authenticator, permissions. */
+const staffView = html`<section id="view-staff" aria-labelledby="staff-heading" hidden>
+<h2 id="staff-heading" tabindex="-1">Staff</h2>
+${staffSlip}
+${alertBox('staff-error')}
+<p id="staff-summary" tabindex="-1"></p>
+<div class="table-scroll" id="staff-table" hidden>
+<table>
+<caption class="visually-hidden">Staff users</caption>
+<thead><tr><th scope="col">Username</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Access</th><th scope="col">Authenticator</th><th scope="col">Permissions</th><th scope="col">Actions</th></tr></thead>
+<tbody id="staff-rows"></tbody>
+</table>
+</div>
+<h3 id="staff-create-heading">Add a staff user</h3>
+<form id="staff-create-form" method="post" novalidate aria-labelledby="staff-create-heading">
+${alertBox('staff-create-error')}
+${textField('staff-create-username', 'username', 'Username', html` autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="128" required`, 'What they type to sign in.')}
+${textField('staff-create-email', 'email', 'Email', html` type="email" autocomplete="off" maxlength="254" required`, 'Their work address. Nothing secret is sent to it.')}
+<fieldset>
+<legend>Role</legend>
+<div class="field check"><input type="radio" id="staff-create-role-staff" name="role" value="staff" checked><label for="staff-create-role-staff">Staff</label></div>
+<div class="field check"><input type="radio" id="staff-create-role-admin" name="role" value="admin"><label for="staff-create-role-admin">Administrator (settings and staff users too)</label></div>
+</fieldset>
+<button type="submit">Create staff user</button>
+</form>
+${permissions}
 </section>`;
 
 const confirmDialog = html`<dialog id="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-message">
@@ -214,7 +313,7 @@ ${nav}
 ${patients}
 ${recordView}
 ${settings}
-${permissions}
+${staffView}
 </div>
 ${confirmDialog}`,
   });

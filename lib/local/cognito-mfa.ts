@@ -17,7 +17,14 @@
  *     SetUserMFAPreference (TOTP enabled and preferred) → {Status: "SUCCESS", Session};
  *   - RespondToAuthChallenge {ChallengeName: "MFA_SETUP", Session} after a verified code → the held tokens.
  * Each answer carries a fresh Session (the previous one stops working); sessions expire after 3
- * minutes, as Cognito's do. Every other request (the patient client, the admin calls, the JWKS
+ * minutes, as Cognito's do.
+ *
+ * A lost authenticator (POST /staff/{staffId}/mfa-reset): cognito-local has neither
+ * AdminSetUserMFAPreference nor AdminDeleteSoftwareToken. The proxy answers both as Cognito does and
+ * remembers the user as reset (in memory, for this run of the local stack): their next staff
+ * sign-in, once cognito-local has proved the password and asks for a code, is answered MFA_SETUP
+ * instead (tokens from cognito-local's AdminInitiateAuth, which checks the password and asks for no
+ * code), and AdminGetUser no longer lists SOFTWARE_TOKEN_MFA for them, until they enrol again. Every other request (the patient client, the admin calls, the JWKS
  * path) passes through untouched, so tokens keep cognito-local's issuer.
  */
 import { randomBytes } from 'node:crypto';
@@ -55,6 +62,8 @@ export interface CognitoMfaProxyOptions {
 export async function startCognitoMfaProxy(options: CognitoMfaProxyOptions): Promise<CognitoMfaProxy> {
   const now = options.now ?? Date.now;
   const held = new Map<string, Held>();
+  /** Users whose authenticator an admin reset, by lower-cased username, until they enrol again. */
+  const reset = new Set<string>();
   const upstream = new URL(options.upstream);
 
   /** One request to cognito-local; the raw answer. */
@@ -148,6 +157,43 @@ export async function startCognitoMfaProxy(options: CognitoMfaProxyOptions): Pro
       json(400, { __type: 'NotAuthorizedException', message: 'Invalid session for the user, session is expired.' });
 
     const staffClient = input.ClientId === options.staffClientId;
+    if (target === 'AdminDeleteSoftwareToken' || (target === 'AdminSetUserMFAPreference' && (input.SoftwareTokenMfaSettings as { Enabled?: boolean } | undefined)?.Enabled === false)) {
+      const user = await call('AdminGetUser', { UserPoolId: input.UserPoolId, Username: input.Username });
+      if (user.status !== 200) return json(user.status, user.json);
+      reset.add(String(user.json.Username).toLowerCase());
+      json(200, {});
+      return;
+    }
+    if (target === 'AdminGetUser') {
+      const answer = await call('AdminGetUser', input);
+      const username = String(answer.json.Username ?? '').toLowerCase();
+      if (answer.status === 200 && reset.has(username)) {
+        const list = ((answer.json.UserMFASettingList as string[] | undefined) ?? []).filter((m) => m !== 'SOFTWARE_TOKEN_MFA');
+        const { PreferredMfaSetting: _preferred, ...rest } = answer.json;
+        return json(200, { ...rest, UserMFASettingList: list });
+      }
+      return json(answer.status, answer.json);
+    }
+    const resetUser = String((input.AuthParameters as Record<string, unknown> | undefined)?.USERNAME ?? '').toLowerCase();
+    if (target === 'InitiateAuth' && staffClient && reset.has(resetUser)) {
+      const answer = await forward({ method: 'POST', url: req.url ?? '/', headers: req.headers }, body);
+      const out = parse(answer.body);
+      if (answer.status !== 200 || out.ChallengeName !== 'SOFTWARE_TOKEN_MFA') {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        return;
+      }
+      // The password is proved; the code of the lost authenticator is not asked for.
+      const admin = await call('AdminInitiateAuth', { ClientId: input.ClientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', AuthParameters: input.AuthParameters });
+      const tokens = admin.json.AuthenticationResult as Record<string, unknown> | undefined;
+      if (admin.status !== 200 || !tokens) return json(admin.status, admin.json);
+      const username = String((out.ChallengeParameters as Record<string, unknown> | undefined)?.USER_ID_FOR_SRP ?? resetUser);
+      return json(200, {
+        ChallengeName: 'MFA_SETUP',
+        ChallengeParameters: { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]', USER_ID_FOR_SRP: username },
+        Session: hold({ username, clientId: options.staffClientId, tokens, verified: false }),
+      });
+    }
     if ((target === 'InitiateAuth' && staffClient) || (target === 'RespondToAuthChallenge' && staffClient && input.ChallengeName === 'NEW_PASSWORD_REQUIRED')) {
       const answer = await forward({ method: 'POST', url: req.url ?? '/', headers: req.headers }, body);
       if (answer.status !== 200) {
@@ -198,6 +244,7 @@ export async function startCognitoMfaProxy(options: CognitoMfaProxyOptions): Pro
         SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
       });
       if (preference.status !== 200) return json(preference.status, preference.json);
+      reset.delete(entry.username.toLowerCase());
       json(200, { Status: 'SUCCESS', Session: hold({ ...entry, verified: true }) });
       return;
     }

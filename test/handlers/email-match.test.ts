@@ -184,11 +184,15 @@ describe('POST /events/note-signed', () => {
 
   it("rule 28: 403 in words for a caller without invite permission, whatever signer the body names; nothing sealed, written or sent", async () => {
     putSettings({ autoInvite: true });
-    table.set('STAFF#dr.lee|PERMISSIONS', { pk: 'STAFF#dr.lee', sk: 'PERMISSIONS', permissions: { canInvite: true, autoInvite: true }, version: 1 });
-    table.set('STAFF#ehr-bridge|PERMISSIONS', { pk: 'STAFF#ehr-bridge', sk: 'PERMISSIONS', permissions: { canInvite: false, autoInvite: false }, version: 1 });
+    // The caller's own record takes invite permission away; the signer named in the body has it.
+    vi.mocked(staffRecordOf).mockResolvedValue(enabledStaffRecord('sub-ehr-bridge', { permissions: { canInvite: false, autoInvite: true } }));
     putRecord('P-1');
+    for (const signedBy of ['dr.lee', 'ehr-bridge']) {
+      const res = await signed({ patientId: 'P-1', signedBy });
+      expect(res.status).toBe(403);
+      expect(res.json.detail).toMatch(/permissions/);
+    }
     const res = await signed({ patientId: 'P-1', signedBy: 'dr.lee' });
-    expect(res.status).toBe(403);
     expect(res.json.detail).toMatch(/permissions/);
     expect(kms.calls()).toHaveLength(0);
     expect(ses.calls()).toHaveLength(0);

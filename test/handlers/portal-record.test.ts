@@ -2,11 +2,13 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as getRecord } from '../../lambdas/handlers/portal-record/get.ts';
 import { handler as putRecord } from '../../lambdas/handlers/portal-record/put.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { adminToken, serveJwks, staffToken } from '../support/tokens.ts';
+import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
+import { enabledStaffRecord } from '../support/staff-records.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESClient);
@@ -90,11 +92,12 @@ describe('GET /patients/{patientId}/portal', () => {
 
 describe("rule 29: PUT …/portal changing a registered record's email", () => {
   const registered = { ...stored, accountId: 'acc-1', username: 'pat.one', usernameKey: 'pat.one', registration: 'NormalRegistration', invite: { status: 'Accepted' } };
-  const noInvite = { pk: 'STAFF#frontdesk', sk: 'PERMISSIONS', permissions: { canInvite: false, autoInvite: false }, version: 1 };
   const byKey = (items: Record<string, unknown>) => (input: { Key?: { pk?: string } }) => ({ Item: items[input.Key?.pk ?? ''] });
 
   it('rule 29: 403 in words for staff without invite permission; nothing written, nothing sent', async () => {
-    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered, 'STAFF#frontdesk': noInvite }));
+    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered }));
+    // The caller's own staff record (read with the token check) has no invite permission.
+    vi.mocked(staffRecordOf).mockResolvedValue(enabledStaffRecord('sub-frontdesk', { permissions: { canInvite: false, autoInvite: false } }));
     const res = await call(putRecord, put({ email: 'attacker@example.test' }));
     expect(res.status).toBe(403);
     expect(res.json.detail).toMatch(/invite/);
@@ -103,7 +106,8 @@ describe("rule 29: PUT …/portal changing a registered record's email", () => {
   });
 
   it('rule 29: an admin may, and the old address gets the notice through SES', async () => {
-    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered, 'STAFF#boss': { ...noInvite, pk: 'STAFF#boss' } }));
+    db.on(GetCommand).callsFake(byKey({ 'PATIENT#P-1': registered }));
+    vi.mocked(staffRecordOf).mockResolvedValue(enabledStaffRecord('sub-boss', { roles: ['admin'], permissions: { canInvite: false, autoInvite: false } }));
     db.on(TransactWriteCommand).resolves({});
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
     const res = await call(

@@ -1,4 +1,5 @@
-// Admin views: practice settings, one staff user's permissions, and the forced credential change.
+// Admin views: practice settings, one staff user's permissions (on the Staff page, see
+// console-staff.js), and the forced credential change.
 import { problemText, request, seg } from './console-api.js';
 import { $, announce, busy, clearError, confirmAction, focusOn, showError } from './console-ui.js';
 
@@ -106,11 +107,16 @@ async function forcedChange() {
 
 async function loadPermissions(event) {
   event.preventDefault();
+  await loadPermissionsOf($('#permissions-load').elements.staffId.value.trim());
+}
+
+/** Loads one staff user's permissions into the editor (also from a row of the Staff list). */
+export async function loadPermissionsOf(staffId) {
   const form = $('#permissions-load');
   const alertEl = $('#permissions-error');
   clearError(alertEl);
   $('#permissions-form').hidden = true;
-  const staffId = form.elements.staffId.value.trim();
+  form.elements.staffId.value = staffId;
   if (!staffId) {
     showError(alertEl, 'Staff id: enter the staff user\'s sign-in name.');
     return;

@@ -1,11 +1,15 @@
-// The staff console: one page, vanilla modules. This module signs staff in and out, switches
-// between views and runs the patient search; console-record.js and console-admin.js hold the rest.
+// The staff console: one page, vanilla modules. This module switches between signed out and
+// signed in and between views, shows who is signed in, and runs the patient search;
+// console-sign-in.js walks the sign-in steps, console-record.js, console-admin.js and
+// console-staff.js hold the rest.
 import { currentSession, endSession, problemText, request, restoreSession, seg, startSession, whenSessionEnds } from './console-api.js';
 import { clearAdminViews, openSettings, setUpAdminViews } from './console-admin.js';
 import { clearRecordView, openRecordView, setUpRecordView } from './console-record.js';
+import { resetSignIn, setUpSignIn } from './console-sign-in.js';
+import { clearStaffView, openStaff, setUpStaffView } from './console-staff.js';
 import { $, announce, busy, clearError, el, focusOn, showError } from './console-ui.js';
 
-const views = ['#view-patients', '#view-record', '#view-settings', '#view-permissions'];
+const views = ['#view-patients', '#view-record', '#view-settings', '#view-staff'];
 let searchCursor;
 let searchQuery = '';
 
@@ -21,16 +25,38 @@ function showSignedIn() {
   const session = currentSession();
   $('#view-sign-in').hidden = true;
   $('#signed-in').hidden = false;
-  $('#who').textContent = `${session.username}${session.admin ? ' (admin)' : ''}`;
-  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = !session.admin;
+  $('#who').textContent = session.username;
+  $('#who-role').textContent = '';
+  $('#who-permissions').textContent = '';
+  showAdminViews(session.admin);
   showView('#view-patients');
   focusOn($('#patients-heading'));
+  void showWhoIAm();
+}
+
+function showAdminViews(admin) {
+  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = !admin;
+}
+
+/** The signed-in user's own role and permissions, as the service holds them (GET /staff/me). */
+async function showWhoIAm() {
+  const res = await request('GET', 'staff/me');
+  if (res.status !== 200 || !res.json) return;
+  const me = res.json;
+  const admin = Array.isArray(me.roles) && me.roles.includes('admin');
+  $('#who').textContent = me.username;
+  $('#who-role').textContent = `Role: ${admin ? 'administrator' : 'staff'}`;
+  const can = me.permissions?.canInvite ? 'can invite and register patients' : 'cannot invite or register patients';
+  const auto = me.permissions?.autoInvite ? '; invites automatically when signing a note' : '';
+  $('#who-permissions').textContent = `Permissions: ${can}${auto}.`;
+  showAdminViews(admin);
 }
 
 /** Back to sign-in: everything a signed-in person saw leaves the page. */
 function showSignIn(note) {
   clearRecordView();
   clearAdminViews();
+  clearStaffView();
   $('#search-form').reset();
   $('#open-form').reset();
   $('#search-results').hidden = true;
@@ -39,43 +65,16 @@ function showSignIn(note) {
   for (const id of ['#search-error', '#open-error']) clearError($(id));
   $('#signed-in').hidden = true;
   $('#view-sign-in').hidden = false;
-  $('#sign-in-form').reset();
+  $('#who').textContent = '';
+  $('#who-role').textContent = '';
+  $('#who-permissions').textContent = '';
+  resetSignIn();
   const noteEl = $('#sign-in-note');
   noteEl.textContent = note ?? '';
   noteEl.hidden = !note;
   announce(note ?? '');
   // On first load focus stays where the browser puts it; after a sign-out or an ended session it moves here.
   if (note) focusOn($('#sign-in-heading'));
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const form = $('#sign-in-form');
-  const alertEl = $('#sign-in-error');
-  clearError(alertEl);
-  const username = form.elements.username.value.trim();
-  const password = form.elements.password.value;
-  if (!username || !password) {
-    showError(alertEl, !username ? 'Username: enter your staff username.' : 'Password: enter your password.');
-    return;
-  }
-  const res = await busy(form, 'Signing in…', () => request('POST', 'staff/sessions', { body: { username, password }, anonymous: true }));
-  form.elements.password.value = '';
-  if (res.status === 200 && res.json?.accessToken) {
-    startSession(res.json.accessToken);
-    announce('Signed in.');
-    showSignedIn();
-    return;
-  }
-  if (res.status === 200 && res.json?.challenge === 'NEW_PASSWORD_REQUIRED') {
-    showError(alertEl, 'Your account must set a new password before it can be used, and the console cannot do that. Ask an administrator to set your password.');
-    return;
-  }
-  if (res.status === 401) {
-    showError(alertEl, 'The username or password is not right. Try again.');
-    return;
-  }
-  showError(alertEl, problemText(res, 'sign in', { 'body.username': 'Username', 'body.password': 'Password' }));
 }
 
 function signOut() {
@@ -175,7 +174,11 @@ async function createRecord() {
 
 function setUp() {
   whenSessionEnds(() => showSignIn('Your session has ended. Sign in again.'));
-  $('#sign-in-form').addEventListener('submit', (e) => void signIn(e));
+  setUpSignIn((accessToken) => {
+    startSession(accessToken);
+    announce('Signed in.');
+    showSignedIn();
+  });
   $('#sign-out').addEventListener('click', signOut);
   $('#search-form').addEventListener('submit', (e) => void search(e));
   $('#search-more').addEventListener('click', () => void search(undefined, true));
@@ -189,9 +192,11 @@ function setUp() {
   for (const b of document.querySelectorAll('[data-view]')) {
     b.addEventListener('click', () => {
       clearRecordView();
+      clearStaffView();
       const id = `#view-${b.dataset.view}`;
       showView(id);
       if (b.dataset.view === 'settings') void openSettings();
+      if (b.dataset.view === 'staff') void openStaff();
       focusOn($(`${id} h2`));
     });
   }
@@ -202,9 +207,12 @@ function setUp() {
     },
   });
   setUpAdminViews();
+  setUpStaffView();
   // A page kept in the back/forward cache must not bring a PIN or password back into view.
   window.addEventListener('pagehide', () => {
     clearRecordView();
+    clearStaffView();
+    resetSignIn();
     if (!$('#view-record').hidden) showView('#view-patients');
   });
   if (restoreSession()) showSignedIn();

@@ -1,9 +1,13 @@
 /**
- * Browser helpers: Debian's Chromium driven by playwright-core (no browser download), axe-core
- * checks, screenshots kept as test artefacts and keyboard-only form filling.
+ * Browser helpers: a Chromium found on this machine (or the one inside node_modules) driven by
+ * playwright-core (no browser download), axe-core checks, screenshots kept as test artefacts and
+ * keyboard-only form filling.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sparticuz from '@sparticuz/chromium';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -16,17 +20,104 @@ type HTMLElement = any;
 declare const HTMLInputElement: any;
 type HTMLInputElement = any;
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Browsers a machine may already have, in the order they are tried after CHROMIUM_PATH. */
+export const installedBrowsers = ['/usr/bin/chromium', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/usr/bin/chromium-browser'] as const;
+
+/** Flags for every launch: headless, and no traffic of the browser's own (updates, sync, pings). */
+const ownFlags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * Flags @sparticuz/chromium recommends for Lambda that are wrong here. Three would change what the
+ * pages are tested against (the tests check the same-origin and mixed-content rules a real browser
+ * enforces); `--single-process` (Lambda's sandbox needs it) makes the browser exit when the first
+ * context closes: checked on this machine, every test after the first then fails with "Target
+ * page, context or browser has been closed".
+ */
+const unwantedFlags = new Set(['--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials', '--single-process']);
+
+export interface FoundBrowser {
+  readonly executablePath: string;
+  readonly args: readonly string[];
+  /** Where it came from, for the failure message and the log line. */
+  readonly source: 'CHROMIUM_PATH' | 'installed' | '@sparticuz/chromium';
+}
+
+const isExecutable = (file: string): boolean => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The browser the tests drive: CHROMIUM_PATH when set (and then only that, so a wrong path fails
+ * loudly instead of silently testing another browser), else Debian's Chromium or an installed
+ * Chrome, else the Chromium build shipped inside @sparticuz/chromium (a fresh machine with no apt
+ * step: `npm ci && npm test`).
+ */
+export async function findBrowser(env: NodeJS.ProcessEnv = process.env, installedCandidates: readonly string[] = installedBrowsers): Promise<FoundBrowser> {
+  const configured = env.CHROMIUM_PATH;
+  if (configured) {
+    if (!isExecutable(configured)) throw new Error(`CHROMIUM_PATH=${configured} is not an executable file`);
+    return { executablePath: configured, args: ownFlags, source: 'CHROMIUM_PATH' };
+  }
+  const installed = installedCandidates.find(isExecutable);
+  if (installed) return { executablePath: installed, args: ownFlags, source: 'installed' };
+  const args = [...new Set([...sparticuz.args.filter((a) => !unwantedFlags.has(a)), ...ownFlags])];
+  return { executablePath: await unpackSparticuz(), args, source: '@sparticuz/chromium' };
+}
+
+/**
+ * Unpacks @sparticuz/chromium once per machine and version into its own folder under the temp
+ * directory. The package itself unpacks to `<tmpdir>/chromium` and trusts any file found there,
+ * so an unpack killed halfway (Ctrl-C during the ~3 s it takes) would leave a broken browser for
+ * every later run. Here it unpacks into a private folder that is renamed into place only when
+ * complete: a half-done unpack is never found, and two runs racing both end with a whole one.
+ */
+async function unpackSparticuz(): Promise<string> {
+  // The package's exports hide package.json: read it beside the entry point (build/index.js).
+  const packageJson = fileURLToPath(new URL('../package.json', import.meta.resolve('@sparticuz/chromium')));
+  const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
+  const finalDir = path.join(tmpdir(), `portal-access-chromium-${version}`);
+  const binary = path.join(finalDir, 'chromium');
+  if (existsSync(binary)) return binary;
+  const staging = mkdtempSync(`${finalDir}.partial-`);
+  const previousTmp = process.env.TMPDIR;
+  try {
+    // The package writes to os.tmpdir(), which follows TMPDIR: point it at the private folder.
+    process.env.TMPDIR = staging;
+    const unpacked = await sparticuz.executablePath();
+    if (path.dirname(unpacked) !== staging) throw new Error(`@sparticuz/chromium unpacked to ${unpacked}, not to ${staging}`);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  } finally {
+    if (previousTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmp;
+  }
+  try {
+    renameSync(staging, finalDir);
+  } catch (err) {
+    // Another run finished first: use its copy, drop ours.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(binary)) throw err;
+  }
+  return binary;
+}
 
 export const widths = { phone: 390, desktop: 1280 } as const;
 
 export const screenshotDir = path.resolve(import.meta.dirname, '..', '..', '..', 'test-results', 'screenshots');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+export async function launchBrowser(found?: FoundBrowser): Promise<Browser> {
+  found ??= await findBrowser();
+  try {
+    return await chromium.launch({ executablePath: found.executablePath, args: [...found.args] });
+  } catch (err) {
+    throw new Error(`could not start the browser from ${found.source} (${found.executablePath}): ${(err as Error).message}`);
+  }
 }
 
 /** A fresh context (own sessionStorage) and page at a width; height follows a phone or a laptop. */

@@ -9,6 +9,7 @@ import { applyChange, editRecord, linkGenerationOf, newRecord, type StoredRecord
 import { checkInvitation, register } from '../../../lambdas/domain/registration.ts';
 import { emailChangedEmail } from '../../../lambdas/mail/templates.ts';
 import { goodPassword, harness, staff } from './invitation-harness.ts';
+import { emailMatchHarness } from './email-match-harness.ts';
 
 const now = new Date('2026-11-21T10:00:00.000Z');
 /** A signed-in caller as the token check leaves it: their own record's permissions and roles (rule 28). */
@@ -127,6 +128,19 @@ describe("rule 29: changing a registered record's email", () => {
     await editRecord(h.deps, clerk, 'P-1', { comment: 'asked for help', phone: '+15550000001' }, undefined);
     await h.seed('P-2');
     await editRecord(h.deps, clerk, 'P-2', { email: 'fixed-typo@example.test' }, undefined);
+  });
+
+  it('rule 29: with the email-match method on, staff without invite permission cannot set any record\'s email (it would be a login for whoever reads that mailbox)', async () => {
+    const h = emailMatchHarness();
+    await h.seed('P-3');
+    const clerk = caller('temp.clerk', false);
+    await editRecord(h.deps, clerk, 'P-3', { email: 'typo-fixed@example.test' }, undefined); // method off: allowed
+    await h.settings({ selfRegistration: true });
+    await expect(editRecord(h.deps, clerk, 'P-3', { email: 'clerk.own@example.test' }, undefined)).rejects.toMatchObject({ kind: 'forbidden' });
+    expect(h.record('P-3')?.email).toBe('typo-fixed@example.test');
+    await editRecord(h.deps, clerk, 'P-3', { email: null }, undefined); // removing an address gives no one a login
+    await editRecord(h.deps, staff, 'P-3', { email: 'patient@example.test' }, undefined); // with invite permission: allowed
+    expect(h.record('P-3')?.email).toBe('patient@example.test');
   });
 
   it('rule 29: staff with invite permission, and an admin even without it, may change it', async () => {
