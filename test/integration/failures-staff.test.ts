@@ -303,9 +303,8 @@ describe('MFA reset: POST /staff/{staffId}/mfa-reset', () => {
       'Cognito AdminGetUser', // the login the path names
       'DynamoDB GetItem', // its staff record
       'DynamoDB TransactWriteItems', // mfaResetAt + session cut-off + audit: first, so a failure after it leaves the user out
-      // cognito-local has no AdminSetUserMFAPreference: refused as unsupported, which the adapter
-      // ignores, so the AdminDeleteSoftwareToken that follows it in AWS is not made here.
-      'Cognito AdminSetUserMFAPreference',
+      'Cognito AdminSetUserMFAPreference', // (played by the local MFA proxy: cognito-local has neither)
+      'Cognito AdminDeleteSoftwareToken', // the factor itself, so the next sign-in enrols again
       'Cognito AdminUserGlobalSignOut',
     ],
     ok: 200,
@@ -325,6 +324,7 @@ describe('MFA reset: POST /staff/{staffId}/mfa-reset', () => {
       return {
         answer: { mfaEnrolled: success.json.mfaEnrolled, enabled: success.json.enabled },
         reset: typeof (await staffRecord(s.username))?.mfaResetAt,
+        nextSignIn: (await api('/staff/sessions', { method: 'POST', body: { username: s.username, password: newPassword } })).json.challenge,
         oldToken: (await api('/staff/me', { token: s.token })).status,
       };
     },
