@@ -262,14 +262,15 @@ export async function changeStaff(deps: StaffAdminDeps, actor: StaffCaller, staf
 }
 
 /**
- * POST /staff/{staffId}/mfa-reset: a lost authenticator. The pool forgets the TOTP factor (the
- * next sign-in answers MFA_SETUP), every session ends (the same cut-off as disabling: whoever
- * holds the lost phone and a token is out), and the record notes when, audited.
+ * POST /staff/{staffId}/mfa-reset: a lost authenticator. Every session ends (the same cut-off as
+ * disabling: whoever holds the lost phone and a token is out), the record notes when, audited;
+ * then the pool forgets the TOTP factor (the next sign-in answers MFA_SETUP) and ends the refresh
+ * tokens. The record first, as when disabling: a failure half-way leaves the user out (sessions
+ * ended, factor still there) rather than the factor gone with the old sessions still accepted;
+ * the admin's retry writes a new cut-off and finishes the pool steps (both safe to repeat).
  */
 export async function resetStaffMfa(deps: StaffAdminDeps, actor: StaffCaller, staffId: string): Promise<StaffUser> {
   const user = await resolveStaff(deps.pool, staffId);
-  await deps.pool.resetMfa(user.username);
-  await deps.pool.signOutEverywhere(user.username);
   const record = await retryOnConflict(async () => {
     const now = deps.clock();
     const stored = await deps.store.getStaff(user.sub);
@@ -278,6 +279,8 @@ export async function resetStaffMfa(deps: StaffAdminDeps, actor: StaffCaller, st
     await deps.store.saveStaff(next, stored.version, staffAudit(actor, user, 'staff.mfa-reset', now));
     return next;
   });
+  await deps.pool.resetMfa(user.username);
+  await deps.pool.signOutEverywhere(user.username);
   return present({ ...user, mfaEnrolled: false }, record.roles, record);
 }
 

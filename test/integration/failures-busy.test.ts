@@ -7,7 +7,8 @@
  * that every writing route has a flow in one of these files.
  */
 import { resolve } from 'node:path';
-import { expect, it, describe } from 'vitest';
+import { beforeAll, expect, it, describe } from 'vitest';
+import { staffClientSecret } from '../../lambdas/adapters/staff-directory.ts';
 import { routes, type RouteId } from '../../lib/routes.ts';
 import type { Answer } from '../support/events.ts';
 import { defineBusyTests, expectBusy } from './support/busy-flows.ts';
@@ -16,6 +17,7 @@ import { event, freshAddress, handlerOf, invoke, item, newRecord, portalRecord, 
 import { api, mailbox, stack } from './support/stack.ts';
 
 useInProcessHandlers();
+beforeAll(() => staffClientSecret());
 
 const chosen = 'saffron kettle meadow lantern';
 
@@ -52,7 +54,7 @@ async function invited(prefix: string) {
   const { staff } = await staffSessions();
   const res = await api(`/patients/${p.patientId}/portal/invitation`, { method: 'POST', token: staff });
   expect(res.status).toBe(201);
-  const token = (await mailbox(p.email)).map((m) => /\/portal\/register\?token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1]).find(Boolean);
+  const token = (await mailbox(p.email)).map((m) => /\/portal\/register#token=([A-Za-z0-9_-]+)/.exec(m.body.text ?? '')?.[1]).find(Boolean);
   return { ...p, pin: res.json.pin as string, token: token!, sourceIp: freshAddress() };
 }
 
@@ -73,7 +75,11 @@ const define = <S,>(flow: Flow<S>) => flows.push(flow as Flow<any>);
 define<{ patientId: string; email: string; sourceIp: string }>({
   name: 'portal record edit',
   route: 'portal-record-put',
-  calls: ['DynamoDB GetItem', 'DynamoDB TransactWriteItems'],
+  calls: [
+    'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
+    'DynamoDB GetItem',
+    'DynamoDB TransactWriteItems',
+  ],
   setup: async () => ({ ...(await newRecord('F35R')), sourceIp: freshAddress() }),
   send: async (s) => send('portal-record-put', { token: (await staffSessions()).staff, sourceIp: s.sourceIp, params: { patientId: s.patientId }, body: { email: s.email, cases: ['C-24', 'C-35'] } }),
   ok: 200,
@@ -90,7 +96,11 @@ define<{ patientId: string; email: string; sourceIp: string }>({
 define<{ sourceIp: string; body: Record<string, unknown> }>({
   name: 'settings edit',
   route: 'settings-put',
-  calls: ['DynamoDB GetItem', 'DynamoDB TransactWriteItems'],
+  calls: [
+    'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
+    'DynamoDB GetItem',
+    'DynamoDB TransactWriteItems',
+  ],
   async setup() {
     const { admin } = await staffSessions();
     const current = await api('/settings', { token: admin });
@@ -111,7 +121,12 @@ define<{ sourceIp: string; body: Record<string, unknown> }>({
 define<{ sourceIp: string; staffId: string }>({
   name: 'staff permissions edit',
   route: 'staff-permissions-put',
-  calls: ['Cognito AdminGetUser', 'DynamoDB GetItem', 'DynamoDB TransactWriteItems'],
+  calls: [
+    'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
+    'Cognito AdminGetUser',
+    'DynamoDB GetItem',
+    'DynamoDB TransactWriteItems',
+  ],
   async setup() {
     // The admin's autoInvite (nothing else in this file depends on it), off before each run so
     // that turning it on is a real change (an unchanged value writes nothing).
@@ -134,7 +149,12 @@ define<{ sourceIp: string; staffId: string }>({
 define<Awaited<ReturnType<typeof invited>>>({
   name: 'access code shown again',
   route: 'invitation-access-code',
-  calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB PutItem'],
+  calls: [
+    'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
+    'DynamoDB GetItem',
+    'DynamoDB GetItem',
+    'DynamoDB PutItem',
+  ],
   setup: () => invited('F35A'),
   send: async (s) => send('invitation-access-code', { token: (await staffSessions()).staff, sourceIp: s.sourceIp, params: { patientId: s.patientId } }),
   ok: 200,
@@ -159,7 +179,16 @@ define<Awaited<ReturnType<typeof invited>>>({
 define<Awaited<ReturnType<typeof registered>>>({
   name: 'patient sign-in',
   route: 'patient-sign-in',
-  calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB UpdateItem', 'DynamoDB GetItem', 'Cognito InitiateAuth', 'DynamoDB GetItem', 'DynamoDB DeleteItem', 'DynamoDB PutItem'],
+  calls: [
+    'DynamoDB GetItem',
+    'DynamoDB GetItem',
+    'DynamoDB UpdateItem',
+    'DynamoDB GetItem',
+    'Cognito AdminInitiateAuth', // server-side sign-in (rule 34)
+    'DynamoDB GetItem',
+    'DynamoDB DeleteItem',
+    'DynamoDB PutItem',
+  ],
   setup: () => registered('F35P'),
   send: (s) => send('patient-sign-in', { sourceIp: s.sourceIp, body: { username: s.username, password: chosen } }),
   ok: 200,
@@ -170,12 +199,16 @@ define<Awaited<ReturnType<typeof registered>>>({
 define<{ sourceIp: string }>({
   name: 'staff sign-in',
   route: 'staff-sign-in',
+  // The staff app client's secret (SECRET_HASH, rule 34) is read once per cold start, before the
+  // flows run (beforeAll above): a warm function's calls.
   calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB UpdateItem', 'Cognito InitiateAuth', 'DynamoDB DeleteItem', 'DynamoDB PutItem'],
   setup: async () => ({ sourceIp: freshAddress() }),
-  send: (s) => send('staff-sign-in', { sourceIp: s.sourceIp, body: stack().staff }),
+  // The password step only (the stack's user also carries its TOTP secret, which is no field of the request).
+  send: (s) => send('staff-sign-in', { sourceIp: s.sourceIp, body: { username: stack().staff.username, password: stack().staff.password } }),
   ok: 200,
   async noHalfState() {},
-  outcome: async (_s, success) => ({ tokens: typeof success.json.accessToken === 'string' }),
+  // A password alone gets no tokens: the TOTP step follows (rule 30).
+  outcome: async (_s, success) => ({ challenge: success.json.challenge, session: typeof success.json.session === 'string' }),
 });
 
 define<{ patientId: string; email: string; sourceIp: string }>({

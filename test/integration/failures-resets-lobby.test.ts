@@ -7,7 +7,8 @@
  *     an old link still working after a new one was committed;
  *   - reset confirmation: the link used up without the change made, or a try or lease left held
  *     (the same request could not be repeated);
- *   - lobby sign-in: the lobby password used up without a session.
+ *   - lobby sign-in: the lobby password used up without a session;
+ *   - lobby End: a 204 whose token still opens the session.
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect } from 'vitest';
@@ -330,6 +331,47 @@ describe('lobby sign-in: POST /lobby-sessions', () => {
     async outcome(s, success) {
       const current = await api('/lobby-sessions/current', { token: success.json.lobbyToken });
       return { patientId: success.json.patientId === s.patientId, scope: success.json.scope, current: current.status, used: (await item(`LOBBY#${s.patientId}`, 'PASSWORD'))?.used };
+    },
+  });
+});
+
+describe('lobby End: DELETE /lobby-sessions/current', () => {
+  type S = { patientId: string; sourceIp: string; lobbyToken: string };
+  let end: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    end = await handlerOf(() => import('../../lambdas/handlers/lobby/end.ts'));
+  });
+  const current = (s: S) => api('/lobby-sessions/current', { token: s.lobbyToken });
+
+  defineFlowTests<S>({
+    name: 'lobby End',
+    route: 'lobby-session-end',
+    calls: [
+      'DynamoDB GetItem', // the session the lobby token opens
+      'DynamoDB GetItem', // its record (still enabled, not revoked since)
+      'DynamoDB TransactWriteItems', // the session deleted + audit
+    ],
+    ok: 204,
+    async setup() {
+      const p = await newRecord('F24E');
+      const { staff } = await staffSessions();
+      const issued = await api(`/patients/${p.patientId}/portal/lobby-password`, { method: 'POST', token: staff });
+      expect(issued.status).toBe(201);
+      const signedIn = await api('/lobby-sessions', { method: 'POST', body: { masterCase: p.patientId, lobbyPassword: issued.json.lobbyPassword } });
+      expect(signedIn.status).toBe(200);
+      return { patientId: p.patientId, sourceIp: freshAddress(), lobbyToken: signedIn.json.lobbyToken as string };
+    },
+    send: (s) =>
+      invoke(end, event({ method: 'DELETE', resource: '/lobby-sessions/current', path: '/lobby-sessions/current', token: s.lobbyToken, sourceIp: s.sourceIp })),
+    // The session was ended but the answer lost: the token is dead, so the retry is the 401 of any dead token.
+    alreadyDone: [{ status: 401, type: /unauthorized$/ }],
+    async noHalfState(s, answer) {
+      // Ended only all the way: a 204 means the token opens nothing; a failure leaves it either open or ended, never in between.
+      if (answer.status === 204) expect((await current(s)).status).toBe(401);
+      else expect([200, 401]).toContain((await current(s)).status);
+    },
+    async outcome(s) {
+      return { current: (await current(s)).status, session: (await item(`LOBBY#${s.patientId}`, 'PASSWORD'))?.used };
     },
   });
 });

@@ -235,4 +235,20 @@ describe('GET /staff and MFA reset', () => {
     expect(await record('sub-staff')).toMatchObject({ mfaResetAt: now.toISOString(), enabled: true });
     expect(audit().at(-1)).toMatchObject({ actor: 'admin', action: 'staff.mfa-reset', target: 'staff:sub-staff' });
   });
+
+  it('rule 30: an MFA reset whose record write fails has not removed the factor while the old sessions still work (sessions end first); the retry completes', async () => {
+    pool.add('staff', 'staff');
+    await changeStaff(deps(), admin, 'staff', { enabled: true });
+    const before = seconds(now);
+    now = new Date(now.getTime() + 10_000);
+    failTransactions = 1;
+    await expect(resetStaffMfa(deps(), admin, 'staff')).rejects.toThrow();
+    // Out rather than in: whoever holds the lost authenticator and a token must not keep the
+    // session while the factor is already gone.
+    if (pool.find('staff')!.mfa === false) expect(await tokenAccepted('sub-staff', before)).toBe(false);
+    const out = await resetStaffMfa(deps(), admin, 'staff');
+    expect(out).toMatchObject({ mfaEnrolled: false });
+    expect(pool.find('staff')!.mfa).toBe(false);
+    expect(await tokenAccepted('sub-staff', before)).toBe(false);
+  });
 });
