@@ -12,12 +12,11 @@
  *     the flow's success (where the write is best effort) or 503 problem+json with Retry-After,
  *     never a 500; no half state; the client's retry completes and reaches the baseline's end state.
  */
-import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { beforeEach, expect, it } from 'vitest';
 import type { Answer } from '../../support/events.ts';
 import { describeCall, record } from './fail-nth.ts';
 import type { Flow } from './failure-flows.ts';
-import { dynamodb, stack } from './stack.ts';
+import { clearAddressWindows } from './address-windows.ts';
 
 const writes = /^DynamoDB (TransactWriteItems|PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/;
 
@@ -30,35 +29,11 @@ export function expectBusy(answer: Answer): void {
   expect(JSON.stringify(answer.json)).not.toMatch(/injected|Transaction|Throttl|Throughput|Dynamo|Cancel|BackendBusy|at .*\.ts/i);
 }
 
-/**
- * Clears every per-address failure window, as fresh-address-window.ts does once per file: these
- * runs add their flows' own checks (dead links included) from 127.0.0.1 through the local API,
- * and a file's rule-6 budget of 100 would otherwise run out midway.
- */
-async function clearAddressWindows(): Promise<void> {
-  const db = dynamodb();
-  const table = stack().tableName;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :address)',
-        ExpressionAttributeValues: { ':address': { S: 'THROTTLE#address#' } },
-        ProjectionExpression: 'pk, sk',
-        ExclusiveStartKey: start,
-      }),
-    );
-    const keys = page.Items ?? [];
-    for (let i = 0; i < keys.length; i += 25) {
-      await db.send(new BatchWriteItemCommand({ RequestItems: { [table]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })) } }));
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-}
-
 export function defineBusyTests<S>(flow: Flow<S>): void {
   let baseline: unknown;
+  // Every per-address failure window is cleared before each run, as fresh-address-window.ts does once
+  // per file: these runs add their flows' own checks (dead links included) from 127.0.0.1 through
+  // the local API, and a file's rule-6 budget of 100 would otherwise run out midway.
   beforeEach(clearAddressWindows);
 
   it(`rule 35: ${flow.name}: baseline for busy-table runs`, async () => {
