@@ -1,5 +1,5 @@
 /**
- * `npm run smoke -- --api <url>` (scripts/smoke.ts) against the local stack, as a devops
+ * `npm run smoke -- --api <url>` (bin/smoke.ts) against the local stack, as a devops
  * engineer runs it after a deploy: spawned as its own process with the seeded admin's username,
  * password and TOTP secret in the environment (issue 12 item 7).
  */
@@ -14,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 function runSmoke(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'smoke.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'smoke.ts'), ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
