@@ -86,7 +86,6 @@ export async function authenticateStaff(authorization: string | undefined, calle
     throw refused();
   }
   const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'] : [];
-  const roles = roleOrder.filter((r) => groups.includes(r));
   const staffId = typeof payload.username === 'string' ? payload.username : undefined;
   const sub = typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : undefined;
   if (!staffId || !sub) throw unauthorized();
@@ -96,6 +95,9 @@ export async function authenticateStaff(authorization: string | undefined, calle
   // Rule 30: a missing, disabled or cut-off record gets the same answer as a bad token.
   const record = await staffRecordOf(sub);
   if (!sessionAccepted(record, signedInAt)) throw refused();
+  // A role counts while both the token and the record carry it: a demotion (PUT /staff/{staffId})
+  // takes effect on the next request, not when the token expires; a promotion at the next sign-in.
+  const roles = roleOrder.filter((r) => groups.includes(r) && record.roles.includes(r));
   const principal: StaffPrincipal = { kind: 'staff', staffId, sub, roles, permissions: record.permissions };
   if (!mayCall(principal, caller)) {
     throw forbidden(caller === 'admin' ? 'This needs the admin role.' : 'This needs a staff role.');

@@ -70,6 +70,18 @@ describe('rule 30: staff tokens are checked against the staff record on every re
     expect((await search(staffToken({ username: 'frontdesk', issuedAt: cutoff }))).status).toBe(200);
   });
 
+  it('rule 30: a demoted admin loses the admin role on the next request, though their token still carries the group', async () => {
+    pool.add('second', 'admin', { sub: 'sub-second' });
+    db.table('records-test').set('STAFF#sub-second|STAFF', {
+      pk: 'STAFF#sub-second', sk: 'STAFF', sub: 'sub-second', username: 'second', enabled: true, roles: ['admin'],
+      permissions: { canInvite: true, autoInvite: false }, sessionsValidFrom: 0, createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', version: 1,
+    });
+    const token = staffToken({ username: 'second', groups: ['admin'] });
+    expect((await call(listStaff, apiEvent({ method: 'GET', token }))).status).toBe(200);
+    expect((await call(updateStaff, asAdmin('PUT', { role: 'staff' }, 'second'))).status).toBe(200);
+    expect((await call(listStaff, apiEvent({ method: 'GET', token }))).status).toBe(403);
+  });
+
   it('rule 30: a token whose login has no staff record is refused', async () => {
     expect((await search(staffToken({ username: 'nobody' }))).status).toBe(401);
   });
