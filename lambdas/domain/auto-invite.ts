@@ -44,10 +44,9 @@ export interface NoteSignedEvent {
  * POST /events/note-signed. `caller` is the staff user (or integration) that posted the event: the
  * actor of the invitation and of every audit entry, and the one whose invite permission counts
  * (403 without it, before anything else). Every other outcome is audited on the patient's trail.
- * DynamoDB calls: 1 Get (caller's permissions) + 1 Get (settings) + 1 Get (signer's permissions);
- * then, not invited, 1 Put (audit); invited, sendInvitation's 1 Get (permissions) + 1 Get
- * (settings) + 2 Get (record, invitation) + 1 TransactWrite and, after SES, 1 Get + 1
- * TransactWrite (the delivery mark).
+ * DynamoDB calls (the caller's permissions came with the token check's staff-record read): 1 Get
+ * (settings); then, not invited, 1 Put (audit); invited, sendInvitation's 1 Get (settings) + 2 Get
+ * (record, invitation) + 1 TransactWrite and, after SES, 1 Get + 1 TransactWrite (the delivery mark).
  */
 export async function autoInvite(deps: InvitationDeps, caller: Actor, event: NoteSignedEvent): Promise<AutoInviteResult> {
   requireInvitePermission(caller);
