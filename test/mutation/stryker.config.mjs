@@ -1,0 +1,26 @@
+// @ts-check
+/**
+ * Mutation testing (issue 20): `npm run mutation`. Not part of `npm test`: a full run takes tens of
+ * minutes on two cores. `--incremental` keeps its state in .stryker/ (gitignored), so a second run
+ * only tests the mutants of code or tests that changed. The HTML report: .stryker/report/index.html.
+ *
+ * Narrow a run with `npm run mutation -- --mutate lambdas/domain/secrets.ts`.
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  mutate: ['lambdas/domain/**/*.ts', 'lambdas/http/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  incremental: true,
+  incrementalFile: '.stryker/incremental.json',
+  tempDirName: '.stryker/tmp',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: '.stryker/report/index.html' },
+  jsonReporter: { fileName: '.stryker/report/mutation.json' },
+  concurrency: 2,
+  timeoutMS: 20_000,
+  thresholds: { high: 90, low: 80, break: null },
+};

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// The tests Stryker runs against each mutant: the unit and handler tests (no network, no
+// emulators), the same files and setup as the `unit` project of the main config. Integration tests
+// are left out on purpose: a mutant must be killed by a test that names the rule.
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/handlers/**/*.test.ts'],
+    exclude: ['test/unit/bench/**'],
+    setupFiles: ['test/handlers/env.ts'],
+  },
+});
