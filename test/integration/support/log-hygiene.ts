@@ -153,14 +153,15 @@ export function readLogs(dir: string): { name: string; text: string }[] {
 }
 
 /**
- * Capture is process-wide and may serve several capture directories at once (the integration and
- * browser projects each start a stack, in the same main process): every line goes to each.
+ * Capture may serve several capture directories at once (a stack's run and a test of this module
+ * in one process): every line goes to each. Kept in this module, beside the logger writer it
+ * passes in: the logger reads no global.
  */
-interface CaptureState {
-  __portalAccessCapture?: { handlerDirs: Set<string>; consoleDirs: Set<string>; console?: Map<ConsoleMethod, (...args: unknown[]) => void> };
-}
-const state = globalThis as CaptureState;
-const capture = () => (state.__portalAccessCapture ??= { handlerDirs: new Set(), consoleDirs: new Set() });
+const state: { handlerDirs: Set<string>; consoleDirs: Set<string>; console?: Map<ConsoleMethod, (...args: unknown[]) => void> } = {
+  handlerDirs: new Set(),
+  consoleDirs: new Set(),
+};
+const capture = () => state;
 
 /**
  * Sends every line of the handlers' logger (lambdas/http/logger.ts) in this process to `dir`,
