@@ -21,14 +21,21 @@ import type { ResetStore } from '../domain/resets.ts';
 import type { ForcedChangeJobStore } from '../domain/forced-change.ts';
 import { dynamoForcedChangeJobs, dynamoResets } from './dynamo-resets.ts';
 
-/**
- * The clock every handler uses. The local stack's test mode (and only it) can move it forward
- * through `globalThis.__portalAccessClockOffsetMs`, so integration tests check expiry without
- * sleeping; nothing sets that in Lambda.
- */
-export const systemClock: Clock = () => new Date(Date.now() + clockOffsetMs());
+const realTime: Clock = () => new Date();
+let clock: Clock = realTime;
 
-const clockOffsetMs = (): number => (globalThis as { __portalAccessClockOffsetMs?: number }).__portalAccessClockOffsetMs ?? 0;
+/**
+ * The clock every handler uses. It is passed in, never looked up: in Lambda nothing is passed
+ * and it is the real time. The local stack in test mode passes its own clock to `setClock`
+ * (lib/local/test-clock.ts, moved by `PUT /__test/clock`), so integration tests check expiry
+ * without sleeping. No test branch: the handlers always ask this one clock.
+ */
+export const systemClock: Clock = () => clock();
+
+/** Runs the handlers on `next` from now on; no argument puts back the real time. Never called in Lambda. */
+export function setClock(next: Clock = realTime): void {
+  clock = next;
+}
 
 let store: RecordStore | undefined;
 let staff: StaffDirectory | undefined;

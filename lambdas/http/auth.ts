@@ -110,7 +110,3 @@ export function mayCall(principal: StaffPrincipal, caller: Caller): boolean {
   if (caller === 'staff') return principal.roles.length > 0;
   return false;
 }
-
-export function resetVerifiersForTests(): void {
-  verifiers.clear();
-}

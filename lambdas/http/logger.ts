@@ -2,6 +2,12 @@
  * Structured JSON logs, one line per event, each carrying the request id.
  * Callers pass only ids, counts, names and outcomes. As a second line of defence, any field
  * whose name suggests a secret or PHI is dropped before writing (security rule 20).
+ *
+ * Where the lines go is passed in, never looked up: in Lambda nothing is passed and every line
+ * is printed (`printLine`, stdout, which CloudWatch collects). The local stack's integration run
+ * and the tests hand their own writer to `setLogWriter` (test/integration/support/log-hygiene.ts
+ * captures every line for the rule 20 check and still prints through `printLine`). There is no
+ * test branch here: the writer is a plain dependency with a production default.
  */
 export type LogValue = string | number | boolean | null | undefined | readonly string[];
 export type LogFields = Record<string, LogValue>;
@@ -14,7 +20,24 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-export function createLogger(base: LogFields, write: (line: string) => void = defaultWrite): Logger {
+export type LogWriter = (line: string) => void;
+
+/** LOG_LEVEL=silent turns printing off (unit tests); anything else writes the line to stdout. */
+export function printLine(line: string): void {
+  if (process.env.LOG_LEVEL !== 'silent') process.stdout.write(`${line}\n`);
+}
+
+let writer: LogWriter = printLine;
+
+/**
+ * Where every logger without a writer of its own sends its lines from now on; no argument puts
+ * back `printLine`. Called by the local stack and the tests, never by a handler.
+ */
+export function setLogWriter(write: LogWriter = printLine): void {
+  writer = write;
+}
+
+export function createLogger(base: LogFields, write: LogWriter = (line) => writer(line)): Logger {
   const log = (level: string, msg: string, fields: LogFields = {}) => {
     const entry: Record<string, LogValue> = { level, time: new Date().toISOString(), msg, ...base };
     for (const [k, v] of Object.entries(fields)) {
@@ -27,14 +50,4 @@ export function createLogger(base: LogFields, write: (line: string) => void = de
     warn: (msg, f) => log('warn', msg, f),
     error: (msg, f) => log('error', msg, f),
   };
-}
-
-/**
- * LOG_LEVEL=silent turns printing off (unit tests); anything else writes every line to stdout.
- * Test runs may also hand every line, printed or not, to `globalThis.__portalAccessLogSink`
- * (the integration suite's rule 20 check); nothing sets it in Lambda.
- */
-function defaultWrite(line: string): void {
-  (globalThis as { __portalAccessLogSink?: (line: string) => void }).__portalAccessLogSink?.(line);
-  if (process.env.LOG_LEVEL !== 'silent') process.stdout.write(`${line}\n`);
 }

@@ -3,18 +3,17 @@
  * practice, says until when the link works and whom to ask. No PIN (except the reset email,
  * where issue 4 puts the link and the reset PIN together), no PHI: the record holds
  * no name, so the greeting names no one (api.md "Secrets", issue 3 item 8). Every value put into
- * the HTML is escaped, the link included.
+ * the HTML is escaped, the link included: the HTML parts are built with the pages' `html` tagged
+ * template (lambdas/pages/layout.ts, the one escaping home), which escapes every interpolation
+ * unless it is markup that template built itself. No string concatenation makes HTML here.
  */
+import { html, type RawHtml } from '../pages/layout.ts';
 
 export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
 }
-
-const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => htmlEscapes[c]!);
 
 /** "5 December 2026, 10:00 UTC": unambiguous for any reader. */
 export function formatExpiry(iso: string): string {
@@ -27,18 +26,19 @@ export function formatExpiry(iso: string): string {
 /** A subject or header value: one line, no control characters. */
 const oneLine = (value: string) => value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
-function layout(practiceName: string, paragraphs: string[]): string {
-  const name = escapeHtml(practiceName);
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${name}</title></head>`,
-    '<body style="font-family: sans-serif; line-height: 1.5; max-width: 40em; margin: 0 auto; padding: 1em;">',
-    ...paragraphs.map((p) => `<p>${p}</p>`),
-    `<p>${name}</p>`,
-    '</body></html>',
-  ].join('\n');
+/** The HTML part: each paragraph is a string (escaped here) or markup built with `html`. */
+function layout(practiceName: string, paragraphs: readonly (string | RawHtml)[]): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${practiceName}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5; max-width: 40em; margin: 0 auto; padding: 1em;">
+${paragraphs.map((p) => html`<p>${p}</p>\n`)}<p>${practiceName}</p>
+</body></html>`.value;
 }
+
+/** A link shown as a button-like anchor and spelled out beneath it (some clients hide hrefs). */
+const linkBlock = (link: string, label: string): RawHtml =>
+  html`<a href="${link}">${label}</a><br><span style="word-break: break-all;">${link}</span>`;
 
 export interface InvitationEmailInput {
   practiceName: string;
@@ -65,14 +65,14 @@ export function invitationEmail({ practiceName, link, expiresAt }: InvitationEma
     practiceName,
     '',
   ].join('\n');
-  const html = layout(practiceName, [
+  const htmlPart = layout(practiceName, [
     'Hello,',
-    `${escapeHtml(practiceName)} has invited you to its patient portal. To create your login, open this link:`,
-    `<a href="${escapeHtml(link)}">Create your portal login</a><br><span style="word-break: break-all;">${escapeHtml(link)}</span>`,
-    `The link works until <strong>${escapeHtml(until)}</strong>. You will also need the 6-character PIN the practice gave you in person; it is not in this email.`,
-    `If you did not expect this email, or the link no longer works, call ${escapeHtml(practiceName)} and ask the front desk for a new invitation. Never share the link or your PIN.`,
+    html`${practiceName} has invited you to its patient portal. To create your login, open this link:`,
+    linkBlock(link, 'Create your portal login'),
+    html`The link works until <strong>${until}</strong>. You will also need the 6-character PIN the practice gave you in person; it is not in this email.`,
+    html`If you did not expect this email, or the link no longer works, call ${practiceName} and ask the front desk for a new invitation. Never share the link or your PIN.`,
   ]);
-  return { subject, text, html };
+  return { subject, text, html: htmlPart };
 }
 
 export interface ResetEmailInput {
@@ -107,15 +107,15 @@ export function resetEmail({ practiceName, link, pin, expiresAt }: ResetEmailInp
     practiceName,
     '',
   ].join('\n');
-  const html = layout(practiceName, [
+  const htmlPart = layout(practiceName, [
     'Hello,',
-    `Someone asked to reset the password of your ${escapeHtml(practiceName)} patient portal login. To choose a new password, open this link:`,
-    `<a href="${escapeHtml(link)}">Reset your password</a><br><span style="word-break: break-all;">${escapeHtml(link)}</span>`,
-    `and enter this PIN: <strong style="font-family: monospace; font-size: 1.3em; letter-spacing: 0.1em;">${escapeHtml(pin)}</strong>`,
-    `The link and the PIN work once, until <strong>${escapeHtml(until)}</strong>. You will also be asked for your current username.`,
-    `If you did not ask for this, ignore this email: your password stays as it is. If you keep getting these emails, call ${escapeHtml(practiceName)}. Never share the link or the PIN.`,
+    html`Someone asked to reset the password of your ${practiceName} patient portal login. To choose a new password, open this link:`,
+    linkBlock(link, 'Reset your password'),
+    html`and enter this PIN: <strong style="font-family: monospace; font-size: 1.3em; letter-spacing: 0.1em;">${pin}</strong>`,
+    html`The link and the PIN work once, until <strong>${until}</strong>. You will also be asked for your current username.`,
+    html`If you did not ask for this, ignore this email: your password stays as it is. If you keep getting these emails, call ${practiceName}. Never share the link or the PIN.`,
   ]);
-  return { subject, text, html };
+  return { subject, text, html: htmlPart };
 }
 
 export interface CredentialsChangedInput {
@@ -138,12 +138,12 @@ export function credentialsChangedEmail({ practiceName, at }: CredentialsChanged
     practiceName,
     '',
   ].join('\n');
-  const html = layout(practiceName, [
+  const htmlPart = layout(practiceName, [
     'Hello,',
-    `The password of your ${escapeHtml(practiceName)} patient portal login was changed on <strong>${escapeHtml(when)}</strong> with a reset link, and every session was signed out.`,
-    `If this was you, there is nothing more to do. If it was not, call ${escapeHtml(practiceName)} at once and ask the front desk to lock your portal access.`,
+    html`The password of your ${practiceName} patient portal login was changed on <strong>${when}</strong> with a reset link, and every session was signed out.`,
+    html`If this was you, there is nothing more to do. If it was not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
   ]);
-  return { subject, text, html };
+  return { subject, text, html: htmlPart };
 }
 
 export interface EmailMatchEmailInput {
@@ -175,14 +175,14 @@ export function emailMatchEmail({ practiceName, link, expiresAt }: EmailMatchEma
     practiceName,
     '',
   ].join('\n');
-  const html = layout(practiceName, [
+  const htmlPart = layout(practiceName, [
     'Hello,',
-    `This email address was entered on the ${escapeHtml(practiceName)} patient portal to set up a portal login. To confirm it is yours and choose your username and password, open this link:`,
-    `<a href="${escapeHtml(link)}">Confirm and set up your portal login</a><br><span style="word-break: break-all;">${escapeHtml(link)}</span>`,
-    `The link works once, until <strong>${escapeHtml(until)}</strong>.`,
-    `If you did not ask for this, you can ignore this email: nobody can use the link without access to your mailbox. If you have questions, call ${escapeHtml(practiceName)} and ask the front desk. Never share this link.`,
+    html`This email address was entered on the ${practiceName} patient portal to set up a portal login. To confirm it is yours and choose your username and password, open this link:`,
+    linkBlock(link, 'Confirm and set up your portal login'),
+    html`The link works once, until <strong>${until}</strong>.`,
+    html`If you did not ask for this, you can ignore this email: nobody can use the link without access to your mailbox. If you have questions, call ${practiceName} and ask the front desk. Never share this link.`,
   ]);
-  return { subject, text, html };
+  return { subject, text, html: htmlPart };
 }
 
 /**
@@ -197,8 +197,8 @@ export function emailMatchAmbiguousEmail({ practiceName }: { practiceName: strin
     'If you did not ask for this, you can ignore this email.',
   ];
   const text = ['Hello,', '', lines[0], '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
-  const html = layout(practiceName, ['Hello,', ...lines.map(escapeHtml)]);
-  return { subject, text, html };
+  const htmlPart = layout(practiceName, ['Hello,', ...lines]);
+  return { subject, text, html: htmlPart };
 }
 
 export interface EmailChangedInput {
@@ -221,6 +221,6 @@ export function emailChangedEmail({ practiceName, at }: EmailChangedInput): Rend
     `If you asked for this, there is nothing more to do. If you did not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
   ];
   const text = ['Hello,', '', lines[0], '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
-  const html = layout(practiceName, ['Hello,', ...lines.map(escapeHtml)]);
-  return { subject, text, html };
+  const htmlPart = layout(practiceName, ['Hello,', ...lines]);
+  return { subject, text, html: htmlPart };
 }

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext, toProxyEvent, type MatchedRoute } from './event.ts';
+import type { TestClock } from './test-clock.ts';
 
 /** API Gateway's payload limit; the handlers enforce the contract's 16 KiB themselves. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -116,17 +117,17 @@ export async function preloadHandlers(routes: readonly RouteEntry[]): Promise<st
 
 export interface ServerOptions {
   /**
-   * Test mode only: `PUT /__test/clock` {offsetMs} moves the handlers' clock (see
-   * lambdas/adapters/deps.ts), so tests check expiry without sleeping. Never on in `npm start`.
+   * Test mode only: `PUT /__test/clock` {offsetMs} moves this clock, the one the stack passed to
+   * the handlers (lib/local/test-clock.ts), so tests check expiry without sleeping. Never in `npm start`.
    */
-  testClock?: boolean;
+  testClock?: TestClock;
 }
 
 export function createApiServer(routes: readonly RouteEntry[], options: ServerOptions = {}): Server {
   const router = createRouter(routes);
   const respond = (req: IncomingMessage, res: ServerResponse) => {
     if (options.testClock && req.url === '/__test/clock' && req.method === 'PUT') {
-      setTestClock(req, res);
+      setTestClock(options.testClock, req, res);
       return;
     }
     handle(router, req, res).catch((err: unknown) => {
@@ -145,12 +146,10 @@ export function createApiServer(routes: readonly RouteEntry[], options: ServerOp
   return server;
 }
 
-function setTestClock(req: IncomingMessage, res: ServerResponse): void {
+function setTestClock(clock: TestClock, req: IncomingMessage, res: ServerResponse): void {
   readBody(req)
     .then((body) => {
-      const offsetMs = Number((JSON.parse(body?.toString('utf8') ?? '{}') as { offsetMs?: unknown }).offsetMs);
-      if (!Number.isFinite(offsetMs)) throw new Error('offsetMs must be a number');
-      (globalThis as { __portalAccessClockOffsetMs?: number }).__portalAccessClockOffsetMs = offsetMs;
+      clock.setOffset(Number((JSON.parse(body?.toString('utf8') ?? '{}') as { offsetMs?: unknown }).offsetMs));
       res.writeHead(204).end();
     })
     .catch(() => res.writeHead(400).end());

@@ -28,6 +28,7 @@ import { keepTotpSecrets, seedUsers } from './seed.ts';
 import { startCognitoMfaProxy } from './cognito-mfa.ts';
 import { seedStaffRecords } from './staff-records.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
+import { testClock } from './test-clock.ts';
 
 export const RECORDS_TABLE = 'portal-records';
 export const AUDIT_TABLE = 'portal-audit';
@@ -72,7 +73,10 @@ export interface StackOptions {
   ports?: Partial<Ports>;
   /** Delete dataDir first (`npm start -- --fresh`). */
   fresh?: boolean;
-  /** Test mode: the API accepts PUT /__test/clock to move the handlers' clock. */
+  /**
+   * Test mode: the handlers run on a test clock (lib/local/test-clock.ts) that PUT /__test/clock
+   * moves. Without it they run on the real time, as in Lambda.
+   */
   testClock?: boolean;
   onProgress?: (progress: Progress) => void;
 }
@@ -265,17 +269,21 @@ function setHandlerEnvironment(info: StackInfo): void {
 }
 
 /** The server and the handlers are imported only now, after the environment is complete. */
-async function startApi(port: number, testClock: boolean): Promise<Server> {
+async function startApi(port: number, useTestClock: boolean): Promise<Server> {
   const { config } = await import('../../lambdas/config.ts');
   config(); // a missing or malformed variable fails the start, not the first request
   const { routes } = await import('../routes.ts');
   const { createApiServer, preloadHandlers } = await import('./server.ts');
+  // The handlers' clock is passed in here: the test clock in test mode, else the real time.
+  const { setClock } = await import('../../lambdas/adapters/deps.ts');
+  const clock = useTestClock ? testClock() : undefined;
+  setClock(clock?.now);
   const broken = await preloadHandlers(routes);
   if (broken.length > 0) {
     // Not fatal: the other routes still work and these answer 500 until fixed.
     console.warn(`warning: these handler modules failed to load:\n  ${broken.join('\n  ')}`);
   }
-  const server = createApiServer(routes, { testClock });
+  const server = createApiServer(routes, { testClock: clock });
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(port, HOST, () => resolveListen());

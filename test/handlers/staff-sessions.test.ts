@@ -7,63 +7,42 @@ import {
   RespondToAuthChallengeCommand,
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { staffKey } from '../../lambdas/adapters/dynamo-store.ts';
 import { forgetStaffClientSecretForTests, secretHash } from '../../lambdas/adapters/staff-directory.ts';
 import { handler as answer } from '../../lambdas/handlers/staff-sessions/challenge.ts';
 import { handler as signIn } from '../../lambdas/handlers/staff-sessions/create.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { memoryDynamo, type MemoryDynamo } from '../support/memory-dynamo.ts';
 import { enabledStaffRecord } from '../support/staff-records.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 const CLIENT_SECRET = 'the-staff-client-secret';
-// Tokens are handed out only for a login with an enabled staff record (rule 30): seeded in fakeTable.
+// Tokens are handed out only for a login with an enabled staff record (rule 30): seeded in the memory table.
 const accessToken = `h.${Buffer.from(JSON.stringify({ sub: 'sub-frontdesk' })).toString('base64url')}.s`;
 const tokens = { AccessToken: accessToken, IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 };
 
-/** The throttle and audit items, kept in memory with the conditions the throttle adapter uses. */
-let items: Map<string, Record<string, unknown>>;
-let audit: Record<string, unknown>[];
-function fakeTable() {
-  items = new Map([['STAFF#sub-frontdesk', enabledStaffRecord('sub-frontdesk') as unknown as Record<string, unknown>]]);
-  audit = [];
-  db.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: items.get(input.Key.pk) }));
-  db.on(DeleteCommand).callsFake((input: { Key: { pk: string } }) => {
-    items.delete(input.Key.pk);
-    return {};
-  });
-  db.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
-    audit.push(input.Item);
-    return {};
-  });
-  db.on(UpdateCommand).callsFake(
-    (input: { Key: { pk: string }; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeValues: Record<string, number> }) => {
-      const item = items.get(input.Key.pk);
-      const v = input.ExpressionAttributeValues;
-      const failed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });
-      if (input.ConditionExpression === 'attribute_not_exists(failures)' && item?.failures !== undefined) throw failed();
-      if (input.ConditionExpression?.startsWith('failures = :seen') && (item?.failures !== v[':seen'] || item?.lastFailureAt !== v[':seenAt'])) throw failed();
-      if (input.ConditionExpression === 'failures > :zero' && !((item?.failures as number) > 0)) throw failed();
-      const next = { ...item };
-      if (input.UpdateExpression.startsWith('SET failures = :next')) Object.assign(next, { failures: v[':next'], lastFailureAt: v[':now'] });
-      else if (input.UpdateExpression.startsWith('ADD failures :one')) Object.assign(next, { failures: ((next.failures as number) ?? 0) + 1, ...(v[':now'] ? { lastFailureAt: v[':now'] } : {}) });
-      else if (input.UpdateExpression.startsWith('ADD failures :minus')) Object.assign(next, { failures: (next.failures as number) - 1 });
-      items.set(input.Key.pk, next);
-      return { Attributes: next };
-    },
-  );
+/**
+ * The staff record, the sign-in throttle and the audit trail live in the in-memory DynamoDB
+ * (test/support/memory-dynamo.ts), which evaluates the throttle adapter's real condition and
+ * update expressions.
+ */
+let db: MemoryDynamo;
+const audit = () => [...db.table('audit-test').values()];
+function freshTable() {
+  db = memoryDynamo();
+  db.table('records-test').set('STAFF#sub-frontdesk|STAFF', { ...enabledStaffRecord('sub-frontdesk'), ...staffKey('sub-frontdesk') });
 }
-
 beforeEach(() => {
   forgetStaffClientSecretForTests();
-  fakeTable();
+  freshTable();
+  vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(((command: { input: unknown }) => db.send(command)) as never);
   idp.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'staffclient', ClientSecret: CLIENT_SECRET } });
 });
 afterEach(() => {
-  db.reset();
+  vi.restoreAllMocks();
   idp.reset();
   vi.useRealTimers();
 });
@@ -91,7 +70,7 @@ describe('POST /staff/sessions', () => {
       const res = await call(signIn, signInEvent('frontdesk', 'wrong password here'));
       expect(res.status).toBe(401);
       bodies.push(res.json);
-      fakeTable();
+      freshTable();
     }
     expect(bodies[1]).toEqual(bodies[0]);
     expect(bodies[2]).toEqual(bodies[0]);
@@ -134,7 +113,7 @@ describe('POST /staff/sessions', () => {
     const typed = 'My Real Password 2026!';
     await call(signIn, signInEvent(typed, 'whatever was typed'));
     await call(signIn, signInEvent(typed, 'whatever was typed again'));
-    const failures = audit.filter((a) => a.action === 'staff.sign-in');
+    const failures = audit().filter((a) => a.action === 'staff.sign-in');
     expect(failures).toHaveLength(2);
     const text = JSON.stringify(failures).toLowerCase();
     expect(text).not.toContain(typed.toLowerCase());
@@ -147,7 +126,7 @@ describe('POST /staff/sessions', () => {
 
   it('names the user on a successful sign-in', async () => {
     await challenged('SOFTWARE_TOKEN_MFA');
-    expect(audit.find((a) => a.action === 'staff.sign-in')).toMatchObject({ actor: 'frontdesk', outcome: 'success' });
+    expect(audit().find((a) => a.action === 'staff.sign-in')).toMatchObject({ actor: 'frontdesk', outcome: 'success' });
   });
 });
 
@@ -292,7 +271,7 @@ describe('POST /staff/sessions/challenge', () => {
     idp.on(RespondToAuthChallengeCommand).rejectsOnce(Object.assign(new Error('x'), { name: 'CodeMismatchException' })).resolves({ AuthenticationResult: tokens });
     await call(answer, answerEvent({ session, challenge: 'SOFTWARE_TOKEN_MFA', code: code(50) }));
     await call(answer, answerEvent({ session, challenge: 'SOFTWARE_TOKEN_MFA', code: code(51) }));
-    const answers = audit.filter((a) => a.action === 'staff.sign-in-challenge');
+    const answers = audit().filter((a) => a.action === 'staff.sign-in-challenge');
     expect(answers.map((a) => [a.actor, a.outcome])).toEqual([
       ['frontdesk', 'failure'],
       ['frontdesk', 'success'],

@@ -1,8 +1,8 @@
 /**
  * Security rule 20's check over a whole integration run: every secret the tests used (recorded
  * by api(), mailbox() and signInDirect() in support/stack.ts, and the seeded staff passwords) is
- * looked for in every log line the run produced (the handlers' JSON lines, through the logger's
- * test sink, and whatever the local stack printed). The global setup owns the capture directory
+ * looked for in every log line the run produced (the handlers' JSON lines, through the writer
+ * captureHandlerLogs passes to the logger, and whatever the local stack printed). The global setup owns the capture directory
  * and runs the check at teardown.
  *
  * Files in the capture directory, one per process so no two writers share one:
@@ -12,6 +12,7 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatWithOptions } from 'node:util';
+import { printLine, setLogWriter } from '../../../lambdas/http/logger.ts';
 
 /** Fields whose values are secrets or contact details (api.md "Secrets and lifetimes", rule 20). */
 export const secretFields = [
@@ -152,29 +153,31 @@ export function readLogs(dir: string): { name: string; text: string }[] {
 }
 
 /**
- * Capture is process-wide and may serve several capture directories at once (the integration and
- * browser projects each start a stack, in the same main process): every line goes to each.
+ * Capture may serve several capture directories at once (a stack's run and a test of this module
+ * in one process): every line goes to each. Kept in this module, beside the logger writer it
+ * passes in: the logger reads no global.
  */
-interface CaptureState {
-  __portalAccessLogSink?: (line: string) => void;
-  __portalAccessCapture?: { handlerDirs: Set<string>; consoleDirs: Set<string>; console?: Map<ConsoleMethod, (...args: unknown[]) => void> };
-}
-const state = globalThis as CaptureState;
-const capture = () => (state.__portalAccessCapture ??= { handlerDirs: new Set(), consoleDirs: new Set() });
+const state: { handlerDirs: Set<string>; consoleDirs: Set<string>; console?: Map<ConsoleMethod, (...args: unknown[]) => void> } = {
+  handlerDirs: new Set(),
+  consoleDirs: new Set(),
+};
+const capture = () => state;
 
 /**
  * Sends every line of the handlers' logger (lambdas/http/logger.ts) in this process to `dir`,
- * whatever LOG_LEVEL says (printing still follows LOG_LEVEL). Returns the undo.
+ * whatever LOG_LEVEL says (printing still follows LOG_LEVEL): it passes the logger a writer
+ * (`setLogWriter`) that appends to every capture directory and then prints. Returns the undo.
  */
 export function captureHandlerLogs(dir: string): () => void {
   const c = capture();
   c.handlerDirs.add(dir);
-  state.__portalAccessLogSink = (line) => {
+  setLogWriter((line) => {
     for (const d of c.handlerDirs) appendLog(d, line);
-  };
+    printLine(line);
+  });
   return () => {
     c.handlerDirs.delete(dir);
-    if (c.handlerDirs.size === 0) delete state.__portalAccessLogSink;
+    if (c.handlerDirs.size === 0) setLogWriter();
   };
 }
 

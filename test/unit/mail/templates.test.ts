@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, formatExpiry, invitationEmail } from '../../../lambdas/mail/templates.ts';
+import { formatExpiry, invitationEmail } from '../../../lambdas/mail/templates.ts';
+import { escapeHtml } from '../../../lambdas/pages/layout.ts';
 
 const input = {
   practiceName: 'Maple & Oak <Clinic>',
