@@ -12,7 +12,7 @@ import { DomainError, notFound, retryOnConflict, versionConflict } from './error
 import { passwordProblems } from './password-policy.ts';
 import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore } from './ports.ts';
-import { present, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { present, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -95,7 +95,7 @@ export async function registerWithTemporaryPassword(
           login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
           // Every session and pending link from before ends: the old password is gone, and a pending
           // invitation's link with it, so the record no longer reads "Invite".
-          ...revokeSessionsAndLinks(record, wholeSecond(now)),
+          ...revokeSessionsAndLinks(record, now.toISOString()),
           invite: record.invite.status === 'Pending' || record.invite.status === 'Locked' ? { ...record.invite, status: 'Cancelled' } : record.invite,
           updatedAt: now.toISOString(),
           version: record.version + 1,
@@ -144,7 +144,7 @@ export async function revokeAccess(deps: PatientAccessDeps, actor: Actor, patien
     const next: StoredRecord = {
       ...current,
       accessEnabled: false,
-      ...revokeSessionsAndLinks(current, wholeSecond(now)),
+      ...revokeSessionsAndLinks(current, now.toISOString()),
       invite: current.invite.status === 'Pending' ? { ...current.invite, status: 'Cancelled' } : current.invite,
       updatedAt: now.toISOString(),
       version: current.version + 1,
