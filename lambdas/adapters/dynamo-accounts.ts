@@ -3,13 +3,13 @@
  * ACCOUNT#<accountId> items lead from a token's subject to its record. Both are written in the
  * same transaction as the record, so a username can never point at a record that does not use it.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
 import type { AccountLink, AccountStore, ChallengeStore } from '../domain/ports.ts';
 import { dynamo } from './clients.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+import { conditionFailed, transactWrite } from './transactions.ts';
 
 export const usernameKey = (username: string) => ({ pk: `USERNAME#${username.trim().toLowerCase()}`, sk: 'USERNAME' });
 export const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' });
@@ -78,25 +78,21 @@ export function dynamoAccounts(): AccountStore {
       if (!accountId) throw new Error('saveLogin needs a record with an accountId');
       const { claim, consumeChallenge } = options;
       const release = options.release && options.release.toLowerCase() !== claim?.toLowerCase() ? options.release : undefined;
-      const items = [
-        { Put: { TableName: table, Item: recordItem(record), ...versionCondition(expectedVersion) } },
-        linkAccountItem(table, accountId, patientId),
-        { Put: { TableName: auditTable, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(claim ? [claimUsernameItem(table, claim, accountId, patientId)] : []),
-        ...(release ? [releaseUsernameItem(table, release, accountId)] : []),
-        ...(consumeChallenge
-          ? [{ Delete: { TableName: table, Key: challengeKey(consumeChallenge), ConditionExpression: 'attribute_exists(pk)' } }]
-          : []),
-      ];
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(db, {
+          record: { Put: { TableName: table, Item: recordItem(record), ...versionCondition(expectedVersion) } },
+          account: linkAccountItem(table, accountId, patientId),
+          audit: { Put: { TableName: auditTable, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(claim ? { claim: claimUsernameItem(table, claim, accountId, patientId) } : {}),
+          ...(release ? { release: releaseUsernameItem(table, release, accountId) } : {}),
+          ...(consumeChallenge
+            ? { challenge: { Delete: { TableName: table, Key: challengeKey(consumeChallenge), ConditionExpression: 'attribute_exists(pk)' } } }
+            : {}),
+        });
       } catch (err) {
-        if (err instanceof TransactionCanceledException) {
-          const reasons = err.CancellationReasons ?? [];
-          if (reasons[0]?.Code === 'ConditionalCheckFailed') throw versionConflict();
-          if (claim && reasons[3]?.Code === 'ConditionalCheckFailed') throw usernameTaken();
-          if (consumeChallenge && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') throw sessionUsed();
-        }
+        if (conditionFailed(err, 'record')) throw versionConflict();
+        if (conditionFailed(err, 'claim')) throw usernameTaken();
+        if (conditionFailed(err, 'challenge')) throw sessionUsed();
         throw err;
       }
     },
@@ -116,9 +112,13 @@ export function dynamoChallenges(): ChallengeStore {
     async get(tokenHash) {
       const item = (await db.send(new GetCommand({ TableName: table, Key: challengeKey(tokenHash), ConsistentRead: true }))).Item;
       if (!item) return undefined;
-      // A challenge from before recordVersion was kept matches no record (-1): sign in again.
-      const recordVersion = typeof item.recordVersion === 'number' ? item.recordVersion : -1;
-      return { accountId: String(item.accountId), patientId: String(item.patientId), expiresAt: String(item.expiresAt), recordVersion };
+      return {
+        accountId: String(item.accountId),
+        patientId: String(item.patientId),
+        expiresAt: String(item.expiresAt),
+        // Absent (a step opened before the rule) is refused by sessionStillLive: sign in again.
+        ...(typeof item.generation === 'number' ? { generation: item.generation } : {}),
+      };
     },
   };
 }

@@ -8,13 +8,14 @@
  * these items and not the portal records beside them.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { maxCandidates, type LobbyStore, type StoredLobbyPassword, type StoredLobbySession } from '../domain/lobby.ts';
 import { dynamo } from './clients.ts';
 import { auditItem } from './dynamo-store.ts';
+import { ConditionsFailed, conditionFailed, transactWrite, type NamedItems } from './transactions.ts';
 
 export const lobbyPasswordKey = (patientId: string) => ({ pk: `LOBBY#${patientId}`, sk: 'PASSWORD' });
 export const lobbySessionKey = (tokenHash: string) => ({ pk: `LOBBYSESSION#${tokenHash}`, sk: 'SESSION' });
@@ -32,6 +33,7 @@ const toPassword = (item: Item): StoredLobbyPassword => ({
   expiresAt: String(item.expiresAt),
   used: item.used === true,
   ...(typeof item.sessionTokenHash === 'string' ? { sessionTokenHash: item.sessionTokenHash } : {}),
+  ...(typeof item.generation === 'number' ? { generation: item.generation } : {}),
 });
 
 const toSession = (item: Item): StoredLobbySession => ({
@@ -41,6 +43,7 @@ const toSession = (item: Item): StoredLobbySession => ({
   createdAt: String(item.createdAt),
   expiresAt: String(item.expiresAt),
   ...(typeof item.idempotencyKeyHash === 'string' ? { idempotencyKeyHash: item.idempotencyKeyHash } : {}),
+  ...(typeof item.generation === 'number' ? { generation: item.generation } : {}),
 });
 
 /**
@@ -51,17 +54,23 @@ const toSession = (item: Item): StoredLobbySession => ({
 const conflictTries = 4;
 const busy = () => new DomainError('unavailable', 'busy', 'Too many sign-ins at once. Try again in a moment.', { retryAfterSeconds: 1 });
 
-/** One transaction whose first item's condition decides: false when it failed; TransactionConflict tried again. */
-async function conditionalTransaction(input: TransactWriteCommandInput): Promise<boolean> {
+/**
+ * One transaction whose `deciding` items' conditions decide: false when one of them failed (any
+ * other failed condition is not an answer, and is thrown); TransactionConflict tried again.
+ */
+async function conditionalTransaction(items: NamedItems, deciding: readonly string[]): Promise<boolean> {
   const db = dynamo();
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.send(new TransactWriteCommand(input));
+      await transactWrite(db, items);
       return true;
     } catch (err) {
+      if (err instanceof ConditionsFailed) {
+        if (deciding.some((name) => conditionFailed(err, name))) return false;
+        throw err;
+      }
       if (!(err instanceof TransactionCanceledException)) throw err;
       const codes = err.CancellationReasons?.map((r) => r.Code) ?? [];
-      if (codes.includes('ConditionalCheckFailed')) return false;
       if (!codes.includes('TransactionConflict')) throw err;
       if (attempt >= conflictTries) throw busy();
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -97,20 +106,16 @@ export function dynamoLobby(): LobbyStore {
     },
 
     async putPassword(password, event) {
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: records, Item: { ...lobbyPasswordKey(password.patientId), ...password, ttl: ttlOf(password.expiresAt) } } },
-            auditPut(event),
-          ],
-        }),
-      );
+      await transactWrite(db, {
+        password: { Put: { TableName: records, Item: { ...lobbyPasswordKey(password.patientId), ...password, ttl: ttlOf(password.expiresAt) } } },
+        audit: auditPut(event),
+      });
     },
 
     async redeem(password, session, now, event) {
-      const input: TransactWriteCommandInput = {
-        TransactItems: [
-          {
+      return conditionalTransaction(
+        {
+          password: {
             Update: {
               TableName: records,
               Key: lobbyPasswordKey(password.patientId),
@@ -120,23 +125,23 @@ export function dynamoLobby(): LobbyStore {
               ExpressionAttributeValues: { ':true': true, ':false': false, ':hash': password.passwordHash, ':now': now.toISOString(), ':session': session.tokenHash },
             },
           },
-          {
+          session: {
             Put: {
               TableName: records,
               Item: { ...lobbySessionKey(session.tokenHash), ...session, ttl: ttlOf(session.expiresAt) },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          auditPut(event),
-        ],
-      };
-      return conditionalTransaction(input);
+          audit: auditPut(event),
+        },
+        ['password'],
+      );
     },
 
     async replaySession(password, previous, next, now, event) {
-      return conditionalTransaction({
-        TransactItems: [
-          {
+      return conditionalTransaction(
+        {
+          password: {
             Update: {
               TableName: records,
               Key: lobbyPasswordKey(password.patientId),
@@ -152,7 +157,7 @@ export function dynamoLobby(): LobbyStore {
               },
             },
           },
-          {
+          previous: {
             Delete: {
               TableName: records,
               Key: lobbySessionKey(previous.tokenHash),
@@ -160,31 +165,28 @@ export function dynamoLobby(): LobbyStore {
               ExpressionAttributeValues: { ':key': previous.idempotencyKeyHash },
             },
           },
-          {
+          next: {
             Put: {
               TableName: records,
               Item: { ...lobbySessionKey(next.tokenHash), ...next, ttl: ttlOf(next.expiresAt) },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          auditPut(event),
-        ],
-      });
+          audit: auditPut(event),
+        },
+        ['password', 'previous'],
+      );
     },
 
     async endSession(tokenHash, event) {
       try {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Delete: { TableName: records, Key: lobbySessionKey(tokenHash), ConditionExpression: 'attribute_exists(pk)' } },
-              auditPut(event),
-            ],
-          }),
-        );
+        await transactWrite(db, {
+          session: { Delete: { TableName: records, Key: lobbySessionKey(tokenHash), ConditionExpression: 'attribute_exists(pk)' } },
+          audit: auditPut(event),
+        });
       } catch (err) {
         // Already gone (a repeated End, or one whose answer was lost): nothing to do.
-        if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
+        if (conditionFailed(err, 'session')) return;
         throw err;
       }
     },

@@ -6,8 +6,7 @@
  * and its audit entry (conditional on being new), so neither can exist without the other.
  */
 import { randomUUID } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
@@ -16,6 +15,7 @@ import type { StoredRecord } from '../domain/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
 import type { StaffRecord } from '../domain/staff-admin.ts';
 import { dynamo } from './clients.ts';
+import { conditionFailed, transactWrite } from './transactions.ts';
 
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
@@ -70,26 +70,13 @@ export function dynamoStore(): RecordStore {
 
   /** The versioned item and its audit entry, all or nothing. */
   const putWithAudit = async (item: Item, expectedVersion: number, event: AuditEvent): Promise<void> => {
-    const condition = versionCondition(expectedVersion);
     try {
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: records, Item: item, ...condition } },
-            {
-              Put: {
-                TableName: audit,
-                Item: auditItem(event),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await transactWrite(db, {
+        item: { Put: { TableName: records, Item: item, ...versionCondition(expectedVersion) } },
+        audit: { Put: { TableName: audit, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' } },
+      });
     } catch (err) {
-      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
-        throw versionConflict();
-      }
+      if (conditionFailed(err, 'item')) throw versionConflict();
       throw err;
     }
   };

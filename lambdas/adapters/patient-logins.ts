@@ -89,7 +89,7 @@ export function cognitoPatientLogins(): PatientLogins {
       try {
         await client.send(new AdminUserGlobalSignOutCommand({ ...pool, Username: accountId }));
       } catch (err) {
-        // cognito-local answers Unsupported; our record's revokedAt refuses older tokens anyway.
+        // cognito-local answers Unsupported; the record's generation (rule 17) refuses older tokens anyway.
         if (named(err, 'UserNotFoundException') || /Unsupported/i.test(err instanceof Error ? `${err.name} ${err.message}` : '')) return;
         throw err;
       }

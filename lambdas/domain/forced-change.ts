@@ -2,8 +2,9 @@
  * POST /portal/forced-credential-change (admin): every registered patient must choose a new
  * password at the next sign-in. Each registered record gets `login.mustChangePassword = true`
  * (no expiry: unlike a temporary password, the current one keeps working for that one sign-in),
- * which patient-sign-in.ts turns into NEW_PASSWORD_REQUIRED and patient-auth.ts turns into "every
- * token of the patient refused" at once.
+ * which patient-sign-in.ts turns into NEW_PASSWORD_REQUIRED, and the record's generation is bumped
+ * (rule 17): every token and lobby session of the patient is refused at once and stays refused
+ * after the new password is chosen (only "must change" would let them live again then).
  *
  * Scale: records are paged through the byPatientId index (100 a page) and marked 25 at a time,
  * each a conditional write with its own audit entry; a run stops at a time budget well inside
@@ -17,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict } from './errors.ts';
-import type { StoredRecord } from './portal-record.ts';
+import { revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { Clock, RecordStore } from './ports.ts';
 
 export interface ForcedChangeJob {
@@ -64,7 +65,13 @@ async function mark(deps: ForcedChangeDeps, actor: Actor, jobId: string, listed:
     if (!record?.accountId || record.registration === 'NotRegistered') return false;
     if (record.login?.mustChangePassword) return true;
     const now = deps.clock();
-    const next: StoredRecord = { ...record, login: { mustChangePassword: true }, updatedAt: now.toISOString(), version: record.version + 1 };
+    const next: StoredRecord = {
+      ...record,
+      login: { mustChangePassword: true },
+      ...revokeSessionsAndLinks(record, now.toISOString()),
+      updatedAt: now.toISOString(),
+      version: record.version + 1,
+    };
     await deps.store.saveRecord(next, record.version, auditEvent(actor, patientTarget(record.patientId), 'patient.forced-credential-change', now, { jobId }));
     return true;
   });

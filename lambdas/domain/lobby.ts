@@ -13,15 +13,17 @@
  *   entropy, security rule 9), so a copy of the table holds no usable token.
  *
  * The token is checked on every use against its own expiry (DynamoDB Local never expires TTL
- * items) and against the portal record: access disabled, or a revoke (revokedAt) not before the
- * session started, ends it at once (security rule 17).
+ * items) and against the portal record: access disabled, or anything that bumped the record's
+ * generation since the password was issued (revoke, access off, an email or credential change:
+ * lambdas/domain/portal-record.ts), ends it at once (security rule 17). The password and the
+ * session each carry the generation they were made under, compared exactly.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual, opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { Clock, RecordStore } from './ports.ts';
-import type { StoredRecord } from './portal-record.ts';
+import { sessionGenerationOf, sessionStillLive, type StoredRecord } from './portal-record.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
@@ -46,6 +48,8 @@ export interface StoredLobbyPassword {
   used: boolean;
   /** The session the password was traded for (set when used): a retry with the same idempotency key finds it. */
   sessionTokenHash?: string;
+  /** The record's generation when the password was issued: it works only while that is still the record's (rule 17). */
+  generation?: number;
 }
 
 /** A lobby session as stored: keyed by the token's hash, never the token. */
@@ -57,6 +61,8 @@ export interface StoredLobbySession {
   expiresAt: string;
   /** SHA-256 of the idempotency key the sign-in came with: a retry with the same key and password gets this session again. */
   idempotencyKeyHash?: string;
+  /** The record's generation the session was opened under: it lives only while that is still the record's (rule 17). */
+  generation?: number;
 }
 
 export interface LobbyStore {
@@ -169,6 +175,7 @@ export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientI
     createdBy: actor.id,
     expiresAt,
     used: false,
+    generation: sessionGenerationOf(record),
   };
   const audit = auditEvent(actor, patientTarget(patientId), 'lobby-password.issued', now, { lobbyMinutes: settings.lobbyMinutes, expiresAt });
   await deps.lobby.putPassword(stored, audit);
@@ -225,22 +232,13 @@ async function candidatesFor({ store, lobby }: Pick<SignInDeps, 'store' | 'lobby
 
 const dummySalt = randomBytes(16).toString('base64url');
 
-/**
- * Whether a revoke (or a credential change: anything that stamps the record's revokedAt) ends
- * what began at `since`. revokedAt is kept to the whole second, floored, because patient tokens
- * carry whole seconds (lambdas/domain/patient-access.ts); so whatever began within that second
- * counts as begun before it: ended, not spared.
- */
-export function revokedSince(record: StoredRecord, since: string): boolean {
-  return record.revokedAt !== undefined && Date.parse(since) < Date.parse(record.revokedAt) + 1000;
-}
-
 /** Why a matching password cannot open a session now, or undefined when it can. */
 function unusable(record: StoredRecord, password: StoredLobbyPassword, now: Date): string | undefined {
   if (password.used) return 'used';
   if (Date.parse(password.expiresAt) <= now.getTime()) return 'expired';
   if (!record.accessEnabled) return 'access-disabled';
-  if (revokedSince(record, password.createdAt)) return 'revoked';
+  // Issued under another generation: a revoke, access off, an email or credential change since (exact, rule 17).
+  if (!sessionStillLive(password.generation, record)) return 'revoked';
   return undefined;
 }
 
@@ -287,6 +285,8 @@ export async function signInToLobby(
         // The session ends with the password's own validity: lobby mode never outlasts settings.lobbyMinutes.
         expiresAt: match.password.expiresAt,
         ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
+        // The generation just checked on the password: a bump after this read kills the session too.
+        generation: sessionGenerationOf(match.record),
       };
       const audit = auditEvent(actor, target, 'lobby.sign-in', now, { scope: lobbyScope, reason: 'session' });
       if (!(await deps.lobby.redeem(match.password, session, now, audit))) throw new LobbyRefusal('used-concurrently');
@@ -361,7 +361,8 @@ const tokenShape = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The session a lobby token opens, or undefined when it opens none: unknown, expired, or the
- * record is gone, disabled or revoked since the session began (see revokedSince).
+ * record is gone, disabled, or its generation is no longer the session's (revoke, access off, an
+ * email or credential change since: rule 17, exact).
  */
 export async function checkLobbyToken({ store, lobby, clock }: TokenDeps, token: string): Promise<LobbyGrant | undefined> {
   if (!tokenShape.test(token)) return undefined;
@@ -370,6 +371,6 @@ export async function checkLobbyToken({ store, lobby, clock }: TokenDeps, token:
   if (Date.parse(session.expiresAt) <= clock().getTime()) return undefined;
   const record = await store.getRecord(session.patientId);
   if (!record?.accessEnabled) return undefined;
-  if (revokedSince(record, session.createdAt)) return undefined;
+  if (!sessionStillLive(session.generation, record)) return undefined;
   return { patientId: session.patientId, scope: session.scope, expiresAt: session.expiresAt, tokenHash: session.tokenHash };
 }

@@ -12,7 +12,7 @@ import { DomainError, notFound, retryOnConflict, versionConflict } from './error
 import { passwordProblems } from './password-policy.ts';
 import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore } from './ports.ts';
-import { present, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { present, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -95,7 +95,7 @@ export async function registerWithTemporaryPassword(
           login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
           // Every session and pending link from before ends: the old password is gone, and a pending
           // invitation's link with it, so the record no longer reads "Invite".
-          ...revokeSessionsAndLinks(record, wholeSecond(now)),
+          ...revokeSessionsAndLinks(record, now.toISOString()),
           invite: record.invite.status === 'Pending' || record.invite.status === 'Locked' ? { ...record.invite, status: 'Cancelled' } : record.invite,
           updatedAt: now.toISOString(),
           version: record.version + 1,
@@ -144,7 +144,7 @@ export async function revokeAccess(deps: PatientAccessDeps, actor: Actor, patien
     const next: StoredRecord = {
       ...current,
       accessEnabled: false,
-      ...revokeSessionsAndLinks(current, wholeSecond(now)),
+      ...revokeSessionsAndLinks(current, now.toISOString()),
       invite: current.invite.status === 'Pending' ? { ...current.invite, status: 'Cancelled' } : current.invite,
       updatedAt: now.toISOString(),
       version: current.version + 1,
@@ -175,8 +175,8 @@ export function accountView(record: StoredRecord) {
 
 /**
  * A signed-in patient changes password and/or username, proving the current password. Every
- * other session ends: the record is stamped with the new session's sign-in time, so tokens from
- * earlier sign-ins are refused, and the caller gets fresh tokens.
+ * other session ends: the record's generation is bumped (rule 17), so every earlier token is
+ * refused, and the caller gets fresh tokens minted after the bump.
  */
 export async function changeCredentials(
   deps: CredentialChangeDeps,
@@ -219,8 +219,6 @@ export async function changeCredentials(
   }
   if (change.newPassword !== undefined) await deps.logins.setPassword(patient.accountId, change.newPassword);
   await deps.logins.signOutEverywhere(patient.accountId);
-  const fresh = await deps.logins.signIn(patient.accountId, password);
-  if (fresh.kind !== 'tokens') throw new Error('no tokens after a credential change');
   const now = deps.clock();
   // The notice (rule 15), without any secret. Best effort: the change is done either way.
   const notify = async () => {
@@ -241,7 +239,7 @@ export async function changeCredentials(
       const next: StoredRecord = {
         ...current,
         username,
-        ...revokeSessionsAndLinks(current, sessionsValidFrom(fresh.accessToken, now)),
+        ...revokeSessionsAndLinks(current, now.toISOString()),
         updatedAt: now.toISOString(),
         version: current.version + 1,
       };
@@ -264,20 +262,9 @@ export async function changeCredentials(
     throw err;
   }
   await notify();
+  // Rule 17: the caller's fresh tokens are minted after the commit that bumped the generation, so
+  // they carry the new one (every earlier token, the caller's own included, carries an older one).
+  const fresh = await deps.logins.signIn(patient.accountId, password);
+  if (fresh.kind !== 'tokens') throw new Error('no tokens after a credential change');
   return fresh;
-}
-
-/**
- * The cut-off for "earlier sessions": the sign-in time of the session just issued. Tokens carry
- * whole seconds, so this is that second; a token from the same second survives (sub-second window).
- */
-export function sessionsValidFrom(accessToken: string, now: Date): string {
-  try {
-    const claims = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { auth_time?: number; iat?: number };
-    const seconds = claims.auth_time ?? claims.iat;
-    if (typeof seconds === 'number') return new Date(seconds * 1000).toISOString();
-  } catch {
-    // fall through
-  }
-  return wholeSecond(now);
 }

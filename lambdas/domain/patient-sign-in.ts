@@ -9,7 +9,7 @@ import { DomainError } from './errors.ts';
 import { passwordProblems } from './password-policy.ts';
 import type { AccountStore, ChallengeStore, Clock, PatientLogins, RecordStore, SignInResult } from './ports.ts';
 import type { CallerContext } from './ports.ts';
-import type { StoredRecord } from './portal-record.ts';
+import { sessionGenerationOf, sessionStillLive, type StoredRecord } from './portal-record.ts';
 import { opaqueToken, sha256 } from './secrets.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
@@ -111,7 +111,7 @@ async function afterPassword(deps: PatientSignInDeps, record: StoredRecord, resu
       accountId: record.accountId!,
       patientId: record.patientId,
       expiresAt: new Date(now.getTime() + challengeMinutes * 60_000).toISOString(),
-      recordVersion: record.version,
+      generation: sessionGenerationOf(record),
     });
     return { kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session };
   }
@@ -141,15 +141,16 @@ export async function completeNewPassword(
     throw new DomainError('unauthorized', 'session-expired', 'This sign-in step has expired or was already completed. Sign in again.');
   }
   const record = await deps.store.getRecord(challenge.patientId);
-  // Bound to the temporary password it was issued for (issue 13 item 7): the record must still be
-  // the very one of that sign-in. Finished by another session, Register Patient again, revoke and
-  // re-enable, a reset: each moved the version, and the step is over.
+  // Bound to the temporary password it was issued for (issue 13 item 7) by the revocation rule
+  // (rule 17): the record's generation must still be exactly the step's. Register Patient again,
+  // revoke (and re-enable), a reset, a forced change, an email change: each bumped it, and the step
+  // is over. Finished by another session: "must change" is cleared, and the step is over too.
   const expiry = record?.login?.temporaryPasswordExpiresAt;
   if (
     !record ||
     record.accountId !== challenge.accountId ||
     !record.accessEnabled ||
-    record.version !== challenge.recordVersion ||
+    !sessionStillLive(challenge.generation, record) ||
     !record.login?.mustChangePassword ||
     (expiry !== undefined && Date.parse(expiry) <= now.getTime())
   ) {

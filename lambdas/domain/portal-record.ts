@@ -16,7 +16,10 @@ import { readSettings, type SettingsDefaults } from './settings.ts';
  * is never shown to anyone (present() drops it).
  */
 export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
-  /** Sessions and tokens authenticated before this time are refused (revoke, credential change). */
+  /**
+   * When sessions were last ended (revoke, access off, a credential change): for the audit trail
+   * and support only. It decides nothing: the generation below does (rule 17, rule 29).
+   */
   revokedAt?: string;
   /** The patient login's state that cognito-local cannot hold (see ../shared/emulators.md). */
   login?: {
@@ -27,16 +30,24 @@ export type StoredRecord = Omit<PortalRecord, 'status' | 'statusMessage'> & {
   /** Held by the one Register Patient under way (see registerWithTemporaryPassword). */
   registerLease?: { id: string; until: string };
   /**
-   * Security rule 29: the generation of the record's one-time links. Changing the email and
-   * turning access off bump it; every invitation, reset and email-match link is stamped with it
-   * when issued and works only while it is still exactly the record's (linksStillLive), so those
-   * links die for good: turning access on again does not bring the old number back. Absent: 0.
+   * THE revocation rule (rule 17, rule 29): the record's generation. Revoke, access off, a
+   * credential change (password or username change, a new login by Register Patient or a
+   * registration, a reset, a forced change) and an email change bump it. Every session — patient
+   * access token (its `portal_generation` claim, see lambdas/triggers/pre-token-generation.ts),
+   * lobby session and lobby password, new-password step — and every invitation, reset and
+   * email-match link carries the generation it was opened or issued under, and works only while
+   * that is still exactly the record's. Compared for equality: no clock, no whole second, no
+   * tie-break; turning access on again brings no old number back. Stored under its first name
+   * (links came first). Absent: 0.
    */
   linkGeneration?: number;
 };
 
-/** The record's current link generation (rule 29). */
+/** The record's current generation: the one revocation counter of sessions and links (rule 17, rule 29). */
 export const linkGenerationOf = (record: StoredRecord): number => record.linkGeneration ?? 0;
+
+/** The same counter, by the name session code reads it under. */
+export const sessionGenerationOf = linkGenerationOf;
 
 /**
  * Whether a link stamped with `stamp` when it was issued may still be looked up, used or
@@ -46,9 +57,18 @@ export const linkGenerationOf = (record: StoredRecord): number => record.linkGen
 export const linksStillLive = (stamp: number | undefined, record: StoredRecord): boolean => (stamp ?? 0) === linkGenerationOf(record);
 
 /**
- * Ends every session from before `revokedAt` and, with them, every pending link (rule 17, rule 29):
- * the one way a record's sessions are cut off. The link generation is compared exactly, so a link
- * issued in the same whole second as the cut-off needs no tie-break.
+ * Whether a session opened under generation `stamp` is still live on this record. Stricter than
+ * linksStillLive about absence: a session that carries no generation (a token refreshed at
+ * Cognito, a token minted by anything but our sign-in, a session item from before the rule) is
+ * refused, never read as 0.
+ */
+export const sessionStillLive = (stamp: unknown, record: StoredRecord): boolean =>
+  typeof stamp === 'number' && Number.isSafeInteger(stamp) && stamp === sessionGenerationOf(record);
+
+/**
+ * Ends every session and every pending link of the record (rule 17, rule 29): the one way a
+ * record's sessions are cut off. `revokedAt` is only remembered (audit, support); the bumped
+ * generation is what every check compares.
  */
 export const revokeSessionsAndLinks = (record: StoredRecord, revokedAt: string): Pick<StoredRecord, 'revokedAt' | 'linkGeneration'> => ({
   revokedAt,
@@ -56,10 +76,8 @@ export const revokeSessionsAndLinks = (record: StoredRecord, revokedAt: string):
 });
 
 /**
- * Tokens carry their sign-in time in whole seconds, so session cut-offs are whole seconds too:
- * a sign-in right after a registration or re-enable, in the same second, must still work. A
- * token from the same second before the cut-off survives only where nothing else refuses it
- * (revoke also turns access off; a new registration also requires a new password).
+ * @deprecated Decides nothing any more (the generation does). Kept only because files outside
+ * this change still pass its result as the remembered `revokedAt` text; use `now.toISOString()`.
  */
 export const wholeSecond = (now: Date) => new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
 
@@ -119,14 +137,15 @@ export function applyChange(current: StoredRecord, change: PortalRecordChange, n
     else (next as Record<string, unknown>)[field] = normalised;
     changed.push(field);
   }
-  // Turning access off ends every session for good, not only while access stays off.
+  // Rule 17, rule 29: access off or a new address ends every session and kills every pending link
+  // of the record for good (one bump; turning access on again revives nothing). A pending (or
+  // locked) invitation reads Cancelled, as after a revoke: its PIN is dead too, and staff invite
+  // afresh (a resend would revive the PIN).
   const accessOff = current.accessEnabled && next.accessEnabled === false;
-  if (accessOff) next.revokedAt = wholeSecond(now);
-  // Rule 29: a new address or access off kills every pending link of the record for good. A
-  // pending (or locked) invitation reads Cancelled, as after a revoke: its PIN is dead too, and
-  // staff invite afresh (a resend would revive the PIN).
   if (accessOff || changed.includes('email')) {
     next.linkGeneration = linkGenerationOf(current) + 1;
+    // Remembered for support when access goes off (as a revoke does); an email change only bumps.
+    if (accessOff) next.revokedAt = now.toISOString();
     if (current.invite.status === 'Pending' || current.invite.status === 'Locked') next.invite = { ...current.invite, status: 'Cancelled' };
   }
   if (changed.length > 0) {

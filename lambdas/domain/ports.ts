@@ -145,11 +145,11 @@ export interface Challenge {
   patientId: string;
   expiresAt: string;
   /**
-   * The record's version when the temporary password (or forced change) let the patient in: the
-   * step works only while the record is still exactly that one (not finished by another session,
-   * not re-registered, revoked or re-enabled since).
+   * The record's generation when the temporary password (or forced change) let the patient in:
+   * the step works only while it is still exactly the record's (not re-registered, reset, revoked,
+   * forced again or its email changed since; rule 17). Absent on a step from before: refused.
    */
-  recordVersion: number;
+  generation?: number;
 }
 
 export interface ChallengeStore {

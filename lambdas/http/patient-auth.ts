@@ -1,12 +1,17 @@
 /**
  * Patient access tokens (routes marked "patient"): verified against the patient pool's keys,
  * then against our record on every request (security rule 17): the login must still belong to
- * the record, access must be enabled, and the token's sign-in must be later than the record's
- * revokedAt. So a revoke or a credential change refuses older tokens at once, without waiting
- * for their expiry, and the same way on cognito-local (which cannot sign users out).
+ * the record, access must be enabled, and the token's `portal_generation` claim (set by the
+ * pre-token-generation trigger from the record when Cognito minted it) must be exactly the
+ * record's generation now. Revoke, access off, an email change and every credential change bump
+ * it, so every older token is refused at once — even one from the same second — without waiting
+ * for its expiry, and the same way on cognito-local (which cannot sign users out). A token
+ * without the claim (refreshed at Cognito, or minted around our sign-in) is refused.
  */
 import { accountStore, recordStore } from '../adapters/deps.ts';
 import { config } from '../config.ts';
+import { sessionStillLive } from '../domain/portal-record.ts';
+import { generationClaim } from '../triggers/pre-token-generation.ts';
 import { accessTokenVerifier, bearerToken } from './auth.ts';
 import { unauthorized } from './problems.ts';
 
@@ -27,11 +32,10 @@ export async function authenticatePatient(authorization: string | undefined): Pr
     throw refused();
   }
   const accountId = typeof payload.username === 'string' ? payload.username : undefined;
-  const signedInAt = Number(payload.auth_time ?? payload.iat);
-  if (!accountId || !Number.isFinite(signedInAt)) throw refused();
+  if (!accountId) throw refused();
   const link = await accountStore().findByAccountId(accountId);
   const record = link ? await recordStore().getRecord(link.patientId) : undefined;
   if (!record || record.accountId !== accountId || !record.accessEnabled || record.login?.mustChangePassword) throw refused();
-  if (record.revokedAt && signedInAt * 1000 < Date.parse(record.revokedAt)) throw refused();
+  if (!sessionStillLive(payload[generationClaim], record)) throw refused();
   return { kind: 'patient', accountId, patientId: record.patientId };
 }

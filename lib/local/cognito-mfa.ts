@@ -31,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HOST } from './ports.ts';
+import { triggerSourceOf, withTokenTrigger } from './cognito-tokens.ts';
 
 /** Cognito's sign-in sessions last 3 minutes. */
 export const MFA_SETUP_SESSION_MS = 3 * 60 * 1000;
@@ -55,6 +56,8 @@ export interface CognitoMfaProxyOptions {
   upstream: string;
   /** Only this app client gets the MFA_SETUP play. */
   staffClientId: string;
+  /** This app client's tokens go through the pre-token-generation trigger, as in AWS (cognito-tokens.ts). */
+  patientClientId?: string;
   port?: number;
   now?: () => number;
 }
@@ -202,6 +205,18 @@ export async function startCognitoMfaProxy(options: CognitoMfaProxyOptions): Pro
         return;
       }
       json(200, await mfaSetupIfNeeded(options.staffClientId, parse(answer.body)));
+      return;
+    }
+    const tokenSource = options.patientClientId !== undefined && input.ClientId === options.patientClientId ? triggerSourceOf(target, input) : undefined;
+    if (tokenSource) {
+      const answer = await forward({ method: 'POST', url: req.url ?? '/', headers: req.headers }, body);
+      if (answer.status !== 200) {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        return;
+      }
+      const { handler: trigger } = await import('../../lambdas/triggers/pre-token-generation.ts');
+      json(200, await withTokenTrigger(parse(answer.body), tokenSource, { clientId: String(input.ClientId) }, trigger as never));
       return;
     }
     if (target === 'RespondToAuthChallenge' && input.ChallengeName === 'MFA_SETUP') {

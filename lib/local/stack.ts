@@ -220,7 +220,7 @@ async function startIdentity(
     await keepTotpSecrets(dataDir, { admin: secrets[0]!, staff: secrets[1]! });
     const proxy = await step(
       'mfa setup',
-      () => startCognitoMfaProxy({ upstream: cognitoUrl(ports.cognito), staffClientId: pools.staffClientId }),
+      () => startCognitoMfaProxy({ upstream: cognitoUrl(ports.cognito), staffClientId: pools.staffClientId, patientClientId: pools.patientClientId }),
       (p) => `MFA_SETUP for the staff client ${p.url}`,
     );
     closers.push(proxy.close);

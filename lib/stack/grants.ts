@@ -252,3 +252,16 @@ export function statementsFor(grants: readonly Grant[], targets: GrantTargets): 
       }),
   );
 }
+
+/**
+ * The pre-token-generation trigger (rule 17, lambdas/triggers/pre-token-generation.ts): it reads a
+ * login's ACCOUNT# link and that PATIENT# record to put the record's generation in the token, and
+ * nothing else (no lobby, throttle or challenge item, no write).
+ */
+export function tokenTriggerStatements(t: GrantTargets): PolicyStatement[] {
+  const permissions: Permission[] = [
+    { actions: ['dynamodb:GetItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['ACCOUNT#*', 'PATIENT#*']) },
+    keyRead(t),
+  ];
+  return permissions.map((p) => new PolicyStatement({ actions: [...p.actions], resources: [...p.resources], ...(p.conditions ? { conditions: p.conditions as Record<string, unknown> } : {}) }));
+}

@@ -13,7 +13,7 @@ import { recordsTable } from '../data/tables.ts';
 import { grantsOf, routes as routeTable, type Route } from '../routes.ts';
 import { defaultStageName, PortalApi } from './api.ts';
 import { PortalData } from './data.ts';
-import { statementsFor, type GrantTargets } from './grants.ts';
+import { statementsFor, tokenTriggerStatements, type GrantTargets } from './grants.ts';
 import { PortalIdentity } from './identity.ts';
 import { PortalMail } from './mail.ts';
 import { PortalMonitoring } from './monitoring.ts';
@@ -142,11 +142,12 @@ export class PortalAccessStack extends Stack {
       );
     }
     // Both pools: access tokens lose the scope that would let their holder change credentials at
-    // Cognito directly, around our password rules (lambdas/triggers/pre-token-generation.ts).
+    // Cognito directly, around our password rules, and patient tokens carry their record's
+    // generation (rule 17) (lambdas/triggers/pre-token-generation.ts).
     const tokenScope = new PortalFunction(this, 'Fn-token-scope', {
       route: { id: 'token-scope', entry: 'lambdas/triggers/pre-token-generation.ts', grants: [], describe: 'Cognito pre-token-generation trigger' },
-      environment: {},
-      statements: [],
+      environment: { RECORDS_TABLE: records.tableName },
+      statements: tokenTriggerStatements(targets),
       logKey: this.data.key,
       logRetention: functionLogRetention,
       ...(props.reservedConcurrency ? { reservedConcurrency: props.reservedConcurrency } : {}),

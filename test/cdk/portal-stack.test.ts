@@ -680,4 +680,20 @@ describe('token scope', () => {
       });
     }
   });
+
+  it('rule 17: the trigger reads only login links and records (GetItem by ACCOUNT#/PATIENT# key), writes nothing, and knows only the table name', () => {
+    const trigger = stack.triggers.get('token-scope')!;
+    const statements = resources[logicalId(trigger.policy)].Properties.PolicyDocument.Statement as Json[];
+    const dynamo = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(asArray(dynamo[0]!.Action)).toEqual(['dynamodb:GetItem']);
+    expect(dynamo[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*', 'PATIENT#*'] } });
+    const actions = statements.flatMap((s) => asArray(s.Action) as string[]);
+    expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    // Besides its own logs and traces, nothing: no Cognito, no SES, no write anywhere.
+    expect(actions.filter((a) => !/^(dynamodb|kms|logs|xray):/.test(a))).toEqual([]);
+    const fn = resources[logicalId(trigger.function)];
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['RECORDS_TABLE']));
+    expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain('PATIENT_POOL_ID');
+  });
 });

@@ -224,9 +224,9 @@ async function seedState(): Promise<void> {
   await ok('email-match-request', { httpMethod: 'POST', ...json({ email: 'five@example.test' }) }, 202);
   known.emailMatchToken = lastEmailToken();
 
-  // Tokens carry whole seconds and registration set revokedAt: a token from the next second is current.
-  await new Promise((resolve) => realSetTimeout(resolve, 1100));
-  known.patientToken = staffToken({ pool: patientPool(), clientId: process.env.PATIENT_CLIENT_ID, username: known.registeredAccountId, groups: [] });
+  // The token carries its record's generation, as the pre-token-generation trigger puts it (rule 17).
+  const p3 = dynamo.table(process.env.RECORDS_TABLE!).get('PATIENT#P-3|RECORD') as { linkGeneration?: number } | undefined;
+  known.patientToken = staffToken({ pool: patientPool(), clientId: process.env.PATIENT_CLIENT_ID, username: known.registeredAccountId, groups: [], claims: { portal_generation: p3?.linkGeneration ?? 0 } });
   await ok('account-get', bearer(known.patientToken), 200);
   await ok('lobby-session-current', bearer(known.lobbyToken), 200);
   for (const [name, value] of Object.entries(known)) expect(value, `seeded ${name}`).not.toBe('');

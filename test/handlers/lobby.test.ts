@@ -49,7 +49,7 @@ beforeAll(async () => {
 
 const storedPassword = (over: Record<string, unknown> = {}) => ({
   pk: 'LOBBY#P-1', sk: 'PASSWORD', patientId: 'P-1', salt, passwordHash,
-  createdAt: iso(startedAt - minutes(1)), createdBy: 'frontdesk', expiresAt: iso(startedAt + minutes(59)), used: false,
+  createdAt: iso(startedAt - minutes(1)), createdBy: 'frontdesk', expiresAt: iso(startedAt + minutes(59)), used: false, generation: 0,
   ...over,
 });
 
@@ -78,7 +78,7 @@ describe('POST /patients/{patientId}/portal/lobby-password', () => {
 
     const [write] = db.commandCalls(TransactWriteCommand);
     const [put, audit] = write!.args[0].input.TransactItems!;
-    expect(put!.Put).toMatchObject({ TableName: 'records-test', Item: { pk: 'LOBBY#P-1', sk: 'PASSWORD', used: false, expiresAt, ttl: Math.ceil(Date.parse(expiresAt) / 1000) } });
+    expect(put!.Put).toMatchObject({ TableName: 'records-test', Item: { pk: 'LOBBY#P-1', sk: 'PASSWORD', used: false, expiresAt, ttl: Math.ceil(Date.parse(expiresAt) / 1000), generation: 0 } });
     // A plain Put: it replaces any earlier lobby password of the patient.
     expect(put!.Put!.ConditionExpression).toBeUndefined();
     expect(audit!.Put).toMatchObject({ TableName: 'audit-test', ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: 'patient:P-1', action: 'lobby-password.issued', actor: 'frontdesk', outcome: 'success' } });
@@ -134,7 +134,7 @@ describe('POST /lobby-sessions', () => {
     });
     expect(session!.Put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: { pk: `LOBBYSESSION#${hashLobbyToken(res.json.lobbyToken)}`, patientId: 'P-1', scope: 'intake', expiresAt: res.json.expiresAt },
+      Item: { pk: `LOBBYSESSION#${hashLobbyToken(res.json.lobbyToken)}`, patientId: 'P-1', scope: 'intake', expiresAt: res.json.expiresAt, generation: 0 },
     });
     expect(audit!.Put!.Item).toMatchObject({ pk: 'patient:P-1', action: 'lobby.sign-in', outcome: 'success', sourceIp: '203.0.113.9' });
     const written = JSON.stringify(db.commandCalls(TransactWriteCommand)[0]!.args[0].input);
@@ -211,7 +211,7 @@ describe('GET /lobby-sessions/current', () => {
   const token = 'A'.repeat(40) + 'xyz';
   const session = (over: Record<string, unknown> = {}) => ({
     pk: `LOBBYSESSION#${hashLobbyToken(token)}`, sk: 'SESSION', tokenHash: hashLobbyToken(token), patientId: 'P-1', scope: 'intake',
-    createdAt: iso(startedAt - minutes(5)), expiresAt: iso(startedAt + minutes(30)),
+    createdAt: iso(startedAt - minutes(5)), expiresAt: iso(startedAt + minutes(30)), generation: 0,
     ...over,
   });
   const get = (t: string | undefined = token) => apiEvent({ token: t });
@@ -226,7 +226,10 @@ describe('GET /lobby-sessions/current', () => {
   it.each([
     ['expired', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session({ expiresAt: iso(Date.now() - 1) }), 'PATIENT#P-1': record() })],
     ['access disabled', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session(), 'PATIENT#P-1': record({ accessEnabled: false }) })],
-    ['revoked after it began', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session(), 'PATIENT#P-1': record({ revokedAt: iso(Date.now() - 1000) }) })],
+    // Rule 17: the record's generation moved on since the session began (revoke, access off, email or credential change).
+    ['revoked after it began', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session(), 'PATIENT#P-1': record({ linkGeneration: 1 }) })],
+    ['opened under another generation', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session({ generation: 1 }), 'PATIENT#P-1': record() })],
+    ['without a generation (from before the rule)', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session({ generation: undefined }), 'PATIENT#P-1': record() })],
     ['record gone', () => items({ [`LOBBYSESSION#${hashLobbyToken(token)}`]: session() })],
     ['unknown', () => items({ 'PATIENT#P-1': record() })],
   ])('answers 401 for a token whose session is %s', async (_name, arrange) => {

@@ -3,7 +3,9 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as signIn } from '../../lambdas/handlers/sessions/create.ts';
+import { handler as accountGet } from '../../lambdas/handlers/account/get.ts';
 import { apiEvent, call } from '../support/events.ts';
+import { otherKey, serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const idp = mockClient(CognitoIdentityProviderClient);
@@ -75,5 +77,74 @@ describe('POST /sessions', () => {
     expect(input.ContextData).toMatchObject({ IpAddress: '203.0.113.9', ServerName: 'portal.example.test' });
     expect(input.ContextData?.HttpHeaders).toContainEqual({ headerName: 'user-agent', headerValue: 'Mozilla/5.0 test' });
     expect(JSON.stringify(input.ContextData)).not.toMatch(/cookie-secret|header-secret|authorization|cookie/i);
+  });
+});
+
+// ------------------------------------------------------------------ patient access tokens (rule 17)
+
+describe('patient access tokens: the revocation rule (rule 17)', () => {
+  const accountId = 'acc-1';
+  const patientToken = (claims: Record<string, unknown>, opts: { signWith?: typeof otherKey } = {}) =>
+    staffToken({ pool: process.env.PATIENT_POOL_ID, clientId: process.env.PATIENT_CLIENT_ID, username: accountId, groups: [], claims, ...opts });
+  const patientRecord = (over: Record<string, unknown> = {}) => ({
+    pk: 'PATIENT#P-1', sk: 'RECORD', patientId: 'P-1', accountId, username: 'pat.smith', accessEnabled: true, cases: ['C-1'],
+    registration: 'NormalRegistration', invite: { status: 'Used' }, createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', version: 3,
+    ...over,
+  });
+  const tables = (record: Record<string, unknown>) =>
+    db.on(GetCommand).callsFake((input: { Key: { pk: string } }) => {
+      if (input.Key.pk === `ACCOUNT#${accountId}`) return { Item: { pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT', accountId, patientId: 'P-1' } };
+      if (input.Key.pk === 'PATIENT#P-1') return { Item: record };
+      return {};
+    });
+  const account = (token: string) => call(accountGet, apiEvent({ token }));
+  beforeEach(() => serveJwks());
+
+  it('rule 17: a token minted under the record\'s generation opens the patient routes', async () => {
+    tables(patientRecord({ linkGeneration: 4 }));
+    const res = await account(patientToken({ portal_generation: 4 }));
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ accountId, username: 'pat.smith' });
+  });
+
+  it('rule 17: a token from before a bump is refused, even minted in the same second as the revoke (no whole-second window)', async () => {
+    const second = Math.floor(Date.now() / 1000);
+    // Minted in this very second, one generation ago: the revoke (or access off, email or credential change) came after it.
+    tables(patientRecord({ linkGeneration: 5, revokedAt: new Date(second * 1000).toISOString() }));
+    const res = await account(staffToken({ pool: process.env.PATIENT_POOL_ID, clientId: process.env.PATIENT_CLIENT_ID, username: accountId, groups: [], issuedAt: second, claims: { portal_generation: 4 } }));
+    expect(res.status).toBe(401);
+    // And the token minted after it, in the same second, works.
+    const after = await account(staffToken({ pool: process.env.PATIENT_POOL_ID, clientId: process.env.PATIENT_CLIENT_ID, username: accountId, groups: [], issuedAt: second, claims: { portal_generation: 5 } }));
+    expect(after.status).toBe(200);
+  });
+
+  it('rule 17: access off and on again: the token from before stays refused (the generation never comes back)', async () => {
+    // Off bumped 0 → 1; on again keeps 1.
+    tables(patientRecord({ linkGeneration: 1 }));
+    expect((await account(patientToken({ portal_generation: 0 }))).status).toBe(401);
+    expect((await account(patientToken({ portal_generation: 1 }))).status).toBe(200);
+  });
+
+  it.each([
+    ['no generation (refreshed at Cognito, or minted around our sign-in)', {}],
+    ['a later generation than the record has', { portal_generation: 8 }],
+    ['the generation as a string', { portal_generation: '7' }],
+    ['a fractional generation', { portal_generation: 7.5 }],
+    ['a null generation', { portal_generation: null }],
+  ])('rule 17: a token with %s is refused', async (_name, claims) => {
+    tables(patientRecord({ linkGeneration: 7 }));
+    expect((await account(patientToken(claims))).status).toBe(401);
+  });
+
+  it('rule 17: a token with the right generation but not signed by the pool is refused', async () => {
+    tables(patientRecord({ linkGeneration: 7 }));
+    expect((await account(patientToken({ portal_generation: 7 }, { signWith: otherKey }))).status).toBe(401);
+  });
+
+  it('rule 17: the right generation does not outweigh access off or a forced change', async () => {
+    tables(patientRecord({ linkGeneration: 7, accessEnabled: false }));
+    expect((await account(patientToken({ portal_generation: 7 }))).status).toBe(401);
+    tables(patientRecord({ linkGeneration: 7, login: { mustChangePassword: true } }));
+    expect((await account(patientToken({ portal_generation: 7 }))).status).toBe(401);
   });
 });

@@ -56,11 +56,10 @@ async function signedIn(prefix: string) {
   return { ...p, accessToken: done.json.accessToken as string };
 }
 
-/** Whether the record's revokedAt ends the sessions signed in when `accessToken` was. */
+/** Whether the record's generation has moved on from the one `accessToken` was minted under (rule 17). */
 async function cutOff(s: { patientId: string; accessToken: string }): Promise<boolean> {
-  const revokedAt = (await item(`PATIENT#${s.patientId}`, 'RECORD'))?.revokedAt as string | undefined;
-  const signedInAt = Number(claims(s.accessToken).auth_time ?? claims(s.accessToken).iat) * 1000;
-  return revokedAt !== undefined && Date.parse(revokedAt) >= signedInAt;
+  const generation = ((await item(`PATIENT#${s.patientId}`, 'RECORD'))?.linkGeneration as number | undefined) ?? 0;
+  return claims(s.accessToken).portal_generation !== generation;
 }
 
 /** The notice (rule 15) went out, or its failure is on the audit trail: never lost unmarked. */
@@ -232,11 +231,11 @@ describe('account credential change: PUT /account/credentials', () => {
       'DynamoDB DeleteItem', // throttle: reservation released
       'Cognito AdminSetUserPassword',
       'Cognito AdminUserGlobalSignOut',
-      'Cognito AdminInitiateAuth', // fresh tokens
       'DynamoDB GetItem', // record again
-      'DynamoDB TransactWriteItems', // record stamped, username, audit
+      'DynamoDB TransactWriteItems', // record's generation bumped, username, audit
       'DynamoDB GetItem', // settings, for the notice
       'SES SendEmail', // the notice (rule 15)
+      'Cognito AdminInitiateAuth', // fresh tokens, minted after the bump so they carry the new generation (rule 17)
     ],
     ok: 200,
     setup: () => signedIn('F24A'),
@@ -246,13 +245,29 @@ describe('account credential change: PUT /account/credentials', () => {
         event({ method: 'PUT', resource: '/account/credentials', path: '/account/credentials', token: s.accessToken, sourceIp: s.sourceIp, body: { currentPassword: chosen, newPassword: changed } }),
       ),
     async noHalfState(s, answer) {
-      // Once answered 200, the sessions from before are over (rule 15): the record's cut-off is at
-      // or after their sign-in (whole seconds, so one from the very same second survives by design).
+      // Once answered 200, the sessions from before are over (rule 15, rule 17): the record's
+      // generation is no longer theirs, whatever second they were signed in.
       if (answer.status === 200) expect(await cutOff(s)).toBe(true);
       expect(await login(s.accountId)).toEqual({ exists: true, enabled: true });
     },
     // The commit was done and its answer lost: the old token is refused now; the new password works.
     alreadyDone: [{ status: 401, type: /unauthorized$|invalid-token$/ }],
+    // Rule 17 by design: the fresh tokens are minted after the commit that bumped the generation
+    // (so they carry the new one). When that last sign-in fails, the change is done and the old
+    // token is dead, so no retry with it can complete: the patient signs in with the new password.
+    failedCallLimits: {
+      15: {
+        consequence: 'the change is done, the old token is refused, the new password signs in, the notice went out',
+        async check(s) {
+          expect(await cutOff(s)).toBe(true);
+          expect((await api('/account', { token: s.accessToken })).status).toBe(401);
+          const fresh = await signIn(s.username, changed);
+          expect(fresh.status).toBe(200);
+          expect((await api('/account', { token: fresh.json.accessToken })).status).toBe(200);
+          expect(await noticed(s)).toBe(true);
+        },
+      },
+    },
     async outcome(s) {
       const fresh = await signIn(s.username, changed);
       return {
@@ -267,15 +282,12 @@ describe('account credential change: PUT /account/credentials', () => {
   };
   defineFlowTests<S>(flow);
 
-  // The flow test above for call 13 (lost) passed or failed by the clock: when the change's fresh
-  // sign-in fell in the same second as the setup's, the old token survived (whole seconds), the
-  // retry went through and sent the notice; in a later second the retry got 401 and no notice was
-  // ever sent, nor its failure audited (rule 15). This pins the later-second case.
-  it('rule 15: account credential change, call 13 (DynamoDB TransactWriteItems) answer lost in a later second than the sign-in → the notice still goes out', async () => {
+  // A commit whose answer is lost ends the caller's own token (rule 17: the generation moved on), so
+  // the retry gets 401 and can never be what sends the notice: it must go out anyway (rule 15).
+  // Under the old whole-second cut-off this passed or failed by the clock; now it is always so.
+  it('rule 15, rule 17: account credential change, call 12 (DynamoDB TransactWriteItems) answer lost → the retry is refused and the notice still goes out', async () => {
     const s = await flow.setup();
-    // The change's fresh sign-in is now in a later whole second than the token's own sign-in.
-    await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
-    const { result: first, calls } = await record(() => flow.send(s), 13, 'lost');
+    const { result: first, calls } = await record(() => flow.send(s), 12, 'lost');
     expect(calls.find((c) => c.failed)?.command).toBe('TransactWriteItems');
     expect(first.status).toBe(500);
     const retry = await flow.send(s);

@@ -182,6 +182,19 @@ describe('lobby mode', () => {
     expect((await currentSession(token)).status).toBe(401);
   });
 
+  it('rule 17: access off and on again, or an email change, ends the lobby session and the unused password; a new password after works', async () => {
+    for (const change of [[{ accessEnabled: false }, { accessEnabled: true }], [{ email: `${unique('lobby')}@example.test` }]]) {
+      const id = await patient();
+      const token = (await signIn(id, (await issue(id)).json.lobbyPassword)).json.lobbyToken;
+      const unused = (await issue(id)).json.lobbyPassword;
+      for (const body of change) expect((await api(`/patients/${id}/portal`, { method: 'PUT', token: staff, body })).status).toBe(200);
+      expect((await currentSession(token)).status).toBe(401);
+      expect((await signIn(id, unused)).status).toBe(401);
+      const fresh = (await signIn(id, (await issue(id)).json.lobbyPassword)).json.lobbyToken;
+      expect((await currentSession(fresh)).status).toBe(200);
+    }
+  });
+
   it('rules 5 and 6: after 5 failures on a case number the right password gets 429 with Retry-After; a new password from staff clears it', async () => {
     const mc = unique('GUESS');
     const id = await patient({ masterCase: mc });

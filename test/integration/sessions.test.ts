@@ -4,6 +4,7 @@
  * body; disabled records and revoke refusing tokens at once; credential changes ending other
  * sessions.
  */
+import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, setClockOffset, stack } from './support/stack.ts';
 import { staffSession } from './support/staff-session.ts';
@@ -220,8 +221,7 @@ describe('revoke and credential changes', () => {
 
   it('rule 15: a credential change ends every other session and answers fresh tokens', async () => {
     const { username, tokens: other } = await registered('S-21');
-    // Sessions are cut off at whole seconds (tokens carry seconds): let the other session's second pass.
-    await new Promise((r) => setTimeout(r, 1100));
+    // No wait for a second boundary: the generation, not the clock, ends the other session.
     const mine = (await signIn(username, good)).json;
     const newPassword = 'quartz meadow harbor kettle';
     const changed = await api('/account/credentials', { method: 'PUT', token: mine.accessToken, body: { currentPassword: good, newPassword, newUsername: 'renamed.patient' } });
@@ -240,6 +240,64 @@ describe('revoke and credential changes', () => {
     const weak = await api('/account/credentials', { method: 'PUT', token: tokens.accessToken, body: { currentPassword: good, newPassword: 'short' } });
     expect(weak.status).toBe(400);
     expect(weak.json.errors[0]).toEqual({ path: 'body.newPassword', message: 'must be at least 15 characters' });
+  });
+
+  it('rule 17: a token from just before a revoke is refused once access is on again, in the same second; the one after works', async () => {
+    const { username, tokens } = await registered('S-23');
+    const before = (await signIn(username, good)).json;
+    expect((await api('/account', { token: before.accessToken })).status).toBe(200);
+    expect((await api('/patients/S-23/portal/revoke', { method: 'POST', token: staff })).status).toBe(200);
+    expect((await api('/patients/S-23/portal', { method: 'PUT', token: staff, body: { accessEnabled: true } })).status).toBe(200);
+    // Whatever second each fell in: every token minted before the revoke stays dead.
+    expect((await api('/account', { token: before.accessToken })).status).toBe(401);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    const after = (await signIn(username, good)).json;
+    expect((await api('/account', { token: after.accessToken })).status).toBe(200);
+  });
+
+  it('rule 17: access off and on again ends the tokens from before; a sign-in after works', async () => {
+    const { username, tokens } = await registered('S-24');
+    expect((await api('/patients/S-24/portal', { method: 'PUT', token: staff, body: { accessEnabled: false } })).status).toBe(200);
+    expect((await api('/patients/S-24/portal', { method: 'PUT', token: staff, body: { accessEnabled: true } })).status).toBe(200);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    expect((await api('/account', { token: (await signIn(username, good)).json.accessToken })).status).toBe(200);
+  });
+
+  it('rule 17: an email change ends the patient\'s sessions; a staff edit of the comment does not', async () => {
+    const { username, tokens } = await registered('S-25', { email: 's25@example.test' });
+    expect((await api('/patients/S-25/portal', { method: 'PUT', token: staff, body: { comment: 'called' } })).status).toBe(200);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(200);
+    expect((await api('/patients/S-25/portal', { method: 'PUT', token: staff, body: { email: 's25-new@example.test' } })).status).toBe(200);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    expect((await api('/account', { token: (await signIn(username, good)).json.accessToken })).status).toBe(200);
+  });
+
+  it('rule 17: a password change ends the token it was made with too, at once; the fresh tokens work', async () => {
+    const { tokens } = await registered('S-26');
+    const changed = await api('/account/credentials', { method: 'PUT', token: tokens.accessToken, body: { currentPassword: good, newPassword: 'quartz meadow harbor kettle' } });
+    expect(changed.status).toBe(200);
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(401);
+    expect((await api('/account', { token: changed.json.accessToken })).status).toBe(200);
+  });
+
+  it('rule 17: a token refreshed at Cognito carries no generation and opens no patient route', async () => {
+    const { tokens } = await registered('S-28');
+    expect((await api('/account', { token: tokens.accessToken })).status).toBe(200);
+    // The same refresh a patient could send Cognito directly, with ClientMetadata of their choosing.
+    const refreshed = await new CognitoIdentityProviderClient({ region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack().cognitoApiEndpoint }).send(
+      new InitiateAuthCommand({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: stack().patientClientId, AuthParameters: { REFRESH_TOKEN: tokens.refreshToken }, ClientMetadata: { portal_generation: '0' } }),
+    );
+    const accessToken = refreshed.AuthenticationResult?.AccessToken;
+    expect(accessToken).toBeTruthy();
+    expect(JSON.parse(Buffer.from(accessToken!.split('.')[1]!, 'base64url').toString('utf8'))).not.toHaveProperty('portal_generation');
+    expect((await api('/account', { token: accessToken! })).status).toBe(401);
+  });
+
+  it('rule 3, rule 17: the local stack plays the V2 trigger on patient tokens: the generation claim, never the admin scope', async () => {
+    const { tokens } = await registered('S-29');
+    const claims = JSON.parse(Buffer.from(String(tokens.accessToken).split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(typeof claims.portal_generation).toBe('number');
+    expect(String(claims.scope ?? '')).not.toContain('aws.cognito.signin.user.admin');
   });
 
   it('a staff token opens no patient route', async () => {

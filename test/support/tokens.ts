@@ -23,6 +23,8 @@ export interface TokenOptions {
   /** Epoch seconds (default now). */
   issuedAt?: number;
   signWith?: typeof privateKey;
+  /** More claims, as a pre-token-generation trigger adds them (e.g. `portal_generation`, rule 17). */
+  claims?: Record<string, unknown>;
 }
 
 export function staffToken(opts: TokenOptions = {}): string {
@@ -38,6 +40,7 @@ export function staffToken(opts: TokenOptions = {}): string {
     iat: opts.issuedAt ?? now,
     exp: now + (opts.expiresInSeconds ?? 3600),
     jti: randomUUID(),
+    ...opts.claims,
   };
   const unsigned = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64(claims)}`;
   const signature = createSign('RSA-SHA256').update(unsigned).sign(opts.signWith ?? privateKey).toString('base64url');

@@ -185,6 +185,8 @@ export interface Flow<S> {
    * checks the stated consequence instead (and says so in its name), so the limit stays visible.
    */
   lostAnswerLimits?: Readonly<Record<number, { consequence: string; check: (s: S, first: Answer) => Promise<void> }>>;
+  /** The same for calls that fail after the flow's work is committed (kind `refused`), by call number. */
+  failedCallLimits?: Readonly<Record<number, { consequence: string; check: (s: S, first: Answer) => Promise<void> }>>;
   /** After a successful answer: what a client does next when the answer says it is not done (e.g. resend a Failed email). */
   finish?(s: S, answer: Answer): Promise<void>;
   /** The end state, with run-specific values normalised, to compare with the baseline's. */
@@ -223,7 +225,7 @@ function defineFlowTestsOf<S>(flow: Flow<S>, kind: FailureKind): void {
   flow.calls.forEach((name, i) => {
     const n = i + 1;
     const what = kind === 'refused' ? 'fails' : 'is done but its answer is lost';
-    const limit = kind === 'lost' ? flow.lostAnswerLimits?.[n] : undefined;
+    const limit = kind === 'lost' ? flow.lostAnswerLimits?.[n] : flow.failedCallLimits?.[n];
     if (limit) {
       it(`rule 24: ${flow.name}: call ${n} (${name}) ${what} → ${limit.consequence}`, async () => {
         const s = await flow.setup();

@@ -15,7 +15,8 @@ import {
   type StoredLobbyPassword,
   type StoredLobbySession,
 } from '../../../lambdas/domain/lobby.ts';
-import { newRecord, type StoredRecord } from '../../../lambdas/domain/portal-record.ts';
+import { applyChange, newRecord, revokeSessionsAndLinks, type StoredRecord } from '../../../lambdas/domain/portal-record.ts';
+import type { PortalRecordChange } from '../../../lambdas/schemas/portal-record.ts';
 import { throttleKeys, type ThrottleStore } from '../../../lambdas/domain/sign-in-throttle.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
@@ -126,6 +127,11 @@ function world(opts: { lobbyMinutes?: number } = {}) {
       target: `patient:${patientId}`, at: now.toISOString(), actor: 'x', action: 'x', outcome: 'success', sourceIp: 'x', detail: {},
     });
   };
+  /** A staff edit through the domain's own rule (access off and an email change bump the generation). */
+  const staffEdit = async (patientId: string, change: PortalRecordChange) => edit(patientId, applyChange((await mem.store.getRecord(patientId))!, change, now).next);
+  /** What revoke (patient-access.ts) and every credential change do to the record: bump the generation. */
+  const revoke = async (patientId: string, accessEnabled = false) =>
+    edit(patientId, { accessEnabled, ...revokeSessionsAndLinks((await mem.store.getRecord(patientId))!, now.toISOString()) });
   return {
     mem,
     lobby,
@@ -134,6 +140,8 @@ function world(opts: { lobbyMinutes?: number } = {}) {
     staff,
     addRecord,
     edit,
+    staffEdit,
+    revoke,
     advance: (ms: number) => {
       now = new Date(now.getTime() + ms);
     },
@@ -286,18 +294,36 @@ describe('lobby sign-in', () => {
     expect(w.mem.audit.at(-1)).toMatchObject({ action: 'lobby.sign-in', outcome: 'failure', detail: { reason: 'expired' } });
   });
 
-  it('refuses while access is disabled, and a password issued before a revoke', async () => {
+  it('rule 17: refuses while access is off, and a password issued before access off stays dead once it is on again (same instant)', async () => {
     const w = world();
     await w.addRecord('P-1', { masterCase: 'MC-1' });
     await w.issue('P-1');
-    await w.edit('P-1', { accessEnabled: false });
+    await w.staffEdit('P-1', { accessEnabled: false });
     expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
-    // Re-enabled after a revoke: the password from before the revoke stays dead.
-    w.advance(1000);
-    await w.edit('P-1', { accessEnabled: true, revokedAt: new Date('2026-11-21T10:00:01.000Z').toISOString() });
+    // Re-enabled in the very same millisecond: the password from before stays dead.
+    await w.staffEdit('P-1', { accessEnabled: true });
     expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code).toBe('invalid-credentials');
     expect(w.mem.audit.at(-1)).toMatchObject({ detail: { reason: 'revoked' } });
     expect(w.lobby.sessions.size).toBe(0);
+    // A password issued after it works.
+    await w.issue('P-1');
+    expect((await w.signIn('MC-1', 'K7MXQ-4RT9W')).scope).toBe('intake');
+  });
+
+  it('rule 17: a password issued before a revoke, an email change or a credential change is refused, in the same second', async () => {
+    for (const bump of ['revoke', 'email', 'credentials'] as const) {
+      const w = world();
+      await w.addRecord('P-1', { masterCase: 'MC-1', email: 'old@example.test' });
+      await w.issue('P-1');
+      if (bump === 'revoke') {
+        await w.revoke('P-1');
+        await w.staffEdit('P-1', { accessEnabled: true });
+      }
+      if (bump === 'email') await w.staffEdit('P-1', { email: 'new@example.test' });
+      if (bump === 'credentials') await w.revoke('P-1', true);
+      expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9W'))).code, bump).toBe('invalid-credentials');
+      expect(w.mem.audit.at(-1)).toMatchObject({ detail: { reason: 'revoked' } });
+    }
   });
 
   it('rules 5 and 6: after 5 failures on a case number the next attempt gets 429 with Retry-After, even with the right password', async () => {
@@ -350,28 +376,56 @@ describe('lobby token check', () => {
     expect(await w.check(lobbyToken)).toBeUndefined();
   });
 
-  it('rule 17: dies when the record is revoked at or after the session began, even once access is enabled again', async () => {
+  it('rule 17: dies at a revoke in the same millisecond it began, and stays dead once access is on again', async () => {
     const { w, lobbyToken } = await signedIn();
-    w.advance(5000);
-    await w.edit('P-1', { revokedAt: '2026-11-21T10:00:05.000Z' });
+    await w.revoke('P-1');
+    expect(await w.check(lobbyToken)).toBeUndefined();
+    await w.staffEdit('P-1', { accessEnabled: true });
     expect(await w.check(lobbyToken)).toBeUndefined();
   });
 
-  it('dies when revoked later within the second it began (revokedAt is kept to the whole second)', async () => {
+  it('rule 17: dies at access off and stays dead once access is on again, in the same second', async () => {
+    const { w, lobbyToken } = await signedIn();
+    await w.staffEdit('P-1', { accessEnabled: false });
+    await w.staffEdit('P-1', { accessEnabled: true });
+    expect(await w.check(lobbyToken)).toBeUndefined();
+  });
+
+  it('rule 17: dies at an email change or a credential change, access staying on (any bump of the generation)', async () => {
+    for (const bump of ['email', 'credentials'] as const) {
+      const { w, lobbyToken } = await signedIn();
+      if (bump === 'email') await w.staffEdit('P-1', { email: 'new@example.test' });
+      else await w.revoke('P-1', true);
+      expect(await w.check(lobbyToken), bump).toBeUndefined();
+    }
+  });
+
+  it('rule 17: an edit that bumps nothing (a comment) leaves the session alive', async () => {
+    const { w, lobbyToken } = await signedIn();
+    await w.staffEdit('P-1', { comment: 'called back' });
+    expect(await w.check(lobbyToken)).toBeDefined();
+  });
+
+  it('rule 17: a session opened after a revoke and re-enable works, in the same millisecond', async () => {
     const w = world();
     await w.addRecord('P-1', { masterCase: 'MC-1' });
-    w.advance(500);
-    await w.issue('P-1');
-    const { lobbyToken } = await w.signIn('MC-1', 'K7MXQ-4RT9W'); // 10:00:00.500
-    await w.edit('P-1', { revokedAt: '2026-11-21T10:00:00.000Z' }); // a revoke at 10:00:00.800, floored
-    expect(await w.check(lobbyToken)).toBeUndefined();
-  });
-
-  it('survives a revoke from before the session began', async () => {
-    const w = world();
-    await w.addRecord('P-1', { masterCase: 'MC-1', revokedAt: '2026-11-21T09:59:59.000Z' });
+    await w.revoke('P-1');
+    await w.staffEdit('P-1', { accessEnabled: true });
     await w.issue('P-1');
     const { lobbyToken } = await w.signIn('MC-1', 'K7MXQ-4RT9W');
+    expect(await w.check(lobbyToken)).toBeDefined();
+  });
+
+  it('rule 17: a session that carries another generation, or none (from before the rule), is refused', async () => {
+    const { w, lobbyToken } = await signedIn();
+    const stored = w.lobby.sessions.get(hashLobbyToken(lobbyToken))!;
+    expect(stored.generation).toBe(0);
+    w.lobby.sessions.set(stored.tokenHash, { ...stored, generation: 1 });
+    expect(await w.check(lobbyToken)).toBeUndefined();
+    const { generation: _g, ...none } = stored;
+    w.lobby.sessions.set(stored.tokenHash, none);
+    expect(await w.check(lobbyToken)).toBeUndefined();
+    w.lobby.sessions.set(stored.tokenHash, stored);
     expect(await w.check(lobbyToken)).toBeDefined();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handler } from '../../../lambdas/triggers/pre-token-generation.ts';
+import { generationClaim, generationOfLogin, handler, makeHandler } from '../../../lambdas/triggers/pre-token-generation.ts';
 
 describe('pre-token-generation trigger', () => {
   it('rule 3: removes the scope that would let a token holder change the password at Cognito directly', async () => {
@@ -8,5 +8,55 @@ describe('pre-token-generation trigger', () => {
     expect(out.response).toEqual({
       claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToSuppress: ['aws.cognito.signin.user.admin'] } },
     });
+  });
+});
+
+describe('pre-token-generation trigger: the record generation claim (rule 17)', () => {
+  const items = new Map<string, Record<string, unknown>>([
+    ['ACCOUNT#acc-1|ACCOUNT', { accountId: 'acc-1', patientId: 'P-1' }],
+    ['PATIENT#P-1|RECORD', { patientId: 'P-1', accountId: 'acc-1', linkGeneration: 6 }],
+    ['ACCOUNT#acc-2|ACCOUNT', { accountId: 'acc-2', patientId: 'P-2' }],
+    ['PATIENT#P-2|RECORD', { patientId: 'P-2', accountId: 'acc-2' }],
+    // A link left over from a login the record no longer names.
+    ['ACCOUNT#acc-old|ACCOUNT', { accountId: 'acc-old', patientId: 'P-1' }],
+  ]);
+  const reads: string[] = [];
+  const trigger = makeHandler(async (key) => {
+    reads.push(`${key.pk}|${key.sk}`);
+    return items.get(`${key.pk}|${key.sk}`);
+  });
+  const event = (userName: string, triggerSource: string, clientMetadata?: Record<string, string>) => ({
+    version: '2', triggerSource, userName, request: { userAttributes: {}, ...(clientMetadata ? { clientMetadata } : {}) }, response: { claimsAndScopeOverrideDetails: null },
+  });
+  const access = (out: { response?: Record<string, unknown> }) =>
+    (out.response as { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride?: Record<string, unknown>; scopesToSuppress: string[] } } })
+      .claimsAndScopeOverrideDetails.accessTokenGeneration;
+
+  it('rule 17: a password sign-in (and the new-password step) gets the record\'s generation, read from the table', async () => {
+    for (const source of ['TokenGeneration_Authentication', 'TokenGeneration_NewPasswordChallenge']) {
+      const out = access(await trigger(event('acc-1', source)));
+      expect(out.claimsToAddOrOverride).toEqual({ [generationClaim]: 6 });
+      expect(out.scopesToSuppress).toEqual(['aws.cognito.signin.user.admin']);
+    }
+    expect(access(await trigger(event('acc-2', 'TokenGeneration_Authentication'))).claimsToAddOrOverride).toEqual({ [generationClaim]: 0 });
+  });
+
+  it('rule 17: a refresh gets no generation, whatever ClientMetadata its caller sends', async () => {
+    reads.length = 0;
+    const out = access(await trigger(event('acc-1', 'TokenGeneration_RefreshTokens', { [generationClaim]: '6', generation: '6' })));
+    expect(out.claimsToAddOrOverride).toBeUndefined();
+    expect(out.scopesToSuppress).toEqual(['aws.cognito.signin.user.admin']);
+    expect(reads).toEqual([]);
+  });
+
+  it('rule 17: ClientMetadata never sets the generation, and a login no record names (a staff user, an old login) gets none', async () => {
+    expect(access(await trigger(event('acc-1', 'TokenGeneration_Authentication', { [generationClaim]: '99' }))).claimsToAddOrOverride).toEqual({ [generationClaim]: 6 });
+    expect(access(await trigger(event('frontdesk', 'TokenGeneration_Authentication'))).claimsToAddOrOverride).toBeUndefined();
+    expect(access(await trigger(event('acc-old', 'TokenGeneration_Authentication'))).claimsToAddOrOverride).toBeUndefined();
+  });
+
+  it('the generation is read from the record, not remembered: a bump shows in the next token', async () => {
+    items.set('PATIENT#P-1|RECORD', { patientId: 'P-1', accountId: 'acc-1', linkGeneration: 7 });
+    expect(await generationOfLogin(async (k) => items.get(`${k.pk}|${k.sk}`), 'acc-1')).toBe(7);
   });
 });
