@@ -10,7 +10,7 @@
  *   then registers without a PIN from the front desk, so it is the practice's choice. Off, the
  *   request answers the same 202 and sends nothing.
  * - The request always answers 202 with one body, matched or not (rule 13), and takes the same
- *   time: both paths do the same reads and counter writes, and the answer waits until a fixed
+ *   time: both paths do the same reads and counter writes, and the answer waits (equal-time.ts) until a fixed
  *   floor (EMAIL_MATCH_FLOOR_MS) has passed since the request began, which covers the matched
  *   path's extra transaction and email. A failure that only the matched path could meet (its
  *   transaction, SES) is logged and still answered 202.
@@ -32,6 +32,7 @@ import type { EmailMatchAccepted } from '../schemas/email-match.ts';
 import type { Settings } from '../schemas/settings.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError } from './errors.ts';
+import { realTime, withEqualTime, type EqualTime } from './equal-time.ts';
 import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
 import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
@@ -116,10 +117,8 @@ export interface EmailMatchRequestDeps {
   settingsDefaults: SettingsDefaults;
   /** Names only, never an address or a token. */
   warn?: (msg: string, fields: Record<string, string | number>) => void;
-  /** For tests: the floor, and how to wait and measure (a monotonic clock in ms). */
-  floorMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  monotonicMs?: () => number;
+  /** The equal-time floor (rule 13); tests pass their own clock and sleep. Default: EMAIL_MATCH_FLOOR_MS in real time. */
+  timing?: EqualTime;
 }
 
 export interface EmailMatchConfirmDeps {
@@ -181,13 +180,9 @@ const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
 
 /** POST /registrations/email: always the one 202 body, after the floor (or 429 from an address past its budget). */
 export async function requestEmailMatch(deps: EmailMatchRequestDeps, request: { email: string; sourceIp: string }): Promise<EmailMatchAccepted> {
-  const monotonic = deps.monotonicMs ?? (() => performance.now());
-  const started = monotonic();
-  await matchAndSend(deps, normalise(request.email), request.sourceIp);
-  const spent = monotonic() - started;
-  const floor = deps.floorMs ?? EMAIL_MATCH_FLOOR_MS;
-  if (spent < floor) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(floor - spent);
-  else deps.warn?.('email-match request overran its time floor', { spentMs: Math.round(spent), floorMs: floor });
+  await withEqualTime(deps.timing ?? realTime(EMAIL_MATCH_FLOOR_MS), () => matchAndSend(deps, normalise(request.email), request.sourceIp), (spent) => {
+    if (spent.overran) deps.warn?.('email-match request overran its time floor', { spentMs: spent.workMs, floorMs: spent.floorMs });
+  });
   return emailMatchAccepted;
 }
 

@@ -48,11 +48,13 @@ export function emailMatchHarness() {
     mailer: h.mail.mailer,
     clock: h.deps.clock,
     settingsDefaults: practice,
-    floorMs: 600,
-    // Each measurement 10 ms later than the one before: "the work took 10 ms".
-    monotonicMs: () => (ticks += 10),
-    sleep: async (ms) => {
-      slept.push(ms);
+    timing: {
+      floorMs: 600,
+      // Each measurement 10 ms later than the one before: "the work took 10 ms".
+      monotonicMs: () => (ticks += 10),
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
     },
   };
   const confirm: EmailMatchConfirmDeps = {
