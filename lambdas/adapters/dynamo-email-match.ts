@@ -8,14 +8,14 @@
  * transaction of its own that touches only these items and the audit table (the route's grant,
  * emailMatch:issue, allows nothing else), so the public request can never write a record.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import type { EmailMatchState, EmailMatchStore } from '../domain/email-match.ts';
 import { invitationConflict } from '../domain/invitations.ts';
 import { dynamo } from './clients.ts';
 import { dynamoInvitations } from './dynamo-invitations.ts';
 import { auditItem, toRecord } from './dynamo-store.ts';
+import { conditionFailed, transactWrite } from './transactions.ts';
 
 export const emailMatchStateKey = (patientId: string) => ({ pk: `EMAILMATCH#${patientId}`, sk: 'STATE' });
 export const emailMatchLinkKey = (tokenHash: string) => ({ pk: `EMAILMATCHLINK#${tokenHash}`, sk: 'LINK' });
@@ -53,37 +53,36 @@ export function dynamoEmailMatch(): EmailMatchStore {
 
     async issue(change) {
       const { next, expectedVersion } = change.state;
-      const items = [
-        {
-          Put: {
-            TableName: table,
-            // No ttl: the state keeps the accountId of an unfinished confirmation for the next one.
-            Item: { ...next, ...emailMatchStateKey(next.patientId) },
-            ...(expectedVersion === 0
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
-          },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: {
-              ...emailMatchLinkKey(change.putLink.tokenHash),
-              patientId: change.putLink.patientId,
-              invitationId: change.putLink.invitationId,
-              expiresAt: change.putLink.expiresAt,
-              ttl: ttlOf(change.putLink.expiresAt),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(change.deleteLink ? [{ Delete: { TableName: table, Key: emailMatchLinkKey(change.deleteLink) } }] : []),
-      ];
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(db, {
+          state: {
+            Put: {
+              TableName: table,
+              // No ttl: the state keeps the accountId of an unfinished confirmation for the next one.
+              Item: { ...next, ...emailMatchStateKey(next.patientId) },
+              ...(expectedVersion === 0
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+            },
+          },
+          newLink: {
+            Put: {
+              TableName: table,
+              Item: {
+                ...emailMatchLinkKey(change.putLink.tokenHash),
+                patientId: change.putLink.patientId,
+                invitationId: change.putLink.invitationId,
+                expiresAt: change.putLink.expiresAt,
+                ttl: ttlOf(change.putLink.expiresAt),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          audit: { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(change.deleteLink ? { oldLink: { Delete: { TableName: table, Key: emailMatchLinkKey(change.deleteLink) } } } : {}),
+        });
       } catch (err) {
-        if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') throw invitationConflict();
+        if (conditionFailed(err, 'state')) throw invitationConflict();
         throw err;
       }
     },

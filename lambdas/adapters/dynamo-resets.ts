@@ -8,8 +8,8 @@
  * and account items. Links and resets carry `ttl`; every read checks expiry itself as well,
  * because DynamoDB Local never expires items.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { versionConflict } from '../domain/errors.ts';
 import type { ForcedChangeJob, ForcedChangeJobStore } from '../domain/forced-change.ts';
@@ -17,15 +17,13 @@ import { MAX_RESET_FAILURES, resetGone, type ResetLink, type ResetStore, type St
 import { dynamo } from './clients.ts';
 import { claimUsernameItem, linkAccountItem, releaseUsernameItem, usernameTaken } from './dynamo-accounts.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+import { conditionFailed, transactWrite } from './transactions.ts';
 
 export const resetKey = (patientId: string) => ({ pk: `RESET#${patientId}`, sk: 'RESET' });
 export const resetLinkKey = (tokenHash: string) => ({ pk: `RESETLINK#${tokenHash}`, sk: 'LINK' });
 
 /** Kept a day past expiry (and the reset an hour more, for the hourly email limit), then DynamoDB removes them. */
 const ttlAfter = (iso: string, extraSeconds: number) => Math.floor(Date.parse(iso) / 1000) + extraSeconds;
-
-const cancelled = (err: unknown, index: number) =>
-  err instanceof TransactionCanceledException && err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
 
 function toReset(item: Record<string, unknown>): StoredReset {
   const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = item;
@@ -79,38 +77,37 @@ export function dynamoResets(): ResetStore {
 
     async issue(change) {
       const { next } = change;
-      const items = [
-        {
-          Put: {
-            TableName: table,
-            Item: { ...next, ...resetKey(next.patientId), ttl: ttlAfter(next.expiresAt, 25 * 60 * 60) },
-            ...versionCondition(change.expectedVersion),
-          },
-        },
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(change.putLink
-          ? [
-              {
-                Put: {
-                  TableName: table,
-                  Item: {
-                    ...resetLinkKey(change.putLink.tokenHash),
-                    patientId: change.putLink.patientId,
-                    resetId: change.putLink.resetId,
-                    expiresAt: change.putLink.expiresAt,
-                    ttl: ttlAfter(change.putLink.expiresAt, 24 * 60 * 60),
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-            ]
-          : []),
-        ...(change.deleteLink ? [{ Delete: { TableName: table, Key: resetLinkKey(change.deleteLink) } }] : []),
-      ];
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(db, {
+          reset: {
+            Put: {
+              TableName: table,
+              Item: { ...next, ...resetKey(next.patientId), ttl: ttlAfter(next.expiresAt, 25 * 60 * 60) },
+              ...versionCondition(change.expectedVersion),
+            },
+          },
+          audit: { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(change.putLink
+            ? {
+                newLink: {
+                  Put: {
+                    TableName: table,
+                    Item: {
+                      ...resetLinkKey(change.putLink.tokenHash),
+                      patientId: change.putLink.patientId,
+                      resetId: change.putLink.resetId,
+                      expiresAt: change.putLink.expiresAt,
+                      ttl: ttlAfter(change.putLink.expiresAt, 24 * 60 * 60),
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+              }
+            : {}),
+          ...(change.deleteLink ? { oldLink: { Delete: { TableName: table, Key: resetLinkKey(change.deleteLink) } } } : {}),
+        });
       } catch (err) {
-        if (cancelled(err, 0)) throw versionConflict();
+        if (conditionFailed(err, 'reset')) throw versionConflict();
         throw err;
       }
     },
@@ -149,25 +146,21 @@ export function dynamoResets(): ResetStore {
       if (current?.resetId !== resetId || current.status !== 'Pending') return;
       const { tokenHash, pinHash: _pin, lease: _lease, ...kept } = current;
       try {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: table,
-                  Item: { ...kept, status: 'Dead', version: current.version + 1, ...resetKey(patientId), ttl: ttlAfter(current.expiresAt, 25 * 60 * 60) },
-                  ConditionExpression: 'version = :expected',
-                  ExpressionAttributeValues: { ':expected': current.version },
-                },
-              },
-              ...(tokenHash ? [{ Delete: { TableName: table, Key: resetLinkKey(tokenHash) } }] : []),
-              { Put: { TableName: auditTable, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ],
-          }),
-        );
+        await transactWrite(db, {
+          reset: {
+            Put: {
+              TableName: table,
+              Item: { ...kept, status: 'Dead', version: current.version + 1, ...resetKey(patientId), ttl: ttlAfter(current.expiresAt, 25 * 60 * 60) },
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':expected': current.version },
+            },
+          },
+          ...(tokenHash ? { link: { Delete: { TableName: table, Key: resetLinkKey(tokenHash) } } } : {}),
+          audit: { Put: { TableName: auditTable, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+        });
       } catch (err) {
         // Moved meanwhile (another wrong try, a new request): the counter alone already keeps the link dead.
-        if (!cancelled(err, 0)) throw err;
+        if (!conditionFailed(err, 'reset')) throw err;
       }
     },
 
@@ -204,38 +197,38 @@ export function dynamoResets(): ResetStore {
       if (!accountId) throw new Error('complete needs a record with an accountId');
       const { patientId } = change;
       const release = change.release && change.release.toLowerCase() !== change.claim.toLowerCase() ? change.release : undefined;
-      const items = [
-        { Put: { TableName: table, Item: recordItem(next), ...versionCondition(change.record.expectedVersion) } },
-        {
-          Update: {
-            TableName: table,
-            Key: resetKey(patientId),
-            // Used: the PIN hash and the token hash go, the link with them.
-            UpdateExpression: 'SET #status = :used REMOVE pinHash, tokenHash, #lease ADD version :one',
-            ConditionExpression: 'resetId = :reset AND #status = :pending AND tokenHash = :hash AND #lease.id = :lease',
-            ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
-            ExpressionAttributeValues: {
-              ':used': 'Used',
-              ':one': 1,
-              ':reset': change.resetId,
-              ':pending': 'Pending',
-              ':hash': change.tokenHash,
-              ':lease': change.leaseId,
+      try {
+        await transactWrite(db, {
+          record: { Put: { TableName: table, Item: recordItem(next), ...versionCondition(change.record.expectedVersion) } },
+          reset: {
+            Update: {
+              TableName: table,
+              Key: resetKey(patientId),
+              // Used: the PIN hash and the token hash go, the link with them.
+              UpdateExpression: 'SET #status = :used REMOVE pinHash, tokenHash, #lease ADD version :one',
+              ConditionExpression: 'resetId = :reset AND #status = :pending AND tokenHash = :hash AND #lease.id = :lease',
+              ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
+              ExpressionAttributeValues: {
+                ':used': 'Used',
+                ':one': 1,
+                ':reset': change.resetId,
+                ':pending': 'Pending',
+                ':hash': change.tokenHash,
+                ':lease': change.leaseId,
+              },
             },
           },
-        },
-        { Delete: { TableName: table, Key: resetLinkKey(change.tokenHash) } },
-        linkAccountItem(table, accountId, patientId),
-        claimUsernameItem(table, change.claim, accountId, patientId),
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(release ? [releaseUsernameItem(table, release, accountId)] : []),
-      ];
-      try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+          link: { Delete: { TableName: table, Key: resetLinkKey(change.tokenHash) } },
+          account: linkAccountItem(table, accountId, patientId),
+          username: claimUsernameItem(table, change.claim, accountId, patientId),
+          audit: { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(release ? { release: releaseUsernameItem(table, release, accountId) } : {}),
+        });
       } catch (err) {
-        if (cancelled(err, 1) || cancelled(err, 3)) throw resetGone();
-        if (cancelled(err, 4)) throw usernameTaken();
-        if (cancelled(err, 0)) throw versionConflict();
+        // The lease lost, or the login now belongs to another record: this reset cannot finish.
+        if (conditionFailed(err, 'reset') || conditionFailed(err, 'account')) throw resetGone();
+        if (conditionFailed(err, 'username')) throw usernameTaken();
+        if (conditionFailed(err, 'record')) throw versionConflict();
         throw err;
       }
     },
