@@ -35,7 +35,7 @@ import { DomainError } from './errors.ts';
 import { realTime, withEqualTime, type EqualTime } from './equal-time.ts';
 import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
 import { passwordProblems } from './password-policy.ts';
-import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linkGenerationOf, linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { finishRegistration, linkGone } from './registration.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -84,8 +84,6 @@ const tooMany = (now: Date) => {
 export interface EmailMatchState extends StoredInvitation {
   /** SHA-256 of the lower-cased address the link went to: the link dies when the record's email changes. */
   emailHash: string;
-  /** When the link was sent: a revoke (or access turned off) after it kills the link for good. */
-  issuedAt: string;
 }
 
 export interface EmailMatchIssue {
@@ -152,10 +150,6 @@ export const verifyLink = (portalUrl: string, token: string): string =>
 const eligible = (record: StoredRecord | undefined, email: string): record is StoredRecord & { email: string } =>
   record !== undefined && record.accessEnabled && !record.accountId && record.email !== undefined && normalise(record.email) === email;
 
-/** Revoked (or access turned off) at or after the link was sent: the link stays dead. Tokens' cut-offs are whole seconds. */
-const revokedSince = (record: StoredRecord, state: EmailMatchState) =>
-  record.revokedAt !== undefined && record.revokedAt >= wholeSecond(new Date(state.issuedAt));
-
 /** The link still does what it was sent to do, for this record as it is now. */
 function usable(state: EmailMatchState | undefined, record: StoredRecord | undefined, tokenHash: string, now: Date): state is EmailMatchState {
   return (
@@ -168,8 +162,7 @@ function usable(state: EmailMatchState | undefined, record: StoredRecord | undef
     !record.accountId &&
     record.email !== undefined &&
     emailHash(record.email) === state.emailHash &&
-    !revokedSince(record, state) &&
-    // Rule 29: no email change and no access off since it was issued, even one undone since.
+    // Rules 17, 29: no revoke, email change or access off since it was issued, even one undone since.
     linksStillLive(state.linkGeneration, record)
   );
 }
@@ -235,7 +228,6 @@ async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, emai
     pinFailures: 0,
     expiresAt,
     emailHash: emailHash(email),
-    issuedAt: now.toISOString(),
     linkGeneration: linkGenerationOf(record),
     // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
     ...(current?.accountId ? { accountId: current.accountId } : {}),

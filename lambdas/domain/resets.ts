@@ -120,8 +120,6 @@ export interface StoredReset {
   /** When the reset emails of the last hour went out (rate limit). */
   sentAt: string[];
   lease?: { id: string; until: string };
-  /** The record's revokedAt when the link was issued: a later stamp (revoke, new login) kills the link. */
-  revokedAtWhenIssued?: string;
   /** The record's link generation when issued (rules 17, 29): a cut-off, an email change or access off since then kills the link. */
   linkGeneration?: number;
   version: number;
@@ -348,7 +346,6 @@ async function issueAndSend(
       failures: 0,
       tries: 0,
       sentAt: [...recentEmails(current, now), now.toISOString()],
-      ...(record.revokedAt !== undefined ? { revokedAtWhenIssued: record.revokedAt } : {}),
       linkGeneration: linkGenerationOf(record),
       version: (current?.version ?? 0) + 1,
     };
@@ -427,18 +424,28 @@ function isLiveReset(reset: StoredReset | undefined, now: Date): reset is Stored
 }
 
 /**
- * Whether a revoke, or anything else that stamps the record's revokedAt (access off, a new login,
- * a credential change), came after the link was issued: then the link is dead for good (rule 17),
- * even once access is on again. Stamps are whole seconds, so a stamp in the very second of the
- * issue looks unchanged; a record changed since then counts as revoked in that case.
+ * POST /credential-resets/confirm: the steps of the header, one function each. A wrong PIN or
+ * username keeps its try (it was a guess); anything else that fails after the reservation gives
+ * it back, and a failure after the lease lets the lease go, so the same request can be repeated.
  */
-function revokedSinceIssued(record: StoredRecord, reset: StoredReset): boolean {
-  // Every cut-off also bumps the link generation (revokeSessionsAndLinks), which openResetLink
-  // compares exactly: a stamp in the very second of the issue is caught there, with no tie-break.
-  return record.revokedAt !== reset.revokedAtWhenIssued;
+export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirmation): Promise<{ message: string }> {
+  const live = await openResetLink(deps, attempt.token, attempt.sourceIp);
+  await reserveTry(deps, live.reset);
+  const proven = await givingTryBackOnFailure(deps, live.reset, async () => pinAndUsernameMatch(live, attempt));
+  if (!proven) throw wrongPinOrUsername(await countWrongTry(deps, live.reset, attempt.sourceIp, live.tokenHash));
+  await givingTryBackOnFailure(deps, live.reset, async () => {
+    const username = await checkNewCredentials(deps, live, attempt);
+    await underLease(deps, live, (leaseId) => changeCredentials(deps, live, attempt, username, leaseId));
+  });
+  await sendNotice(deps, live.record, attempt.sourceIp);
+  return { message: resetConfirmedMessage };
 }
 
-/** Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token limit. */
+/**
+ * Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token
+ * limit. Whether a cut-off, an email change or access off came after the issue (rules 17, 29) is
+ * the link generation alone, compared exactly: even once access is on again the link stays dead.
+ */
 async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: string): Promise<LiveReset> {
   const now = deps.clock();
   const tokenHash = sha256(token);
@@ -454,7 +461,6 @@ async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: st
     reset.tokenHash === tokenHash &&
     record !== undefined &&
     record.accessEnabled &&
-    !revokedSinceIssued(record, reset) &&
     linksStillLive(reset.linkGeneration, record) &&
     record.accountId === reset.accountId &&
     record.username !== undefined;
@@ -465,118 +471,144 @@ async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: st
   return { tokenHash, reset, record: record as LiveReset['record'] };
 }
 
-const sameUsername = (typed: string, actual: string) => constantTimeEqual(sha256(typed.trim().toLowerCase()), sha256(actual.trim().toLowerCase()));
-
-/** POST /credential-resets/confirm. */
-export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirmation): Promise<{ message: string }> {
-  const { tokenHash, reset, record } = await openResetLink(deps, attempt.token, attempt.sourceIp);
-  const { patientId, resetId } = reset;
-  const accountId = record.accountId;
-
-  const username = attempt.newUsername ?? record.username;
-
-  // Step 2: one try, then the PIN and the username together (which one was wrong is not said).
-  // Nothing that depends on the account (the password rules name the username and email, "taken"
-  // names another login) is answered before both are proven (rule 27).
-  const reserved = await deps.resets.reserveTry(patientId, resetId);
+/** Step 2a: one try, reserved before any compare (at most 5 wrong-or-in-flight at once, rule 7). */
+async function reserveTry(deps: ResetConfirmDeps, reset: StoredReset): Promise<void> {
+  const reserved = await deps.resets.reserveTry(reset.patientId, reset.resetId);
   if (reserved === 'gone') throw resetGone();
   if (reserved === 'busy') throw resetInProgress();
-  let keepTry = false;
-  let lease: { id: string; until: string } | undefined;
-  try {
-    const [pinOk, userOk] = [await resetPinMatches(attempt.pin, reset.pinHash), sameUsername(attempt.username, record.username)];
-    if (!(pinOk && userOk)) {
-      keepTry = true;
-      throw wrongPinOrUsername(await countWrongTry(deps, reset, attempt.sourceIp, tokenHash));
-    }
-
-    // Step 3: our password rules (rules 3 and 31), against the username the login will have. A
-    // refusal here gives the try back (below): a typo in the new password wastes no try.
-    const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
-    if (problems.length > 0) throw badPassword(problems);
-
-    // The new username, if any, must be free (checked again in the final transaction).
-    const renamed = attempt.newUsername !== undefined && attempt.newUsername.toLowerCase() !== record.username.toLowerCase();
-    if (renamed) {
-      const holder = await deps.accounts.findByUsername(attempt.newUsername!);
-      if (holder && holder.accountId !== accountId) throw usernameTaken();
-    }
-
-    // Step 4: the lease.
-    const now = deps.clock();
-    lease = { id: randomUUID(), until: new Date(now.getTime() + RESET_LEASE_SECONDS * 1000).toISOString() };
-    const taken = await deps.resets.takeLease(patientId, resetId, tokenHash, lease, now);
-    if (taken !== 'taken') {
-      lease = undefined;
-      throw taken === 'held' ? resetInProgress() : resetGone();
-    }
-
-    // Step 5: Cognito and the failure counter. Safe to repeat.
-    await deps.logins.setPassword(accountId, attempt.newPassword);
-    await deps.logins.signOutEverywhere(accountId);
-    const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
-    await Promise.all([...new Set([record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
-
-    // Step 6: everything else, at once.
-    await retryOnConflict(async () => {
-      const at = deps.clock();
-      const current = await deps.store.getRecord(patientId);
-      if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
-      // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
-      if (!linksStillLive(reset.linkGeneration, current)) throw resetGone();
-      const { login: _login, ...rest } = current;
-      const next: StoredRecord = {
-        ...rest,
-        username,
-        // Every session from before ends (rule 15), the same whole-second cut-off as revoke.
-        ...revokeSessionsAndLinks(current, wholeSecond(at)),
-        updatedAt: at.toISOString(),
-        version: current.version + 1,
-      };
-      await deps.resets.complete({
-        record: { next, expectedVersion: current.version },
-        patientId,
-        resetId,
-        leaseId: lease!.id,
-        tokenHash,
-        claim: username,
-        ...(current.username.toLowerCase() !== username.toLowerCase() ? { release: current.username } : {}),
-        audit: auditEvent(patientActor(current, attempt.sourceIp), patientTarget(patientId), 'reset.completed', at, {
-          usernameChanged: current.username !== username,
-          wasMustChange: current.login?.mustChangePassword === true,
-        }),
-      }).catch(async (err: unknown) => {
-        // Done with only its answer lost? Then this reset reads Used: carry on to the notice and the
-        // 200, which a retry (410, the link is used) could never give (rule 24).
-        const done = !(err instanceof DomainError) && (await deps.resets.getReset(patientId).then((r) => r?.resetId === resetId && r.status === 'Used', () => false));
-        if (!done) throw err;
-      });
-    });
-    lease = undefined;
-  } catch (err) {
-    // Undo only what this attempt holds; the reset stays pending, so the same request can be repeated.
-    if (lease) await deps.resets.releaseLease(patientId, lease.id).catch(() => undefined);
-    if (!keepTry) await deps.resets.releaseTry(patientId, resetId).catch(() => undefined);
-    throw err;
-  }
-
-  // Step 7: the notice (rule 15). Best effort: the reset is done either way, so no failure here
-  // (the settings read included) may turn it into an error that a retry could only answer 410.
-  if (record.email) {
-    try {
-      const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-      await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
-    } catch (err) {
-      deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
-      await deps.store
-        .appendAudit(auditEvent(patientActor(record, attempt.sourceIp), patientTarget(patientId), 'reset.notice-failed', deps.clock(), {}, 'failure'))
-        .catch(() => undefined);
-    }
-  }
-  return { message: resetConfirmedMessage };
 }
 
-/** Counts a wrong try; the 5th kills the link. True when the link is now dead. */
+/** Runs a step that holds the reserved try; if it fails, the try is given back (it was not a wrong guess). */
+async function givingTryBackOnFailure<T>(deps: ResetConfirmDeps, reset: StoredReset, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await deps.resets.releaseTry(reset.patientId, reset.resetId).catch(() => undefined);
+    throw err;
+  }
+}
+
+const sameUsername = (typed: string, actual: string) => constantTimeEqual(sha256(typed.trim().toLowerCase()), sha256(actual.trim().toLowerCase()));
+
+/** Step 2b: the PIN and the username together, both in constant time; which one was wrong is not said. */
+async function pinAndUsernameMatch(live: LiveReset, attempt: ResetConfirmation): Promise<boolean> {
+  const pinOk = await resetPinMatches(attempt.pin, live.reset.pinHash);
+  const userOk = sameUsername(attempt.username, live.record.username);
+  return pinOk && userOk;
+}
+
+/**
+ * Step 3, only once link + PIN + username are proven (rule 27: the password rules name the
+ * username and email, "taken" names another login). Our password rules (rules 3 and 31) against
+ * the username the login will have, and that username free (checked again in the commit).
+ */
+async function checkNewCredentials(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation): Promise<string> {
+  const { record } = live;
+  const username = attempt.newUsername ?? record.username;
+  const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
+  if (problems.length > 0) throw badPassword(problems);
+  if (username.toLowerCase() !== record.username.toLowerCase()) {
+    const holder = await deps.accounts.findByUsername(username);
+    if (holder && holder.accountId !== record.accountId) throw usernameTaken();
+  }
+  return username;
+}
+
+/** Step 4: one completion at a time per reset (rule 25); the lease goes again if the work fails. */
+async function underLease(deps: ResetConfirmDeps, live: LiveReset, work: (leaseId: string) => Promise<void>): Promise<void> {
+  const { patientId, resetId } = live.reset;
+  const now = deps.clock();
+  const lease = { id: randomUUID(), until: new Date(now.getTime() + RESET_LEASE_SECONDS * 1000).toISOString() };
+  const taken = await deps.resets.takeLease(patientId, resetId, live.tokenHash, lease, now);
+  if (taken === 'held') throw resetInProgress();
+  if (taken === 'gone') throw resetGone();
+  try {
+    await work(lease.id);
+  } catch (err) {
+    await deps.resets.releaseLease(patientId, lease.id).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Steps 5 and 6. Cognito (the password set, every refresh token ended) and the sign-in failure
+ * counters cleared (a reset is the way out of a lock, rule 5): safe to repeat. Then one
+ * transaction for everything else; a failure before it leaves the reset pending for a retry.
+ */
+async function changeCredentials(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation, username: string, leaseId: string): Promise<void> {
+  const { record, reset, tokenHash } = live;
+  const { patientId, resetId } = reset;
+  const accountId = record.accountId;
+  const now = deps.clock();
+  await deps.logins.setPassword(accountId, attempt.newPassword);
+  await deps.logins.signOutEverywhere(accountId);
+  const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
+  await Promise.all([...new Set([record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
+
+  await retryOnConflict(async () => {
+    const at = deps.clock();
+    const current = await deps.store.getRecord(patientId);
+    if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
+    // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
+    if (!linksStillLive(reset.linkGeneration, current)) throw resetGone();
+    const { login: _login, ...rest } = current;
+    const next: StoredRecord = {
+      ...rest,
+      username,
+      // Every session from before ends, and every other link of the record dies (rules 15, 29).
+      ...revokeSessionsAndLinks(current, wholeSecond(at)),
+      updatedAt: at.toISOString(),
+      version: current.version + 1,
+    };
+    const change: ResetCompletion = {
+      record: { next, expectedVersion: current.version },
+      patientId,
+      resetId,
+      leaseId,
+      tokenHash,
+      claim: username,
+      ...(current.username.toLowerCase() !== username.toLowerCase() ? { release: current.username } : {}),
+      audit: auditEvent(patientActor(current, attempt.sourceIp), patientTarget(patientId), 'reset.completed', at, {
+        usernameChanged: current.username !== username,
+        wasMustChange: current.login?.mustChangePassword === true,
+      }),
+    };
+    await deps.resets.complete(change).catch(async (err: unknown) => {
+      if (!(await completedDespite(deps, reset, err))) throw err;
+    });
+  });
+}
+
+/**
+ * Rule 24: the commit done with only its answer lost reads Used; then the attempt carries on to
+ * the notice and the 200, which a retry (410, the link is used) could never give. A refusal
+ * (DomainError) is an answer, never a lost one.
+ */
+async function completedDespite(deps: ResetConfirmDeps, reset: StoredReset, err: unknown): Promise<boolean> {
+  if (err instanceof DomainError) return false;
+  const now = await deps.resets.getReset(reset.patientId).catch(() => undefined);
+  return now?.resetId === reset.resetId && now.status === 'Used';
+}
+
+/**
+ * Step 7: the "your credentials changed" notice, with no secret (rule 15). Best effort: the
+ * reset is done either way, so no failure here (the settings read included) may turn it into an
+ * error that a retry could only answer 410.
+ */
+async function sendNotice(deps: ResetConfirmDeps, record: LiveReset['record'], sourceIp: string): Promise<void> {
+  if (!record.email) return;
+  try {
+    const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+    await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
+  } catch (err) {
+    deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
+    await deps.store
+      .appendAudit(auditEvent(patientActor(record, sourceIp), patientTarget(record.patientId), 'reset.notice-failed', deps.clock(), {}, 'failure'))
+      .catch(() => undefined);
+  }
+}
+
+/** Counts a wrong try (its reservation stays: it was spent); the 5th kills the link. True when the link is now dead. */
 async function countWrongTry(deps: ResetConfirmDeps, reset: StoredReset, sourceIp: string, tokenHash: string): Promise<boolean> {
   const { patientId, resetId } = reset;
   const now = deps.clock();
@@ -596,4 +628,3 @@ async function countWrongTry(deps: ResetConfirmDeps, reset: StoredReset, sourceI
   }
   return dead;
 }
-
