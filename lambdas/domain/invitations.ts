@@ -16,8 +16,8 @@
  * it: a crash or an SES refusal leaves a visible Failed mark and a working resend, never a lost
  * email that looks sent (rule 24).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
+import { randomUUID } from 'node:crypto';
+import { newPin, opaqueToken, readableAlphabet, sha256 } from './secrets.ts';
 import { invitationEmail } from '../mail/templates.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
@@ -32,11 +32,8 @@ import { readSettings, type SettingsDefaults } from './settings.ts';
 
 /** 6 characters from an alphabet without look-alikes: no 0/O, no 1/I/L (31 symbols, ~29.7 bits). */
 export const PIN_ALPHABET = readableAlphabet;
-export const PIN_LENGTH = 6;
 /** The 5th wrong PIN locks the invitation (rule 7). */
 export const MAX_PIN_FAILURES = 5;
-
-export const newPin = (): string => readableSecret(PIN_LENGTH);
 
 /** 256 bits from the CSPRNG, base64url (43 characters). Rule 9 asks for at least 128. */
 export const newLinkToken = opaqueToken;
@@ -44,17 +41,8 @@ export const newLinkToken = opaqueToken;
 /** What is stored and looked up instead of the token (rule 9: SHA-256 is enough at that entropy). */
 export const hashToken = sha256;
 
-/** A PIN as typed: any case, spaces and dashes ignored. */
-export const normalisePin = (pin: string): string => pin.replace(/[\s-]/g, '').toUpperCase();
-
-/**
- * Constant-time comparison (rule 10). Both sides are hashed first so that the comparison takes
- * the same time whatever the typed PIN's length.
- */
-export function pinsEqual(expected: string, typed: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
-  return timingSafeEqual(digest(normalisePin(expected)), digest(normalisePin(typed)));
-}
+// PIN making, normalising and constant-time comparison live in secrets.ts (rule 10); kept here by name.
+export { newPin, normalisePin, pinsEqual, PIN_LENGTH } from './secrets.ts';
 
 // ------------------------------------------------------------------------------ ports
 
