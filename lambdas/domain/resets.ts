@@ -4,46 +4,43 @@
  * again, and chooses a new password (and optionally a new username). Security rules 3, 5, 7, 8,
  * 9, 10, 11, 12, 13, 14, 15, 18, 20, 24, 25.
  *
- * State, per patient, always replaced or changed in one transaction:
- *   - the reset (one per patient: the current one): the SHA-256 of the live link's token, the
- *     PIN as a salted scrypt hash (rule 10: "a salted slow hash"; the PIN is never stored or
- *     logged in clear), the wrong-try counters, the times of the last emails (3 per hour), and
- *     the lease of a confirmation in progress;
- *   - the link, one per live token, found by the token's hash; it names the patient and the
- *     reset, so a token can never act on another patient (rule 9).
- * One reset per patient means one live link per patient: a new request replaces the old link,
- * and a completed reset leaves none ("every other outstanding reset link" dies with it).
+ * A reset is a one-time link (one-time-link.ts) with the policy `resetPolicy` below: per
+ * patient one link state (RESET#<patientId>: the token's SHA-256, the PIN as a salted scrypt hash
+ * (rule 10), the try counters, the lease, the login it resets, and the times of the last emails
+ * for the 3-an-hour limit) and one pointer per live token (RESETLINK#<hash>), which names the
+ * patient, so a token can never act on another patient (rule 9). One link per patient: a new
+ * request replaces the old one, and a completed reset leaves none.
  *
  * A request never touches the portal record or the sign-in failure counters (rules 7 and 8).
  *
  * Confirmation, step by step, each safe to repeat:
- *   1. The link: a live, unexpired reset of a record with access enabled and the same login;
- *      anything else is the one 410 (rule 11). Dead links count against the source address.
- *   2. A try is reserved atomically (at most 5 reserved-and-wrong or in-flight at once), so 1000
- *      concurrent guesses still get only 5 PIN checks (rule 7). Then PIN and username, both in
- *      constant time; a wrong pair is counted and the 5th kills the link (401 until then). Every
+ *   1. The link (lookUp): live, unexpired, of a record with access on, the same login, and no
+ *      cut-off, email change or access off since issue (the link generation, exactly); anything
+ *      else is the one 410 (rule 11). Dead links count against the source address.
+ *   2. The PIN and the current username (checkSecrets): a try is reserved first (at most 5
+ *      wrong-or-in-flight), so 1000 concurrent guesses get only 5 checks (rule 7); both compared
+ *      in constant time, which one was wrong is not said; the 5th wrong pair kills the link. Every
  *      failure up to here has one body whatever the new password is (rule 27).
- *   3. The password rules (400; the try is given back: a typo in the new password wastes no try).
- *      They mention the username and email, so they run only once link + PIN + username are proven.
- *   4. The lease: one completion at a time per reset (20 at once: one 200, rule 25).
- *   5. Cognito: set the password, end every refresh token. The sign-in failure counter is
- *      cleared (a reset is the way out of a lock, rule 5).
- *   6. One transaction: record (new username, `revokedAt`, "must change" cleared), reset Used,
- *      link deleted, username claimed/released, audit entry. A failure before it lets the lease
- *      and the try go, so a retry of the same request completes the reset (rule 24).
+ *   3. The password rules and the new username free (400/409; the try is given back). They
+ *      mention the username and email, so they run only once link + PIN + username are proven.
+ *   4-6. leaseAndCommit: the lease (20 at once: one 200, rule 25); Cognito sets the password and
+ *      ends every refresh token, the sign-in failure counters are cleared (rule 5); one
+ *      transaction: record (new username, sessions and links cut off, "must change" cleared),
+ *      link Used, pointer deleted, username claimed/released, audit entry. A failure lets the
+ *      lease and the try go, so a retry of the same request completes the reset (rule 24).
  *   7. The "your credentials changed" notice, with no secret (rule 15); no tokens are answered.
  */
-import { randomBytes, randomUUID, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { credentialsChangedEmail, resetEmail } from '../mail/templates.ts';
 import type { Settings } from '../schemas/settings.ts';
-import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
-import { DomainError, notFound, retryOnConflict } from './errors.ts';
-import { newPin, type Mailer } from './invitations.ts';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
+import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
+import type { Mailer } from './invitations.ts';
+import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
-import { linkGenerationOf, linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
-import { constantTimeEqual, opaqueToken, sha256 } from './secrets.ts';
+import { digestsEqual, hashPin, newPin, verifyPinHash } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
@@ -64,128 +61,13 @@ export const RESET_LEASE_SECONDS = 30;
  */
 export const RESET_REQUEST_FLOOR_MS = 300;
 
-// ------------------------------------------------------------------------------ the PIN hash
-
-/**
- * scrypt, N=2^14, r=8, p=1 (16 MiB, tens of ms), 16-byte random salt, 32-byte output. The PIN
- * has ~30 bits, so a fast hash would fall to a table read; scrypt makes each guess cost, and
- * the PIN alone is useless without the link token, which is stored only as SHA-256.
- */
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
-
-const scrypt = (secret: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCallback(secret, salt, 32, options, (err, key) => (err ? reject(err) : resolve(key))));
-
-/** How a typed PIN is compared: any case, spaces and dashes ignored. */
-export const normalisePin = (pin: string): string => pin.replace(/[\s-]+/g, '').toUpperCase();
-
-export async function hashResetPin(pin: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(normalisePin(pin), salt, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
-}
-
-export async function resetPinMatches(pin: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await scrypt(normalisePin(pin).slice(0, 64), Buffer.from(salt, 'base64url'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
-
-// ------------------------------------------------------------------------------ ports
-
-/** The current reset of one patient. Never shown to anyone as it is. */
-export interface StoredReset {
-  patientId: string;
-  /** The login it resets: a reset never acts on a login that replaced it. */
-  accountId: string;
-  /** New for every request. */
-  resetId: string;
-  status: 'Pending' | 'Used' | 'Dead';
-  /** SHA-256 of the live link's token; absent once no link works. */
-  tokenHash?: string;
-  /** scrypt hash of the PIN; absent once used or dead. */
-  pinHash?: string;
-  expiresAt: string;
-  /** Wrong PIN-or-username tries of this link. */
-  failures: number;
-  /** Tries reserved: wrong ones plus those in flight (step 3). */
-  tries: number;
-  /** When the reset emails of the last hour went out (rate limit). */
-  sentAt: string[];
-  lease?: { id: string; until: string };
-  /** The record's link generation when issued (rules 17, 29): a cut-off, an email change or access off since then kills the link. */
-  linkGeneration?: number;
-  version: number;
-}
-
-export interface ResetLink {
-  tokenHash: string;
-  patientId: string;
-  resetId: string;
-  expiresAt: string;
-}
-
-export interface ResetIssue {
-  next: StoredReset;
-  expectedVersion: number;
-  putLink?: ResetLink;
-  deleteLink?: string;
-  audit: AuditEvent;
-}
-
-export interface ResetCompletion {
-  record: { next: StoredRecord; expectedVersion: number };
-  patientId: string;
-  resetId: string;
-  leaseId: string;
-  tokenHash: string;
-  /** The username after the reset, claimed for the login (the same one again when unchanged). */
-  claim: string;
-  /** The username before, released when it changed. */
-  release?: string;
-  audit: AuditEvent;
-}
-
-export type Reservation = 'reserved' | 'busy' | 'gone';
-export type LeaseResult = 'taken' | 'held' | 'gone';
-
-export interface ResetStore {
-  getReset(patientId: string): Promise<StoredReset | undefined>;
-  findLink(tokenHash: string): Promise<ResetLink | undefined>;
-  /** Reset (conditional on its version: 0 = must not exist), links and audit entry, all or nothing. Throws `version-conflict`. */
-  issue(change: ResetIssue): Promise<void>;
-  /** Reserves one try of the pending reset: `busy` when 5 are reserved but fewer than 5 were wrong. */
-  reserveTry(patientId: string, resetId: string): Promise<Reservation>;
-  /** Gives back a try that turned out right (or never got its answer). */
-  releaseTry(patientId: string, resetId: string): Promise<void>;
-  /** Counts a wrong try (its reservation stays); the new count, or undefined when no longer that pending reset. */
-  countFailure(patientId: string, resetId: string): Promise<number | undefined>;
-  /** Kills the link: status Dead, link deleted, with its audit entry. Nothing when it is no longer that pending reset. */
-  kill(patientId: string, resetId: string, audit: AuditEvent): Promise<void>;
-  takeLease(patientId: string, resetId: string, tokenHash: string, lease: { id: string; until: string }, now: Date): Promise<LeaseResult>;
-  releaseLease(patientId: string, leaseId: string): Promise<void>;
-  /**
-   * The last step, all or nothing: record, reset Used (conditional on the lease), link deleted,
-   * account link, username claimed (throws `username-taken`) and released, audit entry.
-   * Throws `version-conflict` when the record moved, `reset-gone` when the lease was lost.
-   */
-  complete(change: ResetCompletion): Promise<void>;
-}
-
 // ------------------------------------------------------------------------------ errors
 
 /** The one answer for an expired, used, dead or unknown link (rule 11). */
 export const resetGone = () =>
   new DomainError('gone', 'reset-link-gone', 'This reset link no longer works. Ask for a new one on the sign-in page, or call the practice.');
 
-const wrongPinOrUsername = (dead: boolean) =>
+export const wrongPinOrUsername = (dead: boolean) =>
   new DomainError(
     'unauthorized',
     'wrong-pin-or-username',
@@ -194,7 +76,7 @@ const wrongPinOrUsername = (dead: boolean) =>
       : 'The PIN or the username is not right. Check the PIN in the email and your current username, then try again.',
   );
 
-const resetInProgress = () =>
+export const resetInProgress = () =>
   new DomainError('conflict', 'reset-in-progress', 'A reset with this link is already under way. Wait a moment, then try again.');
 
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
@@ -206,6 +88,47 @@ const accessDisabled = () =>
   new DomainError('conflict', 'access-disabled', 'Portal access is disabled for this patient. Enable it before sending a reset.');
 
 const noEmail = () => new DomainError('unprocessable', 'no-email', 'The record has no email address. Add one before sending a reset.');
+
+// ------------------------------------------------------------------------------ the link policy
+
+/** A reset's own field on its link state: when the reset emails of the last hour went out (rate limit). */
+export interface ResetData {
+  sentAt: string[];
+}
+
+export type StoredReset = LinkState<ResetData>;
+export type ResetStore = LinkStore<ResetData>;
+
+const sameUsername = (typed: string, actual: string) => digestsEqual(typed.trim().toLowerCase(), actual.trim().toLowerCase());
+
+/** What makes a reset link: a PIN (hashed) and the current username (against the record), 5 wrong pairs, the practice's resetMinutes. */
+export const resetPolicy: LinkPolicy<ResetData> = {
+  kind: 'reset',
+  lifetimeMs: (settings) => settings.resetMinutes * 60_000,
+  secrets: [
+    { name: 'pin', matches: async (typed, stored) => stored !== undefined && (await verifyPinHash(typed, stored)) },
+    { name: 'username', matches: async (typed, _stored, _state, record) => record.username !== undefined && sameUsername(typed, record.username) },
+  ],
+  maxFailures: MAX_RESET_FAILURES,
+  leaseSeconds: RESET_LEASE_SECONDS,
+  // The login it was issued for, still with access and a username (a replaced login refuses it, rule 9).
+  recordAllows: (record, state) => record.accessEnabled && record.accountId !== undefined && record.accountId === state.accountId && record.username !== undefined,
+  errors: { gone: resetGone, busy: resetInProgress, wrongSecret: wrongPinOrUsername, conflict: versionConflict },
+  audit: { wrongSecret: 'reset.wrong-pin-or-username', locked: 'reset.link-killed' },
+  throttle: {
+    keys: (target, sourceIp, now) => throttleKeys('reset', target, sourceIp, now),
+    requireUnder: requireAddressUnderLimit,
+    // A wrong PIN-or-username counts against the source address like a dead link (rule 6).
+    async guardCompare(deps, keys, compare) {
+      try {
+        await compare();
+      } catch (err) {
+        if (err instanceof DomainError && err.code === refusal().code) await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, deps.clock());
+        throw err;
+      }
+    },
+  },
+};
 
 // ------------------------------------------------------------------------------ requesting
 
@@ -231,14 +154,13 @@ export const resetLink = (portalUrl: string, token: string): string =>
 const NO_PATIENT = '~none';
 
 interface Secrets {
-  token: string;
   pin: string;
   pinHash: string;
 }
 
 const newSecrets = async (): Promise<Secrets> => {
   const pin = newPin();
-  return { token: opaqueToken(), pin, pinHash: await hashResetPin(pin) };
+  return { pin, pinHash: await hashPin(pin) };
 };
 
 const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
@@ -253,7 +175,7 @@ const patientActor = (record: StoredRecord, sourceIp: string): Actor => ({ id: `
 export async function requestReset(deps: ResetRequestDeps, request: { username: string; sourceIp: string }): Promise<void> {
   const [{ settings }, link] = await Promise.all([readSettings({ store: deps.store, defaults: deps.settingsDefaults }), deps.accounts.findByUsername(request.username)]);
   const patientId = link?.patientId ?? NO_PATIENT;
-  const [record, current, secrets] = await Promise.all([deps.store.getRecord(patientId), deps.resets.getReset(patientId), newSecrets()]);
+  const [record, current, secrets] = await Promise.all([deps.store.getRecord(patientId), deps.resets.get(patientId), newSecrets()]);
   const now = deps.clock();
   if (!link || !record || record.accountId !== link.accountId) {
     deps.warn?.('reset requested', { outcome: 'no-account' });
@@ -309,7 +231,7 @@ export async function staffReset(deps: ResetRequestDeps, actor: Actor, patientId
 }
 
 function recentEmails(reset: StoredReset | undefined, now: Date): string[] {
-  return (reset?.sentAt ?? []).filter((at) => now.getTime() - Date.parse(at) < HOUR_MS);
+  return (reset?.data?.sentAt ?? []).filter((at) => now.getTime() - Date.parse(at) < HOUR_MS);
 }
 
 /** Commits the new reset (replacing any earlier link), then emails link + PIN. */
@@ -324,36 +246,25 @@ async function issueAndSend(
   known?: { current: StoredReset | undefined },
 ): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed' } | undefined> {
   const { patientId } = record;
-  const tokenHash = sha256(secrets.token);
   let first = known;
   const issued = await retryOnConflict(async () => {
     const now = deps.clock();
     // The write is conditional on this version, so a stale first read only costs a retry, which reads afresh.
-    const current = first ? first.current : await deps.resets.getReset(patientId);
+    const current = first ? first.current : await deps.resets.get(patientId);
     first = undefined;
     // The hourly limit, checked again on the fresh read: concurrent requests all passed the first check.
     if (by === 'patient' && recentEmails(current, now).length >= MAX_RESET_EMAILS_PER_HOUR) return undefined;
-    const expiresAt = new Date(now.getTime() + settings.resetMinutes * 60_000).toISOString();
-    const resetId = randomUUID();
-    const next: StoredReset = {
-      patientId,
+    const link = newLink(resetPolicy, {
+      record,
+      current,
+      now,
+      settings,
+      secrets: { pin: secrets.pinHash },
+      data: { sentAt: [...recentEmails(current, now), now.toISOString()] },
       accountId: record.accountId,
-      resetId,
-      status: 'Pending',
-      tokenHash,
-      pinHash: secrets.pinHash,
-      expiresAt,
-      failures: 0,
-      tries: 0,
-      sentAt: [...recentEmails(current, now), now.toISOString()],
-      linkGeneration: linkGenerationOf(record),
-      version: (current?.version ?? 0) + 1,
-    };
-    await deps.resets.issue({
-      next,
-      expectedVersion: current?.version ?? 0,
-      putLink: { tokenHash, patientId, resetId, expiresAt },
-      ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
+    });
+    await deps.resets.write({
+      ...link.write,
       audit: auditEvent(actor, patientTarget(patientId), 'reset.requested', now, {
         by,
         emailed: true,
@@ -361,12 +272,12 @@ async function issueAndSend(
         minutes: settings.resetMinutes,
       }),
     });
-    return { expiresAt };
+    return { expiresAt: link.state.expiresAt, token: link.token };
   });
   if (!issued) return undefined;
   const message = resetEmail({
     practiceName: settings.practiceName,
-    link: resetLink(settings.portalUrl, secrets.token),
+    link: resetLink(settings.portalUrl, issued.token),
     pin: secrets.pin,
     expiresAt: issued.expiresAt,
   });
@@ -408,93 +319,29 @@ export interface ResetConfirmation {
 
 export const resetConfirmedMessage = 'Your password has been changed and every session has been signed out. Sign in with your new password.';
 
-interface LiveReset {
-  tokenHash: string;
-  reset: StoredReset & { pinHash: string };
-  record: StoredRecord & { accountId: string; username: string };
-}
-
-function isLiveReset(reset: StoredReset | undefined, now: Date): reset is StoredReset & { pinHash: string } {
-  return (
-    reset?.status === 'Pending' &&
-    reset.pinHash !== undefined &&
-    reset.failures < MAX_RESET_FAILURES &&
-    Date.parse(reset.expiresAt) > now.getTime()
-  );
-}
+type LiveReset = LiveLink<ResetData> & { record: StoredRecord & { accountId: string; username: string } };
 
 /**
- * POST /credential-resets/confirm: the steps of the header, one function each. A wrong PIN or
- * username keeps its try (it was a guess); anything else that fails after the reservation gives
- * it back, and a failure after the lease lets the lease go, so the same request can be repeated.
+ * POST /credential-resets/confirm: the steps of the header. A wrong PIN or username keeps its
+ * try (it was a guess); any other failure after the check gives it back, and leaseAndCommit lets
+ * its lease go, so the same request can be repeated. A success keeps the try: the link is used.
  */
 export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirmation): Promise<{ message: string }> {
-  const live = await openResetLink(deps, attempt.token, attempt.sourceIp);
-  await reserveTry(deps, live.reset);
-  const proven = await givingTryBackOnFailure(deps, live.reset, async () => pinAndUsernameMatch(live, attempt));
-  if (!proven) throw wrongPinOrUsername(await countWrongTry(deps, live.reset, attempt.sourceIp, live.tokenHash));
-  await givingTryBackOnFailure(deps, live.reset, async () => {
-    const username = await checkNewCredentials(deps, live, attempt);
-    await underLease(deps, live, (leaseId) => changeCredentials(deps, live, attempt, username, leaseId));
-  });
-  await sendNotice(deps, live.record, attempt.sourceIp);
-  return { message: resetConfirmedMessage };
-}
-
-/**
- * Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token
- * limit. Whether a cut-off, an email change or access off came after the issue (rules 17, 29) is
- * the link generation alone, compared exactly: even once access is on again the link stays dead.
- */
-async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: string): Promise<LiveReset> {
-  const now = deps.clock();
-  const tokenHash = sha256(token);
-  const keys = throttleKeys('reset', `link:${tokenHash}`, sourceIp, now);
-  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  requireAddressUnderLimit(addressFailures, now);
-  const link = await deps.resets.findLink(tokenHash);
-  const [reset, record] = link ? await Promise.all([deps.resets.getReset(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
-  const valid =
-    link !== undefined &&
-    isLiveReset(reset, now) &&
-    reset.resetId === link.resetId &&
-    reset.tokenHash === tokenHash &&
-    record !== undefined &&
-    record.accessEnabled &&
-    linksStillLive(reset.linkGeneration, record) &&
-    record.accountId === reset.accountId &&
-    record.username !== undefined;
-  if (!valid) {
-    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-    throw resetGone();
-  }
-  return { tokenHash, reset, record: record as LiveReset['record'] };
-}
-
-/** Step 2a: one try, reserved before any compare (at most 5 wrong-or-in-flight at once, rule 7). */
-async function reserveTry(deps: ResetConfirmDeps, reset: StoredReset): Promise<void> {
-  const reserved = await deps.resets.reserveTry(reset.patientId, reset.resetId);
-  if (reserved === 'gone') throw resetGone();
-  if (reserved === 'busy') throw resetInProgress();
-}
-
-/** Runs a step that holds the reserved try; if it fails, the try is given back (it was not a wrong guess). */
-async function givingTryBackOnFailure<T>(deps: ResetConfirmDeps, reset: StoredReset, step: () => Promise<T>): Promise<T> {
+  const links = { store: deps.store, links: deps.resets, throttle: deps.throttle, clock: deps.clock };
+  const live = (await lookUp(links, resetPolicy, attempt.token, attempt.sourceIp)) as LiveReset;
+  const held = await checkSecrets(links, resetPolicy, live, { pin: attempt.pin, username: attempt.username }, attempt.sourceIp);
   try {
-    return await step();
+    const username = await checkNewCredentials(deps, live, attempt);
+    await leaseAndCommit(links, resetPolicy, live, {
+      outside: (accountId) => changeLogin(deps, live, attempt, username, accountId),
+      commit: (record, state, at, accountId) => completion(record, state, at, accountId, username, attempt.sourceIp),
+    });
   } catch (err) {
-    await deps.resets.releaseTry(reset.patientId, reset.resetId).catch(() => undefined);
+    await held.release();
     throw err;
   }
-}
-
-const sameUsername = (typed: string, actual: string) => constantTimeEqual(sha256(typed.trim().toLowerCase()), sha256(actual.trim().toLowerCase()));
-
-/** Step 2b: the PIN and the username together, both in constant time; which one was wrong is not said. */
-async function pinAndUsernameMatch(live: LiveReset, attempt: ResetConfirmation): Promise<boolean> {
-  const pinOk = await resetPinMatches(attempt.pin, live.reset.pinHash);
-  const userOk = sameUsername(attempt.username, live.record.username);
-  return pinOk && userOk;
+  await sendNotice(deps, live.record, attempt.sourceIp);
+  return { message: resetConfirmedMessage };
 }
 
 /**
@@ -514,80 +361,32 @@ async function checkNewCredentials(deps: ResetConfirmDeps, live: LiveReset, atte
   return username;
 }
 
-/** Step 4: one completion at a time per reset (rule 25); the lease goes again if the work fails. */
-async function underLease(deps: ResetConfirmDeps, live: LiveReset, work: (leaseId: string) => Promise<void>): Promise<void> {
-  const { patientId, resetId } = live.reset;
-  const now = deps.clock();
-  const lease = { id: randomUUID(), until: new Date(now.getTime() + RESET_LEASE_SECONDS * 1000).toISOString() };
-  const taken = await deps.resets.takeLease(patientId, resetId, live.tokenHash, lease, now);
-  if (taken === 'held') throw resetInProgress();
-  if (taken === 'gone') throw resetGone();
-  try {
-    await work(lease.id);
-  } catch (err) {
-    await deps.resets.releaseLease(patientId, lease.id).catch(() => undefined);
-    throw err;
-  }
-}
-
-/**
- * Steps 5 and 6. Cognito (the password set, every refresh token ended) and the sign-in failure
- * counters cleared (a reset is the way out of a lock, rule 5): safe to repeat. Then one
- * transaction for everything else; a failure before it leaves the reset pending for a retry.
- */
-async function changeCredentials(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation, username: string, leaseId: string): Promise<void> {
-  const { record, reset, tokenHash } = live;
-  const { patientId, resetId } = reset;
-  const accountId = record.accountId;
+/** Step 5, under the lease: Cognito, and the sign-in failure counters cleared (a reset is the way out of a lock, rule 5). Safe to repeat. */
+async function changeLogin(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation, username: string, accountId: string): Promise<void> {
   const now = deps.clock();
   await deps.logins.setPassword(accountId, attempt.newPassword);
   await deps.logins.signOutEverywhere(accountId);
   const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
-  await Promise.all([...new Set([record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
-
-  await retryOnConflict(async () => {
-    const at = deps.clock();
-    const current = await deps.store.getRecord(patientId);
-    if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
-    // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
-    if (!linksStillLive(reset.linkGeneration, current)) throw resetGone();
-    const { login: _login, ...rest } = current;
-    const next: StoredRecord = {
-      ...rest,
-      username,
-      // Every session from before ends, and every other link of the record dies (rules 15, 29).
-      ...revokeSessionsAndLinks(current, wholeSecond(at)),
-      updatedAt: at.toISOString(),
-      version: current.version + 1,
-    };
-    const change: ResetCompletion = {
-      record: { next, expectedVersion: current.version },
-      patientId,
-      resetId,
-      leaseId,
-      tokenHash,
-      claim: username,
-      ...(current.username.toLowerCase() !== username.toLowerCase() ? { release: current.username } : {}),
-      audit: auditEvent(patientActor(current, attempt.sourceIp), patientTarget(patientId), 'reset.completed', at, {
-        usernameChanged: current.username !== username,
-        wasMustChange: current.login?.mustChangePassword === true,
-      }),
-    };
-    await deps.resets.complete(change).catch(async (err: unknown) => {
-      if (!(await completedDespite(deps, reset, err))) throw err;
-    });
-  });
+  await Promise.all([...new Set([live.record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
 }
 
-/**
- * Rule 24: the commit done with only its answer lost reads Used; then the attempt carries on to
- * the notice and the 200, which a retry (410, the link is used) could never give. A refusal
- * (DomainError) is an answer, never a lost one.
- */
-async function completedDespite(deps: ResetConfirmDeps, reset: StoredReset, err: unknown): Promise<boolean> {
-  if (err instanceof DomainError) return false;
-  const now = await deps.resets.getReset(reset.patientId).catch(() => undefined);
-  return now?.resetId === reset.resetId && now.status === 'Used';
+/** Step 6: the record as the reset leaves it, from the record read just before the commit. */
+function completion(current: StoredRecord | undefined, state: StoredReset, at: Date, accountId: string, username: string, sourceIp: string) {
+  if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
+  // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
+  if (!linksStillLive(state.linkGeneration, current)) throw resetGone();
+  const { login: _login, ...rest } = current;
+  const renamed = current.username.toLowerCase() !== username.toLowerCase();
+  return {
+    // Every session from before ends, and every other link of the record dies (rules 15, 29).
+    record: { ...rest, username, ...revokeSessionsAndLinks(current, wholeSecond(at)) },
+    linkAccount: true,
+    usernames: { claim: username, ...(renamed ? { release: current.username } : {}) },
+    audit: auditEvent(patientActor(current, sourceIp), patientTarget(current.patientId), 'reset.completed', at, {
+      usernameChanged: current.username !== username,
+      wasMustChange: current.login?.mustChangePassword === true,
+    }),
+  };
 }
 
 /**
@@ -606,25 +405,4 @@ async function sendNotice(deps: ResetConfirmDeps, record: LiveReset['record'], s
       .appendAudit(auditEvent(patientActor(record, sourceIp), patientTarget(record.patientId), 'reset.notice-failed', deps.clock(), {}, 'failure'))
       .catch(() => undefined);
   }
-}
-
-/** Counts a wrong try (its reservation stays: it was spent); the 5th kills the link. True when the link is now dead. */
-async function countWrongTry(deps: ResetConfirmDeps, reset: StoredReset, sourceIp: string, tokenHash: string): Promise<boolean> {
-  const { patientId, resetId } = reset;
-  const now = deps.clock();
-  const failures = await deps.resets.countFailure(patientId, resetId);
-  const dead = failures === undefined || failures >= MAX_RESET_FAILURES;
-  const keys = throttleKeys('reset', `link:${tokenHash}`, sourceIp, now);
-  await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-  await deps.store.appendAudit(
-    auditEvent(anonymous(sourceIp), patientTarget(patientId), 'reset.wrong-pin-or-username', now, { failures: failures ?? MAX_RESET_FAILURES }, 'failure'),
-  );
-  if (dead) {
-    await deps.resets.kill(
-      patientId,
-      resetId,
-      auditEvent(anonymous(sourceIp), patientTarget(patientId), 'reset.link-killed', now, { failures: failures ?? MAX_RESET_FAILURES }, 'failure'),
-    );
-  }
-  return dead;
 }
