@@ -21,23 +21,24 @@
  *   replaces it), valid EMAIL_MATCH_LINK_HOURS, single use. It dies when the record's email
  *   changes, when access is turned off or revoked after it was sent (also once re-enabled), and
  *   when the record gets a login by any method; all of those, and unknown links, get one 410.
- * - Confirming reuses the invitation registration's steps 4-6 (registration.ts
- *   finishRegistration): the lease fixing the accountId before Cognito is called, the login, and
- *   one transaction with the record, the link, the username and the audit entry.
+ * - The link is a one-time link (one-time-link.ts) with the policy `emailMatchPolicy`: no
+ *   secret to type (the mailbox is the proof), its own key space (EMAILMATCH#, EMAILMATCHLINK#),
+ *   and the commit a registration: the lease fixing the accountId before Cognito is called, the
+ *   login, and one transaction with the record, the link, the username and the audit entry.
  */
 import { randomUUID } from 'node:crypto';
-import { sha256 } from './secrets.ts';
 import { emailMatchAmbiguousEmail, emailMatchEmail } from '../mail/templates.ts';
 import type { EmailMatchAccepted } from '../schemas/email-match.ts';
 import type { Settings } from '../schemas/settings.ts';
-import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
-import { DomainError } from './errors.ts';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { realTime, withEqualTime, type EqualTime } from './equal-time.ts';
-import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
-import { passwordProblems } from './password-policy.ts';
-import { linkGenerationOf, linksStillLive, type StoredRecord } from './portal-record.ts';
+import { DomainError, versionConflict } from './errors.ts';
+import type { Mailer } from './invitations.ts';
+import { leaseAndCommit, lookUp, newLink, type LinkPolicy, type LinkState, type LinkStore } from './one-time-link.ts';
+import { isPasswordRefusal, passwordProblems, passwordRefusedByPool } from './password-policy.ts';
+import { linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
-import { finishRegistration, linkGone } from './registration.ts';
+import { sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
 
@@ -69,6 +70,9 @@ export const emailMatchAccepted: EmailMatchAccepted = {
 export const verificationGone = () =>
   new DomainError('gone', 'link-gone', 'This verification link no longer works. Enter your email address in the portal again to get a new one.');
 
+const inProgress = () =>
+  new DomainError('conflict', 'registration-in-progress', 'A registration with this link is already under way. Wait a moment, then try again.');
+
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
 
 const tooMany = (now: Date) => {
@@ -80,30 +84,17 @@ const tooMany = (now: Date) => {
 
 // ------------------------------------------------------------------------------ ports
 
-/** The record's email-match link state: an invitation without a PIN, plus what the link was sent for. */
-export interface EmailMatchState extends StoredInvitation {
-  /** SHA-256 of the lower-cased address the link went to: the link dies when the record's email changes. */
+/** The email-match link's own field: SHA-256 of the lower-cased address it went to (the link dies when the record's email changes). */
+export interface EmailMatchData {
   emailHash: string;
 }
 
-export interface EmailMatchIssue {
-  state: { next: EmailMatchState; expectedVersion: number };
-  putLink: InvitationLink;
-  /** The link this one replaces. */
-  deleteLink?: string;
-  audit: AuditEvent;
-}
+export type EmailMatchState = LinkState<EmailMatchData>;
 
-/**
- * Email-match links in the records table. The lease and the commit are the invitation store's
- * own (takeLease, releaseLease, completeRegistration), over keys of their own.
- */
-export interface EmailMatchStore extends Pick<InvitationStore, 'findLink' | 'takeLease' | 'releaseLease' | 'completeRegistration'> {
-  getState(patientId: string): Promise<EmailMatchState | undefined>;
+/** Email-match links (the one-time link store over their own keys), and the byEmail lookup. */
+export interface EmailMatchStore extends LinkStore<EmailMatchData> {
   /** Portal records whose email is `email` (lower-cased), from the byEmail index; a handful at most. */
   recordsByEmail(email: string): Promise<StoredRecord[]>;
-  /** State, new link, old link deleted, audit entry: all or nothing. Throws `invitation-conflict` when the state moved. */
-  issue(change: EmailMatchIssue): Promise<void>;
 }
 
 export interface EmailMatchRequestDeps {
@@ -150,22 +141,24 @@ export const verifyLink = (portalUrl: string, token: string): string =>
 const eligible = (record: StoredRecord | undefined, email: string): record is StoredRecord & { email: string } =>
   record !== undefined && record.accessEnabled && !record.accountId && record.email !== undefined && normalise(record.email) === email;
 
-/** The link still does what it was sent to do, for this record as it is now. */
-function usable(state: EmailMatchState | undefined, record: StoredRecord | undefined, tokenHash: string, now: Date): state is EmailMatchState {
-  return (
-    state !== undefined &&
-    record !== undefined &&
-    state.status === 'Pending' &&
-    state.tokenHash === tokenHash &&
-    Date.parse(state.expiresAt) > now.getTime() &&
-    record.accessEnabled &&
-    !record.accountId &&
-    record.email !== undefined &&
-    emailHash(record.email) === state.emailHash &&
-    // Rules 17, 29: no revoke, email change or access off since it was issued, even one undone since.
-    linksStillLive(state.linkGeneration, record)
-  );
-}
+/** What makes an email-match link: no secret, a day, the record still without a login and with the same address. */
+export const emailMatchPolicy: LinkPolicy<EmailMatchData> = {
+  kind: 'email-match',
+  lifetimeMs: () => EMAIL_MATCH_LINK_HOURS * 3_600_000,
+  secrets: [],
+  maxFailures: 1,
+  leaseSeconds: 30,
+  recordAllows: (record, state) =>
+    record.accessEnabled && !record.accountId && record.email !== undefined && emailHash(record.email) === state.data?.emailHash,
+  errors: { gone: verificationGone, busy: inProgress, wrongSecret: verificationGone, conflict: versionConflict },
+  audit: { wrongSecret: 'email-match.wrong-secret', locked: 'email-match.locked' },
+  throttle: {
+    keys: emailMatchKeys,
+    requireUnder: (addressFailures, now) => {
+      if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
+    },
+  },
+};
 
 const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
 
@@ -212,36 +205,18 @@ async function matchAndSend(deps: EmailMatchRequestDeps, email: string, sourceIp
 async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, email: string, settings: Settings, sourceIp: string): Promise<void> {
   const now = deps.clock();
   // The index is eventually consistent: read the record itself before acting on it.
-  const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.matches.getState(patientId)]);
+  const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.matches.get(patientId)]);
   if (!eligible(record, email)) return;
   // A confirmation of the current link is under way: let it finish rather than pull its link away.
   if (current?.lease && Date.parse(current.lease.until) > now.getTime()) return;
-  const token = newLinkToken();
-  const tokenHash = hashToken(token);
-  const expiresAt = new Date(now.getTime() + EMAIL_MATCH_LINK_HOURS * 3_600_000).toISOString();
-  const invitationId = randomUUID();
-  const next: EmailMatchState = {
-    patientId,
-    invitationId,
-    status: 'Pending',
-    tokenHash,
-    pinFailures: 0,
-    expiresAt,
-    emailHash: emailHash(email),
-    linkGeneration: linkGenerationOf(record),
-    // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
-    ...(current?.accountId ? { accountId: current.accountId } : {}),
-    version: (current?.version ?? 0) + 1,
-  };
-  await deps.matches.issue({
-    state: { next, expectedVersion: current?.version ?? 0 },
-    putLink: { tokenHash, patientId, invitationId, expiresAt },
-    ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
+  const link = newLink(emailMatchPolicy, { record, current, now, settings, data: { emailHash: emailHash(email) } });
+  await deps.matches.write({
+    ...link.write,
     audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'email-match.requested', now, { hours: EMAIL_MATCH_LINK_HOURS, replaced: current?.status ?? 'None' }),
   });
   await deps.mailer.send({
     to: record.email,
-    ...emailMatchEmail({ practiceName: settings.practiceName, link: verifyLink(settings.portalUrl, token), expiresAt }),
+    ...emailMatchEmail({ practiceName: settings.practiceName, link: verifyLink(settings.portalUrl, link.token), expiresAt: link.state.expiresAt }),
   });
 }
 
@@ -261,21 +236,11 @@ export interface EmailMatchAttempt {
  */
 export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: EmailMatchAttempt): Promise<{ accountId: string; username: string }> {
   const { token, username, password, sourceIp } = attempt;
-  const now = deps.clock();
-  const tokenHash = hashToken(token);
-  // Guessing links is limited per source address (rule 6); each dead link counts.
-  const keys = emailMatchKeys(`link:${tokenHash}`, sourceIp, now);
-  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
-  const link = await deps.matches.findLink(tokenHash);
-  const [state, record] = link ? await Promise.all([deps.matches.getState(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
-  if (!link || !usable(state, record, tokenHash, now) || state.invitationId !== link.invitationId) {
-    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-    throw verificationGone();
-  }
+  const links = { store: deps.store, links: deps.matches, throttle: deps.throttle, clock: deps.clock };
+  const live = await lookUp(links, emailMatchPolicy, token, sourceIp);
 
   // Rule 3, with the reason in words; and the username before anything is written.
-  const problems = passwordProblems(password, { username, email: record!.email! });
+  const problems = passwordProblems(password, { username, email: live.record.email! });
   if (problems.length > 0) {
     throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
       errors: problems.map((message) => ({ path: 'body.password', message })),
@@ -283,26 +248,29 @@ export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: Em
   }
   if (await deps.accounts.findByUsername(username)) throw usernameTaken();
 
-  try {
-    return await finishRegistration(deps, {
-      leases: deps.matches,
-      invitation: state,
-      tokenHash,
-      username,
-      password,
-      sourceIp,
-      method: 'email-match',
-      accept: (current, at) => {
-        // linkGone, not verificationGone: it tells the shared steps to remove the login they made.
-        if (!current || !usable(state, current, tokenHash, at)) throw linkGone();
-        // A staff invitation still pending is done with: the patient has a login now.
-        const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
-        return open ? { ...current, invite: { ...current.invite, status: 'Cancelled' } } : current;
-      },
-    });
-  } catch (err) {
-    // The shared steps speak of invitations; this method's links have their own one 410.
-    if (err instanceof DomainError && err.code === 'invitation-gone') throw verificationGone();
-    throw err;
-  }
+  const { accountId } = await leaseAndCommit(links, emailMatchPolicy, live, {
+    newAccountId: randomUUID(),
+    // The login, safe to repeat: the same accountId every time. Cognito refusing a password our rules accepted is rule 31.
+    outside: (accountId) =>
+      deps.logins.upsert(accountId, password).then(
+        () => undefined,
+        (err: unknown) => {
+          throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
+        },
+      ),
+    undo: (accountId) => deps.logins.remove(accountId),
+    commit: (current, state, at, accountId) => {
+      if (!current || !emailMatchPolicy.recordAllows(current, state) || !linksStillLive(state.linkGeneration, current)) throw verificationGone();
+      const { login: _login, ...rest } = current;
+      // A staff invitation still pending is done with: the patient has a login now.
+      const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
+      return {
+        record: { ...rest, ...(open ? { invite: { ...current.invite, status: 'Cancelled' as const } } : {}), accountId, username, registration: 'NormalRegistration' },
+        linkAccount: true,
+        usernames: { claim: username },
+        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(current.patientId), 'registration.completed', at, { method: 'email-match' }),
+      };
+    },
+  });
+  return { accountId, username };
 }
