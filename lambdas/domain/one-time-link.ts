@@ -217,10 +217,10 @@ export interface Issued<D extends object> {
 }
 
 /**
- * A fresh link replacing `current` (whatever it was): new token, new linkId unless `keepLinkId`
- * (a resend keeping its sealed PIN, whose seal names the linkId), counters at 0, no lease, the
- * record's link generation now. `accountId` of an unfinished commit is kept, so the next commit
- * completes the same login.
+ * A fresh link replacing `current` (whatever it was): new token, new linkId unless `linkId` is
+ * given (a resend keeping its sealed PIN, whose seal names the linkId), counters at 0, no lease,
+ * the record's link generation now. `accountId` only when given (pass `current?.accountId` to
+ * let the next commit complete the login an unfinished one made).
  */
 export function newLink<D extends object>(
   policy: LinkPolicy<D>,
@@ -240,7 +240,8 @@ export function newLink<D extends object>(
   const tokenHash = sha256(token);
   const linkId = args.linkId ?? randomUUID();
   const expiresAt = new Date(now.getTime() + policy.lifetimeMs(args.settings)).toISOString();
-  const accountId = args.accountId ?? current?.accountId;
+  // Only when asked: a flow whose unfinished commit must complete the same login passes `current.accountId`.
+  const accountId = args.accountId;
   const state: LinkState<D> = {
     patientId: record.patientId,
     linkId,
@@ -266,10 +267,14 @@ export function newLink<D extends object>(
   };
 }
 
-/** The state with its link dead: status set, token, secrets and lease dropped, version bumped. */
+/**
+ * The state with its link dead: status set, token and lease dropped, version bumped. The stored
+ * secrets go too, except on Locked: a locked link can be revived by a resend with the same
+ * secret (invitations); no secret is compared while the state is not Pending.
+ */
 export function ended<D extends object>(state: LinkState<D>, status: Exclude<LinkStatus, 'Pending'>): LinkState<D> {
-  const { tokenHash: _hash, secrets: _secrets, lease: _lease, ...kept } = state;
-  return { ...kept, status, version: state.version + 1 };
+  const { tokenHash: _hash, secrets, lease: _lease, ...kept } = state;
+  return { ...kept, ...(status === 'Locked' && secrets ? { secrets } : {}), status, version: state.version + 1 };
 }
 
 // ------------------------------------------------------------------------------ death
@@ -277,7 +282,7 @@ export function ended<D extends object>(state: LinkState<D>, status: Exclude<Lin
 export type Death = 'unknown' | 'replaced' | 'used' | 'cancelled' | 'locked' | 'expired' | 'record-changed';
 
 /** The state is pending, unlocked and unexpired, whatever the record says. */
-export function isPending<D extends object>(policy: LinkPolicy<D>, state: LinkState<D> | undefined, now: Date): state is LinkState<D> {
+export function isPending<D extends object>(policy: Pick<LinkPolicy<D>, 'maxFailures'>, state: LinkState<D> | undefined, now: Date): state is LinkState<D> {
   return state?.status === 'Pending' && state.failures < policy.maxFailures && Date.parse(state.expiresAt) > now.getTime();
 }
 
@@ -286,7 +291,7 @@ export function isPending<D extends object>(policy: LinkPolicy<D>, state: LinkSt
  * (staff asking about "the current link") only the state and the record are looked at.
  */
 export function deathOf<D extends object>(
-  policy: LinkPolicy<D>,
+  policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows'>,
   found: { tokenHash?: string; pointer?: LinkPointer; state: LinkState<D> | undefined; record: StoredRecord | undefined },
   now: Date,
 ): Death | undefined {
@@ -317,7 +322,12 @@ export interface LiveLink<D extends object = object> {
  * limit on the link itself (a 256-bit token is not guessed by retrying it, and a used link must
  * keep answering its 410); the per-token limit is on the secrets.
  */
-export async function lookUp<D extends object>(deps: LinkDeps<D>, policy: LinkPolicy<D>, token: string, sourceIp: string): Promise<LiveLink<D>> {
+export async function lookUp<D extends object>(
+  deps: LinkDeps<D>,
+  policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows' | 'errors' | 'throttle'>,
+  token: string,
+  sourceIp: string,
+): Promise<LiveLink<D>> {
   const now = deps.clock();
   const tokenHash = sha256(token);
   const keys = policy.throttle.keys(`link:${tokenHash}`, sourceIp, now);

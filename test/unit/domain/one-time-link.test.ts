@@ -164,7 +164,10 @@ describe('secrets', () => {
     for (let i = 1; i < policy.maxFailures; i++) expect(await code(checkSecrets(deps, policy, live, { pin: 'WRONG1', word: 'OAK' }, ip))).toBe('test-wrong');
     expect(await code(checkSecrets(deps, policy, live, { pin: 'WRONG1', word: 'OAK' }, ip))).toBe('test-locked');
     expect(await deps.links.get('P-1')).toMatchObject({ status: 'Locked', failures: policy.maxFailures });
-    expect((await deps.links.get('P-1'))!.secrets).toBeUndefined();
+    // The stored PIN stays (a resend may revive the link with it); it is never compared while Locked.
+    expect((await deps.links.get('P-1'))!.secrets?.pin).toBeDefined();
+    expect(await code(deps.links.reserveTry('P-1', live.state.linkId))).toBe('ok');
+    expect(await deps.links.reserveTry('P-1', live.state.linkId)).toBe('gone');
     expect(await deps.links.find(sha256(token))).toBeUndefined();
     expect((await deps.store.getRecord('P-1'))!.invite.status).toBe('Locked');
     // The right PIN after the lock: the link is gone.
