@@ -209,7 +209,8 @@ async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, emai
   if (!eligible(record, email)) return;
   // A confirmation of the current link is under way: let it finish rather than pull its link away.
   if (current?.lease && Date.parse(current.lease.until) > now.getTime()) return;
-  const link = newLink(emailMatchPolicy, { record, current, now, settings, data: { emailHash: emailHash(email) } });
+  // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
+  const link = newLink(emailMatchPolicy, { record, current, now, settings, data: { emailHash: emailHash(email) }, ...(current?.accountId ? { accountId: current.accountId } : {}) });
   await deps.matches.write({
     ...link.write,
     audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'email-match.requested', now, { hours: EMAIL_MATCH_LINK_HOURS, replaced: current?.status ?? 'None' }),
