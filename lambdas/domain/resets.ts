@@ -35,7 +35,7 @@ import type { Settings } from '../schemas/settings.ts';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import type { Mailer } from './invitations.ts';
-import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
+import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal as wrongSet, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
 import { linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
@@ -123,7 +123,7 @@ export const resetPolicy: LinkPolicy<ResetData> = {
       try {
         await compare();
       } catch (err) {
-        if (err instanceof DomainError && err.code === refusal().code) await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, deps.clock());
+        if (err instanceof DomainError && err.code === wrongSet().code) await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, deps.clock());
         throw err;
       }
     },
