@@ -1,42 +1,28 @@
 /**
- * Email-match links in the records table (lambdas/domain/email-match.ts):
+ * Email-match links in the records table (lambdas/domain/email-match.ts): the one-time link
+ * adapter (dynamo-links.ts) with the email-match policy, in a key space of its own:
  *   EMAILMATCH#<patientId> / STATE        the record's current link: token hash, expiry, the
  *                                         address's hash, lease and accountId of a confirmation
- *   EMAILMATCHLINK#<sha256(token)> / LINK a live link: patientId, invitationId, expiresAt, ttl
- * The lease and the final commit (record + state + link + account + username + audit in one
- * transaction) are the invitation adapter's own code over these keys; issuing a link is one
- * transaction of its own that touches only these items and the audit table (the route's grant,
- * emailMatch:issue, allows nothing else), so the public request can never write a record.
+ *   EMAILMATCHLINK#<sha256(token)> / LINK a live pointer: patientId, linkId, expiresAt, ttl
+ * Issuing a link is one transaction that touches only these items and the audit table (the
+ * route's grant, emailMatch:issue, allows nothing else), so the public request can never write a
+ * record. Plus the byEmail lookup of the request.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
-import type { EmailMatchState, EmailMatchStore } from '../domain/email-match.ts';
-import { invitationConflict } from '../domain/invitations.ts';
+import { emailMatchPolicy, type EmailMatchStore } from '../domain/email-match.ts';
 import { dynamo } from './clients.ts';
-import { dynamoInvitations } from './dynamo-invitations.ts';
-import { auditItem, toRecord } from './dynamo-store.ts';
-
-export const emailMatchStateKey = (patientId: string) => ({ pk: `EMAILMATCH#${patientId}`, sk: 'STATE' });
-export const emailMatchLinkKey = (tokenHash: string) => ({ pk: `EMAILMATCHLINK#${tokenHash}`, sk: 'LINK' });
-
-/** Links stay a day past their expiry, then TTL removes them (reads check expiry themselves). */
-const ttlOf = (expiresAt: string) => Math.floor(Date.parse(expiresAt) / 1000) + 24 * 60 * 60;
+import { dynamoLinks } from './dynamo-links.ts';
+import { toRecord } from './dynamo-store.ts';
 
 /** More records than this on one address is already "several": the domain only tells one from many. */
 const MAX_MATCHES = 5;
 
 export function dynamoEmailMatch(): EmailMatchStore {
-  const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
+  const table = config().RECORDS_TABLE;
   const db = dynamo();
-  const leases = dynamoInvitations({ invitation: emailMatchStateKey, link: emailMatchLinkKey });
-
   return {
-    getState: async (patientId) => (await leases.getInvitation(patientId)) as EmailMatchState | undefined,
-    findLink: leases.findLink,
-    takeLease: leases.takeLease,
-    releaseLease: leases.releaseLease,
-    completeRegistration: leases.completeRegistration,
+    ...dynamoLinks(emailMatchPolicy),
 
     async recordsByEmail(email) {
       const out = await db.send(
@@ -49,43 +35,6 @@ export function dynamoEmailMatch(): EmailMatchStore {
         }),
       );
       return (out.Items ?? []).map(toRecord);
-    },
-
-    async issue(change) {
-      const { next, expectedVersion } = change.state;
-      const items = [
-        {
-          Put: {
-            TableName: table,
-            // No ttl: the state keeps the accountId of an unfinished confirmation for the next one.
-            Item: { ...next, ...emailMatchStateKey(next.patientId) },
-            ...(expectedVersion === 0
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
-          },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: {
-              ...emailMatchLinkKey(change.putLink.tokenHash),
-              patientId: change.putLink.patientId,
-              invitationId: change.putLink.invitationId,
-              expiresAt: change.putLink.expiresAt,
-              ttl: ttlOf(change.putLink.expiresAt),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(change.deleteLink ? [{ Delete: { TableName: table, Key: emailMatchLinkKey(change.deleteLink) } }] : []),
-      ];
-      try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
-      } catch (err) {
-        if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') throw invitationConflict();
-        throw err;
-      }
     },
   };
 }

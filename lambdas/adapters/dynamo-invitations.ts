@@ -1,5 +1,8 @@
 /**
- * Invitations in the records table (lambdas/domain/invitations.ts explains the three pieces):
+ * Invitations are one-time links (dynamo-links.ts) in the invitation key space:
+ * `dynamoInvitationLinks()`. The rest of this file is the LEGACY invitation store, kept only for
+ * the email-match method (dynamo-email-match.ts passes its own keys) until that method has its
+ * own link policy (branch resets-match, issue 14); then it goes. Legacy layout:
  *   INVITE#<patientId> / INVITATION      the current invitation: token hash, sealed PIN,
  *                                        wrong-PIN counter, lease and accountId of a
  *                                        registration in progress, its own version
@@ -9,12 +12,14 @@
  * the invitation item alone. Links carry `ttl`; every read checks expiry itself as well,
  * because DynamoDB Local never expires items.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { versionConflict } from '../domain/errors.ts';
 import {
   invitationConflict,
+  invitationLinks,
+  type InvitationLinks,
   MAX_PIN_FAILURES,
   type InvitationLink,
   type InvitationStore,
@@ -23,16 +28,18 @@ import {
 import { linkGone } from '../domain/registration.ts';
 import { dynamo } from './clients.ts';
 import { claimUsernameItem, linkAccountItem, usernameTaken } from './dynamo-accounts.ts';
+import { dynamoLinks } from './dynamo-links.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+import { conditionFailed, transactWrite } from './transactions.ts';
+
+/** The invitations: one-time links under the invitation policy. */
+export const dynamoInvitationLinks = (): InvitationLinks => dynamoLinks(invitationLinks);
 
 export const invitationKey = (patientId: string) => ({ pk: `INVITE#${patientId}`, sk: 'INVITATION' });
 export const linkKey = (tokenHash: string) => ({ pk: `INVITELINK#${tokenHash}`, sk: 'LINK' });
 
 /** Links outlive their expiry by a day in the table (TTL), then DynamoDB removes them. */
 const linkTtl = (expiresAt: string) => Math.floor(Date.parse(expiresAt) / 1000) + 24 * 60 * 60;
-
-const cancelled = (err: unknown, index: number) =>
-  err instanceof TransactionCanceledException && err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
 
 function toInvitation(item: Record<string, unknown>): StoredInvitation {
   const { pk: _pk, sk: _sk, ...rest } = item;
@@ -76,41 +83,40 @@ export function dynamoInvitations(keys: InvitationKeys = { invitation: invitatio
     },
 
     async commit(change) {
-      const items = [
-        { Put: { TableName: table, Item: recordItem(change.record.next), ...versionCondition(change.record.expectedVersion) } },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...change.invitation.next, ...invitationKey(change.invitation.next.patientId) },
-            ...invitationCondition(change.invitation.expectedVersion),
-          },
-        },
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(change.putLink
-          ? [
-              {
-                Put: {
-                  TableName: table,
-                  Item: {
-                    ...linkKey(change.putLink.tokenHash),
-                    patientId: change.putLink.patientId,
-                    invitationId: change.putLink.invitationId,
-                    expiresAt: change.putLink.expiresAt,
-                    ttl: linkTtl(change.putLink.expiresAt),
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-            ]
-          : []),
-        ...(change.deleteLink ? [{ Delete: { TableName: table, Key: linkKey(change.deleteLink) } }] : []),
-      ];
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(db, {
+          record: { Put: { TableName: table, Item: recordItem(change.record.next), ...versionCondition(change.record.expectedVersion) } },
+          invitation: {
+            Put: {
+              TableName: table,
+              Item: { ...change.invitation.next, ...invitationKey(change.invitation.next.patientId) },
+              ...invitationCondition(change.invitation.expectedVersion),
+            },
+          },
+          audit: { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(change.putLink
+            ? {
+                putLink: {
+                  Put: {
+                    TableName: table,
+                    Item: {
+                      ...linkKey(change.putLink.tokenHash),
+                      patientId: change.putLink.patientId,
+                      invitationId: change.putLink.invitationId,
+                      expiresAt: change.putLink.expiresAt,
+                      ttl: linkTtl(change.putLink.expiresAt),
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+              }
+            : {}),
+          ...(change.deleteLink ? { deleteLink: { Delete: { TableName: table, Key: linkKey(change.deleteLink) } } } : {}),
+        });
       } catch (err) {
         // The invitation first: two staff inviting at once both fail on it, and that is a 409.
-        if (cancelled(err, 1)) throw invitationConflict();
-        if (cancelled(err, 0)) throw versionConflict();
+        if (conditionFailed(err, 'invitation')) throw invitationConflict();
+        if (conditionFailed(err, 'record')) throw versionConflict();
         throw err;
       }
     },
@@ -232,37 +238,36 @@ export function dynamoInvitations(keys: InvitationKeys = { invitation: invitatio
       const { next } = change.record;
       const { accountId, patientId } = next;
       if (!accountId) throw new Error('completeRegistration needs a record with an accountId');
-      const items = [
-        { Put: { TableName: table, Item: recordItem(next), ...versionCondition(change.record.expectedVersion) } },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...change.invitation, ...invitationKey(patientId) },
-            // Still the pending invitation this request leased, behind this very link, not expired.
-            ConditionExpression:
-              'invitationId = :inv AND #status = :pending AND tokenHash = :hash AND #lease.id = :lease AND expiresAt > :now AND accountId = :me',
-            ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
-            ExpressionAttributeValues: {
-              ':inv': change.invitation.invitationId,
-              ':pending': 'Pending',
-              ':hash': change.tokenHash,
-              ':lease': change.leaseId,
-              ':now': change.audit.at,
-              ':me': accountId,
+      try {
+        await transactWrite(db, {
+          record: { Put: { TableName: table, Item: recordItem(next), ...versionCondition(change.record.expectedVersion) } },
+          invitation: {
+            Put: {
+              TableName: table,
+              Item: { ...change.invitation, ...invitationKey(patientId) },
+              // Still the pending invitation this request leased, behind this very link, not expired.
+              ConditionExpression:
+                'invitationId = :inv AND #status = :pending AND tokenHash = :hash AND #lease.id = :lease AND expiresAt > :now AND accountId = :me',
+              ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
+              ExpressionAttributeValues: {
+                ':inv': change.invitation.invitationId,
+                ':pending': 'Pending',
+                ':hash': change.tokenHash,
+                ':lease': change.leaseId,
+                ':now': change.audit.at,
+                ':me': accountId,
+              },
             },
           },
-        },
-        { Delete: { TableName: table, Key: linkKey(change.tokenHash) } },
-        linkAccountItem(table, accountId, patientId),
-        claimUsernameItem(table, change.username, accountId, patientId),
-        { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-      ];
-      try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+          deleteLink: { Delete: { TableName: table, Key: linkKey(change.tokenHash) } },
+          account: linkAccountItem(table, accountId, patientId),
+          username: claimUsernameItem(table, change.username, accountId, patientId),
+          audit: { Put: { TableName: auditTable, Item: auditItem(change.audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+        });
       } catch (err) {
-        if (cancelled(err, 1) || cancelled(err, 3)) throw linkGone();
-        if (cancelled(err, 4)) throw usernameTaken();
-        if (cancelled(err, 0)) throw versionConflict();
+        if (conditionFailed(err, 'invitation') || conditionFailed(err, 'account')) throw linkGone();
+        if (conditionFailed(err, 'username')) throw usernameTaken();
+        if (conditionFailed(err, 'record')) throw versionConflict();
         throw err;
       }
     },

@@ -10,7 +10,7 @@
  *   then registers without a PIN from the front desk, so it is the practice's choice. Off, the
  *   request answers the same 202 and sends nothing.
  * - The request always answers 202 with one body, matched or not (rule 13), and takes the same
- *   time: both paths do the same reads and counter writes, and the answer waits until a fixed
+ *   time: both paths do the same reads and counter writes, and the answer waits (equal-time.ts) until a fixed
  *   floor (EMAIL_MATCH_FLOOR_MS) has passed since the request began, which covers the matched
  *   path's extra transaction and email. A failure that only the matched path could meet (its
  *   transaction, SES) is logged and still answered 202.
@@ -21,22 +21,24 @@
  *   replaces it), valid EMAIL_MATCH_LINK_HOURS, single use. It dies when the record's email
  *   changes, when access is turned off or revoked after it was sent (also once re-enabled), and
  *   when the record gets a login by any method; all of those, and unknown links, get one 410.
- * - Confirming reuses the invitation registration's steps 4-6 (registration.ts
- *   finishRegistration): the lease fixing the accountId before Cognito is called, the login, and
- *   one transaction with the record, the link, the username and the audit entry.
+ * - The link is a one-time link (one-time-link.ts) with the policy `emailMatchPolicy`: no
+ *   secret to type (the mailbox is the proof), its own key space (EMAILMATCH#, EMAILMATCHLINK#),
+ *   and the commit a registration: the lease fixing the accountId before Cognito is called, the
+ *   login, and one transaction with the record, the link, the username and the audit entry.
  */
 import { randomUUID } from 'node:crypto';
-import { sha256 } from './secrets.ts';
 import { emailMatchAmbiguousEmail, emailMatchEmail } from '../mail/templates.ts';
 import type { EmailMatchAccepted } from '../schemas/email-match.ts';
 import type { Settings } from '../schemas/settings.ts';
-import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
-import { DomainError } from './errors.ts';
-import { hashToken, newLinkToken, type InvitationLink, type InvitationStore, type Mailer, type StoredInvitation } from './invitations.ts';
-import { passwordProblems } from './password-policy.ts';
-import { linkGenerationOf, linksStillLive, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
+import { realTime, withEqualTime, type EqualTime } from './equal-time.ts';
+import { DomainError, versionConflict } from './errors.ts';
+import type { Mailer } from './invitations.ts';
+import { leaseAndCommit, lookUp, newLink, type LinkPolicy, type LinkState, type LinkStore } from './one-time-link.ts';
+import { isPasswordRefusal, passwordProblems, passwordRefusedByPool } from './password-policy.ts';
+import { linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
-import { finishRegistration, linkGone } from './registration.ts';
+import { sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
 
@@ -68,6 +70,9 @@ export const emailMatchAccepted: EmailMatchAccepted = {
 export const verificationGone = () =>
   new DomainError('gone', 'link-gone', 'This verification link no longer works. Enter your email address in the portal again to get a new one.');
 
+const inProgress = () =>
+  new DomainError('conflict', 'registration-in-progress', 'A registration with this link is already under way. Wait a moment, then try again.');
+
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
 
 const tooMany = (now: Date) => {
@@ -79,32 +84,17 @@ const tooMany = (now: Date) => {
 
 // ------------------------------------------------------------------------------ ports
 
-/** The record's email-match link state: an invitation without a PIN, plus what the link was sent for. */
-export interface EmailMatchState extends StoredInvitation {
-  /** SHA-256 of the lower-cased address the link went to: the link dies when the record's email changes. */
+/** The email-match link's own field: SHA-256 of the lower-cased address it went to (the link dies when the record's email changes). */
+export interface EmailMatchData {
   emailHash: string;
-  /** When the link was sent: a revoke (or access turned off) after it kills the link for good. */
-  issuedAt: string;
 }
 
-export interface EmailMatchIssue {
-  state: { next: EmailMatchState; expectedVersion: number };
-  putLink: InvitationLink;
-  /** The link this one replaces. */
-  deleteLink?: string;
-  audit: AuditEvent;
-}
+export type EmailMatchState = LinkState<EmailMatchData>;
 
-/**
- * Email-match links in the records table. The lease and the commit are the invitation store's
- * own (takeLease, releaseLease, completeRegistration), over keys of their own.
- */
-export interface EmailMatchStore extends Pick<InvitationStore, 'findLink' | 'takeLease' | 'releaseLease' | 'completeRegistration'> {
-  getState(patientId: string): Promise<EmailMatchState | undefined>;
+/** Email-match links (the one-time link store over their own keys), and the byEmail lookup. */
+export interface EmailMatchStore extends LinkStore<EmailMatchData> {
   /** Portal records whose email is `email` (lower-cased), from the byEmail index; a handful at most. */
   recordsByEmail(email: string): Promise<StoredRecord[]>;
-  /** State, new link, old link deleted, audit entry: all or nothing. Throws `invitation-conflict` when the state moved. */
-  issue(change: EmailMatchIssue): Promise<void>;
 }
 
 export interface EmailMatchRequestDeps {
@@ -116,10 +106,8 @@ export interface EmailMatchRequestDeps {
   settingsDefaults: SettingsDefaults;
   /** Names only, never an address or a token. */
   warn?: (msg: string, fields: Record<string, string | number>) => void;
-  /** For tests: the floor, and how to wait and measure (a monotonic clock in ms). */
-  floorMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  monotonicMs?: () => number;
+  /** The equal-time floor (rule 13); tests pass their own clock and sleep. Default: EMAIL_MATCH_FLOOR_MS in real time. */
+  timing?: EqualTime;
 }
 
 export interface EmailMatchConfirmDeps {
@@ -153,27 +141,24 @@ export const verifyLink = (portalUrl: string, token: string): string =>
 const eligible = (record: StoredRecord | undefined, email: string): record is StoredRecord & { email: string } =>
   record !== undefined && record.accessEnabled && !record.accountId && record.email !== undefined && normalise(record.email) === email;
 
-/** Revoked (or access turned off) at or after the link was sent: the link stays dead. Tokens' cut-offs are whole seconds. */
-const revokedSince = (record: StoredRecord, state: EmailMatchState) =>
-  record.revokedAt !== undefined && record.revokedAt >= wholeSecond(new Date(state.issuedAt));
-
-/** The link still does what it was sent to do, for this record as it is now. */
-function usable(state: EmailMatchState | undefined, record: StoredRecord | undefined, tokenHash: string, now: Date): state is EmailMatchState {
-  return (
-    state !== undefined &&
-    record !== undefined &&
-    state.status === 'Pending' &&
-    state.tokenHash === tokenHash &&
-    Date.parse(state.expiresAt) > now.getTime() &&
-    record.accessEnabled &&
-    !record.accountId &&
-    record.email !== undefined &&
-    emailHash(record.email) === state.emailHash &&
-    !revokedSince(record, state) &&
-    // Rule 29: no email change and no access off since it was issued, even one undone since.
-    linksStillLive(state.linkGeneration, record)
-  );
-}
+/** What makes an email-match link: no secret, a day, the record still without a login and with the same address. */
+export const emailMatchPolicy: LinkPolicy<EmailMatchData> = {
+  kind: 'email-match',
+  lifetimeMs: () => EMAIL_MATCH_LINK_HOURS * 3_600_000,
+  secrets: [],
+  maxFailures: 1,
+  leaseSeconds: 30,
+  recordAllows: (record, state) =>
+    record.accessEnabled && !record.accountId && record.email !== undefined && emailHash(record.email) === state.data?.emailHash,
+  errors: { gone: verificationGone, busy: inProgress, wrongSecret: verificationGone, conflict: versionConflict },
+  audit: { wrongSecret: 'email-match.wrong-secret', locked: 'email-match.locked' },
+  throttle: {
+    keys: emailMatchKeys,
+    requireUnder: (addressFailures, now) => {
+      if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
+    },
+  },
+};
 
 const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
 
@@ -181,13 +166,9 @@ const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
 
 /** POST /registrations/email: always the one 202 body, after the floor (or 429 from an address past its budget). */
 export async function requestEmailMatch(deps: EmailMatchRequestDeps, request: { email: string; sourceIp: string }): Promise<EmailMatchAccepted> {
-  const monotonic = deps.monotonicMs ?? (() => performance.now());
-  const started = monotonic();
-  await matchAndSend(deps, normalise(request.email), request.sourceIp);
-  const spent = monotonic() - started;
-  const floor = deps.floorMs ?? EMAIL_MATCH_FLOOR_MS;
-  if (spent < floor) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(floor - spent);
-  else deps.warn?.('email-match request overran its time floor', { spentMs: Math.round(spent), floorMs: floor });
+  await withEqualTime(deps.timing ?? realTime(EMAIL_MATCH_FLOOR_MS), () => matchAndSend(deps, normalise(request.email), request.sourceIp), (spent) => {
+    if (spent.overran) deps.warn?.('email-match request overran its time floor', { spentMs: spent.workMs, floorMs: spent.floorMs });
+  });
   return emailMatchAccepted;
 }
 
@@ -224,37 +205,19 @@ async function matchAndSend(deps: EmailMatchRequestDeps, email: string, sourceIp
 async function issueAndSend(deps: EmailMatchRequestDeps, patientId: string, email: string, settings: Settings, sourceIp: string): Promise<void> {
   const now = deps.clock();
   // The index is eventually consistent: read the record itself before acting on it.
-  const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.matches.getState(patientId)]);
+  const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.matches.get(patientId)]);
   if (!eligible(record, email)) return;
   // A confirmation of the current link is under way: let it finish rather than pull its link away.
   if (current?.lease && Date.parse(current.lease.until) > now.getTime()) return;
-  const token = newLinkToken();
-  const tokenHash = hashToken(token);
-  const expiresAt = new Date(now.getTime() + EMAIL_MATCH_LINK_HOURS * 3_600_000).toISOString();
-  const invitationId = randomUUID();
-  const next: EmailMatchState = {
-    patientId,
-    invitationId,
-    status: 'Pending',
-    tokenHash,
-    pinFailures: 0,
-    expiresAt,
-    emailHash: emailHash(email),
-    issuedAt: now.toISOString(),
-    linkGeneration: linkGenerationOf(record),
-    // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
-    ...(current?.accountId ? { accountId: current.accountId } : {}),
-    version: (current?.version ?? 0) + 1,
-  };
-  await deps.matches.issue({
-    state: { next, expectedVersion: current?.version ?? 0 },
-    putLink: { tokenHash, patientId, invitationId, expiresAt },
-    ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
+  // A login an earlier, unfinished confirmation made is the one a new confirmation completes.
+  const link = newLink(emailMatchPolicy, { record, current, now, settings, data: { emailHash: emailHash(email) }, ...(current?.accountId ? { accountId: current.accountId } : {}) });
+  await deps.matches.write({
+    ...link.write,
     audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'email-match.requested', now, { hours: EMAIL_MATCH_LINK_HOURS, replaced: current?.status ?? 'None' }),
   });
   await deps.mailer.send({
     to: record.email,
-    ...emailMatchEmail({ practiceName: settings.practiceName, link: verifyLink(settings.portalUrl, token), expiresAt }),
+    ...emailMatchEmail({ practiceName: settings.practiceName, link: verifyLink(settings.portalUrl, link.token), expiresAt: link.state.expiresAt }),
   });
 }
 
@@ -274,21 +237,11 @@ export interface EmailMatchAttempt {
  */
 export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: EmailMatchAttempt): Promise<{ accountId: string; username: string }> {
   const { token, username, password, sourceIp } = attempt;
-  const now = deps.clock();
-  const tokenHash = hashToken(token);
-  // Guessing links is limited per source address (rule 6); each dead link counts.
-  const keys = emailMatchKeys(`link:${tokenHash}`, sourceIp, now);
-  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);
-  const link = await deps.matches.findLink(tokenHash);
-  const [state, record] = link ? await Promise.all([deps.matches.getState(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
-  if (!link || !usable(state, record, tokenHash, now) || state.invitationId !== link.invitationId) {
-    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-    throw verificationGone();
-  }
+  const links = { store: deps.store, links: deps.matches, throttle: deps.throttle, clock: deps.clock };
+  const live = await lookUp(links, emailMatchPolicy, token, sourceIp);
 
   // Rule 3, with the reason in words; and the username before anything is written.
-  const problems = passwordProblems(password, { username, email: record!.email! });
+  const problems = passwordProblems(password, { username, email: live.record.email! });
   if (problems.length > 0) {
     throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
       errors: problems.map((message) => ({ path: 'body.password', message })),
@@ -296,26 +249,29 @@ export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: Em
   }
   if (await deps.accounts.findByUsername(username)) throw usernameTaken();
 
-  try {
-    return await finishRegistration(deps, {
-      leases: deps.matches,
-      invitation: state,
-      tokenHash,
-      username,
-      password,
-      sourceIp,
-      method: 'email-match',
-      accept: (current, at) => {
-        // linkGone, not verificationGone: it tells the shared steps to remove the login they made.
-        if (!current || !usable(state, current, tokenHash, at)) throw linkGone();
-        // A staff invitation still pending is done with: the patient has a login now.
-        const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
-        return open ? { ...current, invite: { ...current.invite, status: 'Cancelled' } } : current;
-      },
-    });
-  } catch (err) {
-    // The shared steps speak of invitations; this method's links have their own one 410.
-    if (err instanceof DomainError && err.code === 'invitation-gone') throw verificationGone();
-    throw err;
-  }
+  const { accountId } = await leaseAndCommit(links, emailMatchPolicy, live, {
+    newAccountId: randomUUID(),
+    // The login, safe to repeat: the same accountId every time. Cognito refusing a password our rules accepted is rule 31.
+    outside: (accountId) =>
+      deps.logins.upsert(accountId, password).then(
+        () => undefined,
+        (err: unknown) => {
+          throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
+        },
+      ),
+    undo: (accountId) => deps.logins.remove(accountId),
+    commit: (current, state, at, accountId) => {
+      if (!current || !emailMatchPolicy.recordAllows(current, state) || !linksStillLive(state.linkGeneration, current)) throw verificationGone();
+      const { login: _login, ...rest } = current;
+      // A staff invitation still pending is done with: the patient has a login now.
+      const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
+      return {
+        record: { ...rest, ...(open ? { invite: { ...current.invite, status: 'Cancelled' as const } } : {}), accountId, username, registration: 'NormalRegistration' },
+        linkAccount: true,
+        usernames: { claim: username },
+        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(current.patientId), 'registration.completed', at, { method: 'email-match' }),
+      };
+    },
+  });
+  return { accountId, username };
 }

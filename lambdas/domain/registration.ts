@@ -2,7 +2,9 @@
  * Invitations, patient side: look a link up (POST /invitations/lookup) and register with it
  * (POST /registrations). Security rules 3, 7, 9, 10, 11, 13, 18, 24, 25.
  *
- * Registration, step by step, each safe to repeat:
+ * The steps are the one-time link's (one-time-link.ts) under the invitation policy
+ * (invitations.ts invitationPolicy); registration adds the password, the username and what the
+ * commit does. Registration, step by step, each safe to repeat:
  *   1. The link: its hash must name a pending, unexpired, unlocked invitation of a record with
  *      access enabled; anything else is the one 410 (rule 11). Dead links count against the
  *      source address (rule 6).
@@ -23,47 +25,36 @@
  *      the lease let go; if its outcome is unknown, nothing is undone and a retry completes it.
  */
 import { randomUUID } from 'node:crypto';
-import { auditEvent, patientTarget, type Actor } from './audit.ts';
-import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
-import { hashToken, isLive, MAX_PIN_FAILURES, pinsEqual, type InvitationStore, type LeaseResult, type PinVault, type StoredInvitation } from './invitations.ts';
+import { auditEvent, patientTarget } from './audit.ts';
+import { DomainError, retryOnConflict } from './errors.ts';
+import {
+  invitationLinks,
+  invitationPolicy,
+  LEASE_SECONDS,
+  linkGone,
+  registrationInProgress,
+  type InvitationLinks,
+  type InvitationStore,
+  type LeaseResult,
+  type PinVault,
+  type StoredInvitation,
+} from './invitations.ts';
+import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
-import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import type { ThrottleStore } from './sign-in-throttle.ts';
 // Rule 31: Cognito's own refusal of a password, mapped to this request's field.
 import { isPasswordRefusal, passwordRefusedByPool } from './password-policy.ts';
 
-/** Longer than a function may run (10 s), so a lease outlives only a crashed attempt, briefly. */
-export const LEASE_SECONDS = 30;
-
-/** The one answer for an expired, cancelled, used, locked or unknown link (rule 11). */
-export const linkGone = () =>
-  new DomainError('gone', 'invitation-gone', 'This invitation link no longer works. Ask the practice to send you a new one.');
-
-const wrongPin = (locked: boolean) =>
-  new DomainError(
-    'unauthorized',
-    'wrong-pin',
-    locked
-      ? 'The PIN is not right. After too many wrong PINs this link no longer works: ask the practice to send you a new one.'
-      : 'The PIN is not right. Check the PIN the practice gave you and try again.',
-  );
-
-const inProgress = () =>
-  new DomainError('conflict', 'registration-in-progress', 'A registration with this link is already under way. Wait a moment, then try again.');
+export { LEASE_SECONDS, linkGone } from './invitations.ts';
 
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
 
-/** What throttledSignIn counts as a failure; turned into the real answer right after. */
-const refusal = () => new DomainError('unauthorized', 'invalid-credentials', 'refused');
-const isRefusal = (err: unknown) => err instanceof DomainError && err.code === 'invalid-credentials';
-
-const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
-
 export interface LinkDeps {
   store: RecordStore;
-  invitations: InvitationStore;
+  invitations: InvitationLinks;
   throttle: ThrottleStore;
   clock: Clock;
   settingsDefaults: SettingsDefaults;
@@ -75,43 +66,8 @@ export interface RegistrationDeps extends LinkDeps {
   vault: PinVault;
 }
 
-interface LiveLink {
-  tokenHash: string;
-  invitation: StoredInvitation & { sealedPin: string };
-  record: StoredRecord;
-}
-
-/**
- * Step 1: the invitation behind a token. Guessing tokens is limited per source address (rule 6):
- * every dead link counts, and past the limit the answer is 429. There is no per-token limit on
- * the link itself (a 256-bit token is not guessed by retrying it, and a used link must keep
- * answering its 410, not a 429); the per-token limit is on the PIN (step 2). Throws the one 410
- * for any dead link.
- */
-async function openLink(deps: LinkDeps, token: string, sourceIp: string): Promise<LiveLink> {
-  const now = deps.clock();
-  const tokenHash = hashToken(token);
-  const keys = throttleKeys('invitation', `link:${tokenHash}`, sourceIp, now);
-  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  requireAddressUnderLimit(addressFailures, now);
-  const link = await deps.invitations.findLink(tokenHash);
-  const [invitation, record] = link
-    ? await Promise.all([deps.invitations.getInvitation(link.patientId), deps.store.getRecord(link.patientId)])
-    : [undefined, undefined];
-  const valid =
-    link !== undefined &&
-    isLive(invitation, record, now) &&
-    invitation.invitationId === link.invitationId &&
-    invitation.tokenHash === tokenHash &&
-    record !== undefined &&
-    record.accessEnabled &&
-    !record.accountId;
-  if (!valid) {
-    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-    throw linkGone();
-  }
-  return { tokenHash, invitation, record };
-}
+/** Step 1, the link: the one-time link's look-up under the invitation policy. */
+const openLink = (deps: LinkDeps, token: string, sourceIp: string) => lookUp({ ...deps, links: deps.invitations }, invitationLinks, token, sourceIp);
 
 /** POST /invitations/lookup (the token in the body, rule 26). */
 export async function checkInvitation(
@@ -119,9 +75,9 @@ export async function checkInvitation(
   token: string,
   sourceIp: string,
 ): Promise<{ practiceName: string; expiresAt: string; needs: ['pin']; kind: 'patient' }> {
-  const { invitation } = await openLink(deps, token, sourceIp);
+  const { state } = await openLink(deps, token, sourceIp);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-  return { practiceName: settings.practiceName, expiresAt: invitation.expiresAt, needs: ['pin'], kind: 'patient' };
+  return { practiceName: settings.practiceName, expiresAt: state.expiresAt, needs: ['pin'], kind: 'patient' };
 }
 
 export interface RegistrationAttempt {
@@ -135,34 +91,14 @@ export interface RegistrationAttempt {
 /** POST /registrations. */
 export async function register(deps: RegistrationDeps, attempt: RegistrationAttempt): Promise<{ accountId: string; username: string }> {
   const { token, pin, username, password, sourceIp } = attempt;
+  const policy = invitationPolicy(deps.vault);
+  const linkDeps = { ...deps, links: deps.invitations };
   const live = await openLink(deps, token, sourceIp);
-  const { invitation, tokenHash } = live;
-  const patientId = invitation.patientId;
+  const patientId = live.state.patientId;
 
-  // Step 2: the PIN. The try is reserved before the PIN is compared (rule 5, as sign-in does), so
-  // a burst of guesses gets at most MAX_PIN_FAILURES comparisons; a right PIN gives it back.
-  const reserved = await deps.invitations.reservePinTry(patientId, invitation.invitationId).catch(async (err: unknown) => {
-    // Reserved all the same with only the answer lost? Give it back, or a retry finds one try fewer.
-    await deps.invitations.releasePinTry(patientId, invitation.invitationId).catch(() => undefined);
-    throw err;
-  });
-  if (reserved === 'gone') throw linkGone();
-  if (reserved === 'busy') throw inProgress();
-  const pinKeys = throttleKeys('invitation', `pin:${tokenHash}`, sourceIp, deps.clock());
-  let wrong = false;
-  try {
-    await throttledSignIn(deps, pinKeys, async () => {
-      const expected = await deps.vault.open(invitation.sealedPin, { patientId, invitationId: invitation.invitationId });
-      if (!pinsEqual(expected, pin)) throw refusal();
-    });
-  } catch (err) {
-    if (!isRefusal(err)) throw err;
-    wrong = true;
-    throw wrongPin(await countWrongPin(deps, invitation, sourceIp));
-  } finally {
-    // A wrong PIN keeps its try (it is counted); anything else gives it back.
-    if (!wrong) await deps.invitations.releasePinTry(patientId, invitation.invitationId).catch(() => undefined);
-  }
+  // Step 2: the PIN, its try reserved before the compare (rule 5); a right PIN gives it back at once.
+  const held = await checkSecrets(linkDeps, policy, live, { pin }, sourceIp);
+  await held.release();
 
   // Step 3: the password (rule 3, with the reason in words) and the username.
   const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
@@ -173,25 +109,41 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   }
   if (await deps.accounts.findByUsername(username)) throw usernameTaken();
 
-  // Steps 4-6.
-  return finishRegistration(deps, {
-    leases: deps.invitations,
-    invitation,
-    tokenHash,
-    username,
-    password,
-    sourceIp,
-    method: 'invitation',
-    accept: (record) => {
-      if (!record || record.accountId || !record.accessEnabled || record.invite.status !== 'Pending') throw linkGone();
+  // Steps 4-6: the lease (and with it the accountId), the login, the one transaction.
+  const { accountId } = await leaseAndCommit(linkDeps, policy, live, {
+    newAccountId: randomUUID(),
+    // Safe to repeat: the same accountId every time.
+    outside: async (accountId) => {
+      await deps.logins.upsert(accountId, password).catch((err: unknown) => {
+        // Cognito refused a password our rules accepted (rule 31): this request's field is `password`.
+        throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
+      });
+    },
+    undo: (accountId) => deps.logins.remove(accountId),
+    commit: (record, state, at, accountId) => {
+      if (!record || !policy.recordAllows(record, state)) throw linkGone();
       // Rule 29: an email change or access off since the link was issued (also if undone since).
-      if (!linksStillLive(invitation.linkGeneration, record)) throw linkGone();
-      return { ...record, invite: { ...record.invite, status: 'Accepted' } };
+      if (!linksStillLive(state.linkGeneration, record)) throw linkGone();
+      const { login: _login, ...rest } = record;
+      return {
+        record: { ...rest, invite: { ...record.invite, status: 'Accepted' }, accountId, username, registration: 'NormalRegistration' },
+        linkAccount: true,
+        usernames: { claim: username },
+        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: 'invitation' }),
+      };
     },
   });
+  return { accountId, username };
 }
 
-/** What steps 4-6 need to know about the link being redeemed; shared with the email-match method (email-match.ts). */
+// ------------------------------------------------------------------------------ legacy (email-match only)
+// The registration steps 4-6 as they were before one-time-link.ts, still used by email-match.ts
+// (which moves to its own link policy on branch resets-match, issue 14); then this section goes.
+
+/** @deprecated email-match only, until it has its own link policy. */
+const inProgress = registrationInProgress;
+
+/** @deprecated What the legacy steps 4-6 need (email-match.ts only). */
 export interface LeasedRegistration {
   /** Where the lease, the accountId and the one-transaction commit live (invitations, or email-match links). */
   leases: Pick<InvitationStore, 'takeLease' | 'releaseLease' | 'completeRegistration'>;
@@ -211,7 +163,7 @@ export interface LeasedRegistration {
 }
 
 /**
- * Steps 4-6: the lease (and with it the accountId), the login, and the one transaction. Throws
+ * @deprecated (email-match only) Steps 4-6 on the legacy invitation store. Throws
  * `registration-in-progress` (409) while another request holds the lease, `invitation-gone`
  * (410) when the link died meanwhile, `username-taken` (409).
  */
@@ -283,41 +235,3 @@ export async function finishRegistration(
   return { accountId, username };
 }
 
-/** Counts a wrong PIN; the 5th locks the invitation and kills its link. True when it is now locked. */
-async function countWrongPin(deps: RegistrationDeps, invitation: StoredInvitation, sourceIp: string): Promise<boolean> {
-  const { patientId, invitationId } = invitation;
-  const failures = await deps.invitations.countPinFailure(patientId, invitationId);
-  const locked = failures !== undefined && failures >= MAX_PIN_FAILURES;
-  const at = deps.clock();
-  await deps.store.appendAudit(
-    auditEvent(anonymous(sourceIp), patientTarget(patientId), 'registration.wrong-pin', at, { failures: failures ?? MAX_PIN_FAILURES }, 'failure'),
-  );
-  if (locked) await lock(deps, patientId, invitationId, sourceIp);
-  return locked;
-}
-
-/**
- * Marks the record and the invitation Locked and deletes the link. Until this commits, the
- * counter alone already makes the link dead (isLive), so a crash here leaves no working link.
- */
-async function lock(deps: RegistrationDeps, patientId: string, invitationId: string, sourceIp: string): Promise<void> {
-  await retryOnConflict(async () => {
-    const now = deps.clock();
-    const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.invitations.getInvitation(patientId)]);
-    if (!record || current?.invitationId !== invitationId || current.status !== 'Pending') return;
-    const next: StoredRecord = { ...record, invite: { ...record.invite, status: 'Locked' }, updatedAt: now.toISOString(), version: record.version + 1 };
-    const { tokenHash, lease: _lease, ...kept } = current;
-    try {
-      await deps.invitations.commit({
-        record: { next, expectedVersion: record.version },
-        invitation: { next: { ...kept, status: 'Locked', version: current.version + 1 }, expectedVersion: current.version },
-        ...(tokenHash ? { deleteLink: tokenHash } : {}),
-        audit: auditEvent(anonymous(sourceIp), patientTarget(patientId), 'invitation.locked', now, { failures: current.pinFailures }, 'failure'),
-      });
-    } catch (err) {
-      // Another wrong PIN locked it first, or staff acted: read again and see.
-      if (err instanceof DomainError && err.code === 'invitation-conflict') throw versionConflict();
-      throw err;
-    }
-  });
-}

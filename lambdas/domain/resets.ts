@@ -4,46 +4,43 @@
  * again, and chooses a new password (and optionally a new username). Security rules 3, 5, 7, 8,
  * 9, 10, 11, 12, 13, 14, 15, 18, 20, 24, 25.
  *
- * State, per patient, always replaced or changed in one transaction:
- *   - the reset (one per patient: the current one): the SHA-256 of the live link's token, the
- *     PIN as a salted scrypt hash (rule 10: "a salted slow hash"; the PIN is never stored or
- *     logged in clear), the wrong-try counters, the times of the last emails (3 per hour), and
- *     the lease of a confirmation in progress;
- *   - the link, one per live token, found by the token's hash; it names the patient and the
- *     reset, so a token can never act on another patient (rule 9).
- * One reset per patient means one live link per patient: a new request replaces the old link,
- * and a completed reset leaves none ("every other outstanding reset link" dies with it).
+ * A reset is a one-time link (one-time-link.ts) with the policy `resetPolicy` below: per
+ * patient one link state (RESET#<patientId>: the token's SHA-256, the PIN as a salted scrypt hash
+ * (rule 10), the try counters, the lease, the login it resets, and the times of the last emails
+ * for the 3-an-hour limit) and one pointer per live token (RESETLINK#<hash>), which names the
+ * patient, so a token can never act on another patient (rule 9). One link per patient: a new
+ * request replaces the old one, and a completed reset leaves none.
  *
  * A request never touches the portal record or the sign-in failure counters (rules 7 and 8).
  *
  * Confirmation, step by step, each safe to repeat:
- *   1. The link: a live, unexpired reset of a record with access enabled and the same login;
- *      anything else is the one 410 (rule 11). Dead links count against the source address.
- *   2. A try is reserved atomically (at most 5 reserved-and-wrong or in-flight at once), so 1000
- *      concurrent guesses still get only 5 PIN checks (rule 7). Then PIN and username, both in
- *      constant time; a wrong pair is counted and the 5th kills the link (401 until then). Every
+ *   1. The link (lookUp): live, unexpired, of a record with access on, the same login, and no
+ *      cut-off, email change or access off since issue (the link generation, exactly); anything
+ *      else is the one 410 (rule 11). Dead links count against the source address.
+ *   2. The PIN and the current username (checkSecrets): a try is reserved first (at most 5
+ *      wrong-or-in-flight), so 1000 concurrent guesses get only 5 checks (rule 7); both compared
+ *      in constant time, which one was wrong is not said; the 5th wrong pair kills the link. Every
  *      failure up to here has one body whatever the new password is (rule 27).
- *   3. The password rules (400; the try is given back: a typo in the new password wastes no try).
- *      They mention the username and email, so they run only once link + PIN + username are proven.
- *   4. The lease: one completion at a time per reset (20 at once: one 200, rule 25).
- *   5. Cognito: set the password, end every refresh token. The sign-in failure counter is
- *      cleared (a reset is the way out of a lock, rule 5).
- *   6. One transaction: record (new username, `revokedAt`, "must change" cleared), reset Used,
- *      link deleted, username claimed/released, audit entry. A failure before it lets the lease
- *      and the try go, so a retry of the same request completes the reset (rule 24).
+ *   3. The password rules and the new username free (400/409; the try is given back). They
+ *      mention the username and email, so they run only once link + PIN + username are proven.
+ *   4-6. leaseAndCommit: the lease (20 at once: one 200, rule 25); Cognito sets the password and
+ *      ends every refresh token, the sign-in failure counters are cleared (rule 5); one
+ *      transaction: record (new username, sessions and links cut off, "must change" cleared),
+ *      link Used, pointer deleted, username claimed/released, audit entry. A failure lets the
+ *      lease and the try go, so a retry of the same request completes the reset (rule 24).
  *   7. The "your credentials changed" notice, with no secret (rule 15); no tokens are answered.
  */
-import { randomBytes, randomUUID, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { credentialsChangedEmail, resetEmail } from '../mail/templates.ts';
 import type { Settings } from '../schemas/settings.ts';
-import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
-import { DomainError, notFound, retryOnConflict } from './errors.ts';
-import { newPin, type Mailer } from './invitations.ts';
+import { auditEvent, patientTarget, type Actor } from './audit.ts';
+import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
+import type { Mailer } from './invitations.ts';
+import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal as wrongSet, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
-import { linkGenerationOf, linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
-import { constantTimeEqual, opaqueToken, sha256 } from './secrets.ts';
+import { digestsEqual, hashPin, newPin, verifyPinHash } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
@@ -64,130 +61,13 @@ export const RESET_LEASE_SECONDS = 30;
  */
 export const RESET_REQUEST_FLOOR_MS = 300;
 
-// ------------------------------------------------------------------------------ the PIN hash
-
-/**
- * scrypt, N=2^14, r=8, p=1 (16 MiB, tens of ms), 16-byte random salt, 32-byte output. The PIN
- * has ~30 bits, so a fast hash would fall to a table read; scrypt makes each guess cost, and
- * the PIN alone is useless without the link token, which is stored only as SHA-256.
- */
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
-
-const scrypt = (secret: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCallback(secret, salt, 32, options, (err, key) => (err ? reject(err) : resolve(key))));
-
-/** How a typed PIN is compared: any case, spaces and dashes ignored. */
-export const normalisePin = (pin: string): string => pin.replace(/[\s-]+/g, '').toUpperCase();
-
-export async function hashResetPin(pin: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(normalisePin(pin), salt, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
-}
-
-export async function resetPinMatches(pin: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await scrypt(normalisePin(pin).slice(0, 64), Buffer.from(salt, 'base64url'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
-
-// ------------------------------------------------------------------------------ ports
-
-/** The current reset of one patient. Never shown to anyone as it is. */
-export interface StoredReset {
-  patientId: string;
-  /** The login it resets: a reset never acts on a login that replaced it. */
-  accountId: string;
-  /** New for every request. */
-  resetId: string;
-  status: 'Pending' | 'Used' | 'Dead';
-  /** SHA-256 of the live link's token; absent once no link works. */
-  tokenHash?: string;
-  /** scrypt hash of the PIN; absent once used or dead. */
-  pinHash?: string;
-  expiresAt: string;
-  /** Wrong PIN-or-username tries of this link. */
-  failures: number;
-  /** Tries reserved: wrong ones plus those in flight (step 3). */
-  tries: number;
-  /** When the reset emails of the last hour went out (rate limit). */
-  sentAt: string[];
-  lease?: { id: string; until: string };
-  /** The record's revokedAt when the link was issued: a later stamp (revoke, new login) kills the link. */
-  revokedAtWhenIssued?: string;
-  /** The record's link generation when issued (rules 17, 29): a cut-off, an email change or access off since then kills the link. */
-  linkGeneration?: number;
-  version: number;
-}
-
-export interface ResetLink {
-  tokenHash: string;
-  patientId: string;
-  resetId: string;
-  expiresAt: string;
-}
-
-export interface ResetIssue {
-  next: StoredReset;
-  expectedVersion: number;
-  putLink?: ResetLink;
-  deleteLink?: string;
-  audit: AuditEvent;
-}
-
-export interface ResetCompletion {
-  record: { next: StoredRecord; expectedVersion: number };
-  patientId: string;
-  resetId: string;
-  leaseId: string;
-  tokenHash: string;
-  /** The username after the reset, claimed for the login (the same one again when unchanged). */
-  claim: string;
-  /** The username before, released when it changed. */
-  release?: string;
-  audit: AuditEvent;
-}
-
-export type Reservation = 'reserved' | 'busy' | 'gone';
-export type LeaseResult = 'taken' | 'held' | 'gone';
-
-export interface ResetStore {
-  getReset(patientId: string): Promise<StoredReset | undefined>;
-  findLink(tokenHash: string): Promise<ResetLink | undefined>;
-  /** Reset (conditional on its version: 0 = must not exist), links and audit entry, all or nothing. Throws `version-conflict`. */
-  issue(change: ResetIssue): Promise<void>;
-  /** Reserves one try of the pending reset: `busy` when 5 are reserved but fewer than 5 were wrong. */
-  reserveTry(patientId: string, resetId: string): Promise<Reservation>;
-  /** Gives back a try that turned out right (or never got its answer). */
-  releaseTry(patientId: string, resetId: string): Promise<void>;
-  /** Counts a wrong try (its reservation stays); the new count, or undefined when no longer that pending reset. */
-  countFailure(patientId: string, resetId: string): Promise<number | undefined>;
-  /** Kills the link: status Dead, link deleted, with its audit entry. Nothing when it is no longer that pending reset. */
-  kill(patientId: string, resetId: string, audit: AuditEvent): Promise<void>;
-  takeLease(patientId: string, resetId: string, tokenHash: string, lease: { id: string; until: string }, now: Date): Promise<LeaseResult>;
-  releaseLease(patientId: string, leaseId: string): Promise<void>;
-  /**
-   * The last step, all or nothing: record, reset Used (conditional on the lease), link deleted,
-   * account link, username claimed (throws `username-taken`) and released, audit entry.
-   * Throws `version-conflict` when the record moved, `reset-gone` when the lease was lost.
-   */
-  complete(change: ResetCompletion): Promise<void>;
-}
-
 // ------------------------------------------------------------------------------ errors
 
 /** The one answer for an expired, used, dead or unknown link (rule 11). */
 export const resetGone = () =>
   new DomainError('gone', 'reset-link-gone', 'This reset link no longer works. Ask for a new one on the sign-in page, or call the practice.');
 
-const wrongPinOrUsername = (dead: boolean) =>
+export const wrongPinOrUsername = (dead: boolean) =>
   new DomainError(
     'unauthorized',
     'wrong-pin-or-username',
@@ -196,7 +76,7 @@ const wrongPinOrUsername = (dead: boolean) =>
       : 'The PIN or the username is not right. Check the PIN in the email and your current username, then try again.',
   );
 
-const resetInProgress = () =>
+export const resetInProgress = () =>
   new DomainError('conflict', 'reset-in-progress', 'A reset with this link is already under way. Wait a moment, then try again.');
 
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
@@ -208,6 +88,47 @@ const accessDisabled = () =>
   new DomainError('conflict', 'access-disabled', 'Portal access is disabled for this patient. Enable it before sending a reset.');
 
 const noEmail = () => new DomainError('unprocessable', 'no-email', 'The record has no email address. Add one before sending a reset.');
+
+// ------------------------------------------------------------------------------ the link policy
+
+/** A reset's own field on its link state: when the reset emails of the last hour went out (rate limit). */
+export interface ResetData {
+  sentAt: string[];
+}
+
+export type StoredReset = LinkState<ResetData>;
+export type ResetStore = LinkStore<ResetData>;
+
+const sameUsername = (typed: string, actual: string) => digestsEqual(typed.trim().toLowerCase(), actual.trim().toLowerCase());
+
+/** What makes a reset link: a PIN (hashed) and the current username (against the record), 5 wrong pairs, the practice's resetMinutes. */
+export const resetPolicy: LinkPolicy<ResetData> = {
+  kind: 'reset',
+  lifetimeMs: (settings) => settings.resetMinutes * 60_000,
+  secrets: [
+    { name: 'pin', matches: async (typed, stored) => stored !== undefined && (await verifyPinHash(typed, stored)) },
+    { name: 'username', matches: async (typed, _stored, _state, record) => record.username !== undefined && sameUsername(typed, record.username) },
+  ],
+  maxFailures: MAX_RESET_FAILURES,
+  leaseSeconds: RESET_LEASE_SECONDS,
+  // The login it was issued for, still with access and a username (a replaced login refuses it, rule 9).
+  recordAllows: (record, state) => record.accessEnabled && record.accountId !== undefined && record.accountId === state.accountId && record.username !== undefined,
+  errors: { gone: resetGone, busy: resetInProgress, wrongSecret: wrongPinOrUsername, conflict: versionConflict },
+  audit: { wrongSecret: 'reset.wrong-pin-or-username', locked: 'reset.link-killed' },
+  throttle: {
+    keys: (target, sourceIp, now) => throttleKeys('reset', target, sourceIp, now),
+    requireUnder: requireAddressUnderLimit,
+    // A wrong PIN-or-username counts against the source address like a dead link (rule 6).
+    async guardCompare(deps, keys, compare) {
+      try {
+        await compare();
+      } catch (err) {
+        if (err instanceof DomainError && err.code === wrongSet().code) await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, deps.clock());
+        throw err;
+      }
+    },
+  },
+};
 
 // ------------------------------------------------------------------------------ requesting
 
@@ -233,14 +154,13 @@ export const resetLink = (portalUrl: string, token: string): string =>
 const NO_PATIENT = '~none';
 
 interface Secrets {
-  token: string;
   pin: string;
   pinHash: string;
 }
 
 const newSecrets = async (): Promise<Secrets> => {
   const pin = newPin();
-  return { token: opaqueToken(), pin, pinHash: await hashResetPin(pin) };
+  return { pin, pinHash: await hashPin(pin) };
 };
 
 const anonymous = (sourceIp: string): Actor => ({ id: 'anonymous', sourceIp });
@@ -255,7 +175,7 @@ const patientActor = (record: StoredRecord, sourceIp: string): Actor => ({ id: `
 export async function requestReset(deps: ResetRequestDeps, request: { username: string; sourceIp: string }): Promise<void> {
   const [{ settings }, link] = await Promise.all([readSettings({ store: deps.store, defaults: deps.settingsDefaults }), deps.accounts.findByUsername(request.username)]);
   const patientId = link?.patientId ?? NO_PATIENT;
-  const [record, current, secrets] = await Promise.all([deps.store.getRecord(patientId), deps.resets.getReset(patientId), newSecrets()]);
+  const [record, current, secrets] = await Promise.all([deps.store.getRecord(patientId), deps.resets.get(patientId), newSecrets()]);
   const now = deps.clock();
   if (!link || !record || record.accountId !== link.accountId) {
     deps.warn?.('reset requested', { outcome: 'no-account' });
@@ -311,7 +231,7 @@ export async function staffReset(deps: ResetRequestDeps, actor: Actor, patientId
 }
 
 function recentEmails(reset: StoredReset | undefined, now: Date): string[] {
-  return (reset?.sentAt ?? []).filter((at) => now.getTime() - Date.parse(at) < HOUR_MS);
+  return (reset?.data?.sentAt ?? []).filter((at) => now.getTime() - Date.parse(at) < HOUR_MS);
 }
 
 /** Commits the new reset (replacing any earlier link), then emails link + PIN. */
@@ -326,37 +246,25 @@ async function issueAndSend(
   known?: { current: StoredReset | undefined },
 ): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed' } | undefined> {
   const { patientId } = record;
-  const tokenHash = sha256(secrets.token);
   let first = known;
   const issued = await retryOnConflict(async () => {
     const now = deps.clock();
     // The write is conditional on this version, so a stale first read only costs a retry, which reads afresh.
-    const current = first ? first.current : await deps.resets.getReset(patientId);
+    const current = first ? first.current : await deps.resets.get(patientId);
     first = undefined;
     // The hourly limit, checked again on the fresh read: concurrent requests all passed the first check.
     if (by === 'patient' && recentEmails(current, now).length >= MAX_RESET_EMAILS_PER_HOUR) return undefined;
-    const expiresAt = new Date(now.getTime() + settings.resetMinutes * 60_000).toISOString();
-    const resetId = randomUUID();
-    const next: StoredReset = {
-      patientId,
+    const link = newLink(resetPolicy, {
+      record,
+      current,
+      now,
+      settings,
+      secrets: { pin: secrets.pinHash },
+      data: { sentAt: [...recentEmails(current, now), now.toISOString()] },
       accountId: record.accountId,
-      resetId,
-      status: 'Pending',
-      tokenHash,
-      pinHash: secrets.pinHash,
-      expiresAt,
-      failures: 0,
-      tries: 0,
-      sentAt: [...recentEmails(current, now), now.toISOString()],
-      ...(record.revokedAt !== undefined ? { revokedAtWhenIssued: record.revokedAt } : {}),
-      linkGeneration: linkGenerationOf(record),
-      version: (current?.version ?? 0) + 1,
-    };
-    await deps.resets.issue({
-      next,
-      expectedVersion: current?.version ?? 0,
-      putLink: { tokenHash, patientId, resetId, expiresAt },
-      ...(current?.tokenHash ? { deleteLink: current.tokenHash } : {}),
+    });
+    await deps.resets.write({
+      ...link.write,
       audit: auditEvent(actor, patientTarget(patientId), 'reset.requested', now, {
         by,
         emailed: true,
@@ -364,12 +272,12 @@ async function issueAndSend(
         minutes: settings.resetMinutes,
       }),
     });
-    return { expiresAt };
+    return { expiresAt: link.state.expiresAt, token: link.token };
   });
   if (!issued) return undefined;
   const message = resetEmail({
     practiceName: settings.practiceName,
-    link: resetLink(settings.portalUrl, secrets.token),
+    link: resetLink(settings.portalUrl, issued.token),
     pin: secrets.pin,
     expiresAt: issued.expiresAt,
   });
@@ -411,189 +319,90 @@ export interface ResetConfirmation {
 
 export const resetConfirmedMessage = 'Your password has been changed and every session has been signed out. Sign in with your new password.';
 
-interface LiveReset {
-  tokenHash: string;
-  reset: StoredReset & { pinHash: string };
-  record: StoredRecord & { accountId: string; username: string };
-}
-
-function isLiveReset(reset: StoredReset | undefined, now: Date): reset is StoredReset & { pinHash: string } {
-  return (
-    reset?.status === 'Pending' &&
-    reset.pinHash !== undefined &&
-    reset.failures < MAX_RESET_FAILURES &&
-    Date.parse(reset.expiresAt) > now.getTime()
-  );
-}
+type LiveReset = LiveLink<ResetData> & { record: StoredRecord & { accountId: string; username: string } };
 
 /**
- * Whether a revoke, or anything else that stamps the record's revokedAt (access off, a new login,
- * a credential change), came after the link was issued: then the link is dead for good (rule 17),
- * even once access is on again. Stamps are whole seconds, so a stamp in the very second of the
- * issue looks unchanged; a record changed since then counts as revoked in that case.
+ * POST /credential-resets/confirm: the steps of the header. A wrong PIN or username keeps its
+ * try (it was a guess); any other failure after the check gives it back, and leaseAndCommit lets
+ * its lease go, so the same request can be repeated. A success keeps the try: the link is used.
  */
-function revokedSinceIssued(record: StoredRecord, reset: StoredReset): boolean {
-  // Every cut-off also bumps the link generation (revokeSessionsAndLinks), which openResetLink
-  // compares exactly: a stamp in the very second of the issue is caught there, with no tie-break.
-  return record.revokedAt !== reset.revokedAtWhenIssued;
-}
-
-/** Step 1. Per source address, dead links count (rule 6); a 256-bit token needs no per-token limit. */
-async function openResetLink(deps: ResetConfirmDeps, token: string, sourceIp: string): Promise<LiveReset> {
-  const now = deps.clock();
-  const tokenHash = sha256(token);
-  const keys = throttleKeys('reset', `link:${tokenHash}`, sourceIp, now);
-  const { addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
-  requireAddressUnderLimit(addressFailures, now);
-  const link = await deps.resets.findLink(tokenHash);
-  const [reset, record] = link ? await Promise.all([deps.resets.getReset(link.patientId), deps.store.getRecord(link.patientId)]) : [undefined, undefined];
-  const valid =
-    link !== undefined &&
-    isLiveReset(reset, now) &&
-    reset.resetId === link.resetId &&
-    reset.tokenHash === tokenHash &&
-    record !== undefined &&
-    record.accessEnabled &&
-    !revokedSinceIssued(record, reset) &&
-    linksStillLive(reset.linkGeneration, record) &&
-    record.accountId === reset.accountId &&
-    record.username !== undefined;
-  if (!valid) {
-    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-    throw resetGone();
-  }
-  return { tokenHash, reset, record: record as LiveReset['record'] };
-}
-
-const sameUsername = (typed: string, actual: string) => constantTimeEqual(sha256(typed.trim().toLowerCase()), sha256(actual.trim().toLowerCase()));
-
-/** POST /credential-resets/confirm. */
 export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirmation): Promise<{ message: string }> {
-  const { tokenHash, reset, record } = await openResetLink(deps, attempt.token, attempt.sourceIp);
-  const { patientId, resetId } = reset;
-  const accountId = record.accountId;
-
-  const username = attempt.newUsername ?? record.username;
-
-  // Step 2: one try, then the PIN and the username together (which one was wrong is not said).
-  // Nothing that depends on the account (the password rules name the username and email, "taken"
-  // names another login) is answered before both are proven (rule 27).
-  const reserved = await deps.resets.reserveTry(patientId, resetId);
-  if (reserved === 'gone') throw resetGone();
-  if (reserved === 'busy') throw resetInProgress();
-  let keepTry = false;
-  let lease: { id: string; until: string } | undefined;
+  const links = { store: deps.store, links: deps.resets, throttle: deps.throttle, clock: deps.clock };
+  const live = (await lookUp(links, resetPolicy, attempt.token, attempt.sourceIp)) as LiveReset;
+  const held = await checkSecrets(links, resetPolicy, live, { pin: attempt.pin, username: attempt.username }, attempt.sourceIp);
   try {
-    const [pinOk, userOk] = [await resetPinMatches(attempt.pin, reset.pinHash), sameUsername(attempt.username, record.username)];
-    if (!(pinOk && userOk)) {
-      keepTry = true;
-      throw wrongPinOrUsername(await countWrongTry(deps, reset, attempt.sourceIp, tokenHash));
-    }
-
-    // Step 3: our password rules (rules 3 and 31), against the username the login will have. A
-    // refusal here gives the try back (below): a typo in the new password wastes no try.
-    const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
-    if (problems.length > 0) throw badPassword(problems);
-
-    // The new username, if any, must be free (checked again in the final transaction).
-    const renamed = attempt.newUsername !== undefined && attempt.newUsername.toLowerCase() !== record.username.toLowerCase();
-    if (renamed) {
-      const holder = await deps.accounts.findByUsername(attempt.newUsername!);
-      if (holder && holder.accountId !== accountId) throw usernameTaken();
-    }
-
-    // Step 4: the lease.
-    const now = deps.clock();
-    lease = { id: randomUUID(), until: new Date(now.getTime() + RESET_LEASE_SECONDS * 1000).toISOString() };
-    const taken = await deps.resets.takeLease(patientId, resetId, tokenHash, lease, now);
-    if (taken !== 'taken') {
-      lease = undefined;
-      throw taken === 'held' ? resetInProgress() : resetGone();
-    }
-
-    // Step 5: Cognito and the failure counter. Safe to repeat.
-    await deps.logins.setPassword(accountId, attempt.newPassword);
-    await deps.logins.signOutEverywhere(accountId);
-    const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
-    await Promise.all([...new Set([record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
-
-    // Step 6: everything else, at once.
-    await retryOnConflict(async () => {
-      const at = deps.clock();
-      const current = await deps.store.getRecord(patientId);
-      if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
-      // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
-      if (!linksStillLive(reset.linkGeneration, current)) throw resetGone();
-      const { login: _login, ...rest } = current;
-      const next: StoredRecord = {
-        ...rest,
-        username,
-        // Every session from before ends (rule 15), the same whole-second cut-off as revoke.
-        ...revokeSessionsAndLinks(current, wholeSecond(at)),
-        updatedAt: at.toISOString(),
-        version: current.version + 1,
-      };
-      await deps.resets.complete({
-        record: { next, expectedVersion: current.version },
-        patientId,
-        resetId,
-        leaseId: lease!.id,
-        tokenHash,
-        claim: username,
-        ...(current.username.toLowerCase() !== username.toLowerCase() ? { release: current.username } : {}),
-        audit: auditEvent(patientActor(current, attempt.sourceIp), patientTarget(patientId), 'reset.completed', at, {
-          usernameChanged: current.username !== username,
-          wasMustChange: current.login?.mustChangePassword === true,
-        }),
-      }).catch(async (err: unknown) => {
-        // Done with only its answer lost? Then this reset reads Used: carry on to the notice and the
-        // 200, which a retry (410, the link is used) could never give (rule 24).
-        const done = !(err instanceof DomainError) && (await deps.resets.getReset(patientId).then((r) => r?.resetId === resetId && r.status === 'Used', () => false));
-        if (!done) throw err;
-      });
+    const username = await checkNewCredentials(deps, live, attempt);
+    await leaseAndCommit(links, resetPolicy, live, {
+      outside: (accountId) => changeLogin(deps, live, attempt, username, accountId),
+      commit: (record, state, at, accountId) => completion(record, state, at, accountId, username, attempt.sourceIp),
     });
-    lease = undefined;
   } catch (err) {
-    // Undo only what this attempt holds; the reset stays pending, so the same request can be repeated.
-    if (lease) await deps.resets.releaseLease(patientId, lease.id).catch(() => undefined);
-    if (!keepTry) await deps.resets.releaseTry(patientId, resetId).catch(() => undefined);
+    await held.release();
     throw err;
   }
-
-  // Step 7: the notice (rule 15). Best effort: the reset is done either way, so no failure here
-  // (the settings read included) may turn it into an error that a retry could only answer 410.
-  if (record.email) {
-    try {
-      const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-      await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
-    } catch (err) {
-      deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
-      await deps.store
-        .appendAudit(auditEvent(patientActor(record, attempt.sourceIp), patientTarget(patientId), 'reset.notice-failed', deps.clock(), {}, 'failure'))
-        .catch(() => undefined);
-    }
-  }
+  await sendNotice(deps, live.record, attempt.sourceIp);
   return { message: resetConfirmedMessage };
 }
 
-/** Counts a wrong try; the 5th kills the link. True when the link is now dead. */
-async function countWrongTry(deps: ResetConfirmDeps, reset: StoredReset, sourceIp: string, tokenHash: string): Promise<boolean> {
-  const { patientId, resetId } = reset;
-  const now = deps.clock();
-  const failures = await deps.resets.countFailure(patientId, resetId);
-  const dead = failures === undefined || failures >= MAX_RESET_FAILURES;
-  const keys = throttleKeys('reset', `link:${tokenHash}`, sourceIp, now);
-  await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
-  await deps.store.appendAudit(
-    auditEvent(anonymous(sourceIp), patientTarget(patientId), 'reset.wrong-pin-or-username', now, { failures: failures ?? MAX_RESET_FAILURES }, 'failure'),
-  );
-  if (dead) {
-    await deps.resets.kill(
-      patientId,
-      resetId,
-      auditEvent(anonymous(sourceIp), patientTarget(patientId), 'reset.link-killed', now, { failures: failures ?? MAX_RESET_FAILURES }, 'failure'),
-    );
+/**
+ * Step 3, only once link + PIN + username are proven (rule 27: the password rules name the
+ * username and email, "taken" names another login). Our password rules (rules 3 and 31) against
+ * the username the login will have, and that username free (checked again in the commit).
+ */
+async function checkNewCredentials(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation): Promise<string> {
+  const { record } = live;
+  const username = attempt.newUsername ?? record.username;
+  const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
+  if (problems.length > 0) throw badPassword(problems);
+  if (username.toLowerCase() !== record.username.toLowerCase()) {
+    const holder = await deps.accounts.findByUsername(username);
+    if (holder && holder.accountId !== record.accountId) throw usernameTaken();
   }
-  return dead;
+  return username;
 }
 
+/** Step 5, under the lease: Cognito, and the sign-in failure counters cleared (a reset is the way out of a lock, rule 5). Safe to repeat. */
+async function changeLogin(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation, username: string, accountId: string): Promise<void> {
+  const now = deps.clock();
+  await deps.logins.setPassword(accountId, attempt.newPassword);
+  await deps.logins.signOutEverywhere(accountId);
+  const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
+  await Promise.all([...new Set([live.record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
+}
+
+/** Step 6: the record as the reset leaves it, from the record read just before the commit. */
+function completion(current: StoredRecord | undefined, state: StoredReset, at: Date, accountId: string, username: string, sourceIp: string) {
+  if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
+  // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
+  if (!linksStillLive(state.linkGeneration, current)) throw resetGone();
+  const { login: _login, ...rest } = current;
+  const renamed = current.username.toLowerCase() !== username.toLowerCase();
+  return {
+    // Every session from before ends, and every other link of the record dies (rules 15, 29).
+    record: { ...rest, username, ...revokeSessionsAndLinks(current, wholeSecond(at)) },
+    linkAccount: true,
+    usernames: { claim: username, ...(renamed ? { release: current.username } : {}) },
+    audit: auditEvent(patientActor(current, sourceIp), patientTarget(current.patientId), 'reset.completed', at, {
+      usernameChanged: current.username !== username,
+      wasMustChange: current.login?.mustChangePassword === true,
+    }),
+  };
+}
+
+/**
+ * Step 7: the "your credentials changed" notice, with no secret (rule 15). Best effort: the
+ * reset is done either way, so no failure here (the settings read included) may turn it into an
+ * error that a retry could only answer 410.
+ */
+async function sendNotice(deps: ResetConfirmDeps, record: LiveReset['record'], sourceIp: string): Promise<void> {
+  if (!record.email) return;
+  try {
+    const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+    await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
+  } catch (err) {
+    deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
+    await deps.store
+      .appendAudit(auditEvent(patientActor(record, sourceIp), patientTarget(record.patientId), 'reset.notice-failed', deps.clock(), {}, 'failure'))
+      .catch(() => undefined);
+  }
+}

@@ -1,8 +1,11 @@
 /**
- * Generated secrets and how they are kept. Everything comes from the platform CSPRNG; opaque
- * tokens are stored only as SHA-256 hashes (enough at 256 bits of entropy, security rule 9).
+ * Generated secrets and how they are kept and compared: the one home for them (issue 14 item 3).
+ * Everything comes from the platform CSPRNG; opaque tokens are stored only as SHA-256 hashes
+ * (enough at 256 bits of entropy, security rule 9); a PIN is kept sealed (invitations, so staff
+ * can show it again) or as a salted slow hash (hashPin), and every comparison of a secret is in
+ * constant time (rule 10).
  */
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** Letters and digits people can read aloud and type without confusing them: no 0/O, 1/I/L. */
 export const readableAlphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -23,8 +26,65 @@ export const opaqueToken = (): string => randomBytes(32).toString('base64url');
 
 export const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
+/** Equal strings, in time that does not depend on where they differ (only on their lengths). */
 export function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Equal strings, in time that depends on neither value: both are hashed first, so lengths do not show. */
+export function digestsEqual(a: string, b: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+// ------------------------------------------------------------------------------ PINs
+
+/** 6 characters from the readable alphabet (31 symbols, ~29.7 bits). */
+export const PIN_LENGTH = 6;
+
+export const newPin = (): string => readableSecret(PIN_LENGTH);
+
+/** A PIN as typed: any case, spaces and dashes ignored. */
+export const normalisePin = (pin: string): string => pin.replace(/[\s-]+/g, '').toUpperCase();
+
+/** A typed PIN against the PIN in clear (an opened seal), in constant time whatever the typed length (rule 10). */
+export const pinsEqual = (expected: string, typed: string): boolean => digestsEqual(normalisePin(expected), normalisePin(typed));
+
+/**
+ * scrypt, N=2^14, r=8, p=1 (16 MiB, tens of ms), 16-byte random salt, 32-byte output. The PIN
+ * has ~30 bits, so a fast hash would fall to a table read; scrypt makes each guess cost, and
+ * the PIN alone is useless without the link token, which is stored only as SHA-256.
+ */
+const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+/** What a stored hash may ask for: no more work than this (a tampered item must not buy a slow scrypt). */
+const MAX_COST = { N: 1 << 16, r: 8, p: 4 } as const;
+
+const scrypt = (secret: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> =>
+  new Promise((resolve, reject) => scryptCallback(secret, salt, 32, options, (err, key) => (err ? reject(err) : resolve(key))));
+
+/** A PIN as a salted slow hash: `scrypt$N$r$p$salt$hash` (rule 10). */
+export async function hashPin(pin: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(normalisePin(pin), salt, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+/**
+ * A typed PIN against a stored hashPin value, in constant time. False (never a throw) for a
+ * stored value of another scheme, with a missing or short salt or hash, or with cost
+ * parameters that are not whole numbers within bounds.
+ */
+export async function verifyPinHash(pin: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash, ...more] = stored.split('$');
+  if (scheme !== 'scrypt' || more.length > 0 || !salt || !hash) return false;
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  const whole = (v: number, max: number) => Number.isInteger(v) && v >= 1 && v <= max;
+  if (!whole(cost.N, MAX_COST.N) || (cost.N & (cost.N - 1)) !== 0 || cost.N < 2 || !whole(cost.r, MAX_COST.r) || !whole(cost.p, MAX_COST.p)) return false;
+  const saltBytes = Buffer.from(salt, 'base64url');
+  const expected = Buffer.from(hash, 'base64url');
+  if (saltBytes.length < 16 || expected.length !== 32) return false;
+  const actual = await scrypt(normalisePin(pin).slice(0, 64), saltBytes, { ...cost, maxmem: SCRYPT.maxmem });
+  return timingSafeEqual(actual, expected);
 }

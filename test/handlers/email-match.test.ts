@@ -1,12 +1,13 @@
 /**
  * The email-match and note-signed handlers with every AWS client mocked (aws-sdk-client-mock):
- * DynamoDB answers from a small in-memory table (conditions are the integration tests'
- * business), SES and Cognito are scripted per test. Staff tokens are checked for real.
+ * DynamoDB answers from the in-memory DynamoDB (test/support/memory-dynamo.ts: the adapters'
+ * conditions and updates are evaluated, not string-matched), SES and Cognito are scripted per
+ * test. Staff tokens are checked for real.
  */
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
@@ -15,7 +16,7 @@ import { handler as confirm } from '../../lambdas/handlers/email-match/confirm.t
 import { handler as request } from '../../lambdas/handlers/email-match/request.ts';
 import { handler as noteSigned } from '../../lambdas/handlers/events/note-signed.ts';
 import { apiEvent, call } from '../support/events.ts';
-import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
+import { memoryDynamo, type Item, type MemoryDynamo } from '../support/memory-dynamo.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
 import { enabledStaffRecord } from '../support/staff-records.ts';
@@ -28,39 +29,30 @@ const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 const kms = mockClient(KMSClient);
 
-let table: Map<string, Item>;
+let mem: MemoryDynamo;
+/** The records table of the in-memory DynamoDB (read afresh: a transaction replaces the map). */
+const records = () => mem.table('records-test');
 
-/** The email-match updates: the address counters and the registration lease; byEmail queries. */
-function fakeTable(): void {
-  table = fakeDocumentTable(db, {
-    applyUpdate: (item, input) => {
-      const v = input.ExpressionAttributeValues ?? {};
-      if (String(input.UpdateExpression).includes('ADD failures')) item.failures = (item.failures ?? 0) + 1;
-      if (String(input.UpdateExpression).includes('SET #lease')) {
-        item.lease = v[':lease'];
-        item.accountId ??= v[':account'];
-      }
-      if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
-      item.version = (item.version ?? 0) + 1;
-    },
-  });
-  db.on(QueryCommand).callsFake((input) => ({
-    Items: [...table.values()].filter((i) => input.IndexName === 'byEmail' && i.emailKey === input.ExpressionAttributeValues[':email']),
-  }));
+/** Every document-client command answered by the in-memory DynamoDB (conditions, updates and byEmail queries evaluated); the mock still records the calls. */
+function memoryTable(): void {
+  mem = memoryDynamo();
+  for (const Command of [GetCommand, PutCommand, DeleteCommand, UpdateCommand, QueryCommand, TransactWriteCommand]) {
+    db.on(Command as never).callsFake(((input: unknown) => mem.send(new (Command as new (i: unknown) => { input: unknown })(input))) as never);
+  }
 }
 
 const putRecord = (patientId: string, over: Item = {}) => {
   const email = over.email ?? `${patientId.toLowerCase()}@example.test`;
-  table.set(`PATIENT#${patientId}|RECORD`, {
+  records().set(`PATIENT#${patientId}|RECORD`, {
     pk: `PATIENT#${patientId}`, sk: 'RECORD', listKey: 'PATIENT', emailKey: email.toLowerCase(), patientId, email, accessEnabled: true, cases: ['C-1'],
     registration: 'NotRegistered', invite: { status: 'None' }, createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', version: 1, ...over,
   });
 };
-const putSettings = (settings: Item) => table.set('SETTINGS|PRACTICE', { pk: 'SETTINGS', sk: 'PRACTICE', settings, version: 1 });
+const putSettings = (settings: Item) => records().set('SETTINGS|PRACTICE', { pk: 'SETTINGS', sk: 'PRACTICE', settings, version: 1 });
 
 beforeEach(() => {
   serveJwks();
-  fakeTable();
+  memoryTable();
   ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 });
 afterEach(() => {
@@ -88,7 +80,7 @@ describe('POST /registrations/email', () => {
     const [tx] = db.commandCalls(TransactWriteCommand);
     const items = tx!.args[0].input.TransactItems!;
     // The state, the link, the audit entry: nothing under PATIENT# (the grant would refuse it anyway).
-    expect(items.map((i) => String((i.Put?.Item ?? i.Delete?.Key)!.pk).split('#')[0])).toEqual(['EMAILMATCH', 'EMAILMATCHLINK', 'patient:P-1']);
+    expect(items.map((i) => String((i.Put?.Item ?? i.Delete?.Key)!.pk).split('#')[0])).toEqual(['EMAILMATCH', 'patient:P-1', 'EMAILMATCHLINK']);
     expect(items[0]!.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(pk)' });
     expect(items[0]!.Put!.Item).not.toHaveProperty('emailKey'); // never found by the byEmail index
 
@@ -100,8 +92,8 @@ describe('POST /registrations/email', () => {
     const token = /https:\/\/portal\.example\.test\/portal\/verify#token=([A-Za-z0-9_-]{43})/.exec(text)?.[1];
     expect(token).toBeDefined();
     expect(text).not.toContain('evil.example');
-    expect(table.has(`EMAILMATCHLINK#${hashToken(token!)}|LINK`)).toBe(true);
-    expect(JSON.stringify([...table.values()])).not.toContain(token);
+    expect(records().has(`EMAILMATCHLINK#${hashToken(token!)}|LINK`)).toBe(true);
+    expect(JSON.stringify([...mem.tables.values()].flatMap((t) => [...t.values()]))).not.toContain(token);
   });
 
   it('self-registration off (the default): the same 202 and no lookup, no email', async () => {

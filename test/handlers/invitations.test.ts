@@ -1,12 +1,13 @@
 /**
  * The invitation and registration handlers with every AWS client mocked (aws-sdk-client-mock):
- * DynamoDB answers from a small in-memory table (conditions are the integration tests' business),
- * KMS, SES and Cognito are scripted per test. The token checks run for real against a test JWKS.
+ * DynamoDB answers from the in-memory DynamoDB (test/support/memory-dynamo.ts, which evaluates
+ * the adapters' conditions and updates), KMS, SES and Cognito are scripted per test. The token
+ * checks run for real against a test JWKS.
  */
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminDeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
@@ -18,7 +19,7 @@ import { handler as create } from '../../lambdas/handlers/invitations/create.ts'
 import { handler as resend } from '../../lambdas/handlers/invitations/resend.ts';
 import { handler as registrations } from '../../lambdas/handlers/registrations/create.ts';
 import { apiEvent, call } from '../support/events.ts';
-import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
+import { memoryDynamo, type Item } from '../support/memory-dynamo.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 import { staffRecordOf } from '../../lambdas/http/staff-session.ts';
 import { enabledStaffRecord } from '../support/staff-records.ts';
@@ -32,22 +33,26 @@ const kms = mockClient(KMSClient);
 const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 
-let table: Map<string, Item>;
+let mem: ReturnType<typeof memoryDynamo>;
+/** The records table of the in-memory DynamoDB, by `pk|sk` (looked up afresh: a transaction may replace the map). */
+const table = {
+  get: (key: string) => mem.table('records-test').get(key),
+  has: (key: string) => mem.table('records-test').has(key),
+  set: (key: string, item: Item) => void mem.table('records-test').set(key, item),
+  clear: () => mem.table('records-test').clear(),
+  values: () => mem.table('records-test').values(),
+};
 
-/** The invitation updates: the PIN-failure counter and the registration lease. */
-function fakeTable(): void {
-  table = fakeDocumentTable(db, {
-    applyUpdate: (item, input) => {
-      const v = input.ExpressionAttributeValues ?? {};
-      if (String(input.UpdateExpression).includes('pinFailures')) item.pinFailures = (item.pinFailures ?? 0) + 1;
-      if (String(input.UpdateExpression).includes('SET #lease')) {
-        item.lease = v[':lease'];
-        item.accountId ??= v[':account'];
-      }
-      if (String(input.UpdateExpression).startsWith('REMOVE #lease')) delete item.lease;
-      item.version = (item.version ?? 0) + 1;
-    },
-  });
+/** Every DynamoDB command the adapters send, answered by a fresh in-memory DynamoDB. */
+function memoryTable(): void {
+  mem = memoryDynamo();
+  const send = (command: { input: unknown }) => mem.send(command);
+  db.on(GetCommand).callsFake((input) => send(new GetCommand(input)));
+  db.on(PutCommand).callsFake((input) => send(new PutCommand(input)));
+  db.on(DeleteCommand).callsFake((input) => send(new DeleteCommand(input)));
+  db.on(UpdateCommand).callsFake((input) => send(new UpdateCommand(input)));
+  db.on(QueryCommand).callsFake((input) => send(new QueryCommand(input)));
+  db.on(TransactWriteCommand).callsFake((input) => send(new TransactWriteCommand(input)));
 }
 
 const record = (over: Item = {}) => ({
@@ -76,7 +81,7 @@ const tokenFromEmail = (n = 0): string => {
 
 beforeEach(() => {
   serveJwks();
-  fakeTable();
+  memoryTable();
   fakeKms();
   table.set('PATIENT#P-1|RECORD', record());
 });
@@ -185,7 +190,7 @@ describe('cancel and access code', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ invite: { status: 'Cancelled' }, statusMessage: 'Enabled / Not Registered / No Invite' });
     expect(table.has(`INVITELINK#${hashToken(token)}|LINK`)).toBe(false);
-    expect(table.get('INVITE#P-1|INVITATION')!.sealedPin).toBeUndefined();
+    expect(table.get('INVITE#P-1|INVITATION')!.secrets).toBeUndefined();
     expect((await call(accessCode, staffCall('GET', '/x'))).json).toMatchObject({ status: 404, type: '/problems/no-pending-invitation' });
     expect((await call(resend, staffCall('POST', '/x'))).status).toBe(404);
   });

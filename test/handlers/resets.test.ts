@@ -1,11 +1,12 @@
 /**
- * The reset handlers with every AWS client mocked (aws-sdk-client-mock): DynamoDB answers from a
- * small in-memory table, SES and Cognito are scripted. Conditions and races are the integration
- * tests' business; here: what is written where, what is sent, and the answers.
+ * The reset handlers with every AWS client mocked (aws-sdk-client-mock): DynamoDB answers from the
+ * in-memory DynamoDB (test/support/memory-dynamo.ts: the adapters' conditions and updates are
+ * evaluated, not string-matched), SES and Cognito are scripted. Races are the integration tests'
+ * business; here: what is written where, what is sent, and the answers.
  */
 import { AdminSetUserPasswordCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RESET_REQUEST_FLOOR_MS } from '../../lambdas/domain/resets.ts';
@@ -14,33 +15,23 @@ import { handler as confirm } from '../../lambdas/handlers/resets/confirm.ts';
 import { handler as request } from '../../lambdas/handlers/resets/request.ts';
 import { handler as staffReset } from '../../lambdas/handlers/resets/staff.ts';
 import { apiEvent, call } from '../support/events.ts';
-import { fakeDocumentTable, keyOf, type Item } from '../support/fake-table.ts';
+import { memoryDynamo, type Item, type MemoryDynamo } from '../support/memory-dynamo.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 
-let table: Map<string, Item>;
+let mem: MemoryDynamo;
+/** The records table of the in-memory DynamoDB (read afresh: a transaction replaces the map). */
+const records = () => mem.table('records-test');
 
-/** The reset updates: ADD counters, the lease, and marking a reset used (also inside transactions). */
-function fakeTable(): void {
-  table = fakeDocumentTable(db, {
-    updatesInTransactions: true,
-    applyUpdate: (item, input) => {
-      const v = input.ExpressionAttributeValues ?? {};
-      const expr = String(input.UpdateExpression);
-      for (const [, name, value] of expr.matchAll(/ADD (\w+) (:\w+)/g)) item[name!] = (item[name!] ?? 0) + v[value!];
-      if (expr.includes('SET #lease')) item.lease = v[':lease'];
-      if (expr.startsWith('REMOVE #lease')) delete item.lease;
-      if (expr.includes('SET #status = :used')) {
-        item.status = 'Used';
-        delete item.pinHash;
-        delete item.tokenHash;
-        delete item.lease;
-      }
-    },
-  });
+/** Every document-client command answered by the in-memory DynamoDB; the mock still records the calls. */
+function memoryTable(): void {
+  mem = memoryDynamo();
+  for (const Command of [GetCommand, PutCommand, DeleteCommand, UpdateCommand, QueryCommand, TransactWriteCommand]) {
+    db.on(Command as never).callsFake(((input: unknown) => mem.send(new (Command as new (i: unknown) => { input: unknown })(input))) as never);
+  }
 }
 
 const record = (over: Item = {}) => ({
@@ -55,9 +46,9 @@ const mailText = (n = -1) => ses.commandCalls(SendEmailCommand).at(n)!.args[0].i
 
 beforeEach(() => {
   serveJwks();
-  fakeTable();
-  table.set('PATIENT#P-1|RECORD', record());
-  table.set('USERNAME#pat.one|USERNAME', { pk: 'USERNAME#pat.one', sk: 'USERNAME', accountId: 'acc-1', patientId: 'P-1' });
+  memoryTable();
+  records().set('PATIENT#P-1|RECORD', record());
+  records().set('USERNAME#pat.one|USERNAME', { pk: 'USERNAME#pat.one', sk: 'USERNAME', accountId: 'acc-1', patientId: 'P-1' });
   ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 });
 afterEach(() => {
@@ -73,12 +64,12 @@ describe('POST /credential-resets', () => {
     const items = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(items.map((i) => String((i.Put?.Item ?? i.Delete?.Key)!.pk).split('#')[0])).toEqual(['RESET', 'patient:P-1', 'RESETLINK']);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
-    expect(table.get('PATIENT#P-1|RECORD')!.version).toBe(3);
+    expect(records().get('PATIENT#P-1|RECORD')!.version).toBe(3);
     const text = mailText();
     expect(text).not.toContain('evil.example');
     const token = /https:\/\/portal\.example\.test\/portal\/reset#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
-    expect(table.has(`RESETLINK#${sha256(token)}|LINK`)).toBe(true);
-    expect(JSON.stringify([...table.values()])).not.toContain(token);
+    expect(records().has(`RESETLINK#${sha256(token)}|LINK`)).toBe(true);
+    expect(JSON.stringify([...mem.tables.values()].flatMap((t) => [...t.values()]))).not.toContain(token);
   });
 
   it('rule 13: an unknown username gets the byte-identical answer, no write and no email, and neither answers before the floor', async () => {
@@ -114,9 +105,9 @@ describe('POST /credential-resets/confirm', () => {
     expect(idp.commandCalls(AdminUserGlobalSignOutCommand)[0]!.args[0].input).toMatchObject({ Username: 'acc-1' });
     const final = db.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
     expect(final.map((i) => (i.Put ? String(i.Put.Item!.pk).split('#')[0] : i.Update ? `Update ${String(i.Update.Key!.pk).split('#')[0]}` : `Delete ${String(i.Delete!.Key!.pk).split('#')[0]}`))).toEqual([
-      'PATIENT', 'Update RESET', 'Delete RESETLINK', 'ACCOUNT', 'USERNAME', 'patient:P-1',
+      'PATIENT', 'RESET', 'Delete RESETLINK', 'ACCOUNT', 'USERNAME', 'patient:P-1',
     ]);
-    expect(table.get('PATIENT#P-1|RECORD')).toMatchObject({ version: 4, revokedAt: expect.any(String) });
+    expect(records().get('PATIENT#P-1|RECORD')).toMatchObject({ version: 4, revokedAt: expect.any(String) });
     expect(ses.commandCalls(SendEmailCommand).at(-1)!.args[0].input.Message!.Subject!.Data).toMatch(/credentials were changed/);
   });
 

@@ -347,7 +347,7 @@ describe('email-match confirmation: POST /registrations/email/confirm', () => {
       const state = await item(`EMAILMATCH#${s.patientId}`, 'STATE');
       if (rec.registration === 'NormalRegistration') {
         expect(await login(rec.accountId)).toEqual({ exists: true, enabled: true });
-        expect(state?.status).toBe('Accepted');
+        expect(state?.status).toBe('Used');
       } else {
         // Not used up: still pending, with its link, and no lease left held.
         expect(state?.status).toBe('Pending');

@@ -72,7 +72,7 @@ async function expectResetAccountedFor(patientId: string, email: string, answer:
   const reset = await item(`RESET#${patientId}`, 'RESET');
   if (!reset || reset.status !== 'Pending') return;
   expect(reset.lease, 'no lease left held').toBeUndefined();
-  expect(await item(`RESETLINK#${reset.tokenHash}`, 'LINK')).toMatchObject({ resetId: reset.resetId });
+  expect(await item(`RESETLINK#${reset.tokenHash}`, 'LINK')).toMatchObject({ linkId: reset.linkId });
   const mails = await resetMails(email);
   for (const m of mails) if (sha256(m.token) !== reset.tokenHash) expect(await item(`RESETLINK#${sha256(m.token)}`, 'LINK'), 'an older link').toBeUndefined();
   // After a 5xx the caller knows to ask again (a link no email carries can never be used: only its

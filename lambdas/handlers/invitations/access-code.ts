@@ -1,10 +1,11 @@
-import { invitationStore, pinVault, recordStore, systemClock } from '../../adapters/deps.ts';
+import { pinVault, recordStore, systemClock } from '../../adapters/deps.ts';
 import { showAccessCode } from '../../domain/invitations.ts';
 import { defineHandler } from '../../http/handler.ts';
+import { invitationLinks } from './deps.ts';
 
 export const handler = defineHandler('invitation-access-code', async ({ params, principal, sourceIp }) => {
   const code = await showAccessCode(
-    { store: recordStore(), invitations: invitationStore(), vault: pinVault(), clock: systemClock },
+    { store: recordStore(), invitations: invitationLinks(), vault: pinVault(), clock: systemClock },
     { id: principal.staffId, sourceIp },
     params.patientId,
   );

@@ -1,10 +1,11 @@
-import { invitationStore, recordStore, systemClock } from '../../adapters/deps.ts';
+import { recordStore, systemClock } from '../../adapters/deps.ts';
 import { cancelInvitation } from '../../domain/invitations.ts';
 import { defineHandler } from '../../http/handler.ts';
+import { invitationLinks } from './deps.ts';
 
 export const handler = defineHandler('invitation-cancel', async ({ params, principal, sourceIp }) => {
   const record = await cancelInvitation(
-    { store: recordStore(), invitations: invitationStore(), clock: systemClock },
+    { store: recordStore(), invitations: invitationLinks(), clock: systemClock },
     { id: principal.staffId, staff: principal, sourceIp },
     params.patientId,
   );

@@ -1,11 +1,17 @@
 /** What the invitation handlers hand to the domain: the real adapters, the request's logger for warnings. */
-import { invitationStore, mailer, pinVault, recordStore, settingsDefaults, systemClock } from '../../adapters/deps.ts';
-import type { InvitationDeps } from '../../domain/invitations.ts';
+import { mailer, pinVault, recordStore, settingsDefaults, systemClock } from '../../adapters/deps.ts';
+import { dynamoInvitationLinks } from '../../adapters/dynamo-invitations.ts';
+import type { InvitationDeps, InvitationLinks } from '../../domain/invitations.ts';
 import type { Logger } from '../../http/logger.ts';
+
+let links: InvitationLinks | undefined;
+
+/** The invitations (one-time links in the invitation key space), made once per cold start. */
+export const invitationLinks = (): InvitationLinks => (links ??= dynamoInvitationLinks());
 
 export const invitationDeps = (log: Logger): InvitationDeps => ({
   store: recordStore(),
-  invitations: invitationStore(),
+  invitations: invitationLinks(),
   vault: pinVault(),
   mailer: mailer(),
   clock: systemClock,

@@ -1,11 +1,12 @@
-import { invitationStore, recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
+import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { checkInvitation } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { invitationLinks } from './deps.ts';
 
 /** POST /invitations/lookup: the link's token comes in the body, never in the URL (rule 26). */
 export const handler = defineHandler('invitation-lookup', async ({ body, sourceIp }) => {
   const found = await checkInvitation(
-    { store: recordStore(), invitations: invitationStore(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
+    { store: recordStore(), invitations: invitationLinks(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
     body.token,
     sourceIp,
   );

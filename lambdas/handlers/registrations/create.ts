@@ -1,6 +1,5 @@
 import {
   accountStore,
-  invitationStore,
   patientLogins,
   pinVault,
   recordStore,
@@ -10,12 +9,13 @@ import {
 } from '../../adapters/deps.ts';
 import { register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { invitationLinks } from '../invitations/deps.ts';
 
 export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
   const registered = await register(
     {
       store: recordStore(),
-      invitations: invitationStore(),
+      invitations: invitationLinks(),
       accounts: accountStore(),
       logins: patientLogins(),
       vault: pinVault(),

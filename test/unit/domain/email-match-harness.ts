@@ -1,41 +1,32 @@
 /**
  * The email-match and auto-invite domains on fakes: the invitation harness (record store,
- * invitations, pool, mailer) plus an EmailMatchStore whose lease and commit are a second
- * memoryInvitations, the same fake the invitation registration tests use (the real adapter is the
- * invitation adapter over other keys, too).
+ * invitations, pool, mailer) plus an EmailMatchStore whose links are the in-memory one-time link
+ * store (test/support/memory-links.ts) over the same records.
  */
-import type { EmailMatchConfirmDeps, EmailMatchRequestDeps, EmailMatchState, EmailMatchStore } from '../../../lambdas/domain/email-match.ts';
-import { invitationConflict } from '../../../lambdas/domain/invitations.ts';
+import { emailMatchPolicy, type EmailMatchConfirmDeps, type EmailMatchData, type EmailMatchRequestDeps, type EmailMatchStore } from '../../../lambdas/domain/email-match.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
+import type { AccountLink } from '../../../lambdas/domain/ports.ts';
 import { changeSettings } from '../../../lambdas/domain/settings.ts';
 import type { SettingsChange } from '../../../lambdas/schemas/settings.ts';
-import { memoryInvitations, memoryThrottle, outage } from '../../support/memory-invitations.ts';
+import { memoryThrottle, outage } from '../../support/memory-invitations.ts';
+import { memoryLinks } from '../../support/memory-links.ts';
 import { harness, practice, staff } from './invitation-harness.ts';
 
 export function emailMatchHarness() {
   const h = harness();
-  const leases = memoryInvitations(h.mem);
+  const usernames = new Map<string, AccountLink>();
+  const leases = memoryLinks<EmailMatchData>(h.mem, usernames, emailMatchPolicy);
   const failIssue = { on: false };
-  const audits = h.mem.audit;
   const matches: EmailMatchStore = {
-    getState: async (patientId) => (await leases.store.getInvitation(patientId)) as EmailMatchState | undefined,
-    findLink: leases.store.findLink,
-    takeLease: leases.store.takeLease,
-    releaseLease: leases.store.releaseLease,
-    completeRegistration: leases.store.completeRegistration,
+    ...leases.store,
+    async write(change) {
+      if (failIssue.on) throw outage('InternalServerError');
+      return leases.store.write(change);
+    },
     async recordsByEmail(email) {
       return [...h.mem.docs.entries()]
         .filter(([k, d]) => k.startsWith('patient:') && (d.value as StoredRecord).email?.toLowerCase() === email)
         .map(([, d]) => structuredClone(d.value as StoredRecord));
-    },
-    async issue(change) {
-      if (failIssue.on) throw outage('InternalServerError');
-      const current = leases.invitations.get(change.state.next.patientId);
-      if ((current?.version ?? 0) !== change.state.expectedVersion) throw invitationConflict();
-      leases.invitations.set(change.state.next.patientId, structuredClone(change.state.next));
-      if (change.deleteLink) leases.links.delete(change.deleteLink);
-      leases.links.set(change.putLink.tokenHash, { ...change.putLink });
-      audits.push(change.audit);
     },
   };
   const slept: number[] = [];
@@ -48,11 +39,13 @@ export function emailMatchHarness() {
     mailer: h.mail.mailer,
     clock: h.deps.clock,
     settingsDefaults: practice,
-    floorMs: 600,
-    // Each measurement 10 ms later than the one before: "the work took 10 ms".
-    monotonicMs: () => (ticks += 10),
-    sleep: async (ms) => {
-      slept.push(ms);
+    timing: {
+      floorMs: 600,
+      // Each measurement 10 ms later than the one before: "the work took 10 ms".
+      monotonicMs: () => (ticks += 10),
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
     },
   };
   const confirm: EmailMatchConfirmDeps = {
@@ -61,7 +54,7 @@ export function emailMatchHarness() {
     accounts: {
       // Usernames claimed by either method.
       async findByUsername(username) {
-        return (await leases.accounts.findByUsername(username)) ?? (await h.inv.accounts.findByUsername(username));
+        return usernames.get(username.toLowerCase()) ?? (await h.inv.accounts.findByUsername(username));
       },
     },
     logins: h.pool.logins,

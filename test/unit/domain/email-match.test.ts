@@ -48,10 +48,10 @@ describe('requesting a verification link', () => {
     expect(mail!.text).toContain(`https://portal.maple.test/portal/verify#token=${token}`);
     expect(mail!.html).toContain(`https://portal.maple.test/portal/verify#token=${token}`);
     expect(mail!.text).toContain('Maple & Oak <Clinic>');
-    const state = await h.matches.getState('P-1');
-    expect(state).toMatchObject({ status: 'Pending', tokenHash: hashToken(token), pinFailures: 0 });
+    const state = await h.matches.get('P-1');
+    expect(state).toMatchObject({ status: 'Pending', tokenHash: hashToken(token), failures: 0 });
     expect(Date.parse(state!.expiresAt) - h.deps.clock().getTime()).toBe(EMAIL_MATCH_LINK_HOURS * HOUR);
-    expect(JSON.stringify([...h.leases.invitations.values(), ...h.leases.links.values()])).not.toContain(token);
+    expect(JSON.stringify([...h.leases.states.values(), ...h.leases.pointers.values()])).not.toContain(token);
     expect(h.mem.audit.at(-1)).toMatchObject({ action: 'email-match.requested', actor: 'anonymous', target: 'patient:P-1', sourceIp: ip });
     expect(JSON.stringify(h.mem.audit)).not.toMatch(/pat@example/i);
   });
@@ -90,7 +90,7 @@ describe('requesting a verification link', () => {
     expect(h.mail.sent).toHaveLength(1);
     expect(h.mail.sent[0]!.text).toMatch(/More than one patient uses this address/);
     expect(h.mail.sent[0]!.text).not.toMatch(/token=/);
-    expect(h.leases.links.size).toBe(0);
+    expect(h.leases.pointers.size).toBe(0);
   });
 
   it('at most 3 emails per address an hour, the same 202 after that; the next hour works again', async () => {
@@ -143,7 +143,7 @@ describe('confirming', () => {
     expect(done).toEqual({ accountId: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'pat.one' });
     expect(h.pool.users.get(done.accountId)).toBe(goodPassword);
     expect(h.record('P-1')).toMatchObject({ accountId: done.accountId, username: 'pat.one', registration: 'NormalRegistration' });
-    expect(h.leases.links.size).toBe(0);
+    expect(h.leases.pointers.size).toBe(0);
     expect(h.mem.audit.at(-1)).toMatchObject({ action: 'registration.completed', actor: done.accountId, detail: { method: 'email-match' } });
     expect(await outcome(confirmEmailMatch(h.confirm, { token, username: 'pat.two', password: goodPassword, sourceIp: ip }))).toBe('gone:link-gone');
   });
@@ -235,7 +235,7 @@ describe('confirming', () => {
     const failed = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => e.name);
     h.pool.failOnce.add('upsert');
     expect(await failed(confirmEmailMatch(h.confirm, attempt))).toBe('InternalErrorException');
-    h.leases.failOnce.add('completeRegistration');
+    h.leases.failOnce.add('complete');
     expect(await failed(confirmEmailMatch(h.confirm, attempt))).toBe('InternalServerError');
     expect(h.pool.users.size).toBe(1); // made, and kept for the retry
     const done = await confirmEmailMatch(h.confirm, attempt);

@@ -1,10 +1,10 @@
 /** A whole invitation domain on fakes, for the invitation and registration tests. */
 import type { Actor } from '../../../lambdas/domain/audit.ts';
-import type { InvitationDeps } from '../../../lambdas/domain/invitations.ts';
+import { invitationLinks, type InvitationDeps } from '../../../lambdas/domain/invitations.ts';
 import { editRecord } from '../../../lambdas/domain/portal-record.ts';
 import type { RegistrationDeps } from '../../../lambdas/domain/registration.ts';
 import type { PortalRecordChange } from '../../../lambdas/schemas/portal-record.ts';
-import { memoryInvitations, memoryLogins, memoryMailer, memoryThrottle, testVault } from '../../support/memory-invitations.ts';
+import { memoryLinks, memoryLogins, memoryMailer, memoryThrottle, testVault } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
 export const staff: Actor = {
@@ -16,7 +16,9 @@ export const practice = { practiceName: 'Maple & Oak <Clinic>', portalUrl: 'http
 
 export function harness() {
   const mem = memoryStore();
-  const inv = memoryInvitations(mem);
+  const links = memoryLinks(mem, invitationLinks);
+  // `invitations`: the link states by patient; `links`: the pointers by token hash.
+  const inv = { ...links, invitations: links.states, links: links.pointers };
   const pool = memoryLogins();
   const mail = memoryMailer();
   let now = new Date('2026-11-21T10:00:00.000Z');

@@ -86,10 +86,10 @@ describe('sending an invitation', () => {
     expect(state).not.toContain(pin);
     const invitation = h.inv.invitations.get('P-1')!;
     expect(invitation.tokenHash).toBe(hashToken(token));
-    expect(h.inv.links.get(hashToken(token))).toMatchObject({ patientId: 'P-1', invitationId: invitation.invitationId });
+    expect(h.inv.links.get(hashToken(token))).toMatchObject({ patientId: 'P-1', linkId: invitation.linkId });
     // The seal is bound to its invitation: it does not open as another patient's.
-    await expect(h.vault.open(invitation.sealedPin!, { patientId: 'P-2', invitationId: invitation.invitationId })).rejects.toThrow();
-    await expect(h.vault.open(invitation.sealedPin!, { patientId: 'P-1', invitationId: invitation.invitationId })).resolves.toBe(pin);
+    await expect(h.vault.open(invitation.secrets!.pin!, { patientId: 'P-2', invitationId: invitation.linkId })).rejects.toThrow();
+    await expect(h.vault.open(invitation.secrets!.pin!, { patientId: 'P-1', invitationId: invitation.linkId })).resolves.toBe(pin);
   });
 
   it('rule 12: the invitation lives settings.invitationDays', async () => {
@@ -216,7 +216,7 @@ describe('resend, cancel, access code', () => {
     expect(await code(checkInvitation(h.reg, token, '198.51.100.1'))).toBe('gone:invitation-gone');
     expect(await code(register(h.reg, { token, pin, username: 'pat', password: goodPassword, sourceIp: '198.51.100.1' }))).toBe('gone:invitation-gone');
     expect(await code(showAccessCode(h.deps, staff, 'P-1'))).toBe('not-found:no-pending-invitation');
-    expect(h.inv.invitations.get('P-1')!.sealedPin).toBeUndefined();
+    expect(h.inv.invitations.get('P-1')!.secrets).toBeUndefined();
     expect(await code(cancelInvitation(h.deps, staff, 'P-1'))).toBe('not-found:no-pending-invitation');
   });
 

@@ -131,8 +131,8 @@ describe('registering', () => {
     expect(record).toMatchObject({ accountId: out.accountId, username: 'pat.one', registration: 'NormalRegistration', invite: { status: 'Accepted' } });
     expect(h.inv.usernames.get('pat.one')).toEqual({ accountId: out.accountId, patientId: 'P-1' });
     expect(h.inv.links.size).toBe(0);
-    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Accepted' });
-    expect(h.inv.invitations.get('P-1')!.sealedPin).toBeUndefined();
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Used' });
+    expect(h.inv.invitations.get('P-1')!.secrets).toBeUndefined();
     expect(await code(register(h.reg, attempt))).toBe('gone:invitation-gone');
     expect(await code(checkInvitation(h.reg, token, '198.51.100.1'))).toBe('gone:invitation-gone');
     const audit = h.mem.audit.at(-1)!;
@@ -145,7 +145,7 @@ describe('registering', () => {
     const answers: string[] = [];
     for (let i = 0; i < 5; i++) answers.push(await code(register(h.reg, { ...attempt, pin: 'WRONG2' })));
     expect(answers).toEqual(Array(5).fill('unauthorized:wrong-pin'));
-    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Locked', pinFailures: 5 });
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Locked', failures: 5 });
     expect(h.record('P-1')!.invite.status).toBe('Locked');
     expect(h.inv.links.size).toBe(0);
     expect(await code(register(h.reg, attempt))).toBe('gone:invitation-gone');
@@ -181,7 +181,7 @@ describe('registering', () => {
   it('rule 5: a right PIN gives its try back (a weak password after it costs nothing); 4 wrong then the right one still registers', async () => {
     const { h, attempt } = await invited();
     for (let i = 0; i < 3; i++) expect(await code(register(h.reg, { ...attempt, password: 'short' }))).toBe('bad-request:validation-error');
-    expect(h.inv.invitations.get('P-1')).toMatchObject({ pinTries: 0, pinFailures: 0 });
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ tries: 0, failures: 0 });
     for (let i = 0; i < 4; i++) expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
     expect(await code(register(h.reg, attempt))).toBe('ok');
   });
@@ -204,7 +204,7 @@ describe('registering', () => {
     const { h, attempt } = await invited();
     h.inv.usernames.set('pat.one', { accountId: 'someone-else', patientId: 'P-9' });
     expect(await code(register(h.reg, { ...attempt, username: 'Pat.One' }))).toBe('conflict:username-taken');
-    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending', pinFailures: 0 });
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending', failures: 0 });
     expect(h.pool.users.size).toBe(0);
     expect((await register(h.reg, { ...attempt, username: 'pat.two' })).username).toBe('pat.two');
   });
@@ -284,7 +284,7 @@ describe('rule 24: each backend call failing in turn, then a retry of the same r
 
   it('DynamoDB fails after the Cognito user is created: no burned invitation, the retry completes, no second login', async () => {
     const { h, attempt } = await invited();
-    h.inv.failOnce.add('completeRegistration');
+    h.inv.failOnce.add('complete');
     await expect(register(h.reg, attempt)).rejects.toThrow();
     expect(h.pool.users.size).toBe(1);
     expect(h.record('P-1')!.registration).toBe('NotRegistered');
@@ -296,7 +296,7 @@ describe('rule 24: each backend call failing in turn, then a retry of the same r
 
   it('both the final write and the lease release fail (a crash): the lease runs out and the retry completes', async () => {
     const { h, attempt } = await invited();
-    h.inv.failOnce.add('completeRegistration');
+    h.inv.failOnce.add('complete');
     h.inv.failOnce.add('releaseLease');
     await expect(register(h.reg, attempt)).rejects.toThrow();
     expect(await code(register(h.reg, attempt))).toBe('conflict:registration-in-progress');
@@ -316,16 +316,16 @@ describe('rule 24: each backend call failing in turn, then a retry of the same r
 
   it('the wrong-PIN counter fails: the answer is an error (never a success), the throttle counted it, and the next wrong PIN counts', async () => {
     const { h, attempt } = await invited();
-    h.inv.failOnce.add('countPinFailure');
+    h.inv.failOnce.add('countFailure');
     await expect(register(h.reg, { ...attempt, pin: 'WRONG2' })).rejects.toThrow();
     expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
-    expect(h.inv.invitations.get('P-1')!.pinFailures).toBe(1);
+    expect(h.inv.invitations.get('P-1')!.failures).toBe(1);
   });
 
   it('the invitation write fails when inviting: no link, no email, the retry works', async () => {
     const h = harness();
     await h.seed('P-1');
-    h.inv.failOnce.add('commit');
+    h.inv.failOnce.add('write');
     await expect(sendInvitation(h.deps, staff, 'P-1')).rejects.toThrow();
     expect(h.mail.sent).toHaveLength(0);
     expect(h.inv.links.size).toBe(0);
@@ -360,6 +360,6 @@ describe('guessing limits', () => {
     await resendInvitation(h.deps, staff, 'P-1');
     const token = h.tokenFor('p-1@example.test');
     expect(await code(register(h.reg, { ...attempt, token, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
-    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending', pinFailures: 1 });
+    expect(h.inv.invitations.get('P-1')).toMatchObject({ status: 'Pending', failures: 1 });
   });
 });

@@ -8,110 +8,11 @@ import { forceCredentialChange, type ForcedChangeJob, type ForcedChangeJobStore 
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import type { AccountLink, PatientLogins } from '../../../lambdas/domain/ports.ts';
 import { revokeAccess, type PatientAccessDeps } from '../../../lambdas/domain/patient-access.ts';
-import {
-  confirmReset,
-  hashResetPin,
-  MAX_RESET_FAILURES,
-  requestReset,
-  resetGone,
-  resetPinMatches,
-  staffReset,
-  type ResetConfirmDeps,
-  type ResetLink,
-  type ResetStore,
-  type StoredReset,
-} from '../../../lambdas/domain/resets.ts';
-import { sha256 } from '../../../lambdas/domain/secrets.ts';
+import { confirmReset, MAX_RESET_FAILURES, requestReset, resetPolicy, staffReset, type ResetConfirmDeps, type ResetData } from '../../../lambdas/domain/resets.ts';
+import { hashPin, sha256, verifyPinHash } from '../../../lambdas/domain/secrets.ts';
+import { memoryLinks } from '../../support/memory-links.ts';
 import { memoryMailer, memoryThrottle, outage } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
-
-/** The ResetStore with the DynamoDB adapter's conditions; `failOnce` breaks the next call of a method. */
-function memoryResets(mem: ReturnType<typeof memoryStore>, usernames: Map<string, AccountLink>) {
-  const resets = new Map<string, StoredReset>();
-  const links = new Map<string, ResetLink>();
-  const failOnce = new Set<keyof ResetStore>();
-  const maybeFail = (op: keyof ResetStore) => {
-    if (failOnce.delete(op)) throw outage('InternalServerError');
-  };
-  const pendingOf = (patientId: string, resetId: string) => {
-    const r = resets.get(patientId);
-    return r?.resetId === resetId && r.status === 'Pending' ? r : undefined;
-  };
-  const store: ResetStore = {
-    async getReset(id) {
-      const r = resets.get(id);
-      return r ? structuredClone(r) : undefined;
-    },
-    async findLink(hash) {
-      const l = links.get(hash);
-      return l ? { ...l } : undefined;
-    },
-    async issue(change) {
-      maybeFail('issue');
-      if ((resets.get(change.next.patientId)?.version ?? 0) !== change.expectedVersion) throw versionConflict();
-      resets.set(change.next.patientId, structuredClone(change.next));
-      if (change.deleteLink) links.delete(change.deleteLink);
-      if (change.putLink) links.set(change.putLink.tokenHash, { ...change.putLink });
-      mem.audit.push(change.audit);
-    },
-    async reserveTry(id, resetId) {
-      const r = pendingOf(id, resetId);
-      if (r && r.tries < MAX_RESET_FAILURES) {
-        r.tries += 1;
-        return 'reserved';
-      }
-      return r && r.failures < MAX_RESET_FAILURES ? 'busy' : 'gone';
-    },
-    async releaseTry(id, resetId) {
-      const r = resets.get(id);
-      if (r?.resetId === resetId && r.tries > 0) r.tries -= 1;
-    },
-    async countFailure(id, resetId) {
-      const r = pendingOf(id, resetId);
-      if (!r) return undefined;
-      r.failures += 1;
-      return r.failures;
-    },
-    async kill(id, resetId, audit) {
-      const r = pendingOf(id, resetId);
-      if (!r) return;
-      r.status = 'Dead';
-      if (r.tokenHash) links.delete(r.tokenHash);
-      delete r.tokenHash;
-      delete r.pinHash;
-      mem.audit.push(audit);
-    },
-    async takeLease(id, resetId, tokenHash, lease, now) {
-      const r = pendingOf(id, resetId);
-      if (!r || r.tokenHash !== tokenHash || r.expiresAt <= now.toISOString()) return 'gone';
-      if (r.lease && r.lease.until >= now.toISOString()) return 'held';
-      r.lease = { ...lease };
-      return 'taken';
-    },
-    async releaseLease(id, leaseId) {
-      const r = resets.get(id);
-      if (r?.lease?.id === leaseId) delete r.lease;
-    },
-    async complete(change) {
-      maybeFail('complete');
-      const r = pendingOf(change.patientId, change.resetId);
-      if ((mem.docs.get(`patient:${change.patientId}`)?.version ?? 0) !== change.record.expectedVersion) throw versionConflict();
-      if (!r || r.lease?.id !== change.leaseId || r.tokenHash !== change.tokenHash) throw resetGone();
-      const holder = usernames.get(change.claim.toLowerCase());
-      if (holder && holder.accountId !== change.record.next.accountId) throw new DomainError('conflict', 'username-taken', 'taken');
-      mem.docs.set(`patient:${change.patientId}`, { value: structuredClone(change.record.next), version: change.record.expectedVersion + 1 });
-      r.status = 'Used';
-      delete r.pinHash;
-      delete r.tokenHash;
-      delete r.lease;
-      links.delete(change.tokenHash);
-      if (change.release) usernames.delete(change.release.toLowerCase());
-      usernames.set(change.claim.toLowerCase(), { accountId: change.record.next.accountId!, patientId: change.patientId });
-      mem.audit.push(change.audit);
-    },
-  };
-  return { store, resets, links, failOnce };
-}
 
 const practice = { practiceName: 'Maple Clinic', portalUrl: 'https://portal.maple.test/' };
 const good = 'lantern orchard pebble violin';
@@ -120,7 +21,7 @@ const newPassword = 'quartz meadow harbor kettle';
 function harness() {
   const mem = memoryStore();
   const usernames = new Map<string, AccountLink>();
-  const resets = memoryResets(mem, usernames);
+  const resets = memoryLinks<ResetData>(mem, usernames, resetPolicy);
   const mail = memoryMailer();
   const passwords = new Map<string, string>();
   const calls: string[] = [];
@@ -185,13 +86,13 @@ const outcome = async (p: Promise<unknown>) => {
 
 describe('rule 10: the reset PIN is stored only as a salted scrypt hash', () => {
   it('matches the PIN in any case and with spaces, not another PIN; two hashes of one PIN differ (salt)', async () => {
-    const [a, b] = [await hashResetPin('K7MX4R'), await hashResetPin('K7MX4R')];
+    const [a, b] = [await hashPin('K7MX4R'), await hashPin('K7MX4R')];
     expect(a).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(a).not.toContain('K7MX4R');
     expect(a).not.toBe(b);
-    expect(await resetPinMatches('k7mx 4r', a)).toBe(true);
-    expect(await resetPinMatches('K7MX4S', a)).toBe(false);
-    expect(await resetPinMatches('K7MX4R', 'garbage')).toBe(false);
+    expect(await verifyPinHash('k7mx 4r', a)).toBe(true);
+    expect(await verifyPinHash('K7MX4S', a)).toBe(false);
+    expect(await verifyPinHash('K7MX4R', 'garbage')).toBe(false);
   });
 
   it('rule 9: the stored reset holds neither the token nor the PIN, only their hashes', async () => {
@@ -199,10 +100,10 @@ describe('rule 10: the reset PIN is stored only as a salted scrypt hash', () => 
     h.seed('P-1');
     await requestReset(h.deps, { username: 'user-p-1', sourceIp: '198.51.100.1' });
     const { token, pin } = h.lastMail();
-    const stored = JSON.stringify([...h.resets.resets.values(), ...h.resets.links.values()]);
+    const stored = JSON.stringify([...h.resets.states.values(), ...h.resets.pointers.values()]);
     expect(stored).not.toContain(token);
     expect(stored).not.toContain(pin);
-    expect(h.resets.links.has(sha256(token))).toBe(true);
+    expect(h.resets.pointers.has(sha256(token))).toBe(true);
   });
 });
 
@@ -210,9 +111,9 @@ describe('requesting', () => {
   it('reads the reset once per request (npm run bench: no repeated read); a conflict still re-reads', async () => {
     const h = harness();
     h.seed('P-1');
-    const getReset = h.deps.resets.getReset.bind(h.deps.resets);
+    const getReset = h.deps.resets.get.bind(h.deps.resets);
     let reads = 0;
-    h.deps.resets.getReset = async (id) => {
+    h.deps.resets.get = async (id) => {
       reads += 1;
       return getReset(id);
     };
@@ -220,9 +121,9 @@ describe('requesting', () => {
     expect(reads).toBe(1);
     expect(h.mail.sent).toHaveLength(1);
     // Another request commits between this request's read and its write: the retry reads afresh.
-    const issue = h.deps.resets.issue.bind(h.deps.resets);
+    const issue = h.deps.resets.write.bind(h.deps.resets);
     let raced = false;
-    h.deps.resets.issue = async (change) => {
+    h.deps.resets.write = async (change) => {
       if (!raced) {
         raced = true;
         await staffReset(h.deps, { id: 'staff:s-1', sourceIp: '10.0.0.1' }, 'P-1');
@@ -234,7 +135,7 @@ describe('requesting', () => {
     // This request's first read, the staff reset's read, and this request's fresh read on retry.
     expect(reads).toBe(3);
     expect(h.mail.sent).toHaveLength(3);
-    expect(h.resets.resets.get('P-1')!.sentAt).toHaveLength(3);
+    expect(h.resets.states.get('P-1')!.data!.sentAt).toHaveLength(3);
   });
 
   it('rules 8 and 14: the record is untouched; the link comes from the configured portal URL', async () => {
@@ -256,7 +157,7 @@ describe('requesting', () => {
       expect(await outcome(requestReset(h.deps, { username, sourceIp: '198.51.100.1' })), username).toBe('ok');
     }
     expect(h.mail.sent).toHaveLength(0);
-    expect(h.resets.resets.size).toBe(0);
+    expect(h.resets.states.size).toBe(0);
     expect(h.mem.audit.map((a) => a.detail.reason)).toEqual(['access-disabled', 'no-email', 'not-registered']);
   });
 
@@ -295,8 +196,8 @@ describe('confirming', () => {
     const record = h.mem.docs.get('patient:P-1')!.value as StoredRecord;
     expect(record.revokedAt).toBe('2026-11-21T10:00:00.000Z');
     expect(record.login).toBeUndefined();
-    expect(h.resets.links.size).toBe(0);
-    expect(h.resets.resets.get('P-1')!.status).toBe('Used');
+    expect(h.resets.pointers.size).toBe(0);
+    expect(h.resets.states.get('P-1')!.status).toBe('Used');
     const notice = h.mail.sent.at(-1)!;
     expect(notice.subject).toMatch(/credentials were changed/);
     for (const s of [attempt.token, attempt.pin, newPassword, 'user-p-1']) expect(`${notice.text}${notice.html}`).not.toContain(s);
@@ -307,7 +208,7 @@ describe('confirming', () => {
     const { h, attempt } = await requested();
     const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => outcome(confirmReset(h.deps, { ...attempt, pin: `Z${String(i).padStart(5, '2')}` }))));
     expect(answers.filter((a) => a === 'unauthorized:wrong-pin-or-username')).toHaveLength(MAX_RESET_FAILURES);
-    expect(h.resets.resets.get('P-1')!.failures).toBe(MAX_RESET_FAILURES);
+    expect(h.resets.states.get('P-1')!.failures).toBe(MAX_RESET_FAILURES);
     expect(await outcome(confirmReset(h.deps, attempt))).toBe('gone:reset-link-gone');
   });
 
@@ -316,10 +217,10 @@ describe('confirming', () => {
     h.resets.failOnce.add('complete');
     await expect(confirmReset(h.deps, attempt)).rejects.toThrow('backend down');
     expect(h.passwords.get('acc-P-1')).toBe(newPassword);
-    expect(h.resets.resets.get('P-1')).toMatchObject({ status: 'Pending', tries: 0 });
-    expect(h.resets.resets.get('P-1')!.lease).toBeUndefined();
+    expect(h.resets.states.get('P-1')).toMatchObject({ status: 'Pending', tries: 0 });
+    expect(h.resets.states.get('P-1')!.lease).toBeUndefined();
     expect(await confirmReset(h.deps, attempt)).toEqual({ message: expect.any(String) });
-    expect(h.resets.resets.get('P-1')!.status).toBe('Used');
+    expect(h.resets.states.get('P-1')!.status).toBe('Used');
   });
 
   it('rule 24: a Cognito failure changes nothing and uses no try; the retry completes', async () => {
@@ -327,7 +228,7 @@ describe('confirming', () => {
     h.failLogins.add('setPassword');
     await expect(confirmReset(h.deps, attempt)).rejects.toThrow('backend down');
     expect((h.mem.docs.get('patient:P-1')!.value as StoredRecord).revokedAt).toBeUndefined();
-    expect(h.resets.resets.get('P-1')).toMatchObject({ status: 'Pending', tries: 0, failures: 0 });
+    expect(h.resets.states.get('P-1')).toMatchObject({ status: 'Pending', tries: 0, failures: 0 });
     expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
   });
 
@@ -335,7 +236,7 @@ describe('confirming', () => {
     const { h, attempt } = await requested();
     expect(await outcome(confirmReset(h.deps, { ...attempt, newPassword: 'short' }))).toBe('bad-request:validation-error');
     expect(await outcome(confirmReset(h.deps, { ...attempt, username: 'user-p-2' }))).toBe('unauthorized:wrong-pin-or-username');
-    expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 1, failures: 1 });
+    expect(h.resets.states.get('P-1')).toMatchObject({ tries: 1, failures: 1 });
   });
 
   it('rule 27: before link + PIN + username are proven, the password rules say nothing (the username oracle)', async () => {
@@ -354,7 +255,7 @@ describe('confirming', () => {
     expect(a).toBe(b);
     expect(a).toContain('wrong-pin-or-username');
     // Each used a try, like any other wrong PIN.
-    expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 2, failures: 2 });
+    expect(h.resets.states.get('P-1')).toMatchObject({ tries: 2, failures: 2 });
     // A short password with a wrong PIN: the same 401, not a 400 that could be told apart.
     expect(await outcome(confirmReset(h.deps, { ...attempt, pin: 'WRONG1', newPassword: 'short' }))).toBe('unauthorized:wrong-pin-or-username');
   });
@@ -362,7 +263,7 @@ describe('confirming', () => {
   it('rule 27: once link + PIN + username are proven, the password rules answer (and the try is given back)', async () => {
     const { h, attempt } = await requested();
     expect(await outcome(confirmReset(h.deps, { ...attempt, newPassword: `violet harbour ${attempt.username}` }))).toBe('bad-request:validation-error');
-    expect(h.resets.resets.get('P-1')).toMatchObject({ tries: 0, failures: 0, status: 'Pending' });
+    expect(h.resets.states.get('P-1')).toMatchObject({ tries: 0, failures: 0, status: 'Pending' });
     expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
   });
 
