@@ -217,8 +217,9 @@ ${numberField('settings-invitation-days', 'invitationDays', 'Invitation valid fo
 ${numberField('settings-temporary-hours', 'temporaryPasswordHours', 'Temporary password valid for (hours)', 1, 720, 'Default 72; 1 to 720.')}
 ${numberField('settings-lobby-minutes', 'lobbyMinutes', 'Lobby password valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440.')}
 ${numberField('settings-reset-minutes', 'resetMinutes', 'Reset link valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440 (24 hours).')}
-${checkbox('settings-self-registration', 'selfRegistration', 'Patients may register by email match', 'Default off. The patient enters the email on file and gets a verification link, with no PIN from the front desk.')}
-${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on.')}
+${checkbox('settings-email-match', 'emailMatch', 'Patients may register by email match', 'Default off. A patient whose record has their email and no login enters that email and gets a verification link, with no PIN from the front desk. The sign-in page links to it when on.')}
+${checkbox('settings-self-registration', 'selfRegistration', 'Patients may ask to register (self-registration form)', 'Default off. Staff approve each request before a link is sent.')}
+${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on. The sign-in page offers a reset after a failed sign-in only when on.')}
 ${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
 <button type="submit">Save settings</button>
 </form>
