@@ -178,10 +178,21 @@ ${alertBox('audit-error')}
 <button type="button" id="audit-more" hidden>More entries</button>
 </section>`;
 
+// "I can't get in" (issue 15): every reason, in words to read aloud, and the one fix staff can make here.
+const diagnosisPanel = html`<section id="diagnosis" class="diagnosis" aria-labelledby="diagnosis-heading">
+<h3 id="diagnosis-heading" tabindex="-1">Can’t get in?</h3>
+${alertBox('diagnosis-error')}
+<p id="diagnosis-summary"></p>
+<ul id="diagnosis-reasons"></ul>
+<p><button type="button" id="clear-lock" hidden>Clear the lock</button></p>
+</section>`;
+
 const recordView = html`<section id="view-record" aria-labelledby="record-heading" hidden>
 <p><button type="button" id="record-back" class="link">Back to search</button></p>
 <h2 id="record-heading" tabindex="-1"></h2>
 <p class="status-message" id="record-status" tabindex="-1"></p>
+<p><button type="button" id="refresh-record" class="secondary">Refresh</button></p>
+${diagnosisPanel}
 ${secretBox}
 ${slip}
 <h3>Actions</h3>
