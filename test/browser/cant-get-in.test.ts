@@ -48,7 +48,7 @@ describe("can't get in", () => {
       await patient.locator('#signin-form-error').evaluate((el) => (el.textContent = ''));
     }
     await patientSignIn(patient, p.username, firstPassword);
-    await poll(() => patient.locator('#signin-form-error').innerText()).toMatch(/Too many failed sign-ins/);
+    await poll(() => patient.locator('#signin-form-error').innerText()).toMatch(/^Too many tries\. Wait \d+ seconds/);
     // Someone else kept guessing: the other 95 failures written straight to the counter (reaching
     // them through the page takes hours of waits).
     await dynamodb().send(
