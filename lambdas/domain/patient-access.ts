@@ -15,7 +15,8 @@ import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStor
 import { present, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
-import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { accountThrottleKey, accountWaitSeconds, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { requireInvitePermission } from './permissions.ts';
 import { credentialsChangedEmail } from '../mail/templates.ts';
 import type { Mailer } from './invitations.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -67,6 +68,7 @@ export async function registerWithTemporaryPassword(
         const now = deps.clock();
         const record = await deps.store.getRecord(patientId);
         if (!record) throw notFound('The portal record');
+        if (!record.accessEnabled) throw accessOff();
         const accountId = record.accountId ?? randomUUID();
         const username = record.username ?? defaultUsername(record, attempt);
         const expiresAt = new Date(now.getTime() + temporaryPasswordHours * 3_600_000).toISOString();
@@ -122,6 +124,8 @@ export async function registerWithTemporaryPassword(
           }
         }
         await deps.logins.signOutEverywhere(accountId);
+        // The new password starts with a clean slate: no wait or lock from the old one's guesses.
+        await deps.throttle.clearAccount(accountThrottleKey('patient', username));
         return { username, temporaryPassword: secret, expiresAt, record: present(next, now) };
       });
     } catch (err) {
@@ -130,6 +134,35 @@ export async function registerWithTemporaryPassword(
     }
   }
   throw usernameTakenError();
+}
+
+const accessOff = () =>
+  new DomainError('conflict', 'access-disabled', 'Portal access is turned off for this patient. Turn access on in the record first, then register the patient.');
+
+/**
+ * "Clear the lock" (issue 15): after the front desk checked who is calling, staff with invite
+ * permission clear the sign-in waits and lock of this patient's login. Audited first, then
+ * cleared, so the clearing never happens without its audit entry; safe to repeat.
+ */
+export async function clearSignInLock(deps: Pick<PatientAccessDeps, 'store' | 'throttle' | 'clock'>, actor: Actor, patientId: string): Promise<PortalRecord> {
+  requireInvitePermission(actor);
+  const now = deps.clock();
+  const record = await deps.store.getRecord(patientId);
+  if (!record) throw notFound('The portal record');
+  if (record.username) {
+    const key = accountThrottleKey('patient', record.username);
+    const { account } = await deps.throttle.read(key, 'unlock');
+    await deps.store.appendAudit(
+      auditEvent(actor, patientTarget(patientId), 'patient.sign-in-lock-cleared', now, {
+        failures: account?.failures ?? 0,
+        wasLocked: accountWaitSeconds(account, now) === Infinity,
+      }),
+    );
+    await deps.throttle.clearAccount(key);
+  } else {
+    await deps.store.appendAudit(auditEvent(actor, patientTarget(patientId), 'patient.sign-in-lock-cleared', now, { failures: 0, wasLocked: false, noLogin: true }));
+  }
+  return present(record, now);
 }
 
 /**

@@ -25,6 +25,7 @@ export function defaultSettings({ practiceName, portalUrl }: SettingsDefaults): 
     lobbyMinutes: 60,
     resetMinutes: 60,
     selfRegistration: false,
+    emailMatch: false,
     patientReset: true,
     autoInvite: false,
   };
@@ -40,6 +41,9 @@ export async function readSettings({ store, defaults }: Omit<SettingsDeps, 'cloc
   const stored = await store.getSettings();
   // Never a stored portalUrl: the deployment's, always (see the top of this file).
   const { portalUrl: _ignored, ...overrides } = stored?.value ?? {};
+  // Before emailMatch had a setting of its own (issue 15), selfRegistration turned the email-match
+  // method on: a practice that had it on keeps the method until an admin sets emailMatch.
+  if (overrides.emailMatch === undefined && overrides.selfRegistration === true) overrides.emailMatch = true;
   // Stored values were valid when written; re-parse so a default that changed shape cannot leak through.
   const settings = Settings.parse({ ...defaultSettings(defaults), ...overrides });
   return { settings, version: stored?.version ?? 0 };

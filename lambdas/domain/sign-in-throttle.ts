@@ -43,12 +43,17 @@ export interface ThrottleStore {
   settle(accountKey: string, addressKey: string, outcome: 'refused' | 'error', now: Date): Promise<void>;
 }
 
+type ThrottlePool = 'staff' | 'patient' | 'lobby' | 'invitation' | 'reset';
+const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
+
+/** The per-account key alone: what the diagnosis reads and an unlock clears (no source address involved). */
+export const accountThrottleKey = (pool: ThrottlePool, username: string): string => hash(`${pool}:account:${username.trim().toLowerCase()}`);
+
 /** Keys never hold the username or address in clear: they are hashed with the pool's name. */
-export function throttleKeys(pool: 'staff' | 'patient' | 'lobby' | 'invitation' | 'reset', username: string, sourceIp: string, now: Date) {
-  const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
+export function throttleKeys(pool: ThrottlePool, username: string, sourceIp: string, now: Date) {
   const window = Math.floor(now.getTime() / 1000 / throttlePolicy.addressWindowSeconds);
   return {
-    accountKey: hash(`${pool}:account:${username.trim().toLowerCase()}`),
+    accountKey: accountThrottleKey(pool, username),
     addressKey: hash(`${pool}:address:${sourceIp}:${window}`),
   };
 }

@@ -178,10 +178,21 @@ ${alertBox('audit-error')}
 <button type="button" id="audit-more" hidden>More entries</button>
 </section>`;
 
+// "I can't get in" (issue 15): every reason, in words to read aloud, and the one fix staff can make here.
+const diagnosisPanel = html`<section id="diagnosis" class="diagnosis" aria-labelledby="diagnosis-heading">
+<h3 id="diagnosis-heading" tabindex="-1">Can’t get in?</h3>
+${alertBox('diagnosis-error')}
+<p id="diagnosis-summary"></p>
+<ul id="diagnosis-reasons"></ul>
+<p><button type="button" id="clear-lock" hidden>Clear the lock</button></p>
+</section>`;
+
 const recordView = html`<section id="view-record" aria-labelledby="record-heading" hidden>
 <p><button type="button" id="record-back" class="link">Back to search</button></p>
 <h2 id="record-heading" tabindex="-1"></h2>
 <p class="status-message" id="record-status" tabindex="-1"></p>
+<p><button type="button" id="refresh-record" class="secondary">Refresh</button></p>
+${diagnosisPanel}
 ${secretBox}
 ${slip}
 <h3>Actions</h3>
@@ -217,8 +228,9 @@ ${numberField('settings-invitation-days', 'invitationDays', 'Invitation valid fo
 ${numberField('settings-temporary-hours', 'temporaryPasswordHours', 'Temporary password valid for (hours)', 1, 720, 'Default 72; 1 to 720.')}
 ${numberField('settings-lobby-minutes', 'lobbyMinutes', 'Lobby password valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440.')}
 ${numberField('settings-reset-minutes', 'resetMinutes', 'Reset link valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440 (24 hours).')}
-${checkbox('settings-self-registration', 'selfRegistration', 'Patients may register by email match', 'Default off. The patient enters the email on file and gets a verification link, with no PIN from the front desk.')}
-${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on.')}
+${checkbox('settings-email-match', 'emailMatch', 'Patients may register by email match', 'Default off. A patient whose record has their email and no login enters that email and gets a verification link, with no PIN from the front desk. The sign-in page links to it when on.')}
+${checkbox('settings-self-registration', 'selfRegistration', 'Patients may ask to register (self-registration form)', 'Default off. Staff approve each request before a link is sent.')}
+${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on. The sign-in page offers a reset after a failed sign-in only when on.')}
 ${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
 <button type="submit">Save settings</button>
 </form>

@@ -8,6 +8,17 @@ import { html, renderPage, type RawHtml } from './layout.ts';
 
 export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby';
 
+/** What the practice's settings change on a page (issue 15 item 6): never data about anyone. */
+export interface PortalOptions {
+  /** settings.emailMatch: /portal/login links to the email-match method, /portal/verify offers it. */
+  emailMatch: boolean;
+  /** settings.patientReset: the reset offer after a failed sign-in. */
+  patientReset: boolean;
+}
+export const defaultPortalOptions: PortalOptions = { emailMatch: false, patientReset: true };
+/** The pages whose content depends on the options (the others are read no settings for). */
+export const pagesWithOptions: readonly PortalPage[] = ['login', 'verify'];
+
 const callPractice = 'Please call the practice’s front desk: they can send you a new one.';
 
 // Found by data-state (not id, which a field of the same name may need).
@@ -36,7 +47,7 @@ const registeredSection = section(
 <p><a class="button" href="login">Sign in</a></p>`,
 );
 
-const pages: Record<PortalPage, { title: string; body: RawHtml }> = {
+const pages: Record<PortalPage, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
   register: {
     title: 'Create your portal login',
     body: html`<h1>Create your portal login</h1>
@@ -74,17 +85,17 @@ ${registeredSection}`,
 
   verify: {
     title: 'Confirm your email',
-    body: html`<h1>Create your portal login with your email</h1>
+    body: (o: PortalOptions) => html`<h1>Create your portal login with your email</h1>
 ${noScript}
 ${section(
   'request',
-  html`<p>Enter the email address the practice has on file for you. If it matches, we email you a link to create your login.</p>
+  o.emailMatch ? html`<p>Enter the email address the practice has on file for you. If it matches, we email you a link to create your login.</p>
 ${form({
   id: 'request-form',
   submit: 'Email me a link',
   busy: 'Sending…',
   fields: [field({ id: 'email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email' })],
-})}`,
+})}` : html`<p id="email-match-off">This practice does not offer creating a login with your email. Ask the practice’s front desk for an invitation. If you already have a login, <a href="login">sign in</a>.</p>`,
 )}
 ${section(
   'requested',
@@ -117,7 +128,7 @@ ${registeredSection}`,
 
   login: {
     title: 'Sign in to the patient portal',
-    body: html`<h1>Sign in to the patient portal</h1>
+    body: (o: PortalOptions) => html`<h1>Sign in to the patient portal</h1>
 ${noScript}
 ${section(
   'signin',
@@ -130,7 +141,8 @@ ${section(
       field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' }),
     ],
   })}
-<div id="reset-offer" class="offer" hidden>
+${o.emailMatch ? html`<p id="email-match-link">No login yet? <a href="verify">Create one with the email address the practice has on file for you</a>.</p>` : ''}
+${o.patientReset ? html`<div id="reset-offer" class="offer" hidden>
 <h2>Forgot your password?</h2>
 <p>We can email you a link and a PIN to choose a new password.</p>
 ${form({
@@ -140,7 +152,7 @@ ${form({
   fields: [field({ id: 'reset-username', name: 'username', label: 'Username', autocomplete: 'username', code: true })],
 })}
 <p id="reset-requested" role="status" class="notice" hidden></p>
-</div>`,
+</div>` : ''}`,
   false,
 )}
 ${section(
@@ -260,11 +272,11 @@ ${section(
 export const isPortalPage = (name: string): name is PortalPage => Object.hasOwn(pages, name);
 
 /** From /portal/<page>, the assets and the API are one and two levels up: relative, for a stage prefix. */
-export function renderPortalPage(name: PortalPage): string {
+export function renderPortalPage(name: PortalPage, options: PortalOptions = defaultPortalOptions): string {
   const page = pages[name];
   return renderPage({
     title: `${page.title} – Patient portal`,
-    body: page.body,
+    body: typeof page.body === 'function' ? page.body(options) : page.body,
     scripts: ['portal.js'],
     assetBase: '../assets/',
     apiBase: '../',

@@ -15,7 +15,8 @@ export const Settings = z
     temporaryPasswordHours: z.number().int().min(1).max(720),
     lobbyMinutes: z.number().int().min(5).max(24 * 60),
     resetMinutes: z.number().int().min(5).max(24 * 60).meta({ description: 'At most 24 hours (security rule 12)' }),
-    selfRegistration: z.boolean(),
+    selfRegistration: z.boolean().meta({ description: 'The self-registration form (staff approve each request)' }),
+    emailMatch: z.boolean().meta({ description: 'The email-match method: a patient whose record has their email and no login registers from a link sent there' }),
     patientReset: z.boolean(),
     autoInvite: z.boolean(),
   })

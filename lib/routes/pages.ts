@@ -22,7 +22,8 @@ export const pageRoutes = [
     path: '/portal/{page}',
     entry: 'lambdas/handlers/pages/portal.ts',
     caller: 'public',
-    grants: [],
+    // The settings item: whether login and verify offer the email-match method and the reset.
+    grants: ['records:read'],
     summary: `A patient page (${portalPages.join(', ')}); any other name is a 404 page`,
     // Checked by the handler, so an unknown page gets a 404 page rather than a 400 problem.
     request: { params: z.object({ page: z.string().max(64) }), query: PageQuery },

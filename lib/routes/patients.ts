@@ -2,6 +2,7 @@
 import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
 import { Account, CredentialsChange, NewPasswordRequest, PatientSignIn, TemporaryRegistration } from '../../lambdas/schemas/session.ts';
 import { Challenge, Tokens } from '../../lambdas/schemas/staff.ts';
+import { Diagnosis } from '../../lambdas/schemas/diagnosis.ts';
 import { z } from 'zod';
 import { route, type Route } from './types.ts';
 
@@ -58,8 +59,8 @@ export const patientRoutes = [
     path: '/patients/{patientId}/portal/registration',
     entry: 'lambdas/handlers/patient-login/register.ts',
     caller: 'staff',
-    grants: ['records:write', 'audit:append', 'patientPool:admin'],
-    summary: '"Register Patient": create or overwrite the login with a temporary password (needs invite permission)',
+    grants: ['records:write', 'audit:append', 'patientPool:admin', 'throttle:readwrite'],
+    summary: '"Register Patient": create or overwrite the login with a temporary password (needs invite permission); cancels a pending invitation and clears the sign-in lock; 409 when access is off',
     request: { params: PatientParams },
     responses: { 201: TemporaryRegistration },
   }),
@@ -71,6 +72,29 @@ export const patientRoutes = [
     caller: 'staff',
     grants: ['records:write', 'audit:append', 'patientPool:admin'],
     summary: "Disable access and end every session of the patient now",
+    request: { params: PatientParams },
+    responses: { 200: PortalRecord },
+  }),
+  route({
+    id: 'portal-diagnosis',
+    method: 'GET',
+    path: '/patients/{patientId}/portal/diagnosis',
+    entry: 'lambdas/handlers/portal-record/diagnosis.ts',
+    caller: 'staff',
+    // records:read covers the THROTTLE# counter it reads; audit:read the last sign-ins.
+    grants: ['records:read', 'audit:read'],
+    summary: "Why this patient can or cannot get in: every reason as a code and one sentence staff can read aloud, with what the front desk can do. Never a secret, hash or password",
+    request: { params: PatientParams },
+    responses: { 200: Diagnosis },
+  }),
+  route({
+    id: 'portal-sign-in-unlock',
+    method: 'DELETE',
+    path: '/patients/{patientId}/portal/sign-in-lock',
+    entry: 'lambdas/handlers/portal-record/unlock.ts',
+    caller: 'staff',
+    grants: ['records:read', 'throttle:readwrite', 'audit:append'],
+    summary: "Clear the sign-in waits and lock of this patient's login, after the front desk checked who is calling (needs invite permission); audited",
     request: { params: PatientParams },
     responses: { 200: PortalRecord },
   }),

@@ -208,6 +208,10 @@ describe('the staff console', { timeout: 150_000 }, () => {
     await openRecord(page, id);
 
     await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    // Invite asks to confirm the address it will email (issue 15 item 7).
+    await page.getByRole('dialog').waitFor();
+    expect(await page.locator('#confirm-message').textContent()).toContain(email);
+    await confirmDialog(page, 'Send invitation');
     await page.locator('#secret-box').waitFor();
     const pin = await page.locator('#secret-value').textContent();
     expect(pin).toMatch(/^[A-HJKMNP-Z2-9]{6}$/);
@@ -356,6 +360,7 @@ describe('the staff console', { timeout: 150_000 }, () => {
       await openRecord(staff, id);
       expect(await staff.getByRole('button', { name: 'Audit trail' }).isHidden()).toBe(true);
       await staff.getByRole('button', { name: 'Invite', exact: true }).click();
+      await confirmDialog(staff, 'Send invitation');
       await poll(() => staff.locator('#action-error').textContent()).toBe('You do not have permission to invite this patient.');
       expect(await staff.locator('#secret-box').isHidden()).toBe(true);
       await done(staff);

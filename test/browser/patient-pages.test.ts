@@ -429,7 +429,7 @@ describe('the lobby journey', () => {
 describe('the email-match page', () => {
   it('asks for the email, answers the same whatever it is, and the emailed link registers (practice setting on, then restored)', async () => {
     const before = (await api('/settings', { token: admin })).json;
-    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true, emailMatch: true } })).status).toBe(200);
     try {
       const { email } = await patient();
       const page = await open();
@@ -470,7 +470,7 @@ describe('the email-match page', () => {
       await visible(page, 'gone');
       await record(page, 'verify-gone');
     } finally {
-      await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: before.selfRegistration } });
+      await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: before.selfRegistration, emailMatch: before.emailMatch } });
     }
   }, journey);
 });

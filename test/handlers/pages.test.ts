@@ -2,7 +2,9 @@
  * The page and browser-file handlers, called directly: security headers, unknown names, the
  * asset allowlist, and that nothing of a link token reaches the logs or the HTML.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as portalPage } from '../../lambdas/handlers/pages/portal.ts';
 import { handler as asset } from '../../lambdas/handlers/pages/asset.ts';
 import { contentSecurityPolicy } from '../../lambdas/pages/headers.ts';
@@ -12,6 +14,15 @@ import { apiEvent, lambdaContext } from '../support/events.ts';
 const getPage = (page: string, query?: Record<string, string>) =>
   portalPage(apiEvent({ resource: '/portal/{page}', path: `/portal/${page}`, pathParameters: { page }, ...(query ? { query } : {}) }), lambdaContext());
 const getAsset = (file: string) => asset(apiEvent({ resource: '/assets/{file}', path: `/assets/${file}`, pathParameters: { file } }), lambdaContext());
+
+// Login and verify read the settings (issue 15 item 6): none stored here, so the defaults.
+const db = mockClient(DynamoDBDocumentClient);
+let stored: Record<string, unknown> | undefined;
+beforeEach(() => {
+  stored = undefined;
+  db.reset();
+  db.on(GetCommand).callsFake(async () => (stored ? { Item: { pk: 'SETTINGS', sk: 'SETTINGS', settings: stored, version: 1 } } : {}));
+});
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -93,6 +104,39 @@ describe('GET /portal/{page}', () => {
         if (tag.includes('new-password')) expect(tag).toContain('aria-describedby=');
       }
     }
+  });
+});
+
+describe('pages that say what the settings do (issue 15 item 6)', () => {
+  it('login links to the email-match method only where settings.emailMatch is on; verify says it is not offered when off', async () => {
+    let login = (await getPage('login')).body;
+    let verify = (await getPage('verify')).body;
+    expect(login).not.toContain('href="verify"');
+    expect(verify).toContain('does not offer creating a login with your email');
+    expect(verify).not.toContain('id="request-form"');
+    // The link from a self-registration approval still works: the confirm form is there either way.
+    expect(verify).toContain('id="confirm-form"');
+    stored = { emailMatch: true };
+    login = (await getPage('login')).body;
+    verify = (await getPage('verify')).body;
+    expect(login).toContain('<a href="verify">');
+    expect(verify).toContain('id="request-form"');
+    expect(verify).not.toContain('does not offer');
+  });
+
+  it('the reset offer after a failed sign-in is on the login page only where settings.patientReset is on', async () => {
+    expect((await getPage('login')).body).toContain('id="reset-offer"');
+    stored = { patientReset: false };
+    const login = (await getPage('login')).body;
+    expect(login).not.toContain('id="reset-offer"');
+    expect(login).not.toContain('reset-request-form');
+  });
+
+  it('a practice that had selfRegistration on before emailMatch existed keeps the email-match method', async () => {
+    stored = { selfRegistration: true };
+    expect((await getPage('login')).body).toContain('<a href="verify">');
+    stored = { selfRegistration: true, emailMatch: false };
+    expect((await getPage('login')).body).not.toContain('<a href="verify">');
   });
 });
 

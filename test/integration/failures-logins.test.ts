@@ -27,7 +27,9 @@ import {
   staffSessions,
   useInProcessHandlers,
 } from './support/failure-flows.ts';
-import { api, claims, mailbox } from './support/stack.ts';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { accountThrottleKey } from '../../lambdas/domain/sign-in-throttle.ts';
+import { api, claims, dynamodb, mailbox, stack } from './support/stack.ts';
 
 useInProcessHandlers();
 
@@ -98,6 +100,7 @@ describe('Register Patient: POST /patients/{patientId}/portal/registration', () 
       'Cognito AdminSetUserPassword',
       'DynamoDB TransactWriteItems', // record, account link, username, audit
       'Cognito AdminUserGlobalSignOut',
+      'DynamoDB DeleteItem', // the sign-in lock of the login cleared (issue 15)
     ],
     ok: 201,
     setup: async () => ({ ...(await newRecord('F24P')), sourceIp: freshAddress(), before: await patientLogins() }),
@@ -122,6 +125,57 @@ describe('Register Patient: POST /patients/{patientId}/portal/registration', () 
         usernameIsTheRecords: rec.username === success.json.username,
         temporaryPasswordGivesTheChallenge: first.json.challenge,
         login: await login(rec.accountId),
+      };
+    },
+  });
+});
+
+describe('clear the sign-in lock: DELETE /patients/{patientId}/portal/sign-in-lock', () => {
+  type S = Awaited<ReturnType<typeof withTemporaryPassword>>;
+  let unlock: Awaited<ReturnType<typeof handlerOf>>;
+  beforeAll(async () => {
+    unlock = await handlerOf(() => import('../../lambdas/handlers/portal-record/unlock.ts'));
+  });
+  const lockKey = (username: string) => `THROTTLE#account#${accountThrottleKey('patient', username)}`;
+
+  defineFlowTests<S>({
+    name: 'clear the sign-in lock',
+    route: 'portal-sign-in-unlock',
+    calls: [
+      'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
+      'DynamoDB GetItem', // record
+      'DynamoDB GetItem', // throttle: the login's counter
+      'DynamoDB GetItem', // throttle: (no address here)
+      'DynamoDB PutItem', // audit, before the lock goes: never a clearing without its entry
+      'DynamoDB DeleteItem', // the counter
+    ],
+    ok: 200,
+    async setup() {
+      const s = await withTemporaryPassword('F24U');
+      // Locked: the counter as 100 failed sign-ins leave it (written directly: 100 tries take hours of waits).
+      await dynamodb().send(
+        new PutItemCommand({
+          TableName: stack().tableName,
+          Item: { pk: { S: lockKey(s.username) }, sk: { S: 'FAILURES' }, failures: { N: '100' }, lastFailureAt: { N: String(Date.now()) } },
+        }),
+      );
+      expect((await signIn(s.username, s.temporaryPassword)).status).toBe(429);
+      return s;
+    },
+    send: async (s) => {
+      const { staff } = await staffSessions();
+      const resource = '/patients/{patientId}/portal/sign-in-lock';
+      return invoke(unlock, event({ method: 'DELETE', resource, path: resource.replace('{patientId}', s.patientId), pathParameters: { patientId: s.patientId }, token: staff, sourceIp: s.sourceIp }));
+    },
+    async noHalfState(s) {
+      // Never cleared without its audit entry.
+      if (!(await item(lockKey(s.username), 'FAILURES'))) expect(await audited(s.patientId, 'patient.sign-in-lock-cleared')).toBe(true);
+    },
+    async outcome(s) {
+      return {
+        counter: await item(lockKey(s.username), 'FAILURES'),
+        audited: await audited(s.patientId, 'patient.sign-in-lock-cleared'),
+        signIn: (await signIn(s.username, s.temporaryPassword)).json.challenge,
       };
     },
   });

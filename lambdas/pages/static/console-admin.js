@@ -4,7 +4,7 @@ import { problemText, request, seg } from './console-api.js';
 import { $, announce, busy, clearError, confirmAction, focusOn, showError } from './console-ui.js';
 
 const numberFields = ['invitationDays', 'temporaryPasswordHours', 'lobbyMinutes', 'resetMinutes'];
-const flagFields = ['selfRegistration', 'patientReset', 'autoInvite'];
+const flagFields = ['emailMatch', 'selfRegistration', 'patientReset', 'autoInvite'];
 const textFields = ['practiceName', 'portalUrl'];
 
 const settingsLabels = {

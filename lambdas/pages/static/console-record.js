@@ -29,6 +29,48 @@ export function openRecordView(next) {
   focusOn($('#record-heading'));
 }
 
+/** Codes of the reasons "Clear the lock" answers. */
+const lockCodes = new Set(['sign-in-locked', 'sign-in-waiting']);
+
+/** The "Can't get in?" panel: GET …/diagnosis, read again after every change to the record. */
+async function loadDiagnosis() {
+  const patientId = record?.patientId;
+  if (!patientId) return;
+  const [res, me] = await Promise.all([request('GET', `patients/${seg(patientId)}/portal/diagnosis`), request('GET', 'staff/me')]);
+  if (res.status === 401 || record?.patientId !== patientId) return;
+  const alertEl = $('#diagnosis-error');
+  clearError(alertEl);
+  if (res.status !== 200) {
+    $('#diagnosis-summary').textContent = '';
+    $('#diagnosis-reasons').replaceChildren();
+    $('#clear-lock').hidden = true;
+    showError(alertEl, problemText(res, "see why this patient can or cannot get in"));
+    return;
+  }
+  const d = res.json;
+  $('#diagnosis-summary').textContent = d.canSignIn ? 'This patient can sign in.' : 'This patient cannot sign in now.';
+  $('#diagnosis-reasons').replaceChildren(...d.reasons.map((r) => el('li', { text: r.words, 'data-code': r.code })));
+  const canInvite = me.status === 200 && me.json?.permissions?.canInvite === true;
+  $('#clear-lock').hidden = !(canInvite && d.reasons.some((r) => lockCodes.has(r.code)));
+}
+
+async function clearLock() {
+  const alertEl = $('#diagnosis-error');
+  clearError(alertEl);
+  if (!(await confirmAction('Clear the sign-in lock? Do this only after checking who is calling: the next sign-in attempt is let through at once.', 'Clear the lock'))) return;
+  const res = await busy($('#diagnosis'), 'Clearing the lock…', () => request('DELETE', `patients/${seg(record.patientId)}/portal/sign-in-lock`));
+  if (res.status === 401) return;
+  if (res.status !== 200) {
+    showError(alertEl, problemText(res, 'clear the sign-in lock'));
+    return;
+  }
+  record = res.json;
+  render();
+  await loadDiagnosis();
+  announce('The sign-in lock is cleared: the patient can sign in now.');
+  focusOn($('#diagnosis-heading'));
+}
+
 /** Leaves the record: its secrets, slip and audit trail are removed from the page. */
 export function clearRecordView() {
   record = null;
@@ -40,6 +82,10 @@ export function clearRecordView() {
   $('#reload-record').hidden = true;
   $('#record-fields').replaceChildren();
   $('#record-status').textContent = '';
+  clearError($('#diagnosis-error'));
+  $('#diagnosis-summary').textContent = '';
+  $('#diagnosis-reasons').replaceChildren();
+  $('#clear-lock').hidden = true;
 }
 
 export function clearSecrets() {
@@ -90,6 +136,7 @@ function render() {
   form.elements.cases.value = (r.cases ?? []).join(', ');
   form.elements.comment.value = r.comment ?? '';
   $('#show-audit').hidden = !currentSession()?.admin;
+  void loadDiagnosis();
 }
 
 /** What the edit form changes: only fields that differ; an emptied optional field is cleared (null). */
@@ -177,6 +224,8 @@ const actions = {
   invite: {
     doing: 'invite this patient',
     progress: 'Sending the invitation…',
+    // The address it will email, to check with the patient before it goes (issue 15 item 7).
+    confirm: () => [record.email ? `Email an invitation to ${record.email}? Check the address with the patient first.` : 'Invite this patient? The record has no email address yet.', 'Send invitation'],
     call: () => request('POST', `patients/${seg(record.patientId)}/portal/invitation`),
     done: (res) => {
       record = res.json.record;
@@ -268,7 +317,8 @@ async function runAction(name) {
   const action = actions[name];
   const alertEl = $('#action-error');
   clearError(alertEl);
-  if (action.confirm && !(await confirmAction(...action.confirm))) return;
+  const confirm = typeof action.confirm === 'function' ? action.confirm() : action.confirm;
+  if (confirm && !(await confirmAction(...confirm))) return;
   const res = await busy($('#actions'), action.progress, action.call);
   if (res.status === 401) return;
   if (res.status >= 200 && res.status < 300) {
@@ -320,6 +370,8 @@ function describe(detail) {
 export function setUpRecordView({ onBack }) {
   $('#edit-form').addEventListener('submit', save);
   $('#reload-record').addEventListener('click', () => void reload());
+  $('#refresh-record').addEventListener('click', () => void reload());
+  $('#clear-lock').addEventListener('click', () => void clearLock());
   for (const button of document.querySelectorAll('[data-action]')) {
     button.addEventListener('click', () => void runAction(button.dataset.action));
   }

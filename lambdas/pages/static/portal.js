@@ -225,8 +225,9 @@ const pages = {
 
   async verify() {
     const { token, oldLink } = takeLinkToken();
+    // Absent where the practice does not offer the email-match method (settings.emailMatch).
     const request = $('request-form');
-    onSubmit(request, async (values) => {
+    if (request) onSubmit(request, async (values) => {
       const res = await call('registrations/email', { method: 'POST', json: { email: values.email } });
       if (res.status === 202) {
         if (typeof res.body.message === 'string') $('requested-message').textContent = res.body.message;
@@ -281,6 +282,8 @@ const pages = {
       $('password').value = '';
       if (res.status === 401 && problemCode(res) !== 'temporary-password-expired') {
         showErrors(signin, [{ text: 'The username or password is not right.' }]);
+        // The offer is on the page only where settings.patientReset is on.
+        if (!offer) return;
         offer.hidden = false;
         if (!$('reset-username').value) $('reset-username').value = values.username;
         return;
@@ -289,7 +292,7 @@ const pages = {
     });
 
     const resetRequest = $('reset-request-form');
-    onSubmit(resetRequest, async (values) => {
+    if (resetRequest) onSubmit(resetRequest, async (values) => {
       const res = await call('credential-resets', { method: 'POST', json: { username: values.username } });
       if (res.status === 202) {
         const note = $('reset-requested');
@@ -324,7 +327,7 @@ const pages = {
 
     $('sign-out').addEventListener('click', () => {
       sessionStorage.removeItem(key);
-      offer.hidden = true;
+      if (offer) offer.hidden = true;
       clearErrors(signin);
       show('signin', { focus: false });
       $('username').focus();

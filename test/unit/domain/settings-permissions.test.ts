@@ -16,6 +16,7 @@ describe('settings', () => {
       lobbyMinutes: 60,
       resetMinutes: 60,
       selfRegistration: false,
+      emailMatch: false,
       patientReset: true,
       autoInvite: false,
     });
