@@ -1,13 +1,15 @@
 /** What the invitation handlers hand to the domain: the real adapters, the request's logger for warnings. */
 import { invitationStore, mailer, pinVault, recordStore, settingsDefaults, systemClock } from '../../adapters/deps.ts';
+import { sesMailer } from '../../adapters/ses-mailer.ts';
 import type { InvitationDeps } from '../../domain/invitations.ts';
 import type { Logger } from '../../http/logger.ts';
 
-export const invitationDeps = (log: Logger): InvitationDeps => ({
+/** With a patientId, the invitation email is tagged with it, so SES's delivery events find the record. */
+export const invitationDeps = (log: Logger, patientId?: string): InvitationDeps => ({
   store: recordStore(),
   invitations: invitationStore(),
   vault: pinVault(),
-  mailer: mailer(),
+  mailer: patientId ? sesMailer({ patientId, purpose: 'invitation' }) : mailer(),
   clock: systemClock,
   settingsDefaults: settingsDefaults(),
   warn: (msg, fields) => log.warn(msg, fields),
