@@ -70,7 +70,7 @@ export function renderAccountPage(): string {
   return renderPage({
     title: 'Your account – Patient portal',
     body,
-    scripts: ['account.js'],
+    scripts: ['portal.js', 'account.js'],
     assetBase: '../assets/',
     apiBase: '../',
     data: { page: 'account' },
