@@ -258,7 +258,7 @@ export async function changeCredentials(
     if (!record.email) return;
     try {
       const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-      await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: now.toISOString() }) });
+      await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: now.toISOString(), how: 'account-page', changed: { password: change.newPassword !== undefined, username: change.newUsername !== undefined } }) });
     } catch (err) {
       deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });
       await deps.store

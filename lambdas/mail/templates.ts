@@ -122,16 +122,29 @@ export interface CredentialsChangedInput {
   practiceName: string;
   /** When the change happened (ISO). */
   at: string;
+  /** What changed (default: the password) and how: with a reset link (default) or signed in, on the account page. */
+  changed?: { password: boolean; username: boolean };
+  how?: 'reset-link' | 'account-page';
 }
 
-/** After a reset (rule 15): says what happened and whom to call; nothing secret, no username. */
-export function credentialsChangedEmail({ practiceName, at }: CredentialsChangedInput): RenderedEmail {
+/** What changed and how, in words (never the username itself). */
+function changeWords(changed: CredentialsChangedInput['changed'] = { password: true, username: false }, how: CredentialsChangedInput['how'] = 'reset-link') {
+  const what = changed.password && changed.username ? 'password and username' : changed.username ? 'username' : 'password';
+  const verb = changed.password && changed.username ? 'were' : 'was';
+  const means = how === 'account-page' ? 'by someone signed in to it, on its account page' : 'with a reset link';
+  const sessions = how === 'account-page' ? 'every other session' : 'every session';
+  return { what, verb, means, sessions };
+}
+
+/** After a reset or an account-page change (rule 15): says what changed, how, and whom to call; nothing secret, no username. */
+export function credentialsChangedEmail({ practiceName, at, changed, how }: CredentialsChangedInput): RenderedEmail {
   const when = formatExpiry(at);
+  const { what, verb, means, sessions } = changeWords(changed, how);
   const subject = oneLine(`Your ${practiceName} patient portal credentials were changed`);
   const text = [
     'Hello,',
     '',
-    `The password of your ${practiceName} patient portal login was changed on ${when} with a reset link, and every session was signed out.`,
+    `The ${what} of your ${practiceName} patient portal login ${verb} changed on ${when} ${means}, and ${sessions} was signed out.`,
     '',
     `If this was you, there is nothing more to do. If it was not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
     '',
@@ -140,7 +153,7 @@ export function credentialsChangedEmail({ practiceName, at }: CredentialsChanged
   ].join('\n');
   const htmlPart = layout(practiceName, [
     'Hello,',
-    html`The password of your ${practiceName} patient portal login was changed on <strong>${when}</strong> with a reset link, and every session was signed out.`,
+    html`The ${what} of your ${practiceName} patient portal login ${verb} changed on <strong>${when}</strong> ${means}, and ${sessions} was signed out.`,
     html`If this was you, there is nothing more to do. If it was not, call ${practiceName} at once and ask the front desk to lock your portal access.`,
   ]);
   return { subject, text, html: htmlPart };

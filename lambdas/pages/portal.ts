@@ -4,9 +4,10 @@
  * lambdas/pages/static/portal.js. Sections start `hidden`; the script shows one at a time.
  */
 import { field, form, passwordRules, usernameRules } from './forms.ts';
+import { renderAccountPage } from './account.ts';
 import { html, renderPage, type RawHtml } from './layout.ts';
 
-export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby';
+export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby' | 'account';
 
 /** What the practice's settings change on a page (issue 15 item 6): never data about anyone. */
 export interface PortalOptions {
@@ -47,7 +48,7 @@ const registeredSection = section(
 <p><a class="button" href="login">Sign in</a></p>`,
 );
 
-const pages: Record<PortalPage, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
+const pages: Record<Exclude<PortalPage, 'account'>, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
   register: {
     title: 'Create your portal login',
     body: html`<h1>Create your portal login</h1>
@@ -269,10 +270,11 @@ ${section(
   },
 };
 
-export const isPortalPage = (name: string): name is PortalPage => Object.hasOwn(pages, name);
+export const isPortalPage = (name: string): name is PortalPage => name === 'account' || Object.hasOwn(pages, name);
 
 /** From /portal/<page>, the assets and the API are one and two levels up: relative, for a stage prefix. */
 export function renderPortalPage(name: PortalPage, options: PortalOptions = defaultPortalOptions): string {
+  if (name === 'account') return renderAccountPage();
   const page = pages[name];
   return renderPage({
     title: `${page.title} – Patient portal`,

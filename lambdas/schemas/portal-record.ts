@@ -9,6 +9,8 @@ const CaseNumber = z
 
 export const RegistrationState = z.enum(['NotRegistered', 'ForcedRegistration', 'NormalRegistration']);
 export const InviteStatus = z.enum(['None', 'Pending', 'Accepted', 'Cancelled', 'Expired', 'Locked']);
+/** What became of an email we sent: SES's events (lambdas/domain/delivery.ts); Failed when SES refused the send. */
+export const EmailDelivery = z.enum(['Sent', 'Delivered', 'Bounced', 'Complained', 'Suppressed', 'Failed']);
 
 export const PortalRecord = z
   .object({
@@ -27,8 +29,14 @@ export const PortalRecord = z
       sentAt: IsoDateTime.optional(),
       expiresAt: IsoDateTime.optional(),
       sentBy: z.string().optional(),
-      delivery: z.enum(['Sent', 'Failed']).optional(),
+      delivery: EmailDelivery.optional(),
+      /** When the SES event behind `delivery` happened (an older event never overwrites a newer one). */
+      deliveryAt: IsoDateTime.optional(),
     }),
+    /** The latest SES event for any email sent about this record (the diagnosis' email.lastDelivery). */
+    emailDelivery: z
+      .object({ status: EmailDelivery, at: IsoDateTime, purpose: z.enum(['invitation', 'reset', 'other']) })
+      .optional(),
     status: z.object({
       access: z.enum(['Enabled', 'Disabled']),
       registration: z.enum(['Not Registered', 'Forced Registration', 'Normal Registration']),

@@ -21,7 +21,7 @@ import {
   type UserPools,
 } from './cognito.ts';
 import { checkJava, dynamoClient, ensureTables, startDynamoDb } from './dynamodb.ts';
-import { mailboxUrl, startMailbox } from './mailbox.ts';
+import { mailboxUrl, startMailbox, startMailEvents } from './mailbox.ts';
 import { assertPortsFree, HOST, resolvePorts, type Ports } from './ports.ts';
 import { ensureDir, killNow, reapOrphans, stopChild, writePidFile, type Child, type Launch } from './processes.ts';
 import { keepTotpSecrets, seedUsers } from './seed.ts';
@@ -163,6 +163,16 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       staff: { username: staff.username, password: staff.password, totpSecret: staff.totpSecret! },
     };
     setHandlerEnvironment(info);
+    // SES's delivery events for the simulator addresses (mailbox.ts): the handlers send through it.
+    const { systemClock } = await import('../../lambdas/adapters/deps.ts');
+    const mailEvents = await startMailEvents({
+      upstream: info.mailboxUrl,
+      deliver: async (event) => (await import('../../lambdas/handlers/events/delivery.ts')).handler(event),
+      clock: systemClock,
+      onError: (name) => console.warn(`warning: a local delivery event failed (${name})`),
+    });
+    closers.push(mailEvents.close);
+    process.env.SES_ENDPOINT = mailEvents.url;
     process.env.PIN_KEY_FILE = ensurePinKeyFile(dataDir);
     await seedStaffRecords([admin, staff]);
     server = await step('api', () => startApi(ports.api, options.testClock ?? false), () => `API ${apiUrl}`);

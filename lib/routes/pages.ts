@@ -13,7 +13,7 @@ import { route, type Route } from './types.ts';
  */
 const PageQuery = z.object({});
 
-export const portalPages = ['register', 'verify', 'login', 'reset', 'lobby'] as const;
+export const portalPages = ['register', 'verify', 'login', 'reset', 'lobby', 'account'] as const;
 
 export const pageRoutes = [
   route({

@@ -3,6 +3,7 @@ import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record
 import { Account, CredentialsChange, NewPasswordRequest, PatientSignIn, TemporaryRegistration } from '../../lambdas/schemas/session.ts';
 import { Challenge, Tokens } from '../../lambdas/schemas/staff.ts';
 import { Diagnosis } from '../../lambdas/schemas/diagnosis.ts';
+import { AccountSignIns } from '../../lambdas/schemas/account-sign-ins.ts';
 import { z } from 'zod';
 import { route, type Route } from './types.ts';
 
@@ -40,6 +41,17 @@ export const patientRoutes = [
     summary: "The signed-in patient's account",
     request: {},
     responses: { 200: Account },
+  }),
+  route({
+    id: 'account-sign-ins',
+    method: 'GET',
+    path: '/account/sign-ins',
+    entry: 'lambdas/handlers/account/sign-ins.ts',
+    caller: 'patient',
+    grants: ['records:read', 'audit:read'],
+    summary: "The last sign-ins to the signed-in patient's login (time, outcome in words, source address), newest first, from the audit trail",
+    request: {},
+    responses: { 200: AccountSignIns },
   }),
   route({
     id: 'account-credentials',

@@ -8,10 +8,26 @@
  * else the sender address (SES emails it a confirmation link). With `existing`, another stack in
  * the account owns the identity (an SES identity exists once per account and region): this one
  * only sends from it. Grants name the identity's ARN either way.
+ *
+ * Delivery events (issue 15): the configuration set publishes send, delivery, bounce, complaint
+ * and reject events to the account's default EventBridge bus (the one bus SES can publish to; no
+ * topic or queue to encrypt or police), and a rule that matches only this configuration set's
+ * events hands them to the delivery function (lambdas/handlers/events/delivery.ts), with retries.
  */
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IPublicHostedZone } from 'aws-cdk-lib/aws-route53';
-import { ConfigurationSet, ConfigurationSetTlsPolicy, EmailIdentity, Identity, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import {
+  ConfigurationSet,
+  ConfigurationSetTlsPolicy,
+  EmailIdentity,
+  EmailSendingEvent,
+  EventDestination,
+  Identity,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 
 export interface PortalMailProps {
@@ -69,6 +85,35 @@ export class PortalMail extends Construct {
       service: 'ses',
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
+    });
+  }
+
+  /** The events that move a message's delivery state (opens and clicks are not tracked: no pixel, no link rewriting). */
+  static readonly deliveryEvents = [
+    EmailSendingEvent.SEND,
+    EmailSendingEvent.DELIVERY,
+    EmailSendingEvent.BOUNCE,
+    EmailSendingEvent.COMPLAINT,
+    EmailSendingEvent.REJECT,
+  ] as const;
+
+  /** Publishes this configuration set's delivery events and hands them to `fn`; returns the rule. */
+  publishDeliveryEvents(fn: IFunction): Rule {
+    const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.configurationSet.addEventDestination('DeliveryEvents', {
+      destination: EventDestination.eventBus(bus),
+      events: [...PortalMail.deliveryEvents],
+    });
+    return new Rule(this, 'DeliveryEventsRule', {
+      description: 'SES delivery events of the portal configuration set, to the delivery function',
+      eventBus: bus,
+      eventPattern: {
+        source: ['aws.ses'],
+        // SES adds this tag to every event of a message sent through the set: only our mail.
+        detail: { mail: { tags: { 'ses:configuration-set': [this.configurationSet.configurationSetName] } } },
+      },
+      // The function is idempotent, so retrying an event is always safe.
+      targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
     });
   }
 }

@@ -23,6 +23,11 @@ const methods = (s: PortalAccessStack) => s.api.api.methods;
 const unreserved = (s: PortalAccessStack) =>
   functions(s).filter((f) => (f.node.defaultChild as { reservedConcurrentExecutions?: number }).reservedConcurrentExecutions === undefined);
 const stage = (s: PortalAccessStack) => [s.api.api.deploymentStage];
+/** The one function EventBridge invokes asynchronously (SES delivery events), and all the others. */
+const deliveryEvents = (s: PortalAccessStack) => [s.triggers.get('delivery-events')].filter((f) => f !== undefined).map((f) => f.function);
+const synchronous = (s: PortalAccessStack) => functions(s).filter((f) => !deliveryEvents(s).includes(f));
+const deliveryEventsNoDlq =
+  'The delivery-events function gets SES events from an EventBridge rule whose target retries for 24 hours, then Lambda retries twice; it is idempotent and keeps only the newest event per record, so an event lost after all that leaves the record showing the previous delivery state until the next event of that email or a resend, and holds no data a dead-letter queue would need to keep.';
 
 // HIPAA Security and NIST 800-53 R5 share these four rules (the same checks, different control
 // ids), so each pair carries one reason.
@@ -95,8 +100,10 @@ export const nagAcknowledgements: readonly NagAcknowledgement[] = [
       'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so * is their only valid resource; every other statement names its table, index, key, log group or pool (a test checks that).',
     targets: (s) => [...s.functions.values(), ...s.triggers.values()].map((f) => f.policy),
   },
-  { id: 'HIPAA.Security-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
-  { id: 'NIST.800.53.R5-LambdaDLQ', appliesTo: 'every function', reason: noDeadLetterQueue, targets: functions },
+  { id: 'HIPAA.Security-LambdaDLQ', appliesTo: 'every function invoked synchronously', reason: noDeadLetterQueue, targets: synchronous },
+  { id: 'NIST.800.53.R5-LambdaDLQ', appliesTo: 'every function invoked synchronously', reason: noDeadLetterQueue, targets: synchronous },
+  { id: 'HIPAA.Security-LambdaDLQ', appliesTo: 'the delivery-events function', reason: deliveryEventsNoDlq, targets: deliveryEvents },
+  { id: 'NIST.800.53.R5-LambdaDLQ', appliesTo: 'the delivery-events function', reason: deliveryEventsNoDlq, targets: deliveryEvents },
   {
     id: 'HIPAA.Security-LambdaConcurrency',
     appliesTo: 'every function without -c reservedConcurrency',

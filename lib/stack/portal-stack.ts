@@ -67,7 +67,7 @@ export class PortalAccessStack extends Stack {
   readonly pinKey: PinKey;
   /** By route id. */
   readonly functions = new Map<string, PortalFunction>();
-  /** Functions that are not routes: Cognito triggers. */
+  /** Functions that are not routes: Cognito triggers, the delivery-events function. */
   readonly triggers = new Map<string, PortalFunction>();
   readonly api: PortalApi;
   readonly monitoring: PortalMonitoring;
@@ -77,8 +77,8 @@ export class PortalAccessStack extends Stack {
   constructor(scope: Construct, id: string, props: PortalAccessStackProps) {
     super(scope, id, props);
     const routes = props.routes ?? routeTable;
-    // Every route's function plus the token-scope trigger.
-    checkReservedConcurrency(routes.length + 1, props.reservedConcurrency, props.accountConcurrencyLimit);
+    // Every route's function plus the token-scope trigger and the delivery-events function.
+    checkReservedConcurrency(routes.length + 2, props.reservedConcurrency, props.accountConcurrencyLimit);
 
     let zone: IPublicHostedZone | undefined;
     if (props.hostedZone) {
@@ -156,6 +156,18 @@ export class PortalAccessStack extends Stack {
     for (const pool of [this.identity.patientPool, this.identity.staffPool]) {
       pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, tokenScope.function, LambdaVersion.V2_0);
     }
+
+    // SES delivery events onto the record (lib/stack/mail.ts, lambdas/handlers/events/delivery.ts).
+    const deliveryEvents = new PortalFunction(this, 'Fn-delivery-events', {
+      route: { id: 'delivery-events', entry: 'lambdas/handlers/events/delivery.ts', grants: ['records:read', 'records:write', 'audit:append'], describe: 'SES delivery events (EventBridge)' },
+      environment,
+      statements: statementsFor(['records:read', 'records:write', 'audit:append'], targets),
+      logKey: this.data.key,
+      logRetention: functionLogRetention,
+      ...(props.reservedConcurrency ? { reservedConcurrency: props.reservedConcurrency } : {}),
+    });
+    this.triggers.set('delivery-events', deliveryEvents);
+    this.mail.publishDeliveryEvents(deliveryEvents.function);
 
     const lambdas = new Map<string, IFunction>([...this.functions].map(([id, f]) => [id, f.function]));
 

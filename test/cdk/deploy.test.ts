@@ -112,13 +112,13 @@ beforeAll(() => {
 
 describe('reserved concurrency (issue 12.5)', () => {
   it('none by default: a new account with the smallest concurrency quota can take the stack', () => {
-    expect(functionsOf(plain).length).toBe(routes.length + 1);
+    expect(functionsOf(plain).length).toBe(routes.length + 2); // + the token trigger and the delivery-events function
     for (const [id, fn] of functionsOf(plain)) expect(fn.Properties.ReservedConcurrentExecutions, id).toBeUndefined();
   });
 
   it('with -c reservedConcurrency=n it needs -c accountConcurrencyLimit, and refuses a limit below functions × n + 100, naming both numbers', () => {
     expect(() => build({ senderEmail: 'portal@clinic.test', reservedConcurrency: '10' })).toThrow(/accountConcurrencyLimit/);
-    const functions = routes.length + 1;
+    const functions = routes.length + 2;
     const needed = functions * 10 + 100;
     expect(() => build({ senderEmail: 'portal@clinic.test', reservedConcurrency: '10', accountConcurrencyLimit: String(needed - 1) })).toThrow(
       new RegExp(`reservedConcurrency=10 for ${functions} functions[\\s\\S]*needs an account limit of ${needed}[\\s\\S]*accountConcurrencyLimit=${needed - 1}`),

@@ -3,6 +3,6 @@ import { defineHandler } from '../../http/handler.ts';
 import { invitationDeps } from './deps.ts';
 
 export const handler = defineHandler('invitation-create', async ({ params, principal, sourceIp, log }) => {
-  const created = await sendInvitation(invitationDeps(log), { id: principal.staffId, staff: principal, sourceIp }, params.patientId);
+  const created = await sendInvitation(invitationDeps(log, params.patientId), { id: principal.staffId, staff: principal, sourceIp }, params.patientId);
   return { status: 201, body: created };
 });

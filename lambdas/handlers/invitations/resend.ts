@@ -3,6 +3,6 @@ import { defineHandler } from '../../http/handler.ts';
 import { invitationDeps } from './deps.ts';
 
 export const handler = defineHandler('invitation-resend', async ({ params, principal, sourceIp, log }) => {
-  const resent = await resendInvitation(invitationDeps(log), { id: principal.staffId, staff: principal, sourceIp }, params.patientId);
+  const resent = await resendInvitation(invitationDeps(log, params.patientId), { id: principal.staffId, staff: principal, sourceIp }, params.patientId);
   return { status: 200, body: resent };
 });

@@ -100,6 +100,8 @@ export function clearSecrets() {
 }
 
 const yesNo = (v) => (v ? 'Yes' : 'No');
+/** invite.delivery from SES's events (api.md "Delivery"), in the words the front desk reads. */
+const deliveryWords = { Sent: 'sent', Delivered: 'delivered', Bounced: 'Bounced: check the address', Suppressed: 'Bounced: check the address', Complained: 'marked as spam by the patient', Failed: 'failed: resend it' };
 
 function render() {
   const r = record;
@@ -117,7 +119,7 @@ function render() {
     ['Cases', r.cases?.length ? r.cases.join(', ') : undefined],
     ['Comment (internal)', r.comment],
     ['Registration', r.status?.registration],
-    ['Invitation', r.invite?.status + (r.invite?.delivery ? ` (email ${r.invite.delivery === 'Sent' ? 'sent' : 'failed: resend it'})` : '')],
+    ['Invitation', r.invite?.status + (r.invite?.delivery ? ` (email ${deliveryWords[r.invite.delivery] ?? 'failed: resend it'})` : '')],
     ['Invitation sent', r.invite?.sentAt ? when(r.invite.sentAt) : undefined],
     ['Invitation sent by', r.invite?.sentBy],
     ['Invitation expires', r.invite?.expiresAt ? when(r.invite.expiresAt) : undefined],

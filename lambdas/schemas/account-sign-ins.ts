@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { IsoDateTime } from './common.ts';
+
+/** One sign-in attempt on the patient's own login, as the account page lists it (GET /account/sign-ins). */
+export const AccountSignIn = z
+  .object({
+    at: IsoDateTime,
+    outcome: z.enum(['success', 'failure']),
+    /** In words: "Signed in", "Wrong password", "Refused: too many tries" … */
+    words: z.string(),
+    /** The address the attempt came from, so the patient can tell their own from someone else's. */
+    from: z.string(),
+  })
+  .meta({ id: 'AccountSignIn' });
+
+export const AccountSignIns = z
+  .object({ items: z.array(AccountSignIn).meta({ description: 'Newest first, at most 10' }) })
+  .meta({ id: 'AccountSignIns' });
+export type AccountSignIns = z.infer<typeof AccountSignIns>;
