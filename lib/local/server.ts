@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext, toProxyEvent, type MatchedRoute } from './event.ts';
+import { originOf, preflightHeaders, preflightPolicies, type PreflightPolicy } from '../../lambdas/http/cors.ts';
 
 /** API Gateway's payload limit; the handlers enforce the contract's 16 KiB themselves. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -24,6 +25,9 @@ export interface RouteEntry {
   readonly path: string;
   /** Module path relative to the repository root; it exports `handler`. */
   readonly entry: string;
+  /** Who may call it and what it reads (lib/routes): which paths answer a CORS preflight. */
+  readonly caller?: string;
+  readonly request?: object;
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -120,16 +124,25 @@ export interface ServerOptions {
    * lambdas/adapters/deps.ts), so tests check expiry without sleeping. Never on in `npm start`.
    */
   testClock?: boolean;
+  /** The staff web client's origins (STAFF_ORIGINS): OPTIONS on a staff path answers their preflight. */
+  staffOrigins?: readonly string[];
+}
+
+interface Cors {
+  origins: readonly string[];
+  /** By path template: the paths with a staff route (lambdas/http/cors.ts). */
+  preflights: ReadonlyMap<string, PreflightPolicy>;
 }
 
 export function createApiServer(routes: readonly RouteEntry[], options: ServerOptions = {}): Server {
   const router = createRouter(routes);
+  const cors: Cors = { origins: options.staffOrigins ?? [], preflights: preflightPolicies(routes) };
   const respond = (req: IncomingMessage, res: ServerResponse) => {
     if (options.testClock && req.url === '/__test/clock' && req.method === 'PUT') {
       setTestClock(req, res);
       return;
     }
-    handle(router, req, res).catch((err: unknown) => {
+    handle(router, req, res, cors).catch((err: unknown) => {
       // Only reached when reading the request or writing the response failed (the client went away).
       log('warn', 'request aborted', { error: describe(err) });
       res.destroy();
@@ -156,7 +169,7 @@ function setTestClock(req: IncomingMessage, res: ServerResponse): void {
     .catch(() => res.writeHead(400).end());
 }
 
-async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<void> {
   const receivedAt = Date.now();
   const requestId = randomUUID();
   const url = req.url ?? '/';
@@ -167,6 +180,8 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse)
   const template = router.match(path);
   if (!template) return answerEarly(req, res, problem(404, 'not-found', 'Not Found'), requestId);
   const route = template.byMethod.get(method);
+  const preflight = method === 'OPTIONS' ? cors.preflights.get(template.template) : undefined;
+  if (!route && preflight) return answerPreflight(req, res, preflight, cors.origins, requestId);
   if (!route) {
     return answerEarly(req, res, problem(405, 'method-not-allowed', 'Method Not Allowed'), requestId, { allow: template.allow });
   }
@@ -267,6 +282,13 @@ function answerEarly(req: IncomingMessage, res: ServerResponse, p: Problem, requ
   });
   req.resume();
   send(res, p, requestId, extra);
+}
+
+/** A CORS preflight, as the stack's OPTIONS mock answers it: 204, no body, no function called. */
+function answerPreflight(req: IncomingMessage, res: ServerResponse, policy: PreflightPolicy, origins: readonly string[], requestId: string): void {
+  req.resume();
+  const origin = originOf(req.headers as Record<string, string | undefined>);
+  res.writeHead(204, { ...preflightHeaders(policy, origin, origins), 'x-request-id': requestId }).end();
 }
 
 type HeaderValue = string | number | boolean;

@@ -270,12 +270,14 @@ async function startApi(port: number, testClock: boolean): Promise<Server> {
   config(); // a missing or malformed variable fails the start, not the first request
   const { routes } = await import('../routes.ts');
   const { createApiServer, preloadHandlers } = await import('./server.ts');
+  const { staffOriginsFromEnv } = await import('../../lambdas/http/cors.ts');
+  const staffOrigins = staffOriginsFromEnv(); // a bad STAFF_ORIGINS fails the start, not the first request
   const broken = await preloadHandlers(routes);
   if (broken.length > 0) {
     // Not fatal: the other routes still work and these answer 500 until fixed.
     console.warn(`warning: these handler modules failed to load:\n  ${broken.join('\n  ')}`);
   }
-  const server = createApiServer(routes, { testClock });
+  const server = createApiServer(routes, { testClock, staffOrigins });
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(port, HOST, () => resolveListen());
