@@ -8,8 +8,8 @@
  * (POST /staff/sessions, POST /staff/sessions/challenge). Patient routes and pages answer no
  * CORS at all: not even `Vary`.
  *
- * Which origins: a list the deployment states (`-c staffOrigins=https://a,https://b`; locally
- * STAFF_ORIGINS, default DEFAULT_LOCAL_ORIGINS). Each must be a bare origin (scheme, host, port;
+ * Which origins: a list the deployment states (`-c staffOrigins=https://a,https://b`, none without
+ * it; locally STAFF_ORIGINS, default DEFAULT_LOCAL_ORIGINS). Each must be a bare origin (scheme, host, port;
  * no path), https, or http only on localhost / 127.0.0.1. `*` and `null` are refused: the
  * answer always names the one origin that asked, and only when it is listed.
  */
@@ -61,10 +61,17 @@ export function parseStaffOrigins(list: string | readonly string[]): readonly st
   return [...new Set(items)];
 }
 
-/** STAFF_ORIGINS as the functions and the local server read it: unset → the local default; empty → none. */
+/**
+ * STAFF_ORIGINS as the functions read it: unset or empty → none (the stack sets it on the staff
+ * functions only when `-c staffOrigins` is given; the local stack defaults it, localStaffOrigins).
+ */
 export function staffOriginsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
-  const value = env.STAFF_ORIGINS;
-  return value === undefined ? DEFAULT_LOCAL_ORIGINS : parseStaffOrigins(value);
+  return parseStaffOrigins(env.STAFF_ORIGINS ?? '');
+}
+
+/** The local stack's STAFF_ORIGINS: as given (empty → none), else DEFAULT_LOCAL_ORIGINS. */
+export function localStaffOrigins(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.STAFF_ORIGINS === undefined ? DEFAULT_LOCAL_ORIGINS.join(',') : parseStaffOrigins(env.STAFF_ORIGINS).join(',');
 }
 
 // --- Which routes ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import { keepTotpSecrets, seedUsers } from './seed.ts';
 import { startCognitoMfaProxy } from './cognito-mfa.ts';
 import { seedStaffRecords } from './staff-records.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
+import { localStaffOrigins, staffOriginsFromEnv } from '../../lambdas/http/cors.ts';
 
 export const RECORDS_TABLE = 'portal-records';
 export const AUDIT_TABLE = 'portal-audit';
@@ -262,6 +263,8 @@ function setHandlerEnvironment(info: StackInfo): void {
     SES_ENDPOINT: info.mailboxUrl,
   });
   env.SENDER_EMAIL ??= SENDER_EMAIL;
+  // api.md: locally the staff web client's origins default to a dev server on :5173 (checked here).
+  env.STAFF_ORIGINS = localStaffOrigins(env);
 }
 
 /** The server and the handlers are imported only now, after the environment is complete. */
@@ -270,8 +273,7 @@ async function startApi(port: number, testClock: boolean): Promise<Server> {
   config(); // a missing or malformed variable fails the start, not the first request
   const { routes } = await import('../routes.ts');
   const { createApiServer, preloadHandlers } = await import('./server.ts');
-  const { staffOriginsFromEnv } = await import('../../lambdas/http/cors.ts');
-  const staffOrigins = staffOriginsFromEnv(); // a bad STAFF_ORIGINS fails the start, not the first request
+  const staffOrigins = staffOriginsFromEnv(); // set by setHandlerEnvironment: what the handlers read too
   const broken = await preloadHandlers(routes);
   if (broken.length > 0) {
     // Not fatal: the other routes still work and these answer 500 until fixed.

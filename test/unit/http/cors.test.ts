@@ -9,6 +9,7 @@ import {
   actualHeaders,
   answersCors,
   DEFAULT_LOCAL_ORIGINS,
+  localStaffOrigins,
   originProblem,
   parseStaffOrigins,
   preflightHeaders,
@@ -60,8 +61,11 @@ describe('staff origins', () => {
     }
   });
 
-  it('STAFF_ORIGINS: unset is the documented local default, empty is none, anything else is checked', () => {
-    expect(staffOriginsFromEnv({})).toEqual(['http://localhost:5173', 'http://127.0.0.1:5173']);
+  it('STAFF_ORIGINS: the functions read unset or empty as none; the local stack defaults it as documented; anything else is checked', () => {
+    expect(staffOriginsFromEnv({})).toEqual([]);
+    expect(localStaffOrigins({})).toBe('http://localhost:5173,http://127.0.0.1:5173');
+    expect(localStaffOrigins({ STAFF_ORIGINS: '' })).toBe('');
+    expect(() => localStaffOrigins({ STAFF_ORIGINS: 'http://ehr.practice.org' })).toThrow(StaffOriginsError);
     expect(DEFAULT_LOCAL_ORIGINS.every((o) => originProblem(o) === undefined)).toBe(true);
     expect(staffOriginsFromEnv({ STAFF_ORIGINS: '' })).toEqual([]);
     expect(staffOriginsFromEnv({ STAFF_ORIGINS: A })).toEqual([A]);
