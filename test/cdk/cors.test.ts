@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { answersCors, preflightPolicies } from '../../lambdas/http/cors.ts';
 import { routes } from '../../lib/routes.ts';
 import { portalStackFromContext } from '../../lib/stack/app.ts';
+import { nagPacks } from '../../lib/stack/nag-packs.ts';
 import { repoRoot } from '../../lib/stack/portal-function.ts';
 import type { PortalAccessStack } from '../../lib/stack/portal-stack.ts';
 
@@ -146,6 +147,12 @@ describe('CORS in the stack', () => {
     [`${A},*`, /"\*" is not allowed/],
   ])('refuses staffOrigins=%s at synth', (staffOrigins, message) => {
     expect(() => build({ staffOrigins })).toThrow(message);
+  });
+
+  it('the OPTIONS mocks add no unacknowledged cdk-nag finding', () => {
+    const b = build({ staffOrigins: `${A},${B}` });
+    const found = nagPacks().flatMap((pack) => pack.validateScope(b.stack).violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
+    expect(found).toEqual([]);
   });
 
   it('accepts a JSON list (cdk.json) and localhost over http', () => {
