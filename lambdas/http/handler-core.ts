@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { HttpProblem, problemBody, problemResponse, statusOfKind, titleOf } from './problems.ts';
 import { parseRequest } from './parse.ts';
 import { callerContext } from './caller-context.ts';
+import { corsMiddleware } from './cors.ts';
 import type { CallerContext } from '../domain/ports.ts';
 
 export type RouteOf<Id extends RouteId> = Extract<(typeof routes)[number], { id: Id }>;
@@ -78,6 +79,7 @@ export function buildHandler<const Id extends RouteId>(
 ) {
   const route = routes.find((r) => r.id === id) as Route;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, RequestState>({ timeoutEarlyInMillis: 0 })
+    .use(corsMiddleware(route)) // first, so it adds its headers last: to every answer, problems included
     .use({
       before: (request: MiddyRequest) => {
         const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId;

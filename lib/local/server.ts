@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext, toProxyEvent, type MatchedRoute } from './event.ts';
 import type { TestClock } from './test-clock.ts';
+import { originOf, preflightHeaders, preflightPolicies, type PreflightPolicy } from '../../lambdas/http/cors.ts';
 
 /** API Gateway's payload limit; the handlers enforce the contract's 16 KiB themselves. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -25,6 +26,9 @@ export interface RouteEntry {
   readonly path: string;
   /** Module path relative to the repository root; it exports `handler`. */
   readonly entry: string;
+  /** Who may call it and what it reads (lib/routes): which paths answer a CORS preflight. */
+  readonly caller?: string;
+  readonly request?: object;
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -121,16 +125,25 @@ export interface ServerOptions {
    * the handlers (lib/local/test-clock.ts), so tests check expiry without sleeping. Never in `npm start`.
    */
   testClock?: TestClock;
+  /** The staff web client's origins (STAFF_ORIGINS): OPTIONS on a staff path answers their preflight. */
+  staffOrigins?: readonly string[];
+}
+
+interface Cors {
+  origins: readonly string[];
+  /** By path template: the paths with a staff route (lambdas/http/cors.ts). */
+  preflights: ReadonlyMap<string, PreflightPolicy>;
 }
 
 export function createApiServer(routes: readonly RouteEntry[], options: ServerOptions = {}): Server {
   const router = createRouter(routes);
+  const cors: Cors = { origins: options.staffOrigins ?? [], preflights: preflightPolicies(routes) };
   const respond = (req: IncomingMessage, res: ServerResponse) => {
     if (options.testClock && req.url === '/__test/clock' && req.method === 'PUT') {
       setTestClock(options.testClock, req, res);
       return;
     }
-    handle(router, req, res).catch((err: unknown) => {
+    handle(router, req, res, cors).catch((err: unknown) => {
       // Only reached when reading the request or writing the response failed (the client went away).
       log('warn', 'request aborted', { error: describe(err) });
       res.destroy();
@@ -155,7 +168,7 @@ function setTestClock(clock: TestClock, req: IncomingMessage, res: ServerRespons
     .catch(() => res.writeHead(400).end());
 }
 
-async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<void> {
   const receivedAt = Date.now();
   const requestId = randomUUID();
   const url = req.url ?? '/';
@@ -166,6 +179,8 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse)
   const template = router.match(path);
   if (!template) return answerEarly(req, res, problem(404, 'not-found', 'Not Found'), requestId);
   const route = template.byMethod.get(method);
+  const preflight = method === 'OPTIONS' ? cors.preflights.get(template.template) : undefined;
+  if (!route && preflight) return answerPreflight(req, res, preflight, cors.origins, requestId);
   if (!route) {
     return answerEarly(req, res, problem(405, 'method-not-allowed', 'Method Not Allowed'), requestId, { allow: template.allow });
   }
@@ -266,6 +281,13 @@ function answerEarly(req: IncomingMessage, res: ServerResponse, p: Problem, requ
   });
   req.resume();
   send(res, p, requestId, extra);
+}
+
+/** A CORS preflight, as the stack's OPTIONS mock answers it: 204, no body, no function called. */
+function answerPreflight(req: IncomingMessage, res: ServerResponse, policy: PreflightPolicy, origins: readonly string[], requestId: string): void {
+  req.resume();
+  const origin = originOf(req.headers as Record<string, string | undefined>);
+  res.writeHead(204, { ...preflightHeaders(policy, origin, origins), 'x-request-id': requestId }).end();
 }
 
 type HeaderValue = string | number | boolean;

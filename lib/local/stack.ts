@@ -29,6 +29,7 @@ import { startCognitoMfaProxy } from './cognito-mfa.ts';
 import { seedStaffRecords } from './staff-records.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
 import { testClock } from './test-clock.ts';
+import { localStaffOrigins, staffOriginsFromEnv } from '../../lambdas/http/cors.ts';
 
 export const RECORDS_TABLE = 'portal-records';
 export const AUDIT_TABLE = 'portal-audit';
@@ -276,6 +277,8 @@ function setHandlerEnvironment(info: StackInfo): void {
     SES_ENDPOINT: info.mailboxUrl,
   });
   env.SENDER_EMAIL ??= SENDER_EMAIL;
+  // api.md: locally the staff web client's origins default to a dev server on :5173 (checked here).
+  env.STAFF_ORIGINS = localStaffOrigins(env);
 }
 
 /** The server and the handlers are imported only now, after the environment is complete. */
@@ -288,12 +291,13 @@ async function startApi(port: number, useTestClock: boolean): Promise<Server> {
   const { setClock } = await import('../../lambdas/adapters/deps.ts');
   const clock = useTestClock ? testClock() : undefined;
   setClock(clock?.now);
+  const staffOrigins = staffOriginsFromEnv(); // set by setHandlerEnvironment: what the handlers read too
   const broken = await preloadHandlers(routes);
   if (broken.length > 0) {
     // Not fatal: the other routes still work and these answer 500 until fixed.
     console.warn(`warning: these handler modules failed to load:\n  ${broken.join('\n  ')}`);
   }
-  const server = createApiServer(routes, { testClock: clock });
+  const server = createApiServer(routes, { testClock: clock, staffOrigins });
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(port, HOST, () => resolveListen());

@@ -2,8 +2,11 @@
  * `npm start` (`npm start -- --fresh` to begin with empty data): runs the local stack until
  * Ctrl-C. Ports: PORT (API, 3000), MAILBOX_PORT (8005), DYNAMODB_PORT (8000), COGNITO_PORT (9229).
  * Seeded passwords: PORTAL_ADMIN_PASSWORD / PORTAL_STAFF_PASSWORD, else generated once.
+ * STAFF_ORIGINS: the staff web client's origins that get CORS answers (comma-separated; default
+ * http://localhost:5173,http://127.0.0.1:5173; empty for none).
  */
 import { relative } from 'node:path';
+import { staffOriginsFromEnv } from '../../lambdas/http/cors.ts';
 import { startLocalStack, type LocalStack, type Progress } from './stack.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -25,6 +28,8 @@ Local stack ready in ${seconds(stack.startupMs)}
   Staff logins    admin  ${info.admin.username} / ${info.admin.password}
                   staff  ${info.staff.username} / ${info.staff.password}
                   TOTP: add admin.totpSecret / staff.totpSecret from stack.json to an authenticator app
+
+  Staff web client CORS origins (STAFF_ORIGINS): ${staffOriginsFromEnv().join(', ') || 'none'}
 
   stack.json      ${relative(process.cwd(), stack.stackFile) || stack.stackFile}
   logs            ${relative(process.cwd(), stack.dataDir) || '.'}/logs/

@@ -13,6 +13,8 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  MockIntegration,
+  PassthroughBehavior,
   ResponseType,
   RestApi,
   SecurityPolicy,
@@ -27,6 +29,7 @@ import { ARecord, RecordTarget, type IPublicHostedZone } from 'aws-cdk-lib/aws-r
 import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { Route } from '../routes.ts';
+import { CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS, parseStaffOrigins, preflightPolicies, type PreflightPolicy } from '../../lambdas/http/cors.ts';
 import { uniqueSuffix } from './names.ts';
 
 /** The stage without `-c env`; with it, the stage is named after the environment. */
@@ -107,6 +110,67 @@ export const gatewayProblems: readonly GatewayProblem[] = [
   { type: ResponseType.INTEGRATION_FAILURE, statusCode: '502', body: problem('about:blank', 'Bad Gateway', 502) },
 ];
 
+/**
+ * CORS for the staff web client (api.md; lambdas/http/cors.ts decides routes, methods, headers).
+ *
+ * Preflight: an OPTIONS method on each staff path only, answered by a mock integration (no
+ * function runs). Its mapping template names the asking origin back only when it is listed,
+ * through `$context.responseOverride.header` (a static header can hold one origin only; the
+ * template is how API Gateway answers per request), so any other origin gets no
+ * Access-Control-Allow-* at all, just `Vary: Origin`, as the local server answers.
+ */
+export function preflightTemplate(policy: PreflightPolicy, origins: readonly string[]): string {
+  // The origins are checked bare origins (cors.ts): no quote or `$` can reach the template.
+  const listed = origins.map((o) => `$origin == "${o}"`).join(' || ');
+  return [
+    '#set($origin = $input.params().header.get("Origin"))',
+    '#if("$!origin" == "")',
+    '  #set($origin = $input.params().header.get("origin"))',
+    '#end',
+    `#if(${listed})`,
+    '  #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)',
+    `  #set($context.responseOverride.header.Access-Control-Allow-Methods = "${policy.methods.join(', ')}")`,
+    `  #set($context.responseOverride.header.Access-Control-Allow-Headers = "${policy.headers.join(', ')}")`,
+    `  #set($context.responseOverride.header.Access-Control-Max-Age = "${CORS_MAX_AGE_SECONDS}")`,
+    '#end',
+  ].join('\n');
+}
+
+/**
+ * The CORS headers of the gateway's own answers (4XX/5XX defaults, WAF_FILTERED 403, THROTTLED
+ * 429, …), so the staff client can read them. A gateway response cannot run a template (its
+ * templates are not VTL-processed) and maps a header either from a literal or from a request
+ * parameter. So with ONE origin it names that origin (exact); with several it maps
+ * `method.request.header.Origin`, i.e. names whichever origin asked: the only per-request answer
+ * API Gateway offers there. These answers carry a fixed problem body and no data, and no
+ * credentials mode is allowed, so naming an unlisted origin on them exposes nothing; the
+ * functions' answers and the preflight name listed origins only. Gateway responses are API-wide:
+ * they also apply to patient paths (a gateway 404/429/403 there), the one place those carry CORS.
+ */
+export function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> {
+  if (origins.length === 0) return {};
+  return {
+    'Access-Control-Allow-Origin': origins.length === 1 ? `'${origins[0]}'` : 'method.request.header.Origin',
+    'Access-Control-Expose-Headers': `'${CORS_EXPOSED_HEADERS.join(', ')}'`,
+    Vary: "'Origin'",
+  };
+}
+
+/**
+ * The WAF's own 429 (rate rules with a custom response) never reaches API Gateway's gateway
+ * responses (a WAF custom response takes precedence), and its headers are literals: with ONE
+ * origin they name it; with several none can be named, and a browser shows that 429 as a
+ * failed fetch (the client should treat a failed fetch as "try again later").
+ */
+export function wafCorsHeaders(origins: readonly string[]): { name: string; value: string }[] {
+  if (origins.length !== 1) return [];
+  return [
+    { name: 'Access-Control-Allow-Origin', value: origins[0]! },
+    { name: 'Access-Control-Expose-Headers', value: CORS_EXPOSED_HEADERS.join(', ') },
+    { name: 'Vary', value: 'Origin' },
+  ];
+}
+
 export interface CustomDomain {
   readonly domainName: string;
   readonly certificateArn: string;
@@ -127,6 +191,8 @@ export interface PortalApiProps {
    * for execution logging). False when it is already set, e.g. by the production stack.
    */
   readonly createAccountRole?: boolean;
+  /** The staff web client's origins (`-c staffOrigins`), checked again here: none means no CORS. */
+  readonly staffOrigins?: readonly string[];
 }
 
 export class PortalApi extends Construct {
@@ -149,6 +215,8 @@ export class PortalApi extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const stageName = (this.stageName = props.stageName ?? defaultStageName);
+    // Refused at synth: `*`, http other than localhost/127.0.0.1, anything but a bare origin.
+    const staffOrigins = parseStaffOrigins(props.staffOrigins ?? []);
 
     // Access logs are the record of who reached which route from where (HIPAA 164.312(b)):
     // kept six years like other HIPAA documentation. They hold no PHI (route templates only).
@@ -212,6 +280,32 @@ export class PortalApi extends Construct {
       });
     }
 
+    if (staffOrigins.length > 0) {
+      for (const [path, policy] of preflightPolicies(props.routes)) {
+        const headers = ['Access-Control-Allow-Origin', 'Access-Control-Allow-Methods', 'Access-Control-Allow-Headers', 'Access-Control-Max-Age', 'Vary'];
+        this.api.root.resourceForPath(path).addMethod(
+          'OPTIONS',
+          new MockIntegration({
+            // A preflight has no body: the mock answers from the request template's status.
+            requestTemplates: { 'application/json': '{ "statusCode": 200 }' },
+            passthroughBehavior: PassthroughBehavior.WHEN_NO_TEMPLATES,
+            integrationResponses: [
+              {
+                statusCode: '204',
+                responseParameters: { 'method.response.header.Vary': "'Origin'" },
+                responseTemplates: { 'application/json': preflightTemplate(policy, staffOrigins) },
+              },
+            ],
+          }),
+          {
+            // A preflight carries no credentials by definition (Fetch standard); acknowledged as APIG4/COG4 with every method.
+            authorizationType: AuthorizationType.NONE,
+            methodResponses: [{ statusCode: '204', responseParameters: Object.fromEntries(headers.map((h) => [`method.response.header.${h}`, true])) }],
+          },
+        );
+      }
+    }
+
     for (const p of gatewayProblems) {
       this.api.addGatewayResponse(p.type.responseType, {
         type: p.type,
@@ -221,6 +315,7 @@ export class PortalApi extends Construct {
           'Cache-Control': "'no-store'",
           'X-Content-Type-Options': "'nosniff'",
           ...p.headers,
+          ...gatewayCorsHeaders(staffOrigins),
         },
         // $context.requestId lets a caller quote the request; it is the id the functions log.
         templates: { 'application/json': JSON.stringify({ ...p.body, requestId: '$context.requestId' }) },
@@ -249,14 +344,14 @@ export class PortalApi extends Construct {
       }
     }
 
-    [this.webAcl, this.wafLogs] = this.firewall(props.logKey);
+    [this.webAcl, this.wafLogs] = this.firewall(props.logKey, staffOrigins);
     this.webAclAssociation = new CfnWebACLAssociation(this, 'WebAclAssociation', {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: this.webAcl.attrArn,
     });
   }
 
-  private firewall(logKey: IKey): [CfnWebACL, LogGroup] {
+  private firewall(logKey: IKey, staffOrigins: readonly string[]): [CfnWebACL, LogGroup] {
     const stack = Stack.of(this);
     const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
@@ -269,7 +364,7 @@ export class PortalApi extends Construct {
         customResponse: {
           responseCode: 429,
           customResponseBodyKey: 'tooManyRequests',
-          responseHeaders: [{ name: 'Retry-After', value: String(wafRateLimits.windowSeconds) }],
+          responseHeaders: [{ name: 'Retry-After', value: String(wafRateLimits.windowSeconds) }, ...wafCorsHeaders(staffOrigins)],
         },
       },
     };

@@ -16,6 +16,7 @@ export function stackPropsFrom(c: StackContext): PortalAccessStackProps {
     ...(c.portalUrl ? { portalUrl: c.portalUrl } : {}),
     ...(c.practiceName ? { practiceName: c.practiceName } : {}),
     ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
+    ...(c.staffOrigins?.length ? { staffOrigins: c.staffOrigins } : {}),
     ...(c.env ? { environmentName: c.env } : {}),
     ...(c.reservedConcurrency ? { reservedConcurrency: c.reservedConcurrency } : {}),
     ...(c.accountConcurrencyLimit ? { accountConcurrencyLimit: c.accountConcurrencyLimit } : {}),

@@ -3,6 +3,7 @@
  * README's deploy runbook lists each with its default; keep the two in step (`contextDefaults`).
  */
 import { z } from 'zod';
+import { originProblem } from '../../lambdas/http/cors.ts';
 
 const optionalText = z.string().trim().min(1).optional();
 const hostname = z
@@ -10,6 +11,21 @@ const hostname = z
   .trim()
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'must be a DNS name such as portal.practice.org' });
+/**
+ * The staff web client's origins (api.md, CORS): `-c staffOrigins=https://a,https://b` or a JSON
+ * array in cdk.json. Each is checked as lambdas/http/cors.ts checks it (https, http only on
+ * localhost/127.0.0.1, a bare origin, never `*`), every bad entry named.
+ */
+const staffOrigins = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => [...new Set((typeof v === 'string' ? v.split(',') : v).map((o) => o.trim()).filter((o) => o !== ''))])
+  .superRefine((origins, ctx) => {
+    for (const o of origins) {
+      const problem = originProblem(o);
+      if (problem) ctx.addIssue({ code: 'custom', message: `staffOrigins: ${problem}, e.g. -c staffOrigins=https://ehr.practice.org` });
+    }
+  });
+
 const yes = z
   .union([z.boolean(), z.enum(['true', 'false'])])
   .transform((v) => v === true || v === 'true')
@@ -29,6 +45,8 @@ export const StackContext = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'env must be 1-16 of a-z, 0-9 and -, starting with a letter' })
       .optional(),
+    /** Origins of the practice's staff web client that get CORS answers on the staff routes; none without it. */
+    staffOrigins: staffOrigins.optional(),
     alarmEmail: z.email({ error: 'alarmEmail must be an email address' }).optional(),
     /** Reserved concurrency per function: none unless asked for (then checked against accountConcurrencyLimit). */
     reservedConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
@@ -86,6 +104,7 @@ export const contextDefaults = {
   practiceName: 'Our practice',
   env: 'none: stack PortalAccess, stage prod',
   reservedConcurrency: 'none (functions share the account pool)',
+  staffOrigins: 'none: no CORS answers (a staff web client on another origin cannot call the API)',
   mailIdentity: 'create',
   apiGatewayAccountRole: 'create',
 } as const;

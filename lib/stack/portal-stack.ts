@@ -22,6 +22,7 @@ import { PortalFunction } from './portal-function.ts';
 import { LambdaVersion, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import { PinKey } from './pin-key.ts';
 import { checkReservedConcurrency } from './context.ts';
+import { answersCors } from '../../lambdas/http/cors.ts';
 
 export interface PortalAccessStackProps extends StackProps {
   /** SES sender address (an address identity unless mailDomain is given). */
@@ -36,6 +37,8 @@ export interface PortalAccessStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** `-c env`: names the API stage (default `prod`). */
   readonly environmentName?: string;
+  /** The staff web client's origins (checked by context.ts): CORS on the staff routes; none without. */
+  readonly staffOrigins?: readonly string[];
   /** Reserved concurrency per function: none by default. */
   readonly reservedConcurrency?: number;
   /** The account's Lambda concurrency limit; required with reservedConcurrency (checked here). */
@@ -176,6 +179,7 @@ export class PortalAccessStack extends Stack {
       functions: lambdas,
       logKey: this.data.key,
       stageName: props.environmentName ?? defaultStageName,
+      staffOrigins: props.staffOrigins ?? [],
       createAccountRole: props.apiGatewayAccountRole !== 'existing',
       ...(props.domain ? { domain: { ...props.domain, ...(zone ? { hostedZone: zone } : {}) } } : {}),
     });
@@ -183,6 +187,10 @@ export class PortalAccessStack extends Stack {
     // the pages (the custom domain, else the API's own URL): never a host nobody runs.
     this.portalUrl = props.portalUrl?.replace(/\/+$/, '') ?? this.api.portalUrl;
     for (const fn of this.functions.values()) fn.function.addEnvironment('PORTAL_URL', this.portalUrl);
+    // The staff routes' functions name a listed origin back (lambdas/http/cors.ts); unset: none.
+    if (props.staffOrigins?.length) {
+      for (const route of routes) if (answersCors(route)) this.functions.get(route.id)!.function.addEnvironment('STAFF_ORIGINS', props.staffOrigins.join(','));
+    }
     this.monitoring = new PortalMonitoring(this, 'Monitoring', {
       api: this.api.api,
       accessLogs: this.api.accessLogs,

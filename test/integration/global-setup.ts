@@ -25,6 +25,8 @@ declare module 'vitest' {
     stack: StackInfo;
     /** Where workers record the secrets they use and their handler log lines (rule 20). */
     logCaptureDir: string;
+    /** A free port whose http://localhost:<port> is the stack's one staff web client origin (test/browser/cors.test.ts). */
+    staffClientPort: number;
   }
 }
 
@@ -41,6 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   const dataDir = await mkdtemp(join(tmpdir(), 'portal-access-it-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  // Issue 21: a second local origin the staff web client's page is served from (the CORS browser test).
+  const staffClientPort = (await freePorts()).api;
+  process.env.STAFF_ORIGINS = `http://localhost:${staffClientPort}`;
   try {
     stack = await startLocalStack({
       dataDir,
@@ -63,6 +68,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   project.provide('stack', stack.info);
   project.provide('logCaptureDir', captureDir);
+  project.provide('staffClientPort', staffClientPort);
   return async () => {
     try {
       await stack.stop();
