@@ -62,7 +62,8 @@ export function diagnose(facts: DiagnosisFacts): Diagnosis {
   const tempExpiry = record.login?.temporaryPasswordExpiresAt;
   const tempExpired = mustChange && tempExpiry !== undefined && Date.parse(tempExpiry) <= now.getTime();
   const invite = shown.invite;
-  const parsedDelivery = DeliveryState.safeParse(record.invite.delivery);
+  // The latest SES event of any email about this record (delivery events), else the invitation's own.
+  const parsedDelivery = DeliveryState.safeParse(record.emailDelivery?.status ?? record.invite.delivery);
   const lastDelivery = parsedDelivery.success ? parsedDelivery.data : undefined;
 
   if (!record.accessEnabled) {

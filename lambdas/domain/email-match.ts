@@ -6,7 +6,7 @@
  * chooses a username and password (POST /registrations/email/confirm). Security rules 3, 6, 9,
  * 11, 13, 14, 18, 24, 25.
  *
- * - Only where the practice turned it on (settings.selfRegistration, default false): a patient
+ * - Only where the practice turned it on (settings.emailMatch, default false): a patient
  *   then registers without a PIN from the front desk, so it is the practice's choice. Off, the
  *   request answers the same 202 and sends nothing.
  * - The request always answers 202 with one body, matched or not (rule 13), and takes the same
@@ -180,7 +180,7 @@ export async function requestEmailMatch(deps: EmailMatchRequestDeps, request: { 
 async function matchAndSend(deps: EmailMatchRequestDeps, email: string, sourceIp: string): Promise<void> {
   const now = deps.clock();
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-  if (!settings.selfRegistration) return;
+  if (!settings.emailMatch) return;
   const keys = emailMatchKeys(email, sourceIp, now);
   const { account, addressFailures } = await deps.throttle.read(keys.accountKey, keys.addressKey);
   if (addressFailures >= emailMatchLimits.requestsPerAddressPerWindow) throw tooMany(now);

@@ -148,6 +148,8 @@ export function applyChange(current: StoredRecord, change: PortalRecordChange, n
     if (accessOff) next.revokedAt = now.toISOString();
     if (current.invite.status === 'Pending' || current.invite.status === 'Locked') next.invite = { ...current.invite, status: 'Cancelled' };
   }
+  // What SES said about mail to the old address says nothing about the new one (the diagnosis reads it).
+  if (changed.includes('email')) delete next.emailDelivery;
   if (changed.length > 0) {
     next.updatedAt = now.toISOString();
     next.version = current.version + 1;
@@ -220,7 +222,7 @@ export async function editRecord(
     // all but name, and needs the same permission (rule 29's reasoning, one step earlier).
     if (changed.includes('email') && !loginEmailChanged && !mayChangeLoginEmail && next.email !== undefined) {
       const { settings } = await readSettings({ store, defaults: deps.settingsDefaults });
-      if (settings.selfRegistration) throw emailChangeForbidden();
+      if (settings.emailMatch) throw emailChangeForbidden();
     }
     if (!current) next.version = 1;
     const action = current ? 'portal-record.updated' : 'portal-record.created';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { IsoDateTime, PatientId } from './common.ts';
-import { InviteStatus } from './portal-record.ts';
+import { EmailDelivery, InviteStatus } from './portal-record.ts';
 
-/** What SES said last about a message we sent (api.md "Delivery"). */
-export const DeliveryState = z.enum(['Sent', 'Delivered', 'Bounced', 'Complained', 'Suppressed', 'Failed']);
+/** What SES said last about a message we sent (api.md "Delivery"): the record's own enum. */
+export const DeliveryState = EmailDelivery;
 export type DeliveryState = z.infer<typeof DeliveryState>;
 
 export const DiagnosisReason = z

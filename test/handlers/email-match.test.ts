@@ -67,7 +67,7 @@ const ask = (email: string, headers: Record<string, string> = {}) =>
 
 describe('POST /registrations/email', () => {
   it('rule 13 and 14: one 202 body matched or not; the match alone gets a transaction of link items only and a verify link from PORTAL_URL', async () => {
-    putSettings({ selfRegistration: true });
+    putSettings({ emailMatch: true });
     putRecord('P-1');
     const matched = await ask('P-1@example.test', { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' });
     const writesAfterMatch = db.commandCalls(TransactWriteCommand).length;
@@ -114,7 +114,7 @@ describe('POST /registrations/email', () => {
 
 describe('POST /registrations/email/confirm', () => {
   it('201: the Cognito login is the new accountId, and record, state, link, account, username and audit are one transaction', async () => {
-    putSettings({ selfRegistration: true });
+    putSettings({ emailMatch: true });
     putRecord('P-1');
     await ask('p-1@example.test');
     const token = /#token=([A-Za-z0-9_-]+)/.exec(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message!.Body!.Text!.Data!)![1]!;

@@ -21,11 +21,11 @@ beforeAll(async () => {
   const s = stack();
   admin = (await staffSession('admin')).accessToken;
   staff = (await staffSession('staff')).accessToken;
-  expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+  expect((await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: true } })).status).toBe(200);
 });
 
 afterAll(async () => {
-  await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false, autoInvite: false } });
+  await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false, autoInvite: false } });
   await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: admin, body: { autoInvite: false, canInvite: true } });
 });
 
@@ -240,13 +240,13 @@ describe('the email-match method', () => {
 
   it('self-registration off: the same 202 and no email', async () => {
     const { email } = await patient();
-    await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+    await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false } });
     try {
       const res = await ask(email);
       expect(res.status).toBe(202);
       expect(await mailbox(email)).toHaveLength(0);
     } finally {
-      await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } });
+      await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: true } });
     }
   });
 });

@@ -217,7 +217,7 @@ define<{ patientId: string; email: string; sourceIp: string }>({
   calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB UpdateItem', 'DynamoDB UpdateItem', 'DynamoDB Query', 'DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB TransactWriteItems', 'SES SendEmail'],
   async setup() {
     // Only where an admin turned it on does a request write anything (a link, the counters).
-    expect((await api('/settings', { method: 'PUT', token: (await staffSessions()).admin, body: { selfRegistration: true } })).status).toBe(200);
+    expect((await api('/settings', { method: 'PUT', token: (await staffSessions()).admin, body: { emailMatch: true } })).status).toBe(200);
     return { ...(await newRecord('F35E')), sourceIp: freshAddress() };
   },
   send: (s) => send('email-match-request', { sourceIp: s.sourceIp, body: { email: s.email } }),

@@ -358,11 +358,11 @@ describe('email-match confirmation: POST /registrations/email/confirm', () => {
   beforeAll(async () => {
     confirm = await handlerOf(() => import('../../lambdas/handlers/email-match/confirm.ts'));
     const { admin } = await staffSessions();
-    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+    expect((await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: true } })).status).toBe(200);
   });
   afterAll(async () => {
     const { admin } = await staffSessions();
-    await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+    await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false } });
   });
 
   defineFlowTests<S>({

@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 afterEach(() => setClockOffset(0));
 afterAll(async () => {
-  await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+  await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false } });
 });
 
 const at20 = <T>(make: (i: number) => Promise<T>) => Promise.all(Array.from({ length: 20 }, (_, i) => make(i)));
@@ -117,7 +117,7 @@ describe('invitations', () => {
   }, 90_000);
 
   it('rule 25: 10 invitation registrations and 10 email-match confirmations of one record at once: one 201, one login', async () => {
-    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+    expect((await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: true } })).status).toBe(200);
     try {
       const p = await invited(staff, 'RB');
       expect((await api('/registrations/email', { method: 'POST', body: { email: p.email } })).status).toBe(202);
@@ -140,7 +140,7 @@ describe('invitations', () => {
       expect((await checkLink(p.token)).status).toBe(410);
       expect((await api('/registrations/email/confirm', { method: 'POST', body: { token: verify, username: newUsername(), password: firstPassword } })).status).toBe(410);
     } finally {
-      await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+      await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false } });
     }
   }, 90_000);
 });

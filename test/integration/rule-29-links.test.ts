@@ -29,10 +29,10 @@ let staff: string;
 
 beforeAll(async () => {
   ({ admin, staff } = await staffTokens());
-  expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+  expect((await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: true } })).status).toBe(200);
 });
 afterAll(async () => {
-  await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+  await api('/settings', { method: 'PUT', token: admin, body: { emailMatch: false } });
 });
 
 const edit = async (patientId: string, body: Record<string, unknown>) =>

@@ -30,7 +30,7 @@ const outcome = async (p: Promise<unknown>): Promise<string> => {
 async function ready() {
   const h = emailMatchHarness();
   await h.seed('P-1', { email: 'Pat@Example.test', cases: ['C-1'] });
-  await h.settings({ selfRegistration: true });
+  await h.settings({ emailMatch: true });
   return h;
 }
 
@@ -63,7 +63,7 @@ describe('requesting a verification link', () => {
     for (const email of ['pat@example.test', 'nobody@example.test', 'off@example.test']) {
       answers.push(await requestEmailMatch(h.request, { email, sourceIp: ip }));
     }
-    await h.settings({ selfRegistration: false });
+    await h.settings({ emailMatch: false });
     answers.push(await requestEmailMatch(h.request, { email: 'pat@example.test', sourceIp: ip }));
     for (const a of answers) expect(a).toEqual(emailMatchAccepted);
     // Each request measured 10 ms of work and waited the rest of the 600 ms floor.
@@ -75,8 +75,8 @@ describe('requesting a verification link', () => {
     const h = emailMatchHarness();
     await h.seed('P-1', { email: 'pat@example.test' });
     await requestEmailMatch(h.request, { email: 'pat@example.test', sourceIp: ip });
-    expect(h.mail.sent).toHaveLength(0); // selfRegistration defaults to false
-    await h.settings({ selfRegistration: true });
+    expect(h.mail.sent).toHaveLength(0); // emailMatch defaults to false
+    await h.settings({ emailMatch: true });
     await h.seed('P-3', { email: 'off@example.test', accessEnabled: false });
     await requestEmailMatch(h.request, { email: 'off@example.test', sourceIp: ip });
     await requestEmailMatch(h.request, { email: 'unknown@example.test', sourceIp: ip });

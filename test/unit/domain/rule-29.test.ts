@@ -135,7 +135,7 @@ describe("rule 29: changing a registered record's email", () => {
     await h.seed('P-3');
     const clerk = caller('temp.clerk', false);
     await editRecord(h.deps, clerk, 'P-3', { email: 'typo-fixed@example.test' }, undefined); // method off: allowed
-    await h.settings({ selfRegistration: true });
+    await h.settings({ emailMatch: true });
     await expect(editRecord(h.deps, clerk, 'P-3', { email: 'clerk.own@example.test' }, undefined)).rejects.toMatchObject({ kind: 'forbidden' });
     expect(h.record('P-3')?.email).toBe('typo-fixed@example.test');
     await editRecord(h.deps, clerk, 'P-3', { email: null }, undefined); // removing an address gives no one a login

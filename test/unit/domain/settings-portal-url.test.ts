@@ -46,7 +46,7 @@ describe('portalUrl is read-only', () => {
 
   it('every emailed link is built from the deployment\'s URL, never from a stored one (invitation, verify link)', async () => {
     const h = emailMatchHarness();
-    await h.settings({ selfRegistration: true });
+    await h.settings({ emailMatch: true });
     const stored = (await h.mem.store.getSettings())!;
     await h.mem.store.saveSettings({ ...defaultSettings(practice), ...stored.value, portalUrl: evil }, stored.version, auditEvent(staff, settingsTarget, 'settings.updated', new Date(), {}));
     await h.seed('P-1');
