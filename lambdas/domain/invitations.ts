@@ -450,14 +450,6 @@ export interface InvitationLink {
   expiresAt: string;
 }
 
-export interface InvitationCommit {
-  record: { next: StoredRecord; expectedVersion: number };
-  invitation: { next: StoredInvitation; expectedVersion: number };
-  putLink?: InvitationLink;
-  deleteLink?: string;
-  audit: AuditEvent;
-}
-
 export interface RegistrationCommit {
   record: { next: StoredRecord; expectedVersion: number };
   /** The invitation as it becomes (Accepted); the write is conditional on the lease and the link. */
@@ -471,24 +463,10 @@ export interface RegistrationCommit {
 
 export type LeaseResult = { kind: 'taken'; invitation: StoredInvitation } | { kind: 'held' } | { kind: 'gone' };
 
+/** The legacy store, down to what email-match still uses. */
 export interface InvitationStore {
   getInvitation(patientId: string): Promise<StoredInvitation | undefined>;
   findLink(tokenHash: string): Promise<InvitationLink | undefined>;
-  /**
-   * Record, invitation, link changes and audit entry, all or nothing. Throws `version-conflict`
-   * when the record moved since it was read, `invitation-conflict` when the invitation did.
-   */
-  commit(change: InvitationCommit): Promise<void>;
-  /** Counts one wrong PIN atomically; the new count, or undefined when it is no longer that pending invitation. */
-  countPinFailure(patientId: string, invitationId: string): Promise<number | undefined>;
-  /**
-   * Reserves one PIN try of the pending invitation before the PIN is compared, so a burst of
-   * guesses gets no more comparisons than MAX_PIN_FAILURES: `busy` when that many are reserved
-   * but fewer were wrong (others in flight), `gone` when it is no longer that pending invitation.
-   */
-  reservePinTry(patientId: string, invitationId: string): Promise<'reserved' | 'busy' | 'gone'>;
-  /** Gives back a try whose PIN was right (or never compared). */
-  releasePinTry(patientId: string, invitationId: string): Promise<void>;
   /**
    * Takes the registration lease of the pending invitation behind `tokenHash`, and fixes its
    * accountId (keeping one an earlier attempt fixed). `held`: another registration holds it now.

@@ -10,7 +10,6 @@ import { fileKeyPinVault } from '../../lambdas/adapters/pin-vault.ts';
 import type { AuditEvent } from '../../lambdas/domain/audit.ts';
 import { DomainError, versionConflict } from '../../lambdas/domain/errors.ts';
 import {
-  invitationConflict,
   MAX_PIN_FAILURES,
   type InvitationLink,
   type InvitationStore,
@@ -180,39 +179,6 @@ export function memoryInvitations(mem: Mem) {
     async findLink(tokenHash) {
       const l = links.get(tokenHash);
       return l ? { ...l } : undefined;
-    },
-    async commit(change) {
-      maybeFail('commit');
-      const { record, invitation } = change;
-      const current = invitations.get(invitation.next.patientId);
-      if ((current?.version ?? 0) !== invitation.expectedVersion) throw invitationConflict();
-      if (recordVersion(record.next.patientId) !== record.expectedVersion) throw versionConflict();
-      if (record.next.version !== record.expectedVersion + 1) throw new Error('record version must bump by one');
-      putRecord(record.next, record.expectedVersion, change.audit);
-      invitations.set(invitation.next.patientId, structuredClone(invitation.next));
-      if (change.deleteLink) links.delete(change.deleteLink);
-      if (change.putLink) links.set(change.putLink.tokenHash, { ...change.putLink });
-    },
-    async countPinFailure(patientId, invitationId) {
-      maybeFail('countPinFailure');
-      const i = invitations.get(patientId);
-      if (!i || i.invitationId !== invitationId || i.status !== 'Pending') return undefined;
-      i.pinFailures += 1;
-      i.version += 1;
-      return i.pinFailures;
-    },
-    async reservePinTry(patientId, invitationId) {
-      maybeFail('reservePinTry');
-      const i = invitations.get(patientId);
-      if (i?.invitationId === invitationId && i.status === 'Pending' && (i.pinTries ?? 0) < MAX_PIN_FAILURES) {
-        i.pinTries = (i.pinTries ?? 0) + 1;
-        return 'reserved';
-      }
-      return i?.invitationId === invitationId && i.status === 'Pending' && i.pinFailures < MAX_PIN_FAILURES ? 'busy' : 'gone';
-    },
-    async releasePinTry(patientId, invitationId) {
-      const i = invitations.get(patientId);
-      if (i?.invitationId === invitationId && (i.pinTries ?? 0) > 0) i.pinTries! -= 1;
     },
     async takeLease(patientId, invitationId, tokenHash, lease, accountId, now) {
       maybeFail('takeLease');
