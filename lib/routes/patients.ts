@@ -17,6 +17,7 @@ export const patientRoutes = [
       'Patient sign-in. 401 {resetAvailable: true} for a wrong password or unknown username (one body); 403 access disabled; NEW_PASSWORD_REQUIRED for a temporary password or forced change; 429 with Retry-After after repeated failures',
     request: { body: PatientSignIn },
     responses: { 200: z.union([Tokens, Challenge]) },
+    problems: [401, 403],
   }),
   route({
     id: 'patient-new-password',

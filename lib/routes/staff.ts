@@ -37,6 +37,7 @@ export const staffRoutes = [
     summary: 'A new staff login with a temporary password, answered once and never emailed (409 when the name is taken)',
     request: { body: StaffCreate },
     responses: { 201: StaffCreated },
+    problems: [409],
   }),
   route({
     id: 'staff-update',
