@@ -22,7 +22,7 @@ export const staffRoutes = [
     path: '/staff',
     entry: 'lambdas/handlers/staff/list.ts',
     caller: 'admin',
-    grants: ['records:read', 'staffPool:admin'],
+    grants: ['records:read', 'staffPool:list'],
     summary: 'The staff users, with role, state, authenticator and permissions',
     request: {},
     responses: { 200: StaffList },

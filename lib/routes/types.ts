@@ -17,6 +17,7 @@ export type Grant =
   | 'audit:append' // PutItem on the audit table, never Update or Delete (security rule 19)
   | 'audit:read' // Query on the audit table
   | 'staffPool:read' // AdminGetUser on the staff pool
+  | 'staffPool:list' // ListUsers, ListUsersInGroup, AdminGetUser, AdminListGroupsForUser on the staff pool: reading the staff list, changing nothing
   | 'throttle:readwrite' // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
   | 'challenge:write' // PutItem on records-table items whose pk starts with CHALLENGE# (new-password steps)
   | 'patientPool:admin' // create, set password, enable/disable, sign out and delete patient logins
