@@ -108,6 +108,12 @@ describe('the OpenAPI document', () => {
       expect(op.requestBody?.required === true && 'application/json' in op.requestBody.content, r.id).toBe(request(r).body !== undefined);
       for (const status of Object.keys(r.responses)) expect(op.responses, `${r.id} ${status}`).toHaveProperty(status);
     }
+    // Every error status a route's summary promises is one the document declares for it.
+    for (const r of routes) {
+      const promised = [...r.summary.matchAll(/\b([45]\d\d)\b/g)].map((m) => m[1]!);
+      const declared = Object.keys(doc.paths[r.path]?.[r.method.toLowerCase()]?.responses ?? {});
+      expect(promised.filter((s) => !declared.includes(s)), `${r.id}: ${r.summary}`).toEqual([]);
+    }
     // Named schemas are shared components, referenced where used, not copies.
     expect(doc.components.schemas).toHaveProperty('PortalRecord');
     expect(doc.components.schemas).toHaveProperty('Problem');
