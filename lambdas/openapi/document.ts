@@ -27,6 +27,7 @@ export function problemStatuses(route: Route): number[] {
   if ((route.caller === 'staff' || route.caller === 'admin') && route.path.includes('{')) statuses.add(404); // no such record or user
   const grants: readonly string[] = grantsOf(route);
   if (grants.includes('throttle:readwrite')) statuses.add(429); // repeated failures, with Retry-After
+  if (grants.includes('records:write')) statuses.add(409); // a concurrent change of the same record won (rule 25)
   if (grants.some((g) => databaseGrant.test(g))) statuses.add(503); // busy, with Retry-After
   statuses.add(500); // our fault: a generic body quoting the request id
   return [...statuses].sort((a, b) => a - b);

@@ -29,6 +29,7 @@ export const patientRoutes = [
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
     responses: { 200: Tokens },
+    problems: [401], // the new-password session is dead or was never issued
   }),
   route({
     id: 'account-get',

@@ -61,8 +61,9 @@ export interface Route {
   /**
    * Problem (RFC 9457) statuses this route's own rules answer: 409 taken, 410 dead link, 422 no
    * email… The OpenAPI document adds the ones every route of its kind may answer (400 bad input,
-   * 401/403 by caller, 404 when a staff route names a thing, 413/415 with a body, 429 with a
-   * throttle, 500, 503 with the database), and the integration run checks every answer against it.
+   * 401/403 by caller, 404 when a staff route names a thing, 409 with records:write, 413/415 with
+   * a body, 429 with a throttle, 500, 503 with the database), and the integration run checks
+   * every answer against it.
    */
   readonly problems?: readonly number[];
   /**
