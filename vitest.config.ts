@@ -36,7 +36,8 @@ export default defineConfig({
           // Screenshots go to test-results/screenshots/.
           include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
-          setupFiles: ['test/integration/support/fresh-address-window.ts'],
+          // contract-setup.ts: every answer from the API is checked against GET /openapi.json (issue 14).
+          setupFiles: ['test/integration/support/fresh-address-window.ts', 'test/integration/support/contract-setup.ts'],
           // One shared stack (and one test clock): files run one after another.
           fileParallelism: false,
           testTimeout: 60_000,

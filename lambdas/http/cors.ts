@@ -171,23 +171,16 @@ export function originOf(headers: Readonly<Record<string, string | undefined>> |
   return undefined;
 }
 
-interface CorsRequest {
-  event: { headers?: Readonly<Record<string, string | undefined>> | null };
-  response?: { headers?: Record<string, boolean | number | string> } | null;
-}
-
 /**
- * The middy middleware of the functions. Used FIRST in the chain, so its `after` and `onError`
- * run last: after the answer (success or problem+json) is built. Routes that do not answer CORS
- * get nothing added; the origin list is read once per cold start (STAFF_ORIGINS).
+ * The answer headers of the functions, added by handler-core.ts after the answer (success or
+ * problem+json) is built. Routes that do not answer CORS get nothing; the origin list is read
+ * once per cold start (STAFF_ORIGINS).
  */
-export function corsMiddleware(route: CorsRoute) {
-  if (!answersCors(route)) return { before: () => undefined };
+export function corsHeadersFor(route: CorsRoute): (requestHeaders: Readonly<Record<string, string | undefined>> | null | undefined) => Record<string, string> {
+  if (!answersCors(route)) return () => ({});
   let origins: readonly string[] | undefined;
-  const add = (request: CorsRequest) => {
-    if (!request.response) return;
+  return (requestHeaders) => {
     origins ??= staffOriginsFromEnv();
-    request.response.headers = { ...request.response.headers, ...actualHeaders(originOf(request.event.headers), origins) };
+    return actualHeaders(originOf(requestHeaders), origins);
   };
-  return { after: add, onError: add };
 }

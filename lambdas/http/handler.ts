@@ -1,5 +1,5 @@
 /**
- * The one way a handler is built: `defineHandler(routeId, run)` runs the middy chain of
+ * The one way a handler is built: `defineHandler(routeId, run)` runs the chain of
  * ./handler-core.ts (request id and logs, authentication, zod parsing, errors → problem+json)
  * with the caller rule the route table gives the route. Public routes may use
  * ./public-handler.ts instead, whose bundle leaves the token checks out.
@@ -20,6 +20,6 @@ const authenticators: { [C in Caller]: (authorization: string | undefined) => Pr
   lobby: authenticateLobby,
 };
 
-export function defineHandler<const Id extends RouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output>) {
+export function defineHandler<const Id extends RouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>) {
   return buildHandler(id, run, (caller, authorization) => authenticators[caller](authorization));
 }

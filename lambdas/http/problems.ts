@@ -1,10 +1,13 @@
 /**
- * Every error answer is RFC 9457 problem+json, built here and nowhere else.
+ * Every error answer is RFC 9457 problem+json, built here and nowhere else: `problemAnswer`
+ * turns whatever a request threw (an HttpProblem, a DomainError, BackendBusy, anything else)
+ * into its answer, and the handler chain (./handler-core.ts) only calls it.
  * Types are relative URIs under /problems/ so a client can switch on the last segment.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { DomainErrorKind } from '../domain/errors.ts';
+import { BackendBusy, DomainError, type DomainErrorKind } from '../domain/errors.ts';
 import type { Problem } from '../schemas/common.ts';
+import type { Logger } from './logger.ts';
 
 export interface FieldError {
   path: string;
@@ -91,3 +94,36 @@ export const unauthorized = (detail = 'A valid access token is required.') =>
 
 export const forbidden = (detail = 'Your role does not allow this.') =>
   new HttpProblem(403, 'forbidden', 'Forbidden', detail);
+
+/**
+ * The answer to an error thrown while handling a request. A DomainError's extra `fields` become
+ * top-level members (e.g. resetAvailable); BackendBusy (rule 35) is 503 with Retry-After; anything
+ * else is our fault: its name is logged (never its message, which may quote input) and the caller
+ * gets a generic 500 that quotes the request id.
+ */
+export function problemAnswer(error: unknown, requestId: string, log?: Logger): APIGatewayProxyResult {
+  if (error instanceof HttpProblem) {
+    return problemResponse(problemBody(error.status, error.code, error.title, error.detail, error.errors), requestId, error.headers);
+  }
+  if (error instanceof DomainError) {
+    const status = statusOfKind[error.kind];
+    const headers: Record<string, string> = {};
+    if (error.extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.extra.retryAfterSeconds);
+    const body = { ...problemBody(status, error.code, titleOf(status), error.message, error.extra.errors), ...error.extra.fields };
+    return problemResponse(body, requestId, headers);
+  }
+  if (error instanceof BackendBusy) {
+    // Rule 35: the database stayed busy through every retry; the caller may simply try again.
+    const last = error.last as { name?: unknown } | undefined;
+    log?.warn('backend busy', { errorName: typeof last?.name === 'string' ? last.name : 'unknown' });
+    return problemResponse(problemBody(503, 'busy', titleOf(503), error.message), requestId, {
+      'retry-after': String(error.retryAfterSeconds),
+    });
+  }
+  const name = (error as { name?: unknown } | undefined)?.name;
+  log?.error('unhandled error', { errorName: typeof name === 'string' ? name : 'unknown' });
+  return problemResponse(
+    problemBody(500, 'internal-error', titleOf(500), `Something went wrong on our side. Quote request id ${requestId} if you contact support.`),
+    requestId,
+  );
+}

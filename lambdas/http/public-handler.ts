@@ -11,7 +11,7 @@ import { buildHandler, type Input, type Output, type RouteOf } from './handler-c
 
 export type PublicRouteId = Extract<(typeof routes)[number], { caller: 'public' }>['id'];
 
-export function defineHandler<const Id extends PublicRouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output>) {
+export function defineHandler<const Id extends PublicRouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>) {
   const caller: Caller | undefined = routes.find((r) => r.id === id)?.caller;
   if (caller !== 'public') throw new Error(`route ${id} is not public: build it with lambdas/http/handler.ts`);
   return buildHandler(id, run, async (routeCaller) => {

@@ -4,16 +4,34 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
-import { routes, type Route } from '../../lib/routes.ts';
+import { grantsOf, routes, type Route } from '../../lib/routes.ts';
 import { Problem } from '../schemas/common.ts';
 
-const errorStatuses: Record<string, readonly number[]> = {
-  public: [400, 401, 403, 409, 410, 413, 429],
-  staff: [400, 401, 403, 404, 409, 413],
-  admin: [400, 401, 403, 404, 409, 413],
-  patient: [400, 401, 403, 413],
-  lobby: [400, 401, 413],
-};
+/** The document as JSON: its `openapi` version, its paths, and everything else the generator writes. */
+export type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, unknown>>; [key: string]: unknown };
+
+/** Grants that reach DynamoDB: a route holding one may answer 503 when the table stays busy (rule 35). */
+const databaseGrant = /^(records|audit|throttle|challenge|lobby|reset|emailMatch|staff):/;
+
+/**
+ * The problem statuses a route may answer: its own (`route.problems`), and those of the chain
+ * (lambdas/http and the API in front of it) for a route of its kind.
+ */
+export function problemStatuses(route: Route): number[] {
+  const statuses = new Set<number>(route.problems ?? []);
+  const { params, query, headers, body } = route.request;
+  if (params || query || headers || body) statuses.add(400); // lambdas/http/parse.ts
+  if (body) statuses.add(413).add(415);
+  if (route.caller !== 'public') statuses.add(401); // no valid token
+  if (route.caller === 'staff' || route.caller === 'admin') statuses.add(403); // role or permission missing
+  if ((route.caller === 'staff' || route.caller === 'admin') && route.path.includes('{')) statuses.add(404); // no such record or user
+  const grants: readonly string[] = grantsOf(route);
+  if (grants.includes('throttle:readwrite')) statuses.add(429); // repeated failures, with Retry-After
+  if (grants.includes('records:write')) statuses.add(409); // a concurrent change of the same record won (rule 25)
+  if (grants.some((g) => databaseGrant.test(g))) statuses.add(503); // busy, with Retry-After
+  statuses.add(500); // our fault: a generic body quoting the request id
+  return [...statuses].sort((a, b) => a - b);
+}
 
 /** Pages and browser files are documented too (they share the route table), under their real media types. */
 function successContent(route: Route, schema: z.ZodType): Record<string, { schema: z.ZodType }> {
@@ -26,9 +44,11 @@ function registerRoute(registry: OpenAPIRegistry, route: Route): void {
   const { params, query, headers, body } = route.request;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   for (const [status, schema] of Object.entries(route.responses)) {
-    responses[status] = schema ? { description: 'Success', content: successContent(route, schema) } : { description: 'Success' };
+    const description = Number(status) < 400 ? 'Success' : 'Not found (a page)';
+    responses[status] = schema ? { description, content: successContent(route, schema) } : { description };
   }
-  for (const status of errorStatuses[route.caller] ?? []) {
+  for (const status of problemStatuses(route)) {
+    if (responses[String(status)]) continue;
     responses[String(status)] = { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: Problem } } };
   }
   registry.registerPath({
@@ -47,9 +67,9 @@ function registerRoute(registry: OpenAPIRegistry, route: Route): void {
   });
 }
 
-let cached: unknown;
+let cached: OpenApiDocument | undefined;
 
-export function openApiDocument(): unknown {
+export function openApiDocument(): OpenApiDocument {
   if (!cached) {
     const registry = new OpenAPIRegistry();
     registry.registerComponent('securitySchemes', 'staffBearer', {
@@ -71,7 +91,7 @@ export function openApiDocument(): unknown {
     cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
       openapi: '3.1.0',
       info: { title: 'portal-access', version: '1', description: 'Patient portal access: the HTTP contract of ../shared/api.md' },
-    });
+    }) as unknown as OpenApiDocument;
   }
   return cached;
 }

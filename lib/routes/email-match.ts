@@ -38,6 +38,7 @@ export const emailMatchRoutes = [
       'Finish the email-match method: verification token + chosen username and password create the login (Normal Registration). 400 weak password, 409 username taken (the link still works), 410 link no longer valid (expired, used, replaced, cancelled or unknown: one body)',
     request: { body: EmailMatchConfirm },
     responses: { 201: Registered },
+    problems: [409, 410],
   }),
   route({
     id: 'note-signed',

@@ -55,6 +55,7 @@ export const foundationRoutes = [
     summary: 'Staff sign-in against the staff user pool: tokens or a challenge (NEW_PASSWORD_REQUIRED, MFA_SETUP, SOFTWARE_TOKEN_MFA); 429 with Retry-After after repeated failures',
     request: { body: SignInRequest },
     responses: { 200: z.union([Tokens, StaffChallenge]) },
+    problems: [401],
   }),
   route({
     id: 'staff-sign-in-challenge',
@@ -66,6 +67,7 @@ export const foundationRoutes = [
     summary: 'Answer a staff sign-in challenge: a new password, TOTP enrolment (secretCode, otpauthUri) or a TOTP code; 401 wrong code or dead session; 429',
     request: { body: StaffChallengeAnswer },
     responses: { 200: z.union([Tokens, StaffChallenge]) },
+    problems: [401],
   }),
   route({
     id: 'patients-search',
@@ -101,6 +103,7 @@ export const foundationRoutes = [
     summary: "Create or edit a patient's portal record (If-Match: version for optimistic concurrency)",
     request: { params: PatientParams, headers: IfMatchHeader, body: PortalRecordChange },
     responses: { 200: PortalRecord },
+    problems: [409],
   }),
   route({
     id: 'portal-audit-list',

@@ -29,6 +29,7 @@ export const invitationRoutes = [
       'Invite the patient: email a registration link (never the PIN) and answer the new PIN once. 403 without invite permission, 409 already registered or access disabled, 422 no email; delivery "Failed" when SES refused (resend then)',
     request: { params: PatientParams },
     responses: { 201: InvitationCreated },
+    problems: [409, 422],
   }),
   route({
     id: 'invitation-resend',
@@ -76,6 +77,7 @@ export const invitationRoutes = [
       'Check an invitation link (its token in the body; replaces GET /invitations/{token}). 410 with one body for an expired, cancelled, used, locked or unknown link',
     request: { body: InvitationLookupRequest },
     responses: { 200: InvitationLookup },
+    problems: [410],
   }),
   route({
     id: 'registration-create',
@@ -88,6 +90,7 @@ export const invitationRoutes = [
       'Finish an invitation: link token + PIN + chosen username and password create the login. 401 wrong PIN (the 5th locks the link), 400 weak password, 409 username taken, 410 link no longer valid',
     request: { body: RegistrationRequest },
     responses: { 201: Registered },
+    problems: [401, 409, 410],
   }),
 ] as const satisfies readonly Route[];
 

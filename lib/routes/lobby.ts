@@ -16,6 +16,7 @@ export const lobbyRoutes = [
       'A lobby password for intake paperwork, valid settings.lobbyMinutes and one session; replaces any earlier one (409 when access is disabled, 404 without a record)',
     request: { params: PatientParams },
     responses: { 201: LobbyPasswordIssued },
+    problems: [409],
   }),
   route({
     id: 'lobby-sign-in',
@@ -29,6 +30,7 @@ export const lobbyRoutes = [
       'Trade a case number and lobby password for a lobby token of scope "intake" (one session per password; 401 for any refusal, 429 with Retry-After after repeated failures; a retry with the same idempotencyKey gets the session again)',
     request: { body: LobbySignInRequest },
     responses: { 200: LobbySession },
+    problems: [401],
   }),
   route({
     id: 'lobby-session-current',

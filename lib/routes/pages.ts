@@ -27,7 +27,7 @@ export const pageRoutes = [
     summary: `A patient page (${portalPages.join(', ')}); any other name is a 404 page`,
     // Checked by the handler, so an unknown page gets a 404 page rather than a 400 problem.
     request: { params: z.object({ page: z.string().max(64) }), query: PageQuery },
-    responses: { 200: z.string() },
+    responses: { 200: z.string(), 404: z.string() },
     content: 'html',
   }),
   route({
@@ -52,6 +52,7 @@ export const pageRoutes = [
     summary: "A browser file of the pages (script or style sheet); 404 for any name that is not one",
     request: { params: z.object({ file: z.string().max(128) }) },
     responses: { 200: z.string() },
+    problems: [404],
     content: 'asset',
   }),
 ] as const satisfies readonly Route[];

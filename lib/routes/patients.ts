@@ -19,6 +19,7 @@ export const patientRoutes = [
       'Patient sign-in. 401 {resetAvailable: true} for a wrong password or unknown username (one body); 403 access disabled; NEW_PASSWORD_REQUIRED for a temporary password or forced change; 429 with Retry-After after repeated failures',
     request: { body: PatientSignIn },
     responses: { 200: z.union([Tokens, Challenge]) },
+    problems: [401, 403],
   }),
   route({
     id: 'patient-new-password',
@@ -30,6 +31,7 @@ export const patientRoutes = [
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
     responses: { 200: Tokens },
+    problems: [401], // the new-password session is dead or was never issued
   }),
   route({
     id: 'account-get',

@@ -42,6 +42,7 @@ export const resetRoutes = [
       'Finish a reset: link token + PIN + the current username again + a new password (and optionally a new username). 200 without tokens (sign in afterwards); every session ends and a notice is emailed. 400 weak password, 401 wrong PIN or username (the 5th kills the link), 409 username taken or a reset already in progress, 410 link no longer valid (one body), 429 too many attempts from this address',
     request: { body: ResetConfirmRequest },
     responses: { 200: ResetConfirmed },
+    problems: [401, 409, 410],
   }),
   route({
     id: 'staff-reset',
@@ -54,6 +55,7 @@ export const resetRoutes = [
       'Email the patient a reset link + PIN (the same email as a self-service reset; not limited by settings.patientReset). 404 no record, 409 no portal login yet ("not-registered") or access disabled, 422 no email; delivery "Failed" when SES refused (send again)',
     request: { params: PatientParams },
     responses: { 202: StaffResetSent },
+    problems: [409, 422],
   }),
   route({
     id: 'forced-credential-change',

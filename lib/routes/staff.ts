@@ -22,7 +22,7 @@ export const staffRoutes = [
     path: '/staff',
     entry: 'lambdas/handlers/staff/list.ts',
     caller: 'admin',
-    grants: ['records:read', 'staffPool:admin'],
+    grants: ['records:read', 'staffPool:list'],
     summary: 'The staff users, with role, state, authenticator and permissions',
     request: {},
     responses: { 200: StaffList },
@@ -37,6 +37,7 @@ export const staffRoutes = [
     summary: 'A new staff login with a temporary password, answered once and never emailed (409 when the name is taken)',
     request: { body: StaffCreate },
     responses: { 201: StaffCreated },
+    problems: [409],
   }),
   route({
     id: 'staff-update',

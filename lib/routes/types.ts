@@ -17,6 +17,7 @@ export type Grant =
   | 'audit:append' // PutItem on the audit table, never Update or Delete (security rule 19)
   | 'audit:read' // Query on the audit table
   | 'staffPool:read' // AdminGetUser on the staff pool
+  | 'staffPool:list' // ListUsers, ListUsersInGroup, AdminGetUser, AdminListGroupsForUser on the staff pool: reading the staff list, changing nothing
   | 'throttle:readwrite' // GetItem/UpdateItem/DeleteItem on records-table items whose pk starts with THROTTLE#
   | 'challenge:write' // PutItem on records-table items whose pk starts with CHALLENGE# (new-password steps)
   | 'patientPool:admin' // create, set password, enable/disable, sign out and delete patient logins
@@ -55,8 +56,16 @@ export interface Route {
   readonly grants: readonly Grant[];
   readonly summary: string;
   readonly request: RouteRequest;
-  /** Success answers by status code; error answers are problem+json and documented generically. */
+  /** Success answers by status code (a handler's answer is typed by them); errors are problem+json, see `problems`. */
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  /**
+   * Problem (RFC 9457) statuses this route's own rules answer: 409 taken, 410 dead link, 422 no
+   * email… The OpenAPI document adds the ones every route of its kind may answer (400 bad input,
+   * 401/403 by caller, 404 when a staff route names a thing, 409 with records:write, 413/415 with
+   * a body, 429 with a throttle, 500, 503 with the database), and the integration run checks
+   * every answer against it.
+   */
+  readonly problems?: readonly number[];
   /**
    * What a success answers, when not JSON: an HTML page, or a browser file from
    * lambdas/pages/static (which the stack then bundles beside the function).

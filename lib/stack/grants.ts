@@ -84,6 +84,13 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
   'audit:append': (t) => [{ actions: ['dynamodb:PutItem'], resources: [t.auditTableArn] }, keyWrite(t)],
   'audit:read': (t) => [{ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [t.auditTableArn] }, keyRead(t)],
   'staffPool:read': (t) => [{ actions: ['cognito-idp:AdminGetUser'], resources: [t.staffPoolArn] }],
+  // GET /staff reads the pool; it must not hold staffPool:admin's create, disable and set-password.
+  'staffPool:list': (t) => [
+    {
+      actions: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup'],
+      resources: [t.staffPoolArn],
+    },
+  ],
   // Rule 34: the staff app client has a secret that is in neither the template nor any function's
   // configuration; the sign-in functions read it from Cognito at cold start.
   'staffPool:signIn': (t) => [{ actions: ['cognito-idp:DescribeUserPoolClient'], resources: [t.staffPoolArn] }],

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sparticuz from '@sparticuz/chromium';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { expect } from 'vitest';
 import { stack } from '../../integration/support/stack.ts';
+import { checkAnswer } from '../../integration/support/contract-check.ts';
 
 // page.evaluate() callbacks run in the browser. The project compiles without the DOM library
 // (it would change fetch's types for Node code), so the few browser globals used are declared here.
@@ -128,6 +129,10 @@ export async function newPage(browser: Browser, width: number = widths.desktop):
   });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  // The pages' own API calls keep the contract too (support/contract-check.ts); a violation fails the test in afterEach.
+  page.on('response', (res) => {
+    if (['fetch', 'xhr'].includes(res.request().resourceType())) void checkPageAnswer(res);
+  });
   return page;
 }
 
@@ -229,4 +234,11 @@ export function watchConsole(page: Page): string[] {
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return problems;
+}
+
+async function checkPageAnswer(res: Response): Promise<void> {
+  const text = await res.text().catch(() => undefined);
+  if (text === undefined) return; // a redirect or an aborted request has no body to check
+  const answer = { method: res.request().method(), url: res.url(), status: res.status(), contentType: res.headers()['content-type'], text };
+  await checkAnswer(stack().apiUrl, answer).catch(() => undefined); // remembered for afterEach
 }

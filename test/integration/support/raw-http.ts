@@ -3,6 +3,7 @@
  * Linux, so the server sees a different `sourceIp`), or with a Host header of our choosing.
  */
 import { request } from 'node:http';
+import { checkAnswer } from './contract-check.ts';
 import { stack } from './stack.ts';
 
 export interface RawResponse {
@@ -32,7 +33,10 @@ export function rawApi(
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const isJson = /[/+]json\b/.test(String(res.headers['content-type'] ?? ''));
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: isJson && text ? JSON.parse(text) : undefined });
+          const answer = { status: res.statusCode ?? 0, headers: res.headers, text, json: isJson && text ? JSON.parse(text) : undefined };
+          // The same contract check as every fetch (support/contract-setup.ts).
+          const checked = { method: options.method ?? 'GET', url: url.href, status: answer.status, contentType: String(res.headers['content-type'] ?? ''), text };
+          checkAnswer(url.origin, checked).then(() => resolve(answer), reject);
         });
         res.on('error', reject);
       },

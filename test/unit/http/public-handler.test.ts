@@ -23,8 +23,8 @@ async function bundledInputs(entry: string): Promise<string[]> {
 describe('public-handler', () => {
   it('refuses, at definition, a route whose caller is not public', () => {
     // The type forbids it; this is the cold-start guard for a table edited later.
-    expect(() => defineHandler('portal-record-get' as never, async () => ({ status: 200 }))).toThrow(/not public/);
-    expect(() => defineHandler('lobby-session-current' as never, async () => ({ status: 200 }))).toThrow(/not public/);
+    expect(() => defineHandler('portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
+    expect(() => defineHandler('lobby-session-current' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
   });
 
   it('runs the same chain: request id, JSON body, problem+json for an error', async () => {

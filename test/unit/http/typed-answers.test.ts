@@ -1,0 +1,40 @@
+/**
+ * Issue 14 item 4: a handler's answer is typed by its route's `responses` (status → zod schema).
+ * The `@ts-expect-error` lines are the test: `npx tsc --noEmit` (which type-checks test/) fails
+ * if any of those answers stops being a type error. At run time the well-typed ones answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildHandler, type Authenticate } from '../../../lambdas/http/handler-core.ts';
+import { apiEvent, call } from '../../support/events.ts';
+
+const nobody: Authenticate = async () => undefined;
+const record = { patientId: 'P-1', accessEnabled: true, cases: [], registration: 'NotRegistered' } as const;
+
+describe('typed answers', () => {
+  it('a declared status with a body its schema allows compiles and is answered as JSON', async () => {
+    const health = buildHandler('health', async () => ({ status: 200, body: { status: 'ok' } }), nobody);
+    const answer = await call(health, apiEvent({ path: '/health' }));
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ status: 'ok' });
+  });
+
+  it('an undeclared status, a body the schema does not allow, or a missing body fail tsc', () => {
+    // @ts-expect-error 201 is not a status GET /health declares
+    buildHandler('health', async () => ({ status: 201, body: { status: 'ok' } }), nobody);
+    // @ts-expect-error the schema is { status: 'ok' }
+    buildHandler('health', async () => ({ status: 200, body: { status: 'fine' } }), nobody);
+    // @ts-expect-error a declared JSON answer needs its body
+    buildHandler('health', async () => ({ status: 200 }), nobody);
+    // @ts-expect-error a JSON route answers `body`, not `text`
+    buildHandler('health', async () => ({ status: 200, text: 'ok' }), nobody);
+    // @ts-expect-error POST …/invitation answers 201 { pin, expiresAt, delivery, record }: a portal record alone is not it
+    buildHandler('invitation-create', async () => ({ status: 201, body: record }), nobody);
+    // @ts-expect-error DELETE /lobby-sessions/current answers 204 with no body
+    buildHandler('lobby-session-end', async () => ({ status: 204, body: { ended: true } }), nobody);
+    // @ts-expect-error a page answers `text` (HTML), not a JSON body
+    buildHandler('console-page', async () => ({ status: 200, body: '<p>hi</p>' }), nobody);
+    buildHandler('lobby-session-end', async () => ({ status: 204 }), nobody);
+    buildHandler('console-page', async () => ({ status: 200, text: '<p>hi</p>' }), nobody);
+    expect(true).toBe(true);
+  });
+});
