@@ -6,8 +6,7 @@ import type { ThrottleStore } from '../domain/sign-in-throttle.ts';
 import { dynamoAccounts, dynamoChallenges } from './dynamo-accounts.ts';
 import { dynamoRegisterLeases } from './dynamo-register-lease.ts';
 import { dynamoStore } from './dynamo-store.ts';
-import type { InvitationStore, Mailer, PinVault } from '../domain/invitations.ts';
-import { dynamoInvitations } from './dynamo-invitations.ts';
+import type { Mailer, PinVault } from '../domain/invitations.ts';
 import { configuredPinVault } from './pin-vault.ts';
 import { sesMailer } from './ses-mailer.ts';
 import { cognitoPatientLogins } from './patient-logins.ts';
@@ -65,11 +64,9 @@ export const patientDeps = () => ({
   clock: systemClock,
 });
 
-let invitations: InvitationStore | undefined;
 let vault: PinVault | undefined;
 let mail: Mailer | undefined;
 
-export const invitationStore = (): InvitationStore => (invitations ??= dynamoInvitations());
 export const pinVault = (): PinVault => (vault ??= configuredPinVault());
 export const mailer = (): Mailer => (mail ??= sesMailer());
 

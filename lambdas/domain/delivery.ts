@@ -104,6 +104,13 @@ function isLater(at: string, status: DeliveryStatus, shownAt: string | undefined
  */
 const CLOCK_ALLOWANCE_MS = 2_000;
 
+/**
+ * Whether an SES event about the invitation sent at `sentAt` is already on the record: then the
+ * sender's own "Sent" mark, which can arrive later than the event, must not overwrite it.
+ */
+export const deliveryEventMarked = (invite: StoredRecord['invite'], sentAt: string): boolean =>
+  invite.deliveryAt !== undefined && Date.parse(invite.deliveryAt) >= Date.parse(sentAt) - CLOCK_ALLOWANCE_MS;
+
 /** The record with this event on it, or undefined when it changes nothing. Pure. */
 export function applyDelivery(record: StoredRecord, event: DeliveryEvent, now: Date): StoredRecord | undefined {
   const shown = record.emailDelivery;

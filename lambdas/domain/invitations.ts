@@ -24,6 +24,7 @@ import { newPin, opaqueToken, pinsEqual, readableAlphabet, sha256 } from './secr
 import { invitationEmail } from '../mail/templates.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import type { Settings } from '../schemas/settings.ts';
+import { deliveryEventMarked } from './delivery.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import { deathOf, ended, newLink, type LinkPolicy, type LinkState, type LinkStore } from './one-time-link.ts';
@@ -391,7 +392,8 @@ async function markDelivery(
     // Only this invitation's mark: a later invite, resend or cancel has its own.
     const ours = record?.invite.status === 'Pending' && record.invite.sentAt === sentAt;
     const event = auditEvent(actor, patientTarget(patientId), 'invitation.emailed', now, { delivery }, delivery === 'Sent' ? 'success' : 'failure');
-    if (!record || !ours || delivery === 'Failed') {
+    // An SES event (Delivered, Bounced…) that got here first is newer news than our "Sent".
+    if (!record || !ours || delivery === 'Failed' || deliveryEventMarked(record.invite, sentAt)) {
       await deps.store.appendAudit(event);
       return record;
     }
@@ -411,74 +413,4 @@ function retryingInvitationConflicts<T>(step: () => Promise<T>): () => Promise<T
       throw err;
     }
   };
-}
-
-// ------------------------------------------------------------------------------ legacy (email-match only)
-// The invitation store as it was, before one-time-link.ts: still the shape that email-match.ts
-// and dynamo-email-match.ts use (they pose as an invitation). They move to their own policy on
-// branch resets-match (issue 14); then everything below, dynamoInvitations' `keys` form and
-// registration.ts's finishRegistration go. Invitations themselves no longer use any of it.
-
-/** The current invitation of one patient. Never shown to anyone as it is. */
-export interface StoredInvitation {
-  patientId: string;
-  /** New for every invitation; kept by a resend. */
-  invitationId: string;
-  status: 'Pending' | 'Accepted' | 'Cancelled' | 'Locked';
-  /** SHA-256 of the live link's token; absent once no link works. */
-  tokenHash?: string;
-  /** The PIN, sealed by the PinVault; absent once cancelled or accepted. */
-  sealedPin?: string;
-  pinFailures: number;
-  /** PIN tries reserved: wrong ones plus those being checked (rule 5: reserve, then compare, then count). */
-  pinTries?: number;
-  expiresAt: string;
-  /** The login the registration in progress creates: fixed before Cognito is called, so a retry makes the same one. */
-  accountId?: string;
-  /** A registration in progress holds this until it commits or gives up; a crashed one lets go when `until` passes. */
-  lease?: { id: string; until: string };
-  /** The record's link generation when issued (rule 29): an email change or access off since then kills link and PIN. */
-  linkGeneration?: number;
-  version: number;
-}
-
-/** A live link, found by its token's hash. */
-export interface InvitationLink {
-  tokenHash: string;
-  patientId: string;
-  invitationId: string;
-  expiresAt: string;
-}
-
-export interface RegistrationCommit {
-  record: { next: StoredRecord; expectedVersion: number };
-  /** The invitation as it becomes (Accepted); the write is conditional on the lease and the link. */
-  invitation: StoredInvitation;
-  leaseId: string;
-  tokenHash: string;
-  /** The chosen login name, claimed for the record's accountId (unique without regard to case). */
-  username: string;
-  audit: AuditEvent;
-}
-
-export type LeaseResult = { kind: 'taken'; invitation: StoredInvitation } | { kind: 'held' } | { kind: 'gone' };
-
-/** The legacy store, down to what email-match still uses. */
-export interface InvitationStore {
-  getInvitation(patientId: string): Promise<StoredInvitation | undefined>;
-  findLink(tokenHash: string): Promise<InvitationLink | undefined>;
-  /**
-   * Takes the registration lease of the pending invitation behind `tokenHash`, and fixes its
-   * accountId (keeping one an earlier attempt fixed). `held`: another registration holds it now.
-   */
-  takeLease(patientId: string, invitationId: string, tokenHash: string, lease: { id: string; until: string }, accountId: string, now: Date): Promise<LeaseResult>;
-  /** Lets go of a lease this request holds (after a failure); nothing when it is not ours. */
-  releaseLease(patientId: string, leaseId: string): Promise<void>;
-  /**
-   * The registration's last step: the record registered, the invitation Accepted, the link
-   * deleted, the accountId linked, the username claimed, the audit entry, all or nothing.
-   * Throws `version-conflict` (the record moved: read it again), `invitation-gone` (cancelled,
-   * replaced, expired or lease lost) or `username-taken`.
-   */
-  completeRegistration(change: RegistrationCommit): Promise<void>;
 }

@@ -75,12 +75,6 @@ export const revokeSessionsAndLinks = (record: StoredRecord, revokedAt: string):
   linkGeneration: linkGenerationOf(record) + 1,
 });
 
-/**
- * @deprecated Decides nothing any more (the generation does). Kept only because files outside
- * this change still pass its result as the remembered `revokedAt` text; use `now.toISOString()`.
- */
-export const wholeSecond = (now: Date) => new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
-
 const registrationLabel = {
   NotRegistered: 'Not Registered',
   ForcedRegistration: 'Forced Registration',

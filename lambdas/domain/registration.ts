@@ -26,22 +26,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditEvent, patientTarget } from './audit.ts';
-import { DomainError, retryOnConflict } from './errors.ts';
+import { DomainError } from './errors.ts';
 import {
   invitationLinks,
   invitationPolicy,
-  LEASE_SECONDS,
   linkGone,
-  registrationInProgress,
   type InvitationLinks,
-  type InvitationStore,
-  type LeaseResult,
   type PinVault,
-  type StoredInvitation,
 } from './invitations.ts';
 import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
-import { linksStillLive, type StoredRecord } from './portal-record.ts';
+import { linksStillLive } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
@@ -135,103 +130,3 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   });
   return { accountId, username };
 }
-
-// ------------------------------------------------------------------------------ legacy (email-match only)
-// The registration steps 4-6 as they were before one-time-link.ts, still used by email-match.ts
-// (which moves to its own link policy on branch resets-match, issue 14); then this section goes.
-
-/** @deprecated email-match only, until it has its own link policy. */
-const inProgress = registrationInProgress;
-
-/** @deprecated What the legacy steps 4-6 need (email-match.ts only). */
-export interface LeasedRegistration {
-  /** Where the lease, the accountId and the one-transaction commit live (invitations, or email-match links). */
-  leases: Pick<InvitationStore, 'takeLease' | 'releaseLease' | 'completeRegistration'>;
-  invitation: StoredInvitation;
-  tokenHash: string;
-  username: string;
-  password: string;
-  sourceIp: string;
-  /** Written into the audit entry. */
-  method: 'invitation' | 'email-match';
-  /**
-   * The record as read again just before the commit: throw the link's 410 when it no longer
-   * qualifies, else return it with this method's own changes (accountId, username, registration
-   * and version are set here).
-   */
-  accept: (record: StoredRecord | undefined, at: Date) => StoredRecord;
-}
-
-/**
- * @deprecated (email-match only) Steps 4-6 on the legacy invitation store. Throws
- * `registration-in-progress` (409) while another request holds the lease, `invitation-gone`
- * (410) when the link died meanwhile, `username-taken` (409).
- */
-export async function finishRegistration(
-  deps: Pick<RegistrationDeps, 'store' | 'logins' | 'clock'>,
-  reg: LeasedRegistration,
-): Promise<{ accountId: string; username: string }> {
-  const { leases, invitation, tokenHash, username, password, sourceIp } = reg;
-  const patientId = invitation.patientId;
-  // Step 4: the lease, and with it the accountId.
-  const now = deps.clock();
-  const lease = { id: randomUUID(), until: new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString() };
-  let taken: LeaseResult;
-  try {
-    taken = await leases.takeLease(patientId, invitation.invitationId, tokenHash, lease, randomUUID(), now);
-  } catch (err) {
-    // The lease may be taken all the same (an answer lost on the way back): let go of it, or the
-    // retry would wait out LEASE_SECONDS behind its own earlier attempt.
-    await leases.releaseLease(patientId, lease.id).catch(() => undefined);
-    throw err;
-  }
-  if (taken.kind === 'held') throw inProgress();
-  if (taken.kind === 'gone') throw linkGone();
-  const accountId = taken.invitation.accountId!;
-
-  let loginMade = false;
-  try {
-    // Step 5: the login. Safe to repeat: the same accountId every time.
-    await deps.logins.upsert(accountId, password).catch((err: unknown) => {
-      // Cognito refused a password our rules accepted (rule 31): this request's field is `password`.
-      throw isPasswordRefusal(err) ? passwordRefusedByPool('body.password') : err;
-    });
-    loginMade = true;
-    // Step 6: everything else, at once.
-    await retryOnConflict(async () => {
-      const at = deps.clock();
-      const record = await deps.store.getRecord(patientId);
-      const { login: _login, ...rest } = reg.accept(record, at);
-      const next: StoredRecord = {
-        ...rest,
-        accountId,
-        username,
-        registration: 'NormalRegistration',
-        updatedAt: at.toISOString(),
-        version: record!.version + 1,
-      };
-      const { tokenHash: _hash, sealedPin: _pin, lease: _lease, ...kept } = taken.invitation;
-      await leases.completeRegistration({
-        record: { next, expectedVersion: record!.version },
-        invitation: { ...kept, status: 'Accepted', version: taken.invitation.version + 1 },
-        leaseId: lease.id,
-        tokenHash,
-        username,
-        audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: reg.method }),
-      });
-    });
-  } catch (err) {
-    const definite = err instanceof DomainError && (err.code === 'username-taken' || err.code === 'invitation-gone');
-    // The commit may be done with only its answer lost: then the record names this login, the
-    // link is gone, and this request is the only one that can still say it succeeded.
-    if (!definite && loginMade && (await deps.store.getRecord(patientId).then((r) => r?.accountId === accountId, () => false))) {
-      return { accountId, username };
-    }
-    // Undo only what surely will not be used: after an unknown outcome a retry completes it.
-    if (definite && loginMade) await deps.logins.remove(accountId).catch(() => undefined);
-    await leases.releaseLease(patientId, lease.id).catch(() => undefined);
-    throw err;
-  }
-  return { accountId, username };
-}
-

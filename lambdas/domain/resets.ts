@@ -38,7 +38,7 @@ import type { Mailer } from './invitations.ts';
 import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal as wrongSet, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
-import { linksStillLive, revokeSessionsAndLinks, wholeSecond, type StoredRecord } from './portal-record.ts';
+import { linksStillLive, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { digestsEqual, hashPin, newPin, verifyPinHash } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -379,7 +379,7 @@ function completion(current: StoredRecord | undefined, state: StoredReset, at: D
   const renamed = current.username.toLowerCase() !== username.toLowerCase();
   return {
     // Every session from before ends, and every other link of the record dies (rules 15, 29).
-    record: { ...rest, username, ...revokeSessionsAndLinks(current, wholeSecond(at)) },
+    record: { ...rest, username, ...revokeSessionsAndLinks(current, at.toISOString()) },
     linkAccount: true,
     usernames: { claim: username, ...(renamed ? { release: current.username } : {}) },
     audit: auditEvent(patientActor(current, sourceIp), patientTarget(current.patientId), 'reset.completed', at, {

@@ -1,26 +1,14 @@
 /**
  * In-memory fakes for the invitation domain, with the same all-or-nothing and conditional rules
  * as the DynamoDB adapters, and switches to make one backend call fail (security rule 24 tests):
- *   - memoryLinks: one-time links of one policy (lambdas/adapters/dynamo-links.ts), the invitations;
- *   - memoryInvitations: the legacy invitation store, still used by the email-match tests until
- *     email-match has its own link policy (branch resets-match).
+ *   - memoryLinks: one-time links of one policy (lambdas/adapters/dynamo-links.ts), the invitations.
  */
 import { randomBytes } from 'node:crypto';
 import { fileKeyPinVault } from '../../lambdas/adapters/pin-vault.ts';
-import type { AuditEvent } from '../../lambdas/domain/audit.ts';
 import { DomainError, versionConflict } from '../../lambdas/domain/errors.ts';
-import {
-  MAX_PIN_FAILURES,
-  type InvitationLink,
-  type InvitationStore,
-  type Mailer,
-  type OutgoingEmail,
-  type StoredInvitation,
-} from '../../lambdas/domain/invitations.ts';
+import type { Mailer, OutgoingEmail } from '../../lambdas/domain/invitations.ts';
 import type { LinkPolicy, LinkPointer, LinkState, LinkStore } from '../../lambdas/domain/one-time-link.ts';
-import type { StoredRecord } from '../../lambdas/domain/portal-record.ts';
 import type { AccountLink, PatientLogins } from '../../lambdas/domain/ports.ts';
-import { linkGone } from '../../lambdas/domain/registration.ts';
 import type { memoryStore } from './memory-store.ts';
 
 type Mem = ReturnType<typeof memoryStore>;
@@ -152,97 +140,6 @@ export function memoryLinks(
   };
 }
 
-/** @deprecated The legacy invitation store (email-match tests only). */
-export function memoryInvitations(mem: Mem) {
-  const invitations = new Map<string, StoredInvitation>();
-  const links = new Map<string, InvitationLink>();
-  const usernames = new Map<string, AccountLink>();
-  const accounts = new Map<string, AccountLink>();
-  /** Names of store methods that fail once, the next time they are called. */
-  const failOnce = new Set<keyof InvitationStore>();
-
-  const recordKey = (id: string) => `patient:${id}`;
-  const recordVersion = (id: string) => mem.docs.get(recordKey(id))?.version ?? 0;
-  const putRecord = (record: StoredRecord, expected: number, audit: AuditEvent) => {
-    mem.docs.set(recordKey(record.patientId), { value: structuredClone(record), version: expected + 1 });
-    mem.audit.push(audit);
-  };
-  const maybeFail = (op: keyof InvitationStore) => {
-    if (failOnce.delete(op)) throw outage('InternalServerError');
-  };
-
-  const store: InvitationStore = {
-    async getInvitation(patientId) {
-      const i = invitations.get(patientId);
-      return i ? structuredClone(i) : undefined;
-    },
-    async findLink(tokenHash) {
-      const l = links.get(tokenHash);
-      return l ? { ...l } : undefined;
-    },
-    async takeLease(patientId, invitationId, tokenHash, lease, accountId, now) {
-      maybeFail('takeLease');
-      const i = invitations.get(patientId);
-      const pending =
-        i?.invitationId === invitationId &&
-        i.status === 'Pending' &&
-        i.tokenHash === tokenHash &&
-        i.expiresAt > now.toISOString() &&
-        i.pinFailures < MAX_PIN_FAILURES;
-      if (!pending) return { kind: 'gone' };
-      if (i.lease && i.lease.until >= now.toISOString()) return { kind: 'held' };
-      i.lease = { ...lease };
-      i.accountId ??= accountId;
-      i.version += 1;
-      return { kind: 'taken', invitation: structuredClone(i) };
-    },
-    async releaseLease(patientId, leaseId) {
-      maybeFail('releaseLease');
-      const i = invitations.get(patientId);
-      if (i?.lease?.id === leaseId) {
-        delete i.lease;
-        i.version += 1;
-      }
-    },
-    async completeRegistration(change) {
-      maybeFail('completeRegistration');
-      const { next, expectedVersion } = change.record;
-      const accountId = next.accountId!;
-      const i = invitations.get(next.patientId);
-      const ok =
-        i?.invitationId === change.invitation.invitationId &&
-        i.status === 'Pending' &&
-        i.tokenHash === change.tokenHash &&
-        i.lease?.id === change.leaseId &&
-        i.expiresAt > change.audit.at &&
-        i.accountId === accountId;
-      if (recordVersion(next.patientId) !== expectedVersion) throw versionConflict();
-      if (!ok) throw linkGone();
-      const holder = usernames.get(change.username.toLowerCase());
-      if (holder && holder.accountId !== accountId) throw new DomainError('conflict', 'username-taken', 'taken');
-      putRecord(next, expectedVersion, change.audit);
-      invitations.set(next.patientId, structuredClone(change.invitation));
-      links.delete(change.tokenHash);
-      accounts.set(accountId, { accountId, patientId: next.patientId });
-      usernames.set(change.username.toLowerCase(), { accountId, patientId: next.patientId });
-    },
-  };
-
-  return {
-    store,
-    invitations,
-    links,
-    usernames,
-    accounts: {
-      async findByUsername(username: string) {
-        return usernames.get(username.trim().toLowerCase());
-      },
-    },
-    failOnce,
-  };
-}
-
-/** The patient pool: logins by accountId, with their passwords; `failOnce` breaks the next call of a method. */
 export function memoryLogins() {
   const users = new Map<string, string>();
   const failOnce = new Set<'upsert' | 'remove'>();

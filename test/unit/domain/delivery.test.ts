@@ -150,3 +150,22 @@ describe('delivery events: on the record', () => {
     expect(h.record('P-404')).toBeUndefined();
   });
 });
+
+describe('the sender\'s own "Sent" mark and an event that came first', () => {
+  it('a bounce that reached the record before the sender marked "Sent" is kept (the mark never overwrites newer news)', async () => {
+    const h = harness();
+    await h.seed('P-B');
+    // The event lands while the mail is being handed over, before sendInvitation writes its mark.
+    const send = h.deps.mailer.send.bind(h.deps.mailer);
+    h.deps.mailer = {
+      async send(email) {
+        await send(email);
+        const sentAt = h.record('P-B')!.invite.sentAt!;
+        const event: DeliveryEvent = { patientId: 'P-B', purpose: 'invitation', status: 'Bounced', at: new Date(Date.parse(sentAt) + 500).toISOString(), mailAt: sentAt };
+        await recordDelivery({ store: h.mem.store, clock: () => new Date(Date.parse(sentAt) + 600) }, event);
+      },
+    };
+    await sendInvitation(h.deps, staff, 'P-B');
+    expect(h.record('P-B')!.invite.delivery).toBe('Bounced');
+  });
+});
