@@ -44,7 +44,7 @@ export async function startMailbox(launch: Launch, port: number, dataDir: string
 export interface MailEventsOptions {
   /** aws-ses-v2-local's URL. */
   upstream: string;
-  /** The delivery handler (lambdas/handlers/events/delivery.ts), as EventBridge would invoke it. */
+  /** The delivery handler (lambdas/handlers/delivery/events.ts), as EventBridge would invoke it. */
   deliver: (event: SesEventBridgeShape) => Promise<unknown>;
   clock: () => Date;
   delayMs?: number;

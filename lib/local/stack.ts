@@ -168,7 +168,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const { systemClock } = await import('../../lambdas/adapters/deps.ts');
     const mailEvents = await startMailEvents({
       upstream: info.mailboxUrl,
-      deliver: async (event) => (await import('../../lambdas/handlers/events/delivery.ts')).handler(event),
+      deliver: async (event) => (await import('../../lambdas/handlers/delivery/events.ts')).handler(event),
       clock: systemClock,
       onError: (name) => console.warn(`warning: a local delivery event failed (${name})`),
     });

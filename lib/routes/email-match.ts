@@ -1,15 +1,12 @@
 /**
- * The email-match registration method and auto-invite. Grants: the public request may read
- * records (the byEmail index) and put only email-match links (emailMatch:issue), never a record;
- * only the confirmation may create a patient login; note-signed is an invitation and gets the
- * invite function's grants, the PIN seal included.
+ * The email-match registration method (auto-invite is lib/routes/auto-invite.ts). Grants: the
+ * public request may read records (the byEmail index) and put only email-match links
+ * (emailMatch:issue), never a record; only the confirmation may create a patient login.
  */
 import {
-  AutoInviteResult,
   EmailMatchAccepted,
   EmailMatchConfirm,
   EmailMatchRequest,
-  NoteSigned,
 } from '../../lambdas/schemas/email-match.ts';
 import { Registered } from '../../lambdas/schemas/invitation.ts';
 import { route, type Route } from './types.ts';
@@ -39,17 +36,5 @@ export const emailMatchRoutes = [
     request: { body: EmailMatchConfirm },
     responses: { 201: Registered },
     problems: [409, 410],
-  }),
-  route({
-    id: 'note-signed',
-    method: 'POST',
-    path: '/events/note-signed',
-    entry: 'lambdas/handlers/events/note-signed.ts',
-    caller: 'staff',
-    grants: ['records:write', 'audit:append', 'pinKey:encrypt', 'mail:send'],
-    summary:
-      'Auto-invite on a signed note: invites (as POST …/invitation, the signer as actor, the PIN not answered) when settings.autoInvite is on, the signer has autoInvite and canInvite, and the record has an email, no login and no pending invitation; else invited: false with the reason',
-    request: { body: NoteSigned },
-    responses: { 202: AutoInviteResult },
   }),
 ] as const satisfies readonly Route[];

@@ -1,25 +1,8 @@
-/** Foundation routes: health, OpenAPI, staff sign-in, the portal record, settings, permissions, audit. */
+/** Foundation routes: health, OpenAPI, the patient search, the audit trail, staff permissions. */
 import { z } from 'zod';
 import { AuditPage, AuditQuery } from '../../lambdas/schemas/audit.ts';
-import {
-  IfMatchHeader,
-  PatientParams,
-  PatientSearchQuery,
-  PatientSearchResult,
-  PortalRecord,
-  PortalRecordChange,
-} from '../../lambdas/schemas/portal-record.ts';
-import { Settings, SettingsChange } from '../../lambdas/schemas/settings.ts';
-import {
-  SignInRequest,
-  StaffChallenge,
-  StaffChallengeAnswer,
-  StaffParams,
-  StaffPermissions,
-  StaffPermissionsChange,
-  Tokens,
-} from '../../lambdas/schemas/staff.ts';
-
+import { PatientParams, PatientSearchQuery, PatientSearchResult } from '../../lambdas/schemas/portal-record.ts';
+import { StaffParams, StaffPermissions, StaffPermissionsChange } from '../../lambdas/schemas/staff.ts';
 import { route, type Route } from './types.ts';
 
 export const foundationRoutes = [
@@ -46,30 +29,6 @@ export const foundationRoutes = [
     responses: { 200: z.object({ openapi: z.string() }).loose() },
   }),
   route({
-    id: 'staff-sign-in',
-    method: 'POST',
-    path: '/staff/sessions',
-    entry: 'lambdas/handlers/staff-sessions/create.ts',
-    caller: 'public',
-    grants: ['throttle:readwrite', 'audit:append', 'staffPool:signIn', 'staff:session'],
-    summary: 'Staff sign-in against the staff user pool: tokens or a challenge (NEW_PASSWORD_REQUIRED, MFA_SETUP, SOFTWARE_TOKEN_MFA); 429 with Retry-After after repeated failures',
-    request: { body: SignInRequest },
-    responses: { 200: z.union([Tokens, StaffChallenge]) },
-    problems: [401],
-  }),
-  route({
-    id: 'staff-sign-in-challenge',
-    method: 'POST',
-    path: '/staff/sessions/challenge',
-    entry: 'lambdas/handlers/staff-sessions/challenge.ts',
-    caller: 'public',
-    grants: ['throttle:readwrite', 'audit:append', 'staffPool:signIn', 'staff:session'],
-    summary: 'Answer a staff sign-in challenge: a new password, TOTP enrolment (secretCode, otpauthUri) or a TOTP code; 401 wrong code or dead session; 429',
-    request: { body: StaffChallengeAnswer },
-    responses: { 200: z.union([Tokens, StaffChallenge]) },
-    problems: [401],
-  }),
-  route({
     id: 'patients-search',
     method: 'GET',
     path: '/patients',
@@ -81,31 +40,6 @@ export const foundationRoutes = [
     responses: { 200: PatientSearchResult },
   }),
   route({
-    id: 'portal-record-get',
-    method: 'GET',
-    path: '/patients/{patientId}/portal',
-    entry: 'lambdas/handlers/portal-record/get.ts',
-    caller: 'staff',
-    grants: ['records:read'],
-    summary: "Read a patient's portal record",
-    request: { params: PatientParams },
-    responses: { 200: PortalRecord },
-  }),
-  route({
-    id: 'portal-record-put',
-    method: 'PUT',
-    path: '/patients/{patientId}/portal',
-    entry: 'lambdas/handlers/portal-record/put.ts',
-    caller: 'staff',
-    // patientPool:admin keeps the login's enabled flag in step with accessEnabled; mail:send tells
-    // the old address of a registered record's email change (rule 29).
-    grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send'],
-    summary: "Create or edit a patient's portal record (If-Match: version for optimistic concurrency)",
-    request: { params: PatientParams, headers: IfMatchHeader, body: PortalRecordChange },
-    responses: { 200: PortalRecord },
-    problems: [409],
-  }),
-  route({
     id: 'portal-audit-list',
     method: 'GET',
     path: '/patients/{patientId}/portal/audit',
@@ -115,28 +49,6 @@ export const foundationRoutes = [
     summary: "The record's audit trail, newest first",
     request: { params: PatientParams, query: AuditQuery },
     responses: { 200: AuditPage },
-  }),
-  route({
-    id: 'settings-get',
-    method: 'GET',
-    path: '/settings',
-    entry: 'lambdas/handlers/settings/get.ts',
-    caller: 'staff',
-    grants: ['records:read'],
-    summary: 'Practice settings',
-    request: {},
-    responses: { 200: Settings },
-  }),
-  route({
-    id: 'settings-put',
-    method: 'PUT',
-    path: '/settings',
-    entry: 'lambdas/handlers/settings/put.ts',
-    caller: 'admin',
-    grants: ['records:write', 'audit:append'],
-    summary: 'Change practice settings (any subset of the fields)',
-    request: { body: SettingsChange },
-    responses: { 200: Settings },
   }),
   route({
     id: 'staff-permissions-get',

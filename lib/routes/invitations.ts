@@ -1,9 +1,9 @@
 /**
- * Invitations and registration: staff invite, resend, cancel and look up the PIN; the patient
- * looks the link up (its token in a POST body, rule 26) and registers. Grants are per function:
- * only the invite function may seal a PIN (pinKey:encrypt), only access-code and registration
- * may open one (pinKey:decrypt), only invite and resend may email, only registration may create
- * a patient login.
+ * Invitations: staff invite, resend, cancel and look up the PIN; the patient looks the link up
+ * (its token in a POST body, rule 26) and registers (lib/routes/registration.ts). Grants are per
+ * function: only the invite function may seal a PIN (pinKey:encrypt), only access-code and
+ * registration may open one (pinKey:decrypt), only invite and resend may email, only
+ * registration may create a patient login.
  */
 import {
   AccessCode,
@@ -11,8 +11,6 @@ import {
   InvitationLookup,
   InvitationLookupRequest,
   InvitationResent,
-  Registered,
-  RegistrationRequest,
 } from '../../lambdas/schemas/invitation.ts';
 import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
 import { route, type Route } from './types.ts';
@@ -78,19 +76,6 @@ export const invitationRoutes = [
     request: { body: InvitationLookupRequest },
     responses: { 200: InvitationLookup },
     problems: [410],
-  }),
-  route({
-    id: 'registration-create',
-    method: 'POST',
-    path: '/registrations',
-    entry: 'lambdas/handlers/registrations/create.ts',
-    caller: 'public',
-    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'pinKey:decrypt', 'patientPool:register'],
-    summary:
-      'Finish an invitation: link token + PIN + chosen username and password create the login. 401 wrong PIN (the 5th locks the link), 400 weak password, 409 username taken, 410 link no longer valid',
-    request: { body: RegistrationRequest },
-    responses: { 201: Registered },
-    problems: [401, 409, 410],
   }),
 ] as const satisfies readonly Route[];
 

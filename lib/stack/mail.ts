@@ -12,7 +12,7 @@
  * Delivery events (issue 15): the configuration set publishes send, delivery, bounce, complaint
  * and reject events to the account's default EventBridge bus (the one bus SES can publish to; no
  * topic or queue to encrypt or police), and a rule that matches only this configuration set's
- * events hands them to the delivery function (lambdas/handlers/events/delivery.ts), with retries.
+ * events hands them to the delivery function (lambdas/handlers/delivery/events.ts), with retries.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';

@@ -160,9 +160,9 @@ export class PortalAccessStack extends Stack {
       pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, tokenScope.function, LambdaVersion.V2_0);
     }
 
-    // SES delivery events onto the record (lib/stack/mail.ts, lambdas/handlers/events/delivery.ts).
+    // SES delivery events onto the record (lib/stack/mail.ts, lambdas/handlers/delivery/events.ts).
     const deliveryEvents = new PortalFunction(this, 'Fn-delivery-events', {
-      route: { id: 'delivery-events', entry: 'lambdas/handlers/events/delivery.ts', grants: ['records:read', 'records:write', 'audit:append'], describe: 'SES delivery events (EventBridge)' },
+      route: { id: 'delivery-events', entry: 'lambdas/handlers/delivery/events.ts', grants: ['records:read', 'records:write', 'audit:append'], describe: 'SES delivery events (EventBridge)' },
       environment,
       statements: statementsFor(['records:read', 'records:write', 'audit:append'], targets),
       logKey: this.data.key,

@@ -14,7 +14,7 @@ import { resetConfigForTests } from '../../lambdas/config.ts';
 import { hashToken } from '../../lambdas/domain/invitations.ts';
 import { handler as confirm } from '../../lambdas/handlers/email-match/confirm.ts';
 import { handler as request } from '../../lambdas/handlers/email-match/request.ts';
-import { handler as noteSigned } from '../../lambdas/handlers/events/note-signed.ts';
+import { handler as noteSigned } from '../../lambdas/handlers/auto-invite/note-signed.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { memoryDynamo, type Item, type MemoryDynamo } from '../support/memory-dynamo.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';

@@ -17,7 +17,7 @@ import { handler as cancel } from '../../lambdas/handlers/invitations/cancel.ts'
 import { handler as lookup } from '../../lambdas/handlers/invitations/lookup.ts';
 import { handler as create } from '../../lambdas/handlers/invitations/create.ts';
 import { handler as resend } from '../../lambdas/handlers/invitations/resend.ts';
-import { handler as registrations } from '../../lambdas/handlers/registrations/create.ts';
+import { handler as registrations } from '../../lambdas/handlers/registration/create.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { memoryDynamo, type Item } from '../support/memory-dynamo.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';

@@ -2,7 +2,7 @@ import { CognitoIdentityProviderClient, AdminInitiateAuthCommand } from '@aws-sd
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler as signIn } from '../../lambdas/handlers/sessions/create.ts';
+import { handler as signIn } from '../../lambdas/handlers/patient-sign-in/create.ts';
 import { handler as accountGet } from '../../lambdas/handlers/account/get.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { otherKey, serveJwks, staffToken } from '../support/tokens.ts';

@@ -231,7 +231,7 @@ describe('registration: POST /registrations', () => {
   type S = Awaited<ReturnType<typeof invited>> & { username: string; before: Set<string> };
   let register: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    register = await handlerOf(() => import('../../lambdas/handlers/registrations/create.ts'));
+    register = await handlerOf(() => import('../../lambdas/handlers/registration/create.ts'));
   });
 
   defineFlowTests<S>({
@@ -302,7 +302,7 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
   const signer = () => stack().staff.username;
 
   beforeAll(async () => {
-    noteSigned = await handlerOf(() => import('../../lambdas/handlers/events/note-signed.ts'));
+    noteSigned = await handlerOf(() => import('../../lambdas/handlers/auto-invite/note-signed.ts'));
     const { admin } = await staffSessions();
     expect((await api('/settings', { method: 'PUT', token: admin, body: { autoInvite: true } })).status).toBe(200);
     expect((await api(`/staff/${signer()}/permissions`, { method: 'PUT', token: admin, body: { autoInvite: true, canInvite: true } })).status).toBe(200);

@@ -85,7 +85,7 @@ describe('Register Patient: POST /patients/{patientId}/portal/registration', () 
   type S = { patientId: string; email: string; sourceIp: string; before: Set<string> };
   let registerPatient: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    registerPatient = await handlerOf(() => import('../../lambdas/handlers/patient-login/register.ts'));
+    registerPatient = await handlerOf(() => import('../../lambdas/handlers/patient-access/register.ts'));
   });
 
   defineFlowTests<S>({
@@ -134,7 +134,7 @@ describe('clear the sign-in lock: DELETE /patients/{patientId}/portal/sign-in-lo
   type S = Awaited<ReturnType<typeof withTemporaryPassword>>;
   let unlock: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    unlock = await handlerOf(() => import('../../lambdas/handlers/portal-record/unlock.ts'));
+    unlock = await handlerOf(() => import('../../lambdas/handlers/patient-access/unlock.ts'));
   });
   const lockKey = (username: string) => `THROTTLE#account#${accountThrottleKey('patient', username)}`;
 
@@ -185,7 +185,7 @@ describe('revoke: POST /patients/{patientId}/portal/revoke', () => {
   type S = Awaited<ReturnType<typeof withTemporaryPassword>>;
   let revoke: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    revoke = await handlerOf(() => import('../../lambdas/handlers/patient-login/revoke.ts'));
+    revoke = await handlerOf(() => import('../../lambdas/handlers/patient-access/revoke.ts'));
   });
 
   defineFlowTests<S>({
@@ -219,7 +219,7 @@ describe('forced new password: POST /sessions/new-password', () => {
   type S = Awaited<ReturnType<typeof withTemporaryPassword>> & { session: string };
   let newPassword: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    newPassword = await handlerOf(() => import('../../lambdas/handlers/sessions/new-password.ts'));
+    newPassword = await handlerOf(() => import('../../lambdas/handlers/patient-sign-in/new-password.ts'));
   });
 
   defineFlowTests<S>({

@@ -100,7 +100,7 @@ describe('staff TOTP answer: POST /staff/sessions/challenge (SOFTWARE_TOKEN_MFA)
   type S = Awaited<ReturnType<typeof enrolled>> & { sourceIp: string };
   let challenge: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    challenge = await handlerOf(() => import('../../lambdas/handlers/staff-sessions/challenge.ts'));
+    challenge = await handlerOf(() => import('../../lambdas/handlers/staff-sign-in/challenge.ts'));
     // A warm function: the staff app client's secret (which seals challenge sessions) is read
     // once per cold start, with DescribeUserPoolClient, so it is not part of the flow's calls.
     await staffClientSecret();
@@ -153,7 +153,7 @@ describe('new staff login: POST /staff', () => {
   type S = { username: string; email: string; sourceIp: string };
   let create: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    create = await handlerOf(() => import('../../lambdas/handlers/staff/create.ts'));
+    create = await handlerOf(() => import('../../lambdas/handlers/staff-admin/create.ts'));
   });
 
   defineFlowTests<S>({
@@ -220,7 +220,7 @@ describe('disable / enable: PUT /staff/{staffId}', () => {
   type S = Awaited<ReturnType<typeof enrolled>> & { sourceIp: string };
   let update: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    update = await handlerOf(() => import('../../lambdas/handlers/staff/update.ts'));
+    update = await handlerOf(() => import('../../lambdas/handlers/staff-admin/update.ts'));
   });
 
   defineFlowTests<S>({
@@ -292,7 +292,7 @@ describe('MFA reset: POST /staff/{staffId}/mfa-reset', () => {
   type S = Awaited<ReturnType<typeof enrolled>> & { sourceIp: string };
   let reset: Awaited<ReturnType<typeof handlerOf>>;
   beforeAll(async () => {
-    reset = await handlerOf(() => import('../../lambdas/handlers/staff/mfa-reset.ts'));
+    reset = await handlerOf(() => import('../../lambdas/handlers/staff-admin/mfa-reset.ts'));
   });
 
   defineFlowTests<S>({

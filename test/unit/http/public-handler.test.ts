@@ -49,7 +49,7 @@ describe('public-handler', () => {
   });
 
   it('POST /sessions bundles no token verifier (it issues tokens, it never checks one)', { timeout: 120_000 }, async () => {
-    const inputs = await bundledInputs('lambdas/handlers/sessions/create.ts');
+    const inputs = await bundledInputs('lambdas/handlers/patient-sign-in/create.ts');
     expect(inputs.filter((p) => /node_modules\/aws-jwt-verify\//.test(p))).toEqual([]);
     expect(inputs.some((p) => /node_modules\/@aws-sdk\/client-dynamodb\//.test(p))).toBe(true);
   });

@@ -3,12 +3,12 @@ import { StaffParams } from '../../lambdas/schemas/staff.ts';
 import { StaffChange, StaffCreate, StaffCreated, StaffList, StaffMe, StaffUser } from '../../lambdas/schemas/staff-admin.ts';
 import { route, type Route } from './types.ts';
 
-export const staffRoutes = [
+export const staffAdminRoutes = [
   route({
     id: 'staff-me',
     method: 'GET',
     path: '/staff/me',
-    entry: 'lambdas/handlers/staff/me.ts',
+    entry: 'lambdas/handlers/staff-admin/me.ts',
     caller: 'staff',
     // Role and permissions come with the checked token (staff:session); the pool says whether TOTP is enrolled.
     grants: ['staffPool:read'],
@@ -20,7 +20,7 @@ export const staffRoutes = [
     id: 'staff-list',
     method: 'GET',
     path: '/staff',
-    entry: 'lambdas/handlers/staff/list.ts',
+    entry: 'lambdas/handlers/staff-admin/list.ts',
     caller: 'admin',
     grants: ['records:read', 'staffPool:list'],
     summary: 'The staff users, with role, state, authenticator and permissions',
@@ -31,7 +31,7 @@ export const staffRoutes = [
     id: 'staff-create',
     method: 'POST',
     path: '/staff',
-    entry: 'lambdas/handlers/staff/create.ts',
+    entry: 'lambdas/handlers/staff-admin/create.ts',
     caller: 'admin',
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: 'A new staff login with a temporary password, answered once and never emailed (409 when the name is taken)',
@@ -43,7 +43,7 @@ export const staffRoutes = [
     id: 'staff-update',
     method: 'PUT',
     path: '/staff/{staffId}',
-    entry: 'lambdas/handlers/staff/update.ts',
+    entry: 'lambdas/handlers/staff-admin/update.ts',
     caller: 'admin',
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: "Enable or disable a staff user, or change their role; disabling refuses that user's tokens on their next request",
@@ -54,7 +54,7 @@ export const staffRoutes = [
     id: 'staff-mfa-reset',
     method: 'POST',
     path: '/staff/{staffId}/mfa-reset',
-    entry: 'lambdas/handlers/staff/mfa-reset.ts',
+    entry: 'lambdas/handlers/staff-admin/mfa-reset.ts',
     caller: 'admin',
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: 'A lost authenticator: the user enrols a new one at their next sign-in; their sessions end',

@@ -1,0 +1,42 @@
+/** The signed-in patient's account: read it, its last sign-ins, change password and/or username. */
+import { Account, CredentialsChange } from '../../lambdas/schemas/session.ts';
+import { Tokens } from '../../lambdas/schemas/staff.ts';
+import { AccountSignIns } from '../../lambdas/schemas/account-sign-ins.ts';
+import { route, type Route } from './types.ts';
+
+export const accountRoutes = [
+  route({
+    id: 'account-get',
+    method: 'GET',
+    path: '/account',
+    entry: 'lambdas/handlers/account/get.ts',
+    caller: 'patient',
+    grants: ['records:read'],
+    summary: "The signed-in patient's account",
+    request: {},
+    responses: { 200: Account },
+  }),
+  route({
+    id: 'account-sign-ins',
+    method: 'GET',
+    path: '/account/sign-ins',
+    entry: 'lambdas/handlers/account/sign-ins.ts',
+    caller: 'patient',
+    grants: ['records:read', 'audit:read'],
+    summary: "The last sign-ins to the signed-in patient's login (time, outcome in words, source address), newest first, from the audit trail",
+    request: {},
+    responses: { 200: AccountSignIns },
+  }),
+  route({
+    id: 'account-credentials',
+    method: 'PUT',
+    path: '/account/credentials',
+    entry: 'lambdas/handlers/account/credentials.ts',
+    caller: 'patient',
+    // mail:send: the "credentials were changed" notice (security rule 15).
+    grants: ['records:write', 'audit:append', 'patientPool:reset', 'mail:send', 'patientPool:signIn'],
+    summary: 'Change password and/or username with the current password; every other session ends; a notice is emailed; answers fresh tokens',
+    request: { body: CredentialsChange },
+    responses: { 200: Tokens },
+  }),
+] as const satisfies readonly Route[];
