@@ -141,10 +141,13 @@ export class ContractViolation extends Error {
 // setup file's afterEach even where the test caught the error.
 let checker: Promise<ContractChecker> | undefined;
 const received: string[] = [];
+// The fetch as it was when this module loaded, before contract-setup.ts wraps it: the wrapped one
+// checks every answer, so loading the document through it would wait on the document itself.
+const unwrappedFetch = globalThis.fetch;
 
-export function contractChecker(apiUrl: string, get: typeof fetch = fetch): Promise<ContractChecker> {
+export function contractChecker(apiUrl: string, get: typeof fetch = unwrappedFetch): Promise<ContractChecker> {
   checker ??= (async () => {
-    const res = await get(new URL('/openapi.json', apiUrl));
+    const res = await get(new URL('/openapi.json', apiUrl), { signal: AbortSignal.timeout(60_000) });
     if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}: the contract check needs it`);
     return new ContractChecker((await res.json()) as Document);
   })();

@@ -52,3 +52,37 @@ describe('the contract check', () => {
     expect(checker.check(answer('GET', '/console', 404, '<html></html>', 'text/html'))).toMatch(/status 404 is not declared/);
   });
 });
+
+describe('the contract check loads its document without waiting on itself', () => {
+  it('a first answer checked through a wrapped fetch (as the setup file wraps it, or a page answer in Chromium) does not deadlock on loading GET /openapi.json', async () => {
+    const { createServer } = await import('node:http');
+    const { vi } = await import('vitest');
+    vi.resetModules();
+    const document = JSON.stringify(openApiDocument());
+    const server = createServer((req, res) => {
+      if (req.url === '/openapi.json') res.writeHead(200, { 'content-type': 'application/json' }).end(document);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const real = globalThis.fetch;
+    try {
+      // Loaded before the wrap, as contract-setup.ts loads it.
+      const { checkAnswer } = await import('../../integration/support/contract-check.ts');
+      globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
+        const res = await real(input, init);
+        await checkAnswer(apiUrl, { method: 'GET', url: String(input), status: res.status, contentType: res.headers.get('content-type'), text: await res.clone().text() });
+        return res;
+      };
+      // No fetch passed: the way browser.ts checks a page's answer.
+      const outcome = await Promise.race([
+        checkAnswer(apiUrl, { method: 'GET', url: `${apiUrl}/health`, status: 200, contentType: 'application/json', text: '{"status":"ok"}' }).then(() => 'checked'),
+        new Promise((done) => setTimeout(() => done('deadlocked'), 5_000)),
+      ]);
+      expect(outcome).toBe('checked');
+    } finally {
+      globalThis.fetch = real;
+      server.close();
+    }
+  });
+});
