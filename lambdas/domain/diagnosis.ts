@@ -62,8 +62,9 @@ export function diagnose(facts: DiagnosisFacts): Diagnosis {
   const tempExpiry = record.login?.temporaryPasswordExpiresAt;
   const tempExpired = mustChange && tempExpiry !== undefined && Date.parse(tempExpiry) <= now.getTime();
   const invite = shown.invite;
-  // The latest SES event of any email about this record (delivery events), else the invitation's own.
-  const parsedDelivery = DeliveryState.safeParse(record.emailDelivery?.status ?? record.invite.delivery);
+  // The latest SES event of any email about this record (delivery events), else the pending
+  // invitation's own mark; an email change forgets both (the invitation is cancelled with it).
+  const parsedDelivery = DeliveryState.safeParse(record.emailDelivery?.status ?? (record.invite.status === 'Pending' ? record.invite.delivery : undefined));
   const lastDelivery = parsedDelivery.success ? parsedDelivery.data : undefined;
 
   if (!record.accessEnabled) {

@@ -43,6 +43,19 @@ describe('delivery events from the simulator addresses', () => {
     expect((await mailbox('bounce@simulator.amazonses.com')).length).toBeGreaterThan(0);
   });
 
+  it('the bounce is in the diagnosis (email-bounced, email.lastDelivery) until the address is changed', async () => {
+    const patientId = await invitedAt('bounce@simulator.amazonses.com');
+    await recordWhen(patientId, 'Bounced');
+    const diagnosis = (await api(`/patients/${patientId}/portal/diagnosis`, { token: staff })).json;
+    expect(diagnosis.email.lastDelivery).toBe('Bounced');
+    expect(diagnosis.reasons.map((r: { code: string }) => r.code)).toContain('email-bounced');
+    // What SES said about the old address says nothing about the new one.
+    expect((await api(`/patients/${patientId}/portal`, { method: 'PUT', token: staff, body: { email: `${patientId.toLowerCase()}@example.test` } })).status).toBe(200);
+    const after = (await api(`/patients/${patientId}/portal/diagnosis`, { token: staff })).json;
+    expect(after.reasons.map((r: { code: string }) => r.code)).not.toContain('email-bounced');
+    expect(after.email.lastDelivery).toBeUndefined();
+  });
+
   it('complaint@ ends Complained, suppressionlist@ Suppressed, success@ Delivered (labels allowed)', async () => {
     const [complaint, suppressed, success] = await Promise.all([
       invitedAt(`complaint+${randomUUID().slice(0, 6)}@simulator.amazonses.com`),
