@@ -28,6 +28,7 @@ export function defaultSettings({ practiceName, portalUrl }: SettingsDefaults): 
     emailMatch: false,
     patientReset: true,
     autoInvite: false,
+    phoneCodes: false,
   };
 }
 

@@ -19,6 +19,8 @@ export const Settings = z
     emailMatch: z.boolean().meta({ description: 'The email-match method: a patient whose record has their email and no login registers from a link sent there' }),
     patientReset: z.boolean(),
     autoInvite: z.boolean(),
+    phoneCodes: z.boolean().meta({ description: 'Text a 6-digit code to the phone on file instead of the in-person PIN (needs the SMS settings of the deployment)' }),
+    notifyEmail: z.email().max(254).optional().meta({ description: 'The practice inbox told, with no PHI, when there is work for staff' }),
   })
   .meta({ id: 'Settings' });
 export type Settings = z.infer<typeof Settings>;

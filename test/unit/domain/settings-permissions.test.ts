@@ -19,6 +19,7 @@ describe('settings', () => {
       emailMatch: false,
       patientReset: true,
       autoInvite: false,
+      phoneCodes: false,
     });
   });
 
