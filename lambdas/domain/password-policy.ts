@@ -5,7 +5,9 @@
  *
  * Length 15..128 with no truncation and no composition rules; refused when on a common-password
  * list (zxcvbn-ts's list of ~49,000, a maintained package) or when it contains the username or
- * the email address. Each refusal says why in words.
+ * the email address. Each refusal says why in words. Of that list only the 41 entries long enough
+ * to pass rule 1 are kept (./common-passwords.ts says why that is exact): the whole list was
+ * 380 KB of every function that sets a password, parsed at cold start (issue 16).
  *
  * Rule 31: nothing we accept may be refused by Cognito in AWS (a 500, and at registration a login
  * without a record). Cognito's PasswordType is at most 256 characters and matches
@@ -16,7 +18,7 @@
  * pool's own policy (lib/stack/identity.ts) asks for 15 characters and no composition, as here.
  * Anything Cognito still refuses is mapped by the adapter to the same 400 (passwordRefusedByPool).
  */
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { commonLongPasswords } from './common-passwords.ts';
 import { DomainError } from './errors.ts';
 
 export const passwordLimits = { min: 15, max: 128 } as const;
@@ -33,11 +35,7 @@ export const passwordRefusedByPool = (path = 'body.newPassword') =>
 export const isPasswordRefusal = (err: unknown): err is DomainError =>
   err instanceof DomainError && err.kind === 'bad-request' && err.code === 'validation-error';
 
-let blocklist: Set<string> | undefined;
-function commonPasswords(): Set<string> {
-  blocklist ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
-  return blocklist;
-}
+const blocklist: ReadonlySet<string> = new Set(commonLongPasswords);
 
 export interface PasswordContext {
   username?: string;
@@ -54,7 +52,7 @@ export function passwordProblems(password: string, context: PasswordContext = {}
   // Line breaks (Cognito refuses them) and other control characters (no keyboard types them).
   if (/[\p{Cc}\u2028\u2029\u0085]/u.test(password)) problems.push('must not contain line breaks or control characters');
   const lower = password.toLowerCase();
-  if (commonPasswords().has(lower)) problems.push('is on a list of commonly used passwords; choose another');
+  if (blocklist.has(lower)) problems.push('is on a list of commonly used passwords; choose another');
   if (length > 0 && new Set(lower).size === 1) problems.push('must not be one character repeated');
   const username = context.username?.trim().toLowerCase();
   if (username && username.length >= 3 && lower.includes(username)) problems.push('must not contain your username');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { passwordProblems } from '../../../lambdas/domain/password-policy.ts';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { commonLongPasswords } from '../../../lambdas/domain/common-passwords.ts';
+import { passwordLimits, passwordProblems } from '../../../lambdas/domain/password-policy.ts';
 
 describe('rule 1: length', () => {
   it('refuses 14 characters and accepts 15', () => {
@@ -25,6 +27,21 @@ describe('rule 3: blocklist and personal data', () => {
     // A 15+ character entry of the shipped list.
     expect(passwordProblems('PasswordPassword')).toContain('is on a list of commonly used passwords; choose another');
     expect(passwordProblems('qazwsxedcrfvtgb')).toContain('is on a list of commonly used passwords; choose another');
+  });
+
+  it('refuses every password of the whole common-password list (issue 16: only the long entries ship, none is missed)', () => {
+    const listed = dictionary['passwords-common'] as string[];
+    expect(listed.length).toBeGreaterThan(40_000);
+    const accepted = listed.filter((p) => passwordProblems(p).length === 0 || passwordProblems(p.toUpperCase()).length === 0);
+    expect(accepted).toEqual([]);
+  });
+
+  it('ships exactly the entries the length rule does not already refuse (regenerate common-passwords.ts when this fails)', () => {
+    const listed = dictionary['passwords-common'] as string[];
+    const long = [...new Set(listed.map((p) => p.toLowerCase()))].filter((p) => [...p].length >= passwordLimits.min).sort();
+    expect([...commonLongPasswords]).toEqual(long);
+    // Each of them is refused for being on the list, not merely for its length.
+    for (const p of long) expect(passwordProblems(p), p).toContain('is on a list of commonly used passwords; choose another');
   });
 
   it('refuses a password containing the username or the email address', () => {
