@@ -3,29 +3,29 @@
  * A missing or malformed variable fails the first request loudly (and the local stack at start),
  * never a request halfway through its work.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 const Env = z.object({
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  RECORDS_TABLE: z.string().min(1),
-  AUDIT_TABLE: z.string().min(1),
-  STAFF_POOL_ID: z.string().min(1),
-  STAFF_CLIENT_ID: z.string().min(1),
-  PATIENT_POOL_ID: z.string().min(1),
-  PATIENT_CLIENT_ID: z.string().min(1),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
+  RECORDS_TABLE: z.string().check(z.minLength(1)),
+  AUDIT_TABLE: z.string().check(z.minLength(1)),
+  STAFF_POOL_ID: z.string().check(z.minLength(1)),
+  STAFF_CLIENT_ID: z.string().check(z.minLength(1)),
+  PATIENT_POOL_ID: z.string().check(z.minLength(1)),
+  PATIENT_CLIENT_ID: z.string().check(z.minLength(1)),
   /** Base of the token issuer: https://cognito-idp.<region>.amazonaws.com in AWS, the emulator's URL locally. */
-  COGNITO_ISSUER_BASE: z.url().optional(),
+  COGNITO_ISSUER_BASE: z.optional(z.url()),
   PORTAL_URL: z.url(),
-  PRACTICE_NAME: z.string().min(1).default('Our practice'),
+  PRACTICE_NAME: z._default(z.string().check(z.minLength(1)), 'Our practice'),
   SENDER_EMAIL: z.email(),
-  SES_CONFIGURATION_SET: z.string().optional(),
+  SES_CONFIGURATION_SET: z.optional(z.string()),
   /** Invitation PINs are sealed with this KMS key in AWS, or with the key file at PIN_KEY_FILE locally (adapters/pin-vault.ts). */
-  PIN_KEY_ID: z.string().min(1).optional(),
-  PIN_KEY_FILE: z.string().min(1).optional(),
+  PIN_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  PIN_KEY_FILE: z.optional(z.string().check(z.minLength(1))),
   /** Endpoint overrides, set only by the local stack. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  COGNITO_ENDPOINT: z.url().optional(),
-  SES_ENDPOINT: z.url().optional(),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  COGNITO_ENDPOINT: z.optional(z.url()),
+  SES_ENDPOINT: z.optional(z.url()),
 });
 export type Config = z.infer<typeof Env> & { COGNITO_ISSUER_BASE: string };
 

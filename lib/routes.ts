@@ -7,6 +7,7 @@
  * adding an entry there and a handler file.
  */
 import { foundationRoutes } from './routes/foundation.ts';
+import { serviceRoutes } from './routes/service.ts';
 import { staffSignInRoutes } from './routes/staff-sign-in.ts';
 import { portalRecordRoutes } from './routes/portal-record.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -26,7 +27,8 @@ import type { Grant, Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
 
-const [health, openapi, patientsSearch, auditList, ...staffPermissionRoutes] = foundationRoutes;
+const [health, openapi] = serviceRoutes;
+const [patientsSearch, auditList, ...staffPermissionRoutes] = foundationRoutes;
 const [registerPatient, patientRevoke, signInUnlock] = patientAccessRoutes;
 
 /** The order is the OpenAPI document's (and has been since before the per-flow files): keep it. */

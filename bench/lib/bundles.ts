@@ -7,7 +7,7 @@
  * esbuild kept in the handler's bundle (bytesInOutput > 0) are read, and every value imported from
  * an `@aws-sdk/*` package there (clients, commands, exceptions, marshall helpers; never `import
  * type`) is re-exported by a generated entry, bundled with the same options. So the ratio handler ÷
- * SDK-only is what our code, middy, zod and aws-jwt-verify add to the SDK code the function cannot
+ * SDK-only is what our code, zod/mini and aws-jwt-verify add to the SDK code the function cannot
  * do without.
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +17,8 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { routes } from '../../lib/routes.ts';
-import { functionDefaults, repoRoot } from '../../lib/stack/portal-function.ts';
+import { functionDefaults, openApiDocumentFile, repoRoot } from '../../lib/stack/portal-function.ts';
+import { openApiDocument } from '../../lambdas/openapi/document.ts';
 import { median, percentile } from './stats.ts';
 
 /**
@@ -100,6 +101,8 @@ export async function buildAll(outDir: string): Promise<BundleResult[]> {
   // As the stack's command hook does for the browser-files function: static/ beside the bundle.
   const staticDir = join(repoRoot, 'lambdas', 'pages', 'static');
   if (existsSync(staticDir)) await cp(staticDir, join(outDir, 'static'), { recursive: true });
+  // As its command hook does for GET /openapi.json: the document, generated at build time.
+  await writeFile(join(outDir, openApiDocumentFile), JSON.stringify(openApiDocument()));
   const results: BundleResult[] = [];
   const sdkEntries = new Map<string, string>();
   for (const { id, entry } of entries) {

@@ -11,7 +11,7 @@
  */
 import type { SesEventRecord } from '../schemas/delivery.ts';
 import type { EmailDelivery } from '../schemas/portal-record.ts';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { auditEvent, patientTarget } from './audit.ts';
 import { retryOnConflict } from './errors.ts';
 import type { StoredRecord } from './portal-record.ts';

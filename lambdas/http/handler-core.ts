@@ -21,9 +21,10 @@
  * above in twenty lines. (@middy/core can leave package.json once no branch imports it.)
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
-import { routes, type Route, type RouteId } from '../../lib/routes.ts';
-import type { Caller } from '../../lib/routes.ts';
+import type * as z from 'zod/mini';
+// Types only: the chain takes its route as an argument, so a function whose handler module names
+// its route directly (./standalone-handler.ts) bundles that one entry, not the whole table.
+import type { Caller, Route, RouteId, routes } from '../../lib/routes.ts';
 import type { StaffPrincipal } from './auth.ts';
 import type { LobbyPrincipal } from './lobby-auth.ts';
 import type { PatientPrincipal } from './patient-auth.ts';
@@ -35,7 +36,7 @@ import { corsHeadersFor } from './cors.ts';
 import type { CallerContext } from '../domain/ports.ts';
 
 export type RouteOf<Id extends RouteId> = Extract<(typeof routes)[number], { id: Id }>;
-type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Parsed<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
 type Req<R extends Route> = R['request'];
 
 export interface Input<R extends Route> {
@@ -71,7 +72,7 @@ type ContentOf<R> = R extends { content: infer C } ? C : 'json';
  * OpenAPI document shows); a page's or browser file's success is `text` (its content-type comes
  * from `headers`); a status declared `null` answers no body (204).
  */
-type AnswerFor<S, C> = S extends z.ZodType
+type AnswerFor<S, C> = S extends z.ZodMiniType
   ? C extends 'html' | 'asset'
     ? { text: string; body?: never }
     : { body: z.output<S>; text?: never }
@@ -86,12 +87,7 @@ export type Output<R extends Route = Route> = R extends { responses: infer Rs }
   ? { [S in keyof Rs & number]: { status: S; headers?: Record<string, string> } & AnswerFor<Rs[S], ContentOf<R>> }[keyof Rs & number]
   : never;
 
-export function buildHandler<const Id extends RouteId>(
-  id: Id,
-  run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>,
-  authenticate: Authenticate,
-) {
-  const route = routes.find((r) => r.id === id) as Route;
+export function buildHandler<const R extends Route>(route: R, run: (input: Input<R>) => Promise<Output<R>>, authenticate: Authenticate) {
   const corsHeaders = corsHeadersFor(route);
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
@@ -108,8 +104,8 @@ export function buildHandler<const Id extends RouteId>(
         sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
         callerContext: callerContext(event),
         log,
-      } as unknown as Input<RouteOf<Id>>;
-      const out: Output = await run(input);
+      } as unknown as Input<R>;
+      const out = (await run(input)) as Output;
       response = {
         statusCode: out.status,
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...out.headers },

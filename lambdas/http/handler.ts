@@ -4,7 +4,7 @@
  * with the caller rule the route table gives the route. Public routes may use
  * ./public-handler.ts instead, whose bundle leaves the token checks out.
  */
-import type { Caller, RouteId } from '../../lib/routes.ts';
+import { routeById, type Caller, type RouteId } from '../../lib/routes.ts';
 import { authenticateStaff } from './auth.ts';
 import { buildHandler, type Input, type Output, type Principals, type RouteOf } from './handler-core.ts';
 import { authenticateLobby } from './lobby-auth.ts';
@@ -21,5 +21,5 @@ const authenticators: { [C in Caller]: (authorization: string | undefined) => Pr
 };
 
 export function defineHandler<const Id extends RouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>) {
-  return buildHandler(id, run, (caller, authorization) => authenticators[caller](authorization));
+  return buildHandler(routeById(id) as RouteOf<Id>, run, (caller, authorization) => authenticators[caller](authorization));
 }

@@ -4,11 +4,16 @@
  * `errors` entry per bad field (unknown fields included, one entry each).
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { Route } from '../../lib/routes.ts';
 import { badRequest, HttpProblem, type FieldError } from './problems.ts';
 
 export const maxBodyBytes = 16 * 1024;
+
+// zod/mini loads no locale by itself (classic zod loaded English): the messages of checks that
+// carry none of their own ("Too big: expected string to have <=64 characters") stay in English.
+z.config(en());
 
 export interface ParsedRequest {
   params: unknown;
@@ -20,7 +25,7 @@ export interface ParsedRequest {
 export function parseRequest(route: Route, event: APIGatewayProxyEvent): ParsedRequest {
   const { request } = route;
   const errors: FieldError[] = [];
-  const check = (where: string, schema: z.ZodType | undefined, value: unknown): unknown => {
+  const check = (where: string, schema: z.ZodMiniType | undefined, value: unknown): unknown => {
     if (!schema) return undefined;
     const result = schema.safeParse(value);
     if (result.success) return result.data;
@@ -65,7 +70,7 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Reco
 }
 
 /** Only the headers a route declares are validated; every other header is the client's business. */
-function pickDeclared(schema: z.ZodType | undefined, headers: Record<string, string>): Record<string, string> {
+function pickDeclared(schema: z.ZodMiniType | undefined, headers: Record<string, string>): Record<string, string> {
   const shape = (schema as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
   if (!shape) return {};
   const out: Record<string, string> = {};
@@ -73,7 +78,7 @@ function pickDeclared(schema: z.ZodType | undefined, headers: Record<string, str
   return out;
 }
 
-function fieldErrors(where: string, error: z.ZodError): FieldError[] {
+function fieldErrors(where: string, error: z.core.$ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     const base = [where, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') {

@@ -12,9 +12,10 @@ import { buildHandler, type Input, type Output, type RouteOf } from './handler-c
 export type PublicRouteId = Extract<(typeof routes)[number], { caller: 'public' }>['id'];
 
 export function defineHandler<const Id extends PublicRouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>) {
-  const caller: Caller | undefined = routes.find((r) => r.id === id)?.caller;
-  if (caller !== 'public') throw new Error(`route ${id} is not public: build it with lambdas/http/handler.ts`);
-  return buildHandler(id, run, async (routeCaller) => {
+  const route = routes.find((r) => r.id === id);
+  const caller: Caller | undefined = route?.caller;
+  if (!route || caller !== 'public') throw new Error(`route ${id} is not public: build it with lambdas/http/handler.ts`);
+  return buildHandler(route as RouteOf<Id>, run, async (routeCaller) => {
     // buildHandler hands the route's own caller; anything else would be a wiring mistake.
     if (routeCaller !== 'public') throw new Error(`route ${id} is not public`);
     return undefined;

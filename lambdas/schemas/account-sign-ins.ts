@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime } from './common.ts';
 
 /** One sign-in attempt on the patient's own login, as the account page lists it (GET /account/sign-ins). */
@@ -11,9 +11,9 @@ export const AccountSignIn = z
     /** The address the attempt came from, so the patient can tell their own from someone else's. */
     from: z.string(),
   })
-  .meta({ id: 'AccountSignIn' });
+  .check(z.meta({ id: 'AccountSignIn' }));
 
 export const AccountSignIns = z
-  .object({ items: z.array(AccountSignIn).meta({ description: 'Newest first, at most 10' }) })
-  .meta({ id: 'AccountSignIns' });
+  .object({ items: z.array(AccountSignIn).check(z.meta({ description: 'Newest first, at most 10' })) })
+  .check(z.meta({ id: 'AccountSignIns' }));
 export type AccountSignIns = z.infer<typeof AccountSignIns>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Cursor, IsoDateTime, Limit } from './common.ts';
 
 export const AuditEntry = z
@@ -6,12 +6,12 @@ export const AuditEntry = z
     at: IsoDateTime,
     actor: z.string(),
     action: z.string(),
-    detail: z.record(z.string(), z.unknown()).meta({ description: 'What changed: field names and outcomes, never PHI values' }),
+    detail: z.record(z.string(), z.unknown()).check(z.meta({ description: 'What changed: field names and outcomes, never PHI values' })),
   })
-  .meta({ id: 'AuditEntry' });
+  .check(z.meta({ id: 'AuditEntry' }));
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-export const AuditQuery = z.strictObject({ cursor: Cursor.optional(), limit: Limit });
+export const AuditQuery = z.strictObject({ cursor: z.optional(Cursor), limit: Limit });
 export const AuditPage = z
-  .object({ items: z.array(AuditEntry), cursor: Cursor.optional() })
-  .meta({ id: 'AuditPage' });
+  .object({ items: z.array(AuditEntry), cursor: z.optional(Cursor) })
+  .check(z.meta({ id: 'AuditPage' }));

@@ -4,30 +4,30 @@
  * passes through unread; a record without them is not ours and is ignored.
  * https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
-const Timestamp = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be a time');
+const Timestamp = z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be a time'));
 
 export const SesEventRecord = z.object({
-  eventType: z.string().max(64),
+  eventType: z.string().check(z.maxLength(64)),
   mail: z.object({
     timestamp: Timestamp,
-    messageId: z.string().max(256),
+    messageId: z.string().check(z.maxLength(256)),
     /** Message tags, each a list of values (SES adds its own `ses:*` tags beside ours). */
-    tags: z.record(z.string(), z.array(z.string().max(256))).optional(),
+    tags: z.optional(z.record(z.string(), z.array(z.string().check(z.maxLength(256))))),
   }),
-  bounce: z.object({ bounceType: z.string().optional(), bounceSubType: z.string().optional(), timestamp: Timestamp }).optional(),
-  complaint: z.object({ timestamp: Timestamp }).optional(),
-  delivery: z.object({ timestamp: Timestamp }).optional(),
-  reject: z.object({}).optional(),
-  failure: z.object({}).optional(),
+  bounce: z.optional(z.object({ bounceType: z.optional(z.string()), bounceSubType: z.optional(z.string()), timestamp: Timestamp })),
+  complaint: z.optional(z.object({ timestamp: Timestamp })),
+  delivery: z.optional(z.object({ timestamp: Timestamp })),
+  reject: z.optional(z.object({})),
+  failure: z.optional(z.object({})),
 });
 export type SesEventRecord = z.infer<typeof SesEventRecord>;
 
 /** The EventBridge event SES puts on the default bus (source `aws.ses`). */
 export const SesEventBridgeEvent = z.object({
   source: z.literal('aws.ses'),
-  'detail-type': z.string().max(128),
+  'detail-type': z.string().check(z.maxLength(128)),
   detail: SesEventRecord,
 });
 export type SesEventBridgeEvent = z.infer<typeof SesEventBridgeEvent>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime, PatientId } from './common.ts';
 import { EmailDelivery, InviteStatus } from './portal-record.ts';
 
@@ -8,10 +8,10 @@ export type DeliveryState = z.infer<typeof DeliveryState>;
 
 export const DiagnosisReason = z
   .object({
-    code: z.string().meta({ example: 'sign-in-locked' }),
-    words: z.string().meta({ description: 'One plain sentence staff can read aloud, with what the front desk can do about it' }),
+    code: z.string().check(z.meta({ example: 'sign-in-locked' })),
+    words: z.string().check(z.meta({ description: 'One plain sentence staff can read aloud, with what the front desk can do about it' })),
   })
-  .meta({ id: 'DiagnosisReason' });
+  .check(z.meta({ id: 'DiagnosisReason' }));
 export type DiagnosisReason = z.infer<typeof DiagnosisReason>;
 
 /** GET /patients/{patientId}/portal/diagnosis. Never a secret, a hash or a password. */
@@ -22,23 +22,23 @@ export const Diagnosis = z
     reasons: z.array(DiagnosisReason),
     login: z.object({
       exists: z.boolean(),
-      username: z.string().optional(),
+      username: z.optional(z.string()),
       mustChangePassword: z.boolean(),
-      temporaryPasswordExpiresAt: IsoDateTime.optional(),
-      lastSignInAt: IsoDateTime.optional(),
-      lastFailedSignInAt: IsoDateTime.optional(),
-      failures: z.number().int().min(0),
-      waitUntil: IsoDateTime.optional(),
+      temporaryPasswordExpiresAt: z.optional(IsoDateTime),
+      lastSignInAt: z.optional(IsoDateTime),
+      lastFailedSignInAt: z.optional(IsoDateTime),
+      failures: z.number().check(z.int(), z.minimum(0)),
+      waitUntil: z.optional(IsoDateTime),
       locked: z.boolean(),
     }),
     invitation: z.object({
       status: InviteStatus,
-      sentAt: IsoDateTime.optional(),
-      expiresAt: IsoDateTime.optional(),
-      delivery: z.string().optional(),
+      sentAt: z.optional(IsoDateTime),
+      expiresAt: z.optional(IsoDateTime),
+      delivery: z.optional(z.string()),
     }),
-    reset: z.object({ pendingUntil: IsoDateTime.optional(), delivery: z.string().optional() }),
-    email: z.object({ address: z.string().optional(), lastDelivery: DeliveryState.optional() }),
+    reset: z.object({ pendingUntil: z.optional(IsoDateTime), delivery: z.optional(z.string()) }),
+    email: z.object({ address: z.optional(z.string()), lastDelivery: z.optional(DeliveryState) }),
   })
-  .meta({ id: 'Diagnosis' });
+  .check(z.meta({ id: 'Diagnosis' }));
 export type Diagnosis = z.infer<typeof Diagnosis>;

@@ -1,27 +1,29 @@
 /** The email-match registration method and the auto-invite event: request and answer shapes. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PatientId, StaffId } from './common.ts';
 import { LinkToken } from './invitation.ts';
 import { NewPassword, PatientUsername } from './patient.ts';
 import { Email } from './portal-record.ts';
 
 /** POST /registrations/email. */
-export const EmailMatchRequest = z.strictObject({ email: Email }).meta({ id: 'EmailMatchRequest' });
+export const EmailMatchRequest = z.strictObject({ email: Email }).check(z.meta({ id: 'EmailMatchRequest' }));
 export type EmailMatchRequest = z.infer<typeof EmailMatchRequest>;
 
 /** POST /registrations/email → 202, always this one body, matched or not (security rule 13). */
 export const EmailMatchAccepted = z
   .object({ message: z.string() })
-  .meta({
-    id: 'EmailMatchAccepted',
-    description: 'The same answer whether or not the address matched a record: it reveals nothing about who is a patient',
-  });
+  .check(
+    z.meta({
+      id: 'EmailMatchAccepted',
+      description: 'The same answer whether or not the address matched a record: it reveals nothing about who is a patient',
+    }),
+  );
 export type EmailMatchAccepted = z.infer<typeof EmailMatchAccepted>;
 
 /** POST /registrations/email/confirm. */
 export const EmailMatchConfirm = z
   .strictObject({ token: LinkToken, username: PatientUsername, password: NewPassword })
-  .meta({ id: 'EmailMatchConfirm' });
+  .check(z.meta({ id: 'EmailMatchConfirm' }));
 export type EmailMatchConfirm = z.infer<typeof EmailMatchConfirm>;
 
 /** Why a signed note did not invite; machine-readable, stable. */
@@ -43,16 +45,16 @@ export const NoteSigned = z
     /** The staff user (staff-pool username) who signed the note. */
     signedBy: StaffId,
   })
-  .meta({ id: 'NoteSigned' });
+  .check(z.meta({ id: 'NoteSigned' }));
 export type NoteSigned = z.infer<typeof NoteSigned>;
 
 /** POST /events/note-signed → 202. The PIN is never in it: staff see it through GET …/access-code. */
 export const AutoInviteResult = z
   .object({
     invited: z.boolean(),
-    reason: AutoInviteReason.optional(),
-    delivery: z.enum(['Sent', 'Failed']).optional().meta({ description: 'Only when invited: whether SES took the email' }),
-    expiresAt: z.iso.datetime().optional(),
+    reason: z.optional(AutoInviteReason),
+    delivery: z.optional(z.enum(['Sent', 'Failed'])).check(z.meta({ description: 'Only when invited: whether SES took the email' })),
+    expiresAt: z.optional(z.iso.datetime()),
   })
-  .meta({ id: 'AutoInviteResult' });
+  .check(z.meta({ id: 'AutoInviteResult' }));
 export type AutoInviteResult = z.infer<typeof AutoInviteResult>;

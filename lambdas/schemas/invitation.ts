@@ -1,5 +1,5 @@
 /** Invitations and registration: shapes of the invitation, access-code and registration routes. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime } from './common.ts';
 import { NewPassword, PatientUsername } from './patient.ts';
 import { PortalRecord } from './portal-record.ts';
@@ -11,9 +11,11 @@ import { PortalRecord } from './portal-record.ts';
  */
 export const LinkToken = z
   .string()
-  .min(1)
-  .max(512)
-  .meta({ description: 'The token after `#token=` in the emailed link; only ever sent in a POST body, never in a path or query (rule 26)' });
+  .check(
+    z.minLength(1),
+    z.maxLength(512),
+    z.meta({ description: 'The token after `#token=` in the emailed link; only ever sent in a POST body, never in a path or query (rule 26)' }),
+  );
 
 /** Whether the invitation email reached SES. "Failed": the invitation exists; resend it. */
 export const Delivery = z.enum(['Sent', 'Failed']);
@@ -22,29 +24,29 @@ export type Delivery = z.infer<typeof Delivery>;
 /** POST /patients/{patientId}/portal/invitation → 201. The PIN is shown here once (and by access-code). */
 export const InvitationCreated = z
   .object({
-    pin: z.string().meta({ description: 'Give it to the patient in person; it is never emailed', example: 'K7MX4R' }),
+    pin: z.string().check(z.meta({ description: 'Give it to the patient in person; it is never emailed', example: 'K7MX4R' })),
     expiresAt: IsoDateTime,
     delivery: Delivery,
     record: PortalRecord,
   })
-  .meta({ id: 'InvitationCreated' });
+  .check(z.meta({ id: 'InvitationCreated' }));
 export type InvitationCreated = z.infer<typeof InvitationCreated>;
 
 /** POST …/invitation/resend → 200: a new link, the same PIN, a new expiry. */
 export const InvitationResent = z
   .object({ expiresAt: IsoDateTime, delivery: Delivery, record: PortalRecord })
-  .meta({ id: 'InvitationResent' });
+  .check(z.meta({ id: 'InvitationResent' }));
 export type InvitationResent = z.infer<typeof InvitationResent>;
 
 /** GET …/access-code → 200: the pending invitation's PIN again (audited). */
-export const AccessCode = z.object({ pin: z.string(), expiresAt: IsoDateTime }).meta({ id: 'AccessCode' });
+export const AccessCode = z.object({ pin: z.string(), expiresAt: IsoDateTime }).check(z.meta({ id: 'AccessCode' }));
 export type AccessCode = z.infer<typeof AccessCode>;
 
 /**
  * POST /invitations/lookup: the link's token in the body, never in the path or query (rule 26:
  * API Gateway tracing and any proxy in between record full URLs). Replaces GET /invitations/{token}.
  */
-export const InvitationLookupRequest = z.strictObject({ token: LinkToken }).meta({ id: 'InvitationLookupRequest' });
+export const InvitationLookupRequest = z.strictObject({ token: LinkToken }).check(z.meta({ id: 'InvitationLookupRequest' }));
 export type InvitationLookupRequest = z.infer<typeof InvitationLookupRequest>;
 
 /** POST /invitations/lookup → 200: what the register page needs to show (api.md). */
@@ -52,10 +54,10 @@ export const InvitationLookup = z
   .object({
     practiceName: z.string(),
     expiresAt: IsoDateTime,
-    needs: z.array(z.enum(['pin', 'phoneCode'])).meta({ description: 'What registering asks for besides the link: ["pin"], or ["pin", "phoneCode"] where a texted code can replace the PIN' }),
-    kind: z.enum(['patient', 'proxy']).meta({ description: 'Whose login the invitation creates: the patient\'s own, or a proxy\'s' }),
+    needs: z.array(z.enum(['pin', 'phoneCode'])).check(z.meta({ description: 'What registering asks for besides the link: ["pin"], or ["pin", "phoneCode"] where a texted code can replace the PIN' })),
+    kind: z.enum(['patient', 'proxy']).check(z.meta({ description: 'Whose login the invitation creates: the patient\'s own, or a proxy\'s' })),
   })
-  .meta({ id: 'InvitationLookup' });
+  .check(z.meta({ id: 'InvitationLookup' }));
 export type InvitationLookup = z.infer<typeof InvitationLookup>;
 
 /** POST /registrations. */
@@ -63,18 +65,18 @@ export const RegistrationRequest = z
   .strictObject({
     token: LinkToken,
     // Any case, with or without spaces or a dash; a malformed PIN is simply a wrong PIN.
-    pin: z.string().min(1).max(32),
+    pin: z.string().check(z.minLength(1), z.maxLength(32)),
     username: PatientUsername,
     password: NewPassword,
   })
-  .meta({ id: 'RegistrationRequest' });
+  .check(z.meta({ id: 'RegistrationRequest' }));
 export type RegistrationRequest = z.infer<typeof RegistrationRequest>;
 
 /** POST /registrations → 201. */
 export const Registered = z
   .object({
-    accountId: z.string().meta({ description: 'The permanent id of the new login' }),
+    accountId: z.string().check(z.meta({ description: 'The permanent id of the new login' })),
     username: z.string(),
   })
-  .meta({ id: 'Registered' });
+  .check(z.meta({ id: 'Registered' }));
 export type Registered = z.infer<typeof Registered>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { passwordLimits } from '../domain/password-policy.ts';
 
 /**
@@ -7,9 +7,11 @@ import { passwordLimits } from '../domain/password-policy.ts';
  */
 export const PatientUsername = z
   .string()
-  .trim()
-  .regex(/^[A-Za-z0-9._@+-]{3,64}$/, 'must be 3 to 64 letters, digits or . _ @ + -')
-  .meta({ id: 'PatientUsername', example: 'pat.smith' });
+  .check(
+    z.trim(),
+    z.regex(/^[A-Za-z0-9._@+-]{3,64}$/, 'must be 3 to 64 letters, digits or . _ @ + -'),
+    z.meta({ id: 'PatientUsername', example: 'pat.smith' }),
+  );
 
 /**
  * A password being set. Only the length bound is in the schema (so the OpenAPI document shows
@@ -17,8 +19,10 @@ export const PatientUsername = z
  */
 export const NewPassword = z
   .string()
-  .max(passwordLimits.max + 1024, 'is far too long')
-  .meta({ description: `${passwordLimits.min} to ${passwordLimits.max} characters; not a common password; must not contain the username or email` });
+  .check(
+    z.maxLength(passwordLimits.max + 1024, 'is far too long'),
+    z.meta({ description: `${passwordLimits.min} to ${passwordLimits.max} characters; not a common password; must not contain the username or email` }),
+  );
 
 /** A password being presented (sign-in): any string the client sends, bounded. */
-export const PresentedPassword = z.string().min(1).max(1024);
+export const PresentedPassword = z.string().check(z.minLength(1), z.maxLength(1024));

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Cursor, IsoDateTime, Limit, PatientId } from './common.ts';
 
-export const Email = z.email().max(254);
-const Phone = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567');
+export const Email = z.email().check(z.maxLength(254));
+const Phone = z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567'));
 const CaseNumber = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"');
+  .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"'));
 
 export const RegistrationState = z.enum(['NotRegistered', 'ForcedRegistration', 'NormalRegistration']);
 export const InviteStatus = z.enum(['None', 'Pending', 'Accepted', 'Cancelled', 'Expired', 'Locked']);
@@ -15,72 +15,71 @@ export const EmailDelivery = z.enum(['Sent', 'Delivered', 'Bounced', 'Complained
 export const PortalRecord = z
   .object({
     patientId: PatientId,
-    accountId: z.string().optional(),
-    username: z.string().optional(),
-    email: Email.optional(),
-    phone: Phone.optional(),
-    masterCase: CaseNumber.optional(),
+    accountId: z.optional(z.string()),
+    username: z.optional(z.string()),
+    email: z.optional(Email),
+    phone: z.optional(Phone),
+    masterCase: z.optional(CaseNumber),
     accessEnabled: z.boolean(),
     cases: z.array(CaseNumber),
-    comment: z.string().optional().meta({ description: 'Internal; never shown to the patient' }),
+    comment: z.optional(z.string()).check(z.meta({ description: 'Internal; never shown to the patient' })),
     registration: RegistrationState,
     invite: z.object({
       status: InviteStatus,
-      sentAt: IsoDateTime.optional(),
-      expiresAt: IsoDateTime.optional(),
-      sentBy: z.string().optional(),
-      delivery: EmailDelivery.optional(),
+      sentAt: z.optional(IsoDateTime),
+      expiresAt: z.optional(IsoDateTime),
+      sentBy: z.optional(z.string()),
+      delivery: z.optional(EmailDelivery),
       /** When the SES event behind `delivery` happened (an older event never overwrites a newer one). */
-      deliveryAt: IsoDateTime.optional(),
+      deliveryAt: z.optional(IsoDateTime),
     }),
     /** The latest SES event for any email sent about this record (the diagnosis' email.lastDelivery). */
-    emailDelivery: z
-      .object({ status: EmailDelivery, at: IsoDateTime, purpose: z.enum(['invitation', 'reset', 'other']) })
-      .optional(),
+    emailDelivery: z.optional(z.object({ status: EmailDelivery, at: IsoDateTime, purpose: z.enum(['invitation', 'reset', 'other']) })),
     status: z.object({
       access: z.enum(['Enabled', 'Disabled']),
       registration: z.enum(['Not Registered', 'Forced Registration', 'Normal Registration']),
       invite: z.enum(['No Invite', 'Invite']),
     }),
-    statusMessage: z.string().meta({ example: 'Enabled / Not Registered / No Invite' }),
+    statusMessage: z.string().check(z.meta({ example: 'Enabled / Not Registered / No Invite' })),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
-    version: z.number().int().min(1),
+    version: z.number().check(z.int(), z.minimum(1)),
   })
-  .meta({ id: 'PortalRecord' });
+  .check(z.meta({ id: 'PortalRecord' }));
 export type PortalRecord = z.infer<typeof PortalRecord>;
 
 /** PUT /patients/{patientId}/portal: any of these; null clears an optional field. */
 export const PortalRecordChange = z
   .strictObject({
-    email: Email.nullable().optional(),
-    phone: Phone.nullable().optional(),
-    masterCase: CaseNumber.nullable().optional(),
-    accessEnabled: z.boolean().optional(),
-    cases: z.array(CaseNumber).max(200).optional(),
-    comment: z.string().max(2000).nullable().optional(),
+    email: z.optional(z.nullable(Email)),
+    phone: z.optional(z.nullable(Phone)),
+    masterCase: z.optional(z.nullable(CaseNumber)),
+    accessEnabled: z.optional(z.boolean()),
+    cases: z.optional(z.array(CaseNumber).check(z.maxLength(200))),
+    comment: z.optional(z.nullable(z.string().check(z.maxLength(2000)))),
   })
-  .meta({ id: 'PortalRecordChange' });
+  .check(z.meta({ id: 'PortalRecordChange' }));
 export type PortalRecordChange = z.infer<typeof PortalRecordChange>;
 
 export const PatientParams = z.strictObject({ patientId: PatientId });
 
 /** If-Match: the record version the caller last saw (a bare integer or a quoted ETag). */
 export const IfMatchHeader = z.strictObject({
-  'if-match': z
-    .string()
-    .regex(/^(W\/)?"?\d{1,15}"?$/, 'must be the record version, e.g. 3')
-    .transform((v) => Number(v.replace(/^W\//, '').replaceAll('"', '')))
-    .optional(),
+  'if-match': z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^(W\/)?"?\d{1,15}"?$/, 'must be the record version, e.g. 3')),
+      z.transform((v: string) => Number(v.replace(/^W\//, '').replaceAll('"', ''))),
+    ),
+  ),
 });
 
 export const PatientSearchQuery = z.strictObject({
-  query: z.string().trim().min(1).max(254).optional(),
-  cursor: Cursor.optional(),
+  query: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(254))),
+  cursor: z.optional(Cursor),
   limit: Limit,
 });
 export type PatientSearchQuery = z.infer<typeof PatientSearchQuery>;
 
 export const PatientSearchResult = z
-  .object({ items: z.array(PortalRecord), cursor: Cursor.optional() })
-  .meta({ id: 'PatientSearchResult' });
+  .object({ items: z.array(PortalRecord), cursor: z.optional(Cursor) })
+  .check(z.meta({ id: 'PatientSearchResult' }));

@@ -1,42 +1,44 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Tokens } from './staff.ts';
 import { NewPassword, PatientUsername, PresentedPassword } from './patient.ts';
 
 export const PatientSignIn = z
-  .strictObject({ username: z.string().trim().min(1).max(128), password: PresentedPassword })
-  .meta({ id: 'PatientSignIn' });
+  .strictObject({ username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)), password: PresentedPassword })
+  .check(z.meta({ id: 'PatientSignIn' }));
 
 export const NewPasswordRequest = z
   .strictObject({
-    session: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'is not a session this service handed out'),
+    session: z.string().check(z.regex(/^[A-Za-z0-9_-]{20,100}$/, 'is not a session this service handed out')),
     newPassword: NewPassword,
-    newUsername: PatientUsername.optional(),
+    newUsername: z.optional(PatientUsername),
   })
-  .meta({ id: 'NewPasswordRequest' });
+  .check(z.meta({ id: 'NewPasswordRequest' }));
 
 export const CredentialsChange = z
   .strictObject({
     currentPassword: PresentedPassword,
-    newPassword: NewPassword.optional(),
-    newUsername: PatientUsername.optional(),
+    newPassword: z.optional(NewPassword),
+    newUsername: z.optional(PatientUsername),
   })
-  .refine((v) => v.newPassword !== undefined || v.newUsername !== undefined, {
-    message: 'give newPassword, newUsername or both',
-    path: ['newPassword'],
-  })
-  .meta({ id: 'CredentialsChange' });
+  .check(
+    z.refine((v) => v.newPassword !== undefined || v.newUsername !== undefined, {
+      message: 'give newPassword, newUsername or both',
+      path: ['newPassword'],
+    }),
+    z.meta({ id: 'CredentialsChange' }),
+  );
 
 export const Account = z
-  .object({ accountId: z.string(), username: z.string(), email: z.string().optional(), cases: z.array(z.string()) })
-  .meta({ id: 'Account' });
+  .object({ accountId: z.string(), username: z.string(), email: z.optional(z.string()), cases: z.array(z.string()) })
+  .check(z.meta({ id: 'Account' }));
 
 export const TemporaryRegistration = z
   .object({
     username: z.string(),
-    temporaryPassword: z.string().meta({ description: 'Shown once; grouped XXXX-XXXX-XXXX-XXXX for reading aloud' }),
+    temporaryPassword: z.string().check(z.meta({ description: 'Shown once; grouped XXXX-XXXX-XXXX-XXXX for reading aloud' })),
     expiresAt: z.iso.datetime(),
     record: z.unknown(),
   })
-  .meta({ id: 'TemporaryRegistration' });
+  .check(z.meta({ id: 'TemporaryRegistration' }));
 
 export const SessionTokens = Tokens;

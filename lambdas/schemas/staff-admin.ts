@@ -1,9 +1,9 @@
 /** Staff administration (GET /staff/me, GET/POST /staff, PUT /staff/{staffId}, mfa-reset). */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime } from './common.ts';
 import { StaffPermissions } from './staff.ts';
 
-export const StaffRole = z.enum(['admin', 'staff']).meta({ id: 'StaffRole' });
+export const StaffRole = z.enum(['admin', 'staff']).check(z.meta({ id: 'StaffRole' }));
 export type StaffRole = z.infer<typeof StaffRole>;
 
 /**
@@ -12,44 +12,48 @@ export type StaffRole = z.infer<typeof StaffRole>;
  */
 export const NewStaffUsername = z
   .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be 2 to 64 letters, digits or ._- and start with a letter or digit')
-  .meta({ example: 'frontdesk' });
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be 2 to 64 letters, digits or ._- and start with a letter or digit'),
+    z.meta({ example: 'frontdesk' }),
+  );
 
 export const StaffMe = z
   .object({ username: z.string(), roles: z.array(StaffRole), permissions: StaffPermissions, mfaEnrolled: z.boolean() })
-  .meta({ id: 'StaffMe' });
+  .check(z.meta({ id: 'StaffMe' }));
 export type StaffMe = z.infer<typeof StaffMe>;
 
 export const StaffUser = z
   .object({
     username: z.string(),
-    email: z.string().optional(),
+    email: z.optional(z.string()),
     roles: z.array(StaffRole),
     enabled: z.boolean(),
     mfaEnrolled: z.boolean(),
     permissions: StaffPermissions,
     createdAt: IsoDateTime,
   })
-  .meta({ id: 'StaffUser' });
+  .check(z.meta({ id: 'StaffUser' }));
 export type StaffUser = z.infer<typeof StaffUser>;
 
-export const StaffList = z.object({ items: z.array(StaffUser) }).meta({ id: 'StaffList' });
+export const StaffList = z.object({ items: z.array(StaffUser) }).check(z.meta({ id: 'StaffList' }));
 export type StaffList = z.infer<typeof StaffList>;
 
 export const StaffCreate = z
-  .strictObject({ username: NewStaffUsername, email: z.email().max(254), role: StaffRole })
-  .meta({ id: 'StaffCreate' });
+  .strictObject({ username: NewStaffUsername, email: z.email().check(z.maxLength(254)), role: StaffRole })
+  .check(z.meta({ id: 'StaffCreate' }));
 export type StaffCreate = z.infer<typeof StaffCreate>;
 
 export const StaffCreated = z
   .object({ username: z.string(), temporaryPassword: z.string(), expiresAt: IsoDateTime })
-  .meta({ id: 'StaffCreated' });
+  .check(z.meta({ id: 'StaffCreated' }));
 export type StaffCreated = z.infer<typeof StaffCreated>;
 
 export const StaffChange = z
-  .strictObject({ enabled: z.boolean().optional(), role: StaffRole.optional() })
-  .refine((c) => c.enabled !== undefined || c.role !== undefined, { message: 'give enabled, role or both' })
-  .meta({ id: 'StaffChange' });
+  .strictObject({ enabled: z.optional(z.boolean()), role: z.optional(StaffRole) })
+  .check(
+    z.refine((c) => c.enabled !== undefined || c.role !== undefined, { message: 'give enabled, role or both' }),
+    z.meta({ id: 'StaffChange' }),
+  );
 export type StaffChange = z.infer<typeof StaffChange>;

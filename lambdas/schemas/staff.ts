@@ -1,22 +1,23 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { StaffId } from './common.ts';
 
 export const StaffPermissions = z
   .strictObject({ canInvite: z.boolean(), autoInvite: z.boolean() })
-  .meta({ id: 'StaffPermissions' });
+  .check(z.meta({ id: 'StaffPermissions' }));
 export type StaffPermissions = z.infer<typeof StaffPermissions>;
 
-export const StaffPermissionsChange = StaffPermissions.partial().meta({ id: 'StaffPermissionsChange' });
+// From the shape: zod/mini counts meta as a check, and refuses `partial` of an object with checks.
+export const StaffPermissionsChange = z.partial(z.strictObject(StaffPermissions.shape)).check(z.meta({ id: 'StaffPermissionsChange' }));
 export type StaffPermissionsChange = z.infer<typeof StaffPermissionsChange>;
 
 export const StaffParams = z.strictObject({ staffId: StaffId });
 
 export const SignInRequest = z
   .strictObject({
-    username: z.string().trim().min(1).max(128),
-    password: z.string().min(1).max(256),
+    username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+    password: z.string().check(z.minLength(1), z.maxLength(256)),
   })
-  .meta({ id: 'SignInRequest' });
+  .check(z.meta({ id: 'SignInRequest' }));
 export type SignInRequest = z.infer<typeof SignInRequest>;
 
 export const Tokens = z
@@ -24,48 +25,48 @@ export const Tokens = z
     accessToken: z.string(),
     idToken: z.string(),
     refreshToken: z.string(),
-    expiresIn: z.number().int(),
+    expiresIn: z.number().check(z.int()),
   })
-  .meta({ id: 'Tokens' });
+  .check(z.meta({ id: 'Tokens' }));
 export type Tokens = z.infer<typeof Tokens>;
 
 export const Challenge = z
-  .object({ challenge: z.string().meta({ example: 'NEW_PASSWORD_REQUIRED' }), session: z.string() })
-  .meta({ id: 'Challenge' });
+  .object({ challenge: z.string().check(z.meta({ example: 'NEW_PASSWORD_REQUIRED' })), session: z.string() })
+  .check(z.meta({ id: 'Challenge' }));
 export type Challenge = z.infer<typeof Challenge>;
 
 /** The challenges a staff sign-in can answer (the staff pool requires TOTP). */
-export const StaffChallengeName = z.enum(['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA']).meta({ id: 'StaffChallengeName' });
+export const StaffChallengeName = z.enum(['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA']).check(z.meta({ id: 'StaffChallengeName' }));
 
 /** The session we hand out with a staff challenge: sealed, opaque to the caller. */
-const StaffSession = z.string().regex(/^[A-Za-z0-9_-]{1,8192}$/, 'is not a session this service handed out');
-const TotpCode = z.string().regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows');
+const StaffSession = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,8192}$/, 'is not a session this service handed out'));
+const TotpCode = z.string().check(z.regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows'));
 
 export const StaffChallenge = z
   .object({
     challenge: StaffChallengeName,
     session: z.string(),
     /** MFA_SETUP only: the base32 secret for the authenticator app, and the same as a URI for a QR code. */
-    secretCode: z.string().optional(),
-    otpauthUri: z.string().optional(),
+    secretCode: z.optional(z.string()),
+    otpauthUri: z.optional(z.string()),
   })
-  .meta({ id: 'StaffChallenge' });
+  .check(z.meta({ id: 'StaffChallenge' }));
 export type StaffChallenge = z.infer<typeof StaffChallenge>;
 
 export const StaffNewPasswordAnswer = z
-  .strictObject({ challenge: z.literal('NEW_PASSWORD_REQUIRED'), session: StaffSession, newPassword: z.string().min(1).max(256) })
-  .meta({ id: 'StaffNewPasswordAnswer' });
+  .strictObject({ challenge: z.literal('NEW_PASSWORD_REQUIRED'), session: StaffSession, newPassword: z.string().check(z.minLength(1), z.maxLength(256)) })
+  .check(z.meta({ id: 'StaffNewPasswordAnswer' }));
 
 /** Without `code` it starts the enrolment (answers `secretCode`); with the first code it finishes it. */
 export const StaffMfaSetupAnswer = z
-  .strictObject({ challenge: z.literal('MFA_SETUP'), session: StaffSession, code: TotpCode.optional() })
-  .meta({ id: 'StaffMfaSetupAnswer' });
+  .strictObject({ challenge: z.literal('MFA_SETUP'), session: StaffSession, code: z.optional(TotpCode) })
+  .check(z.meta({ id: 'StaffMfaSetupAnswer' }));
 
 export const StaffTotpAnswer = z
   .strictObject({ challenge: z.literal('SOFTWARE_TOKEN_MFA'), session: StaffSession, code: TotpCode })
-  .meta({ id: 'StaffTotpAnswer' });
+  .check(z.meta({ id: 'StaffTotpAnswer' }));
 
 export const StaffChallengeAnswer = z
   .discriminatedUnion('challenge', [StaffNewPasswordAnswer, StaffMfaSetupAnswer, StaffTotpAnswer])
-  .meta({ id: 'StaffChallengeAnswer' });
+  .check(z.meta({ id: 'StaffChallengeAnswer' }));
 export type StaffChallengeAnswer = z.infer<typeof StaffChallengeAnswer>;

@@ -1,33 +1,10 @@
-/** Foundation routes: health, OpenAPI, the patient search, the audit trail, staff permissions. */
-import { z } from 'zod';
+/** Foundation routes: the patient search, the audit trail, staff permissions (health and OpenAPI: ./service.ts). */
 import { AuditPage, AuditQuery } from '../../lambdas/schemas/audit.ts';
 import { PatientParams, PatientSearchQuery, PatientSearchResult } from '../../lambdas/schemas/portal-record.ts';
 import { StaffParams, StaffPermissions, StaffPermissionsChange } from '../../lambdas/schemas/staff.ts';
 import { route, type Route } from './types.ts';
 
 export const foundationRoutes = [
-  route({
-    id: 'health',
-    method: 'GET',
-    path: '/health',
-    entry: 'lambdas/handlers/health/get.ts',
-    caller: 'public',
-    grants: [],
-    summary: 'Liveness: 200 once the service answers',
-    request: {},
-    responses: { 200: z.object({ status: z.literal('ok') }) },
-  }),
-  route({
-    id: 'openapi',
-    method: 'GET',
-    path: '/openapi.json',
-    entry: 'lambdas/handlers/openapi/get.ts',
-    caller: 'public',
-    grants: [],
-    summary: 'This OpenAPI document, generated from the route table',
-    request: {},
-    responses: { 200: z.object({ openapi: z.string() }).loose() },
-  }),
   route({
     id: 'patients-search',
     method: 'GET',

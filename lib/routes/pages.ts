@@ -3,7 +3,7 @@
  * `connect-src 'self'` holds and there is no CORS. Pages hold no data; the API calls their
  * scripts make carry the caller's own token.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { route, type Route } from './types.ts';
 
 /**
@@ -26,7 +26,7 @@ export const pageRoutes = [
     grants: ['records:read'],
     summary: `A patient page (${portalPages.join(', ')}); any other name is a 404 page`,
     // Checked by the handler, so an unknown page gets a 404 page rather than a 400 problem.
-    request: { params: z.object({ page: z.string().max(64) }), query: PageQuery },
+    request: { params: z.object({ page: z.string().check(z.maxLength(64)) }), query: PageQuery },
     responses: { 200: z.string(), 404: z.string() },
     content: 'html',
   }),
@@ -50,7 +50,7 @@ export const pageRoutes = [
     caller: 'public',
     grants: [],
     summary: "A browser file of the pages (script or style sheet); 404 for any name that is not one",
-    request: { params: z.object({ file: z.string().max(128) }) },
+    request: { params: z.object({ file: z.string().check(z.maxLength(128)) }) },
     responses: { 200: z.string() },
     problems: [404],
     content: 'asset',

@@ -1,5 +1,5 @@
 /** Patient sign-in and the forced new password (domain: lambdas/domain/patient-sign-in.ts). */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { NewPasswordRequest, PatientSignIn } from '../../lambdas/schemas/session.ts';
 import { Challenge, Tokens } from '../../lambdas/schemas/staff.ts';
 import { route, type Route } from './types.ts';

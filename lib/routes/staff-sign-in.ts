@@ -1,5 +1,5 @@
 /** Staff sign-in and its challenges (domain: lambdas/domain/staff-sign-in.ts). */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SignInRequest, StaffChallenge, StaffChallengeAnswer, Tokens } from '../../lambdas/schemas/staff.ts';
 import { route, type Route } from './types.ts';
 

@@ -2,7 +2,7 @@
  * The shape of a route-table entry. The entries live in lib/routes/<area>.ts, one file per area
  * of the product, and lib/routes.ts joins them into the one table.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** Who may call a route. `staff` includes admins. */
 export type Caller = 'public' | 'staff' | 'admin' | 'patient' | 'lobby';
@@ -38,10 +38,10 @@ export type Grant =
   | 'staff:session'; // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
 
 export interface RouteRequest {
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly headers?: z.ZodType;
-  readonly body?: z.ZodType;
+  readonly params?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly headers?: z.ZodMiniType;
+  readonly body?: z.ZodMiniType;
 }
 
 export interface Route {
@@ -57,7 +57,7 @@ export interface Route {
   readonly summary: string;
   readonly request: RouteRequest;
   /** Success answers by status code (a handler's answer is typed by them); errors are problem+json, see `problems`. */
-  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  readonly responses: Readonly<Record<number, z.ZodMiniType | null>>;
   /**
    * Problem (RFC 9457) statuses this route's own rules answer: 409 taken, 410 dead link, 422 no
    * email… The OpenAPI document adds the ones every route of its kind may answer (400 bad input,

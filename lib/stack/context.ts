@@ -2,34 +2,37 @@
  * The app's context values (cdk.json or `-c name=value`), checked once with clear errors. The
  * README's deploy runbook lists each with its default; keep the two in step (`contextDefaults`).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { originProblem } from '../../lambdas/http/cors.ts';
 
-const optionalText = z.string().trim().min(1).optional();
+// zod/mini loads no locale by itself: English messages for anything without its own.
+z.config(en());
+
+const optionalText = z.optional(z.string().check(z.trim(), z.minLength(1)));
 const hostname = z
   .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'must be a DNS name such as portal.practice.org' });
+  .check(z.trim(), z.toLowerCase(), z.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'must be a DNS name such as portal.practice.org' }));
 /**
  * The staff web client's origins (api.md, CORS): `-c staffOrigins=https://a,https://b` or a JSON
  * array in cdk.json. Each is checked as lambdas/http/cors.ts checks it (https, http only on
  * localhost/127.0.0.1, a bare origin, never `*`), every bad entry named.
  */
-const staffOrigins = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => [...new Set((typeof v === 'string' ? v.split(',') : v).map((o) => o.trim()).filter((o) => o !== ''))])
-  .superRefine((origins, ctx) => {
-    for (const o of origins) {
-      const problem = originProblem(o);
-      if (problem) ctx.addIssue({ code: 'custom', message: `staffOrigins: ${problem}, e.g. -c staffOrigins=https://ehr.practice.org` });
-    }
-  });
+const staffOrigins = z.pipe(
+  z.union([z.string(), z.array(z.string())]),
+  z
+    .transform((v: string | string[]) => [...new Set((typeof v === 'string' ? v.split(',') : v).map((o) => o.trim()).filter((o) => o !== ''))])
+    .check(
+      z.superRefine((origins: string[], ctx) => {
+        for (const o of origins) {
+          const problem = originProblem(o);
+          if (problem) ctx.addIssue({ code: 'custom', message: `staffOrigins: ${problem}, e.g. -c staffOrigins=https://ehr.practice.org`, input: o });
+        }
+      }),
+    ),
+);
 
-const yes = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .transform((v) => v === true || v === 'true')
-  .optional();
+const yes = z.optional(z.pipe(z.union([z.boolean(), z.enum(['true', 'false'])]), z.transform((v: boolean | 'true' | 'false') => v === true || v === 'true')));
 
 export const StackContext = z
   .object({
@@ -38,64 +41,59 @@ export const StackContext = z
      * Base of every emailed link. Optional: with domainName it is https://<domainName>; with
      * neither it is the API's own URL (stage included), known only at deploy time.
      */
-    portalUrl: z.url({ protocol: /^https$/, error: 'portalUrl must be the https URL of the portal pages, e.g. -c portalUrl=https://portal.practice.org' }).optional(),
+    portalUrl: z.optional(z.url({ protocol: /^https$/, error: 'portalUrl must be the https URL of the portal pages, e.g. -c portalUrl=https://portal.practice.org' })),
     practiceName: optionalText,
     /** Environment name: the stack is PortalAccess-<env> (PortalAccess without it) and the API stage is <env> (prod without it). */
-    env: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'env must be 1-16 of a-z, 0-9 and -, starting with a letter' })
-      .optional(),
+    env: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'env must be 1-16 of a-z, 0-9 and -, starting with a letter' }))),
     /** Origins of the practice's staff web client that get CORS answers on the staff routes; none without it. */
-    staffOrigins: staffOrigins.optional(),
-    alarmEmail: z.email({ error: 'alarmEmail must be an email address' }).optional(),
+    staffOrigins: z.optional(staffOrigins),
+    alarmEmail: z.optional(z.email({ error: 'alarmEmail must be an email address' })),
     /** Reserved concurrency per function: none unless asked for (then checked against accountConcurrencyLimit). */
-    reservedConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
+    reservedConcurrency: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000))),
     /** The account's Lambda concurrent-executions quota (Service Quotas, L-B99A9384); required with reservedConcurrency. */
-    accountConcurrencyLimit: z.coerce.number().int().min(1).optional(),
+    accountConcurrencyLimit: z.optional(z.coerce.number().check(z.int(), z.minimum(1))),
     /** Custom domain for the API and pages (an ACM certificate in the stack's region covers it). */
-    domainName: hostname.optional(),
-    certificateArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { error: 'certificateArn must be an ACM certificate ARN' })
-      .optional(),
+    domainName: z.optional(hostname),
+    certificateArn: z.optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { error: 'certificateArn must be an ACM certificate ARN' })),
+    ),
     /** Route 53 public hosted zone of domainName (and of mailDomain): alias and DKIM records are created there. */
-    hostedZoneId: z
-      .string()
-      .regex(/^Z[A-Z0-9]{1,31}$/, { error: 'hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' })
-      .optional(),
+    hostedZoneId: z.optional(z.string().check(z.regex(/^Z[A-Z0-9]{1,31}$/, { error: 'hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' }))),
     /** Name of that hosted zone (defaults to domainName's parent). */
-    hostedZoneName: hostname.optional(),
+    hostedZoneName: z.optional(hostname),
     /** A domain identity with DKIM for SES instead of the sender address identity. */
-    mailDomain: hostname.optional(),
+    mailDomain: z.optional(hostname),
     /** `existing`: the SES identity is owned elsewhere (e.g. by the production stack in this account); this stack only sends from it. */
-    mailIdentity: z.enum(['create', 'existing']).optional(),
+    mailIdentity: z.optional(z.enum(['create', 'existing'])),
     /** `existing`: the account's API Gateway CloudWatch role is already set (by another stack or by hand); do not create one. */
-    apiGatewayAccountRole: z.enum(['create', 'existing']).optional(),
+    apiGatewayAccountRole: z.optional(z.enum(['create', 'existing'])),
     /** Tests and `npm run synth` only: let example values through (see placeholderProblems). */
     allowPlaceholders: yes,
   })
-  .superRefine((c, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (c.reservedConcurrency !== undefined && c.accountConcurrencyLimit === undefined) {
-      issue(
-        'accountConcurrencyLimit',
-        `reservedConcurrency=${c.reservedConcurrency} needs -c accountConcurrencyLimit=<your account's Lambda concurrent executions quota> so the stack can check it fits`,
-      );
-    }
-    if ((c.domainName === undefined) !== (c.certificateArn === undefined)) {
-      issue(c.domainName ? 'certificateArn' : 'domainName', 'domainName and certificateArn go together (an ACM certificate in the stack region for that name)');
-    }
-    if (c.hostedZoneId && !c.domainName && !c.mailDomain) issue('hostedZoneId', 'hostedZoneId is used for domainName or mailDomain; give one of them');
-    if (c.domainName && c.portalUrl && new URL(c.portalUrl).origin !== `https://${c.domainName}`) {
-      issue('portalUrl', `portalUrl (${c.portalUrl}) and domainName (${c.domainName}) disagree: the portal is served at https://${c.domainName}; drop portalUrl or make them match`);
-    }
-    if (c.mailDomain) {
-      const senderDomain = c.senderEmail.split('@')[1]?.toLowerCase() ?? '';
-      if (senderDomain !== c.mailDomain && !senderDomain.endsWith(`.${c.mailDomain}`)) {
-        issue('mailDomain', `senderEmail (${c.senderEmail}) is not at mailDomain (${c.mailDomain}): SES would refuse to send from it`);
+  .check(
+    z.superRefine((c, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: c });
+      if (c.reservedConcurrency !== undefined && c.accountConcurrencyLimit === undefined) {
+        issue(
+          'accountConcurrencyLimit',
+          `reservedConcurrency=${c.reservedConcurrency} needs -c accountConcurrencyLimit=<your account's Lambda concurrent executions quota> so the stack can check it fits`,
+        );
       }
-    }
-  });
+      if ((c.domainName === undefined) !== (c.certificateArn === undefined)) {
+        issue(c.domainName ? 'certificateArn' : 'domainName', 'domainName and certificateArn go together (an ACM certificate in the stack region for that name)');
+      }
+      if (c.hostedZoneId && !c.domainName && !c.mailDomain) issue('hostedZoneId', 'hostedZoneId is used for domainName or mailDomain; give one of them');
+      if (c.domainName && c.portalUrl && new URL(c.portalUrl).origin !== `https://${c.domainName}`) {
+        issue('portalUrl', `portalUrl (${c.portalUrl}) and domainName (${c.domainName}) disagree: the portal is served at https://${c.domainName}; drop portalUrl or make them match`);
+      }
+      if (c.mailDomain) {
+        const senderDomain = c.senderEmail.split('@')[1]?.toLowerCase() ?? '';
+        if (senderDomain !== c.mailDomain && !senderDomain.endsWith(`.${c.mailDomain}`)) {
+          issue('mailDomain', `senderEmail (${c.senderEmail}) is not at mailDomain (${c.mailDomain}): SES would refuse to send from it`);
+        }
+      }
+    }),
+  );
 export type StackContext = z.infer<typeof StackContext>;
 
 /** What each optional value means when it is not given (the README's table repeats these). */

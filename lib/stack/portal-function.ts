@@ -3,6 +3,8 @@
  * with esbuild (AWS SDK included), X-Ray tracing, its own KMS-encrypted log group, and its own
  * role whose only policy is a customer-managed policy built from the route's grants.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -12,6 +14,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { openApiDocument } from '../../lambdas/openapi/document.ts';
 import type { Route } from '../routes.ts';
 
 /** The repository root: route entries are relative to it. */
@@ -37,6 +40,34 @@ export const copyStaticFiles: ICommandHooks = {
   beforeInstall: () => [],
   afterBundling: (inputDir, outputDir) => [`cp -R "${path.join(inputDir, 'lambdas', 'pages', 'static')}" "${path.join(outputDir, 'static')}"`],
 };
+
+/** The file GET /openapi.json serves, beside its bundle (lambdas/handlers/openapi/get.ts reads it). */
+export const openApiDocumentFile = 'openapi.json';
+
+let documentOnDisk: string | undefined;
+
+/**
+ * Writes the OpenAPI document beside the bundle of GET /openapi.json: generated here, at build
+ * time, from the same route table and schemas, so that function bundles none of them (issue 16).
+ */
+export const writeOpenApiDocument: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir, outputDir) => {
+    if (!documentOnDisk) {
+      documentOnDisk = path.join(mkdtempSync(path.join(tmpdir(), 'portal-openapi-')), openApiDocumentFile);
+      writeFileSync(documentOnDisk, JSON.stringify(openApiDocument()));
+    }
+    return [`cp "${documentOnDisk}" "${path.join(outputDir, openApiDocumentFile)}"`];
+  },
+};
+
+/** What a function reads beside its bundle: the browser files, or the OpenAPI document. */
+export function bundledFiles(route: Pick<Route, 'id' | 'content'>): ICommandHooks | undefined {
+  if (route.content === 'asset') return copyStaticFiles;
+  if (route.id === 'openapi') return writeOpenApiDocument;
+  return undefined;
+}
 
 export interface PortalFunctionProps {
   readonly route: FunctionSpec;
@@ -123,8 +154,9 @@ export class PortalFunction extends Construct {
         // CJS output has no import.meta; modules that locate files beside themselves (the pages'
         // browser files) then resolve inside the function's own folder.
         define: { 'import.meta.url': JSON.stringify('file:///var/task/index.js') },
-        // The browser files route serves lambdas/pages/static, read from $LAMBDA_TASK_ROOT/static.
-        ...(route.content === 'asset' ? { commandHooks: copyStaticFiles } : {}),
+        // The browser files route serves lambdas/pages/static, read from $LAMBDA_TASK_ROOT/static;
+        // GET /openapi.json serves $LAMBDA_TASK_ROOT/openapi.json.
+        ...(bundledFiles(route) ? { commandHooks: bundledFiles(route) } : {}),
       },
     });
   }

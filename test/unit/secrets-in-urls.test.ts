@@ -6,7 +6,7 @@
  * the pages make (test/browser/patient-pages.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { routes as table, type Route } from '../../lib/routes.ts';
 import { openApiDocument } from '../../lambdas/openapi/document.ts';
 import { verifyLink } from '../../lambdas/domain/email-match.ts';
@@ -71,12 +71,12 @@ describe('rule 26: emailed links', () => {
 
 describe('rule 26: the route table', () => {
   const routes: readonly Route[] = table;
-  const keysOf = (schema: z.ZodType | undefined): string[] => {
+  const keysOf = (schema: z.ZodMiniType | undefined): string[] => {
     if (!schema) return [];
     // Only plain object shapes, so a catch-all (record, passthrough) cannot slip a secret in.
-    expect(schema).toBeInstanceOf(z.ZodObject);
-    const object = schema as z.ZodObject;
-    expect(object.def.catchall === undefined || object.def.catchall instanceof z.ZodNever).toBe(true);
+    expect(schema).toBeInstanceOf(z.ZodMiniObject);
+    const object = schema as z.ZodMiniObject;
+    expect(object.def.catchall === undefined || object.def.catchall instanceof z.ZodMiniNever).toBe(true);
     return Object.keys(object.shape);
   };
 
@@ -94,7 +94,7 @@ describe('rule 26: the route table', () => {
     for (const r of routes) if (r.request.body) expect(r.method, r.id).not.toBe('GET');
     const lookup = routes.find((r) => r.path === '/invitations/lookup');
     expect(lookup?.method).toBe('POST');
-    expect(Object.keys((lookup!.request as { body: z.ZodObject }).body.shape)).toEqual(['token']);
+    expect(Object.keys((lookup!.request as { body: z.ZodMiniObject }).body.shape)).toEqual(['token']);
     expect(routes.some((r) => r.method === 'GET' && r.path.startsWith('/invitations/'))).toBe(false);
   });
 

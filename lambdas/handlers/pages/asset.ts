@@ -1,4 +1,4 @@
-import { defineHandler } from '../../http/public-handler.ts';
+import { defineHandler } from '../../http/standalone-handler.ts';
 import { HttpProblem } from '../../http/problems.ts';
 import { loadAssets } from '../../pages/assets.ts';
 

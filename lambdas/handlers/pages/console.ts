@@ -1,4 +1,4 @@
-import { defineHandler } from '../../http/public-handler.ts';
+import { defineHandler } from '../../http/standalone-handler.ts';
 import { pageHeaders } from '../../pages/headers.ts';
 import { renderConsolePage } from '../../pages/console.ts';
 

@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-s
 import { describe, expect, it } from 'vitest';
 import { backoffMs, classify, defaultPolicy, retryMiddleware, retryMiddlewareOptions, withRetries, type RetryEnv, type RetryPolicy } from '../../../lambdas/adapters/dynamo-retry.ts';
 import { BackendBusy } from '../../../lambdas/domain/errors.ts';
-import { buildHandler } from '../../../lambdas/http/handler-core.ts';
+import { buildHandlerFor as buildHandler } from '../../support/build-handler.ts';
 import { apiEvent, call } from '../../support/events.ts';
 
 const meta = { $metadata: {} };

@@ -17,7 +17,8 @@ import {
   staffOriginsFromEnv,
   StaffOriginsError,
 } from '../../../lambdas/http/cors.ts';
-import { buildHandler, type Authenticate } from '../../../lambdas/http/handler-core.ts';
+import type { Authenticate } from '../../../lambdas/http/handler-core.ts';
+import { buildHandlerFor as buildHandler } from '../../support/build-handler.ts';
 import { HttpProblem } from '../../../lambdas/http/problems.ts';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { routes, type RouteId } from '../../../lib/routes.ts';

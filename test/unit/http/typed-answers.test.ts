@@ -4,7 +4,8 @@
  * if any of those answers stops being a type error. At run time the well-typed ones answer.
  */
 import { describe, expect, it } from 'vitest';
-import { buildHandler, type Authenticate } from '../../../lambdas/http/handler-core.ts';
+import type { Authenticate } from '../../../lambdas/http/handler-core.ts';
+import { buildHandlerFor as buildHandler } from '../../support/build-handler.ts';
 import { apiEvent, call } from '../../support/events.ts';
 
 const nobody: Authenticate = async () => undefined;
