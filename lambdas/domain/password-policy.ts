@@ -35,7 +35,8 @@ export const passwordRefusedByPool = (path = 'body.newPassword') =>
 export const isPasswordRefusal = (err: unknown): err is DomainError =>
   err instanceof DomainError && err.kind === 'bad-request' && err.code === 'validation-error';
 
-const blocklist: ReadonlySet<string> = new Set(commonLongPasswords);
+// Built on first use: every function imports this module for passwordLimits (schemas/patient.ts).
+let blocklist: ReadonlySet<string> | undefined;
 
 export interface PasswordContext {
   username?: string;
@@ -52,6 +53,7 @@ export function passwordProblems(password: string, context: PasswordContext = {}
   // Line breaks (Cognito refuses them) and other control characters (no keyboard types them).
   if (/[\p{Cc}\u2028\u2029\u0085]/u.test(password)) problems.push('must not contain line breaks or control characters');
   const lower = password.toLowerCase();
+  blocklist ??= new Set(commonLongPasswords);
   if (blocklist.has(lower)) problems.push('is on a list of commonly used passwords; choose another');
   if (length > 0 && new Set(lower).size === 1) problems.push('must not be one character repeated');
   const username = context.username?.trim().toLowerCase();

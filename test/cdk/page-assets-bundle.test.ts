@@ -3,17 +3,18 @@
  * static folder. Synthesizes one PortalFunction (not the whole stack) and then runs the bundle
  * the way Lambda would, with LAMBDA_TASK_ROOT pointing at it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lambdas/openapi/document.ts';
 import { routeById } from '../../lib/routes.ts';
 import { PortalFunction, repoRoot } from '../../lib/stack/portal-function.ts';
 
-let bundleDir: (routeId: 'page-asset' | 'health') => string;
+let bundleDir: (routeId: 'page-asset' | 'health' | 'openapi') => string;
 const savedTaskRoot = process.env.LAMBDA_TASK_ROOT;
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -21,7 +22,7 @@ beforeAll(() => {
   const app = new App();
   const stack = new Stack(app, 'PageAssetsBundle');
   const logKey = new Key(stack, 'LogKey');
-  const fns = (['page-asset', 'health'] as const).map((id) => {
+  const fns = (['page-asset', 'health', 'openapi'] as const).map((id) => {
     const fn = new PortalFunction(stack, `Fn-${id}`, {
       route: routeById(id),
       environment: {},
@@ -78,5 +79,28 @@ describe('the browser-files function bundle', () => {
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(css.body).toContain('.skip-link');
     expect((await handler(event('index.js'), { awsRequestId: 'y' })).statusCode).toBe(404);
+  });
+});
+
+describe('the OpenAPI function bundle (issue 16)', () => {
+  it('carries the document generated from the route table beside index.js, and serves it as CommonJS, as in Lambda', async () => {
+    const dir = bundleDir('openapi');
+    const file = path.join(dir, 'openapi.json');
+    expect(existsSync(file)).toBe(true);
+    const expected = JSON.parse(JSON.stringify(openApiDocument()));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(expected);
+    expect(existsSync(path.join(bundleDir('health'), 'openapi.json'))).toBe(false);
+    process.env.LAMBDA_TASK_ROOT = dir;
+    const { handler } = createRequire(import.meta.url)(path.join(dir, 'index.js')) as {
+      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    };
+    const answer = await handler(
+      { httpMethod: 'GET', resource: '/openapi.json', path: '/openapi.json', headers: {}, pathParameters: null, queryStringParameters: null, body: null, requestContext: { requestId: 'bundle-test', identity: { sourceIp: '192.0.2.1' } } },
+      { awsRequestId: 'z' },
+    );
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual(expected);
+    // The bundle itself carries no schema and no generator: only the file does.
+    expect(readFileSync(path.join(dir, 'index.js'), 'utf8')).not.toContain('PortalRecordChange');
   });
 });
