@@ -17,8 +17,9 @@ async function load(): Promise<OpenApiDocument> {
   const taskRoot = process.env.LAMBDA_TASK_ROOT;
   const file = taskRoot && path.join(taskRoot, documentFileName);
   if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument;
-  // Not followed by the bundler (a computed specifier): the generator stays out of the bundle.
-  const generator = '../../openapi/document.ts';
+  // A computed specifier, so the bundler does not follow it: the generator stays out of the
+  // bundle. Absolute, because a loader may resolve a computed relative one from elsewhere.
+  const generator = new URL('../../openapi/document.ts', import.meta.url).href;
   const { openApiDocument } = (await import(/* @vite-ignore */ generator)) as typeof import('../../openapi/document.ts');
   return openApiDocument();
 }
