@@ -75,6 +75,6 @@ for (const file of files) {
   const run = spawnSync('npx', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const { writeFileSync } = await import('node:fs');
   writeFileSync(`.stryker/logs/${key}.log`, `${run.stdout}\n${run.stderr}`);
-  const score = /Final mutation score of ([\d.]+)/.exec(run.stdout)?.[1];
+  const score = /All files\s*\|\s*([\d.]+)/.exec(run.stdout.replace(/\x1b\[[0-9;]*m/g, ''))?.[1];
   console.log(`  → ${score ? `${score} %` : `no score (exit ${run.status}), see .stryker/logs/${key}.log`}`);
 }

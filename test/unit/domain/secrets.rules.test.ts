@@ -132,6 +132,13 @@ describe('rule 10: a stored PIN hash', () => {
     expect(await verifyPinHash('ABC234', await tampered('hash', Buffer.alloc(33, 1).toString('base64url')))).toBe(false);
   });
 
+  it('refuses a 15-byte salt even when the hash is right for it (a short salt is not ours)', async () => {
+    const { scryptSync } = await import('node:crypto');
+    const salt = Buffer.alloc(15, 7);
+    const key = scryptSync('ABC234', salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    expect(await verifyPinHash('ABC234', `scrypt$16384$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`)).toBe(false);
+  });
+
   it('accepts a longer salt than 16 bytes (what it refuses is a short one)', async () => {
     const { scryptSync, randomBytes } = await import('node:crypto');
     const salt = randomBytes(24);
