@@ -10,6 +10,16 @@
 export const equivalents = [
   { file: 'lambdas/domain/secrets.ts', code: "'utf8'", reason: "Hash.update(string, '') encodes as UTF-8, the default, like 'utf8'" },
   { file: 'lambdas/domain/secrets.ts', code: '/[\\s-]+/g', reason: 'a global replace by "" removes the same characters one at a time as in runs' },
+  {
+    file: 'lambdas/domain/sign-in-throttle.ts',
+    code: 'sinceLast > p.forgetAfterSeconds',
+    reason: 'the longest wait (15 min) is over long before a day: past forgetAfterSeconds the wait is 0 by the delay arithmetic too',
+  },
+  {
+    file: 'lambdas/domain/sign-in-throttle.ts',
+    code: "'error'",
+    reason: "settle's outcome is 'refused' | 'error' and every store tests `=== 'refused'`: any other value is 'error' (and would not type-check)",
+  },
 ];
 
 /**

@@ -35,6 +35,15 @@ describe('rule 5: one account counter per username, however it is typed', () => 
     expect(throttleKeys('patient', 'Alice', '1.2.3.4', t0).accountKey).toBe(k);
   });
 
+  it('the key is the SHA-256 of "<pool>:account:<lowercased username>" (stored counters keep working across deploys)', async () => {
+    const { createHash } = await import('node:crypto');
+    const h = (v: string) => createHash('sha256').update(v).digest('base64url');
+    expect(accountThrottleKey('patient', ' Alice ')).toBe(h('patient:account:alice'));
+    expect(accountThrottleKey('staff', 'STRASSE')).toBe(h('staff:account:strasse'));
+    const now = at('2026-11-21T10:20:00.000Z');
+    expect(throttleKeys('lobby', 'x', '1.2.3.4', now).addressKey).toBe(h(`lobby:address:1.2.3.4:${Math.floor(now.getTime() / 900_000)}`));
+  });
+
   it('other usernames and other pools count apart', () => {
     expect(accountThrottleKey('patient', 'alicia')).not.toBe(accountThrottleKey('patient', 'alice'));
     expect(accountThrottleKey('staff', 'alice')).not.toBe(accountThrottleKey('patient', 'alice'));
@@ -169,6 +178,22 @@ describe('rule 5: throttledSignIn', () => {
     expect(mem.addresses.get('addr')).toBe(1);
     expect(await throttledSignIn(deps, keys, async () => 'ok', { reserve: true })).toBe('ok');
     expect(mem.accounts.has('acct')).toBe(false);
+  });
+
+  it('without a reservation (one-time secrets): right answers at once all get through, even at the 5th failure', async () => {
+    const mem = memoryThrottleState();
+    mem.accounts.set('acct', { failures: 4, lastFailureAt: t0.getTime() });
+    const deps = { throttle: mem.store, clock: () => t0 };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => throttledSignIn(deps, keys, async () => 'ok').catch((e: DomainError) => e.code)));
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('without a reservation, a success on an account with no failures writes nothing (no clear)', async () => {
+    const mem = memoryThrottleState();
+    let clears = 0;
+    const store = { ...mem.store, clearAccount: async (a: string) => (clears++, mem.store.clearAccount(a)) };
+    expect(await throttledSignIn({ throttle: store, clock: () => t0 }, keys, async () => 'ok')).toBe('ok');
+    expect(clears).toBe(0);
   });
 
   it('with a reservation: an account whose count keeps changing under it gets 429 after 20 looks, without an attempt', async () => {
