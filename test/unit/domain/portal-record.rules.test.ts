@@ -92,9 +92,9 @@ describe('rule 29: what a staff edit does to sessions and links', () => {
     const mem = memoryStore();
     const deps = { store: mem.store, clock: fixedClock(), mailer: memoryMailer().mailer, settingsDefaults: { practiceName: 'P', portalUrl: 'https://portal.example.test' } };
     const actor = { id: 'frontdesk', sourceIp: '203.0.113.9' };
-    await editRecord(deps, actor, 'P-1', { email: 'a@example.test' });
-    await editRecord(deps, actor, 'P-1', { comment: 'x' });
-    await editRecord(deps, actor, 'P-1', { email: 'b@example.test' });
+    await editRecord(deps, actor, 'P-1', { email: 'a@example.test' }, undefined);
+    await editRecord(deps, actor, 'P-1', { comment: 'x' }, undefined);
+    await editRecord(deps, actor, 'P-1', { email: 'b@example.test' }, undefined);
     const details = mem.audit.map((a) => a.detail as Record<string, unknown>);
     expect(details.slice(1).map((d) => d.linksKilled)).toEqual([undefined, true]);
   });
