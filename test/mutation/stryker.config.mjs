@@ -20,6 +20,21 @@ export const equivalents = [
     code: "'error'",
     reason: "settle's outcome is 'refused' | 'error' and every store tests `=== 'refused'`: any other value is 'error' (and would not type-check)",
   },
+  {
+    file: 'lambdas/http/auth.ts',
+    code: "''",
+    reason: 'a missing Authorization header is matched as any other string that is not "Bearer <token>": refused the same',
+  },
+  {
+    file: 'lambdas/http/auth.ts',
+    code: '[]',
+    reason: 'groups that are not a list become a list that names no role: any such list gives the same empty roles',
+  },
+  {
+    file: 'lambdas/http/auth.ts',
+    code: "typeof payload.sub === 'string' && payload.sub.length > 0",
+    reason: 'defence in depth: aws-jwt-verify refuses a non-string sub (JwtParseError) and `!sub` right after refuses an empty one',
+  },
 ];
 
 /**

@@ -4,11 +4,11 @@
  * Real RS256 tokens (test/support/tokens.ts); the staff record is the mock of test/handlers/env.ts.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { authenticateStaff, bearerToken, mayCall, type StaffPrincipal } from '../../../lambdas/http/auth.ts';
+import { accessTokenVerifier, authenticateStaff, bearerToken, mayCall, type StaffPrincipal } from '../../../lambdas/http/auth.ts';
 import { HttpProblem } from '../../../lambdas/http/problems.ts';
 import { staffRecordOf } from '../../../lambdas/http/staff-session.ts';
 import { enabledStaffRecord } from '../../support/staff-records.ts';
-import { otherKey, serveJwks, staffToken } from '../../support/tokens.ts';
+import { jwks, otherKey, serveJwks, staffToken } from '../../support/tokens.ts';
 
 async function refusal(p: Promise<unknown>): Promise<HttpProblem> {
   const err = await p.then(
@@ -92,6 +92,24 @@ describe('rule 30: a staff token is accepted with its record', () => {
     expect((await authenticateStaff(`Bearer ${staffToken({ issuedAt: now, claims: { auth_time: now - 100 } })}`, 'staff')).sub).toBe('sub-frontdesk');
     expect((await authenticateStaff(`Bearer ${staffToken({ issuedAt: now - 50 })}`, 'staff')).sub).toBe('sub-frontdesk');
     expect((await refusal(authenticateStaff(`Bearer ${staffToken({ issuedAt: now - 150 })}`, 'staff'))).status).toBe(401);
+  });
+});
+
+describe('the signing keys', () => {
+  it('are fetched once per pool (a cold start), with a time limit', async () => {
+    serveJwks();
+    const fetched = vi.mocked(globalThis.fetch);
+    const verifier = accessTokenVerifier('us-east-1_rulesA', 'staffclient');
+    expect(accessTokenVerifier('us-east-1_rulesA', 'staffclient')).toBe(verifier);
+    await verifier.verify(staffToken({ pool: 'us-east-1_rulesA' }));
+    await verifier.verify(staffToken({ pool: 'us-east-1_rulesA' }));
+    expect(fetched).toHaveBeenCalledTimes(1);
+    expect(fetched.mock.calls[0]![1]).toMatchObject({ signal: expect.any(AbortSignal) });
+  });
+
+  it('only from a successful answer: a JWKS body with an error status is not trusted', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(jwks), { status: 500 })));
+    await expect(accessTokenVerifier('us-east-1_rulesB', 'staffclient').verify(staffToken({ pool: 'us-east-1_rulesB' }))).rejects.toThrow();
   });
 });
 
