@@ -8,5 +8,10 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/handlers/**/*.test.ts'],
     exclude: ['test/unit/bench/**'],
     setupFiles: ['test/handlers/env.ts'],
+    // Under Stryker on a shared machine a test may run several times slower than alone (scrypt,
+    // twenty concurrent sign-ins): a 5 s default fails the initial run. Stryker's own timeoutMS
+    // still ends a mutant that loops.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });
