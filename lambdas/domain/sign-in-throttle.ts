@@ -116,7 +116,7 @@ function requireMayTry(account: AccountFailures | undefined, addressFailures: nu
  * reach the identity provider no more often than sequential ones would (rule 5).
  *
  * `alsoRead`: items the attempt needs whose keys are known now (a username's login), read in the
- * same call as the counters, and handed to `attempt`. `clearLater`: a successful attempt leaves
+ * same call as the counters, and handed to `attempt` (`together`: the counters in one call). `clearLater`: a successful attempt leaves
  * its reservation for the caller to clear together with its audit entry (`clearAccount(key,
  * audit)`: one transaction instead of a delete and a put); the caller must clear it on every
  * path after a right password.
@@ -125,12 +125,12 @@ export async function throttledSignIn<T, R = undefined>(
   { throttle, clock }: ThrottleDeps,
   keys: { accountKey: string; addressKey: string },
   attempt: (read: R) => Promise<T>,
-  options: { reserve?: boolean; alsoRead?: () => Promise<R>; clearLater?: boolean } = {},
+  options: { reserve?: boolean; alsoRead?: () => Promise<R>; clearLater?: boolean; together?: boolean } = {},
 ): Promise<T> {
   const now = clock();
-  const first = await readTogether(throttle, () =>
-    Promise.all([throttle.read(keys.accountKey, keys.addressKey), options.alsoRead ? options.alsoRead() : (undefined as R)]),
-  );
+  const reads = () => Promise.all([throttle.read(keys.accountKey, keys.addressKey), options.alsoRead ? options.alsoRead() : (undefined as R)]);
+  // Flows that ask for it (`together`, or with `alsoRead`) read the counters in one call; the others keep their call sequence.
+  const first = await (options.together || options.alsoRead ? readTogether(throttle, reads) : reads());
   const read = first[1];
   if (!options.reserve) return checkThenCount({ throttle, clock }, keys, first[0], () => attempt(read), now);
   let state = first[0];

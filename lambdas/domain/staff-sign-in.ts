@@ -64,7 +64,7 @@ export async function signInStaff(
   let reserved = false;
   const write = (event: AuditEvent) => (reserved ? deps.throttle.clearAccount(keys.accountKey, event) : deps.store.appendAudit(event));
   try {
-    const result = await throttledSignIn(deps, keys, () => deps.staff.signIn(username, password, context), { reserve: true, clearLater: true });
+    const result = await throttledSignIn(deps, keys, () => deps.staff.signIn(username, password, context), { reserve: true, clearLater: true, together: true });
     reserved = true;
     const answer = await toAnswer(deps, result.kind === 'challenge' ? result.username ?? username : username, result, now);
     await write(
