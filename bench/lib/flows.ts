@@ -215,7 +215,7 @@ const newPassword = 'harbour meadow copper kettle';
 
 /**
  * The flows, in the order their data needs: records → invitations → registrations → sign-ins →
- * lobby → reset request → reset confirm. Each patient is used once per flow.
+ * lobby issue → lobby sign-in → staff sign-in → reset request → reset confirm. Each patient is used once per flow.
  */
 export async function runFlows(api: BenchApi, clients: ReplayClients, plan: FlowPlan): Promise<FlowResult[]> {
   const { info } = api;
@@ -262,18 +262,28 @@ export async function runFlows(api: BenchApi, clients: ReplayClients, plan: Flow
   );
   await run('sign-in', 'POST /sessions', ids.map((_id, i) => ({ method: 'POST', path: '/sessions', body: { username: username(i), password } })), [200]);
 
-  // Lobby passwords are issued by staff first (not measured), then redeemed.
+  // Lobby passwords are issued by staff (measured), then redeemed.
   const lobbyPasswords: string[] = [];
-  for (const id of ids) {
-    const res = await api.call('POST', `/patients/${id}/portal/lobby-password`, undefined, staff);
-    if (res.status !== 201) throw new Error(`lobby-password answered ${res.status}`);
-    lobbyPasswords.push(String(res.json.lobbyPassword));
-  }
+  await run(
+    'lobby issue',
+    'POST /patients/{id}/portal/lobby-password',
+    ids.map((id) => ({ method: 'POST', path: `/patients/${id}/portal/lobby-password`, token: staff })),
+    [201],
+    (i, _status, body) => (lobbyPasswords[i] = String((JSON.parse(body) as { lobbyPassword: string }).lobbyPassword)),
+  );
   await run(
     'lobby sign-in',
     'POST /lobby-sessions',
     ids.map((id, i) => ({ method: 'POST', path: '/lobby-sessions', body: { masterCase: id, lobbyPassword: lobbyPasswords[i] } })),
     [200, 201],
+  );
+
+  // The password step of staff sign-in (TOTP follows; rule 30): the same staff user each time.
+  await run(
+    'staff sign-in',
+    'POST /staff/sessions',
+    ids.map(() => ({ method: 'POST', path: '/staff/sessions', body: { username: info.staff.username, password: info.staff.password } })),
+    [200],
   );
 
   await run('reset request', 'POST /credential-resets', ids.map((_id, i) => ({ method: 'POST', path: '/credential-resets', body: { username: username(i) } })), [202]);

@@ -8,6 +8,7 @@ import { config } from '../config.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
 import type { AccountLink, AccountStore, ChallengeStore } from '../domain/ports.ts';
 import { dynamo } from './clients.ts';
+import { getItem } from './dynamo-batch.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
 import { conditionFailed, transactWrite } from './transactions.ts';
 
@@ -65,7 +66,7 @@ export function dynamoAccounts(): AccountStore {
   const db = dynamo();
 
   const link = async (key: { pk: string; sk: string }): Promise<AccountLink | undefined> => {
-    const item = (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+    const item = (await getItem(db, { TableName: table, Key: key, ConsistentRead: true })).Item;
     return item ? { accountId: String(item.accountId), patientId: String(item.patientId) } : undefined;
   };
 

@@ -12,6 +12,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem } from './dynamo-batch.ts';
 import { config } from '../config.ts';
 import { versionConflict } from '../domain/errors.ts';
 import type { LinkPointer, LinkPolicy, LinkState, LinkStore } from '../domain/one-time-link.ts';
@@ -55,7 +56,7 @@ export function dynamoLinks<D extends object>(
   const max = policy.maxFailures;
 
   const get = async (patientId: string) => {
-    const item = (await db.send(new GetCommand({ TableName: table, Key: keys.state(patientId), ConsistentRead: true }))).Item;
+    const item = (await getItem(db, { TableName: table, Key: keys.state(patientId), ConsistentRead: true })).Item;
     return item ? toState<D>(item) : undefined;
   };
 

@@ -9,6 +9,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { getItem } from './dynamo-batch.ts';
+import { accountItemKey } from './dynamo-throttle.ts';
 import { config } from '../config.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -32,6 +34,7 @@ const toPassword = (item: Item): StoredLobbyPassword => ({
   createdBy: String(item.createdBy),
   expiresAt: String(item.expiresAt),
   used: item.used === true,
+  ...(item.scheme === 'hmac-sha256' ? { scheme: 'hmac-sha256' as const } : {}),
   ...(typeof item.sessionTokenHash === 'string' ? { sessionTokenHash: item.sessionTokenHash } : {}),
   ...(typeof item.generation === 'number' ? { generation: item.generation } : {}),
 });
@@ -101,14 +104,15 @@ export function dynamoLobby(): LobbyStore {
     },
 
     async getPassword(patientId) {
-      const out = await db.send(new GetCommand({ TableName: records, Key: lobbyPasswordKey(patientId), ConsistentRead: true }));
+      const out = await getItem(db, { TableName: records, Key: lobbyPasswordKey(patientId), ConsistentRead: true });
       return out.Item ? toPassword(out.Item) : undefined;
     },
 
-    async putPassword(password, event) {
+    async putPassword(password, event, clearThrottle) {
       await transactWrite(db, {
         password: { Put: { TableName: records, Item: { ...lobbyPasswordKey(password.patientId), ...password, ttl: ttlOf(password.expiresAt) } } },
         audit: auditPut(event),
+        counter: { Delete: { TableName: records, Key: accountItemKey(clearThrottle) } },
       });
     },
 

@@ -6,7 +6,7 @@
  * and its audit entry (conditional on being new), so neither can exist without the other.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { DomainError, versionConflict } from '../domain/errors.ts';
@@ -16,6 +16,7 @@ import type { Settings } from '../schemas/settings.ts';
 import type { StaffRecord } from '../domain/staff-admin.ts';
 import { dynamo } from './clients.ts';
 import { conditionFailed, transactWrite } from './transactions.ts';
+import { getItem, readTogether } from './dynamo-batch.ts';
 
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
@@ -65,8 +66,7 @@ export function dynamoStore(): RecordStore {
   const { RECORDS_TABLE: records, AUDIT_TABLE: audit } = config();
   const db = dynamo();
 
-  const get = async (key: Key): Promise<Item | undefined> =>
-    (await db.send(new GetCommand({ TableName: records, Key: key, ConsistentRead: true }))).Item;
+  const get = async (key: Key): Promise<Item | undefined> => (await getItem(db, { TableName: records, Key: key, ConsistentRead: true })).Item;
 
   /** The versioned item and its audit entry, all or nothing. */
   const putWithAudit = async (item: Item, expectedVersion: number, event: AuditEvent): Promise<void> => {
@@ -87,6 +87,8 @@ export function dynamoStore(): RecordStore {
   };
 
   return {
+    together: readTogether,
+
     async getRecord(patientId) {
       const item = await get(recordKey(patientId));
       return item ? toRecord(item) : undefined;

@@ -4,22 +4,28 @@
  * own age check everywhere, since DynamoDB Local does not expire items.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
 import { throttlePolicy, type AccountFailures, type ThrottleStore } from '../domain/sign-in-throttle.ts';
 import { dynamo } from './clients.ts';
+import { getItem, readTogether } from './dynamo-batch.ts';
+import { auditItem } from './dynamo-store.ts';
+import { transactWrite } from './transactions.ts';
 
-const accountItemKey = (key: string) => ({ pk: `THROTTLE#account#${key}`, sk: 'FAILURES' });
+/** The account counter's item (also deleted inside other flows' transactions: dynamo-lobby.ts). */
+export const accountItemKey = (key: string) => ({ pk: `THROTTLE#account#${key}`, sk: 'FAILURES' });
 const addressItemKey = (key: string) => ({ pk: `THROTTLE#address#${key}`, sk: 'FAILURES' });
 
 export function dynamoThrottle(): ThrottleStore {
-  const table = config().RECORDS_TABLE;
+  const { RECORDS_TABLE: table, AUDIT_TABLE: auditTable } = config();
   const db = dynamo();
   return {
+    together: readTogether,
+
     async read(accountKey, addressKey) {
       const [account, address] = await Promise.all([
-        db.send(new GetCommand({ TableName: table, Key: accountItemKey(accountKey), ConsistentRead: true })),
-        db.send(new GetCommand({ TableName: table, Key: addressItemKey(addressKey), ConsistentRead: true })),
+        getItem(db, { TableName: table, Key: accountItemKey(accountKey), ConsistentRead: true }),
+        getItem(db, { TableName: table, Key: addressItemKey(addressKey), ConsistentRead: true }),
       ]);
       const a = account.Item;
       return {
@@ -59,8 +65,16 @@ export function dynamoThrottle(): ThrottleStore {
       }
     },
 
-    async clearAccount(accountKey) {
-      await db.send(new DeleteCommand({ TableName: table, Key: accountItemKey(accountKey) }));
+    async clearAccount(accountKey, audit) {
+      if (!audit) {
+        await db.send(new DeleteCommand({ TableName: table, Key: accountItemKey(accountKey) }));
+        return;
+      }
+      // The sign-in's audit entry and the end of its reservation: one call, all or nothing.
+      await transactWrite(db, {
+        counter: { Delete: { TableName: table, Key: accountItemKey(accountKey) } },
+        audit: { Put: { TableName: auditTable, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+      });
     },
 
     async reserve(accountKey, seen, now) {

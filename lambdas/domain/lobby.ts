@@ -6,9 +6,10 @@
  * Secrets:
  * - Lobby password: 10 characters from a 31-character alphabet without look-alikes (~49.5 bits),
  *   from a CSPRNG, shown as XXXXX-XXXXX; input is accepted in any case, with or without the dash.
- *   Kept only as scrypt(normalised password, 16-byte random salt): online guessing is bounded by
- *   the throttle (at most 100 failures per case number before it locks), and the slow salted hash
- *   makes a copy of the table useless for offline guessing within the password's short life.
+ *   Kept only as HMAC-SHA-256 under a key that is not in the table (why not scrypt: the one
+ *   comment in ./secrets.ts); passwords issued before, or where no key is configured, as
+ *   scrypt(normalised password, 16-byte random salt), and those still verify. Online guessing is
+ *   bounded by the throttle (at most 100 failures per case number before it locks).
  * - Lobby token: 32 random bytes, base64url (256 bits); kept only as its SHA-256 (enough at that
  *   entropy, security rule 9), so a copy of the table holds no usable token.
  *
@@ -19,10 +20,10 @@
  * session each carry the generation they were made under, compared exactly.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { constantTimeEqual, opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
+import { constantTimeEqual, keyedHash, opaqueToken, readableAlphabet, readableSecret, sha256 } from './secrets.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
-import type { Clock, RecordStore } from './ports.ts';
+import { readTogether, type Clock, type RecordStore } from './ports.ts';
 import { sessionGenerationOf, sessionStillLive, type StoredRecord } from './portal-record.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -42,6 +43,8 @@ export interface StoredLobbyPassword {
   patientId: string;
   salt: string;
   passwordHash: string;
+  /** How passwordHash was made: HMAC-SHA-256 under the lobby key; absent: scrypt (issued before issue 16, or with no key). */
+  scheme?: typeof keyedScheme;
   createdAt: string;
   createdBy: string;
   expiresAt: string;
@@ -69,8 +72,11 @@ export interface LobbyStore {
   /** Ids of the records whose masterCase is this one, in any case (at most maxCandidates). */
   patientIdsByMasterCase(masterCase: string): Promise<string[]>;
   getPassword(patientId: string): Promise<StoredLobbyPassword | undefined>;
-  /** Stores the patient's lobby password, replacing any earlier one, and its audit event: all or nothing. */
-  putPassword(password: StoredLobbyPassword, audit: AuditEvent): Promise<void>;
+  /**
+   * Stores the patient's lobby password, replacing any earlier one, and its audit event, and
+   * deletes the throttle counter `clearThrottle` (the case number's guessing count): all or nothing.
+   */
+  putPassword(password: StoredLobbyPassword, audit: AuditEvent, clearThrottle: string): Promise<void>;
   /**
    * In one transaction: marks `password` used, stores `session` and the audit event, on the
    * condition that the stored password is still this one, unused and unexpired at `now`.
@@ -97,6 +103,8 @@ export interface LobbySecrets {
   lobbyPassword(): string;
   sessionToken(): string;
   salt(): string;
+  /** The key of the lobby password hash (adapters/lobby-key.ts); absent: scrypt. */
+  hashKey?: Buffer;
 }
 
 export const cryptoSecrets: LobbySecrets = {
@@ -111,7 +119,18 @@ export const cryptoSecrets: LobbySecrets = {
 /** What the patient typed, as compared: upper case, without dashes or spaces. */
 export const normaliseLobbyPassword = (typed: string): string => typed.toUpperCase().replace(/[\s-]/g, '');
 
-// scrypt at N=2^14, r=8: ~16 MiB and some tens of milliseconds per check.
+export const keyedScheme = 'hmac-sha256' as const;
+
+/** HMAC-SHA-256(key, salt ‖ normalised password): bound to its salt, so two equal passwords never share a hash. */
+export const keyedLobbyHash = (key: Buffer, normalised: string, salt: string): string => keyedHash(key, 'lobby-password', `${salt}:${normalised}`);
+
+/** The typed password hashed as `stored` was; undefined when this function cannot (a keyed hash and no key). */
+async function hashAsStored(typed: string, stored: Pick<StoredLobbyPassword, 'salt' | 'scheme'>, key: Buffer | undefined): Promise<string | undefined> {
+  if (stored.scheme === keyedScheme) return key ? keyedLobbyHash(key, typed, stored.salt) : undefined;
+  return hashLobbyPassword(typed, stored.salt);
+}
+
+// scrypt at N=2^14, r=8: ~16 MiB and some tens of milliseconds per check (passwords without a scheme).
 const scryptParams = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
 export function hashLobbyPassword(normalised: string, salt: string): Promise<string> {
@@ -159,18 +178,21 @@ export const accessDisabled = () =>
  * lobby guessing counter of the patient's case number (the staff action of security rule 5).
  */
 export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientId: string): Promise<IssuedLobbyPassword> {
-  const record = await deps.store.getRecord(patientId);
+  // The record and the settings in one read (issue 16).
+  const [record, { settings }] = await readTogether(deps.store, () => Promise.all([deps.store.getRecord(patientId), readSettings(deps)]));
   if (!record) throw notFound('The portal record');
   if (!record.accessEnabled) throw accessDisabled();
-  const { settings } = await readSettings(deps);
   const now = deps.clock();
   const expiresAt = new Date(now.getTime() + settings.lobbyMinutes * 60_000).toISOString();
   const lobbyPassword = deps.secrets.lobbyPassword();
   const salt = deps.secrets.salt();
+  const key = deps.secrets.hashKey;
+  const typed = normaliseLobbyPassword(lobbyPassword);
   const stored: StoredLobbyPassword = {
     patientId,
     salt,
-    passwordHash: await hashLobbyPassword(normaliseLobbyPassword(lobbyPassword), salt),
+    passwordHash: key ? keyedLobbyHash(key, typed, salt) : await hashLobbyPassword(typed, salt),
+    ...(key ? { scheme: keyedScheme } : {}),
     createdAt: now.toISOString(),
     createdBy: actor.id,
     expiresAt,
@@ -178,9 +200,9 @@ export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientI
     generation: sessionGenerationOf(record),
   };
   const audit = auditEvent(actor, patientTarget(patientId), 'lobby-password.issued', now, { lobbyMinutes: settings.lobbyMinutes, expiresAt });
-  await deps.lobby.putPassword(stored, audit);
   const masterCase = lobbySignInName(record);
-  await deps.throttle.clearAccount(throttleKeys('lobby', masterCase, '', now).accountKey);
+  // The case number's guessing counter is cleared in the same transaction as the password.
+  await deps.lobby.putPassword(stored, audit, throttleKeys('lobby', masterCase, '', now).accountKey);
   return { lobbyPassword, expiresAt, masterCase };
 }
 
@@ -220,14 +242,31 @@ interface Candidate {
 /**
  * The records a typed case number can name: those whose masterCase it is (any case), and the
  * record whose patientId it is where that record has no masterCase. Each is read again with a
- * consistent read, since the index may lag a change of masterCase or of access.
+ * consistent read, since the index may lag a change of masterCase or of access. `byId` is the
+ * record (and its password) whose patientId the case number is, read with the throttle counters
+ * (one call); the records the index names besides it, and their passwords, are one more read.
  */
-async function candidatesFor({ store, lobby }: Pick<SignInDeps, 'store' | 'lobby'>, masterCase: string): Promise<Candidate[]> {
-  const [ids, byId] = await Promise.all([lobby.patientIdsByMasterCase(masterCase), store.getRecord(masterCase)]);
-  const records = await Promise.all(ids.slice(0, maxCandidates).map((id) => (id === byId?.patientId ? byId : store.getRecord(id))));
-  const found = records.filter((r): r is StoredRecord => r?.masterCase !== undefined && r.masterCase.toLowerCase() === masterCase.toLowerCase());
-  if (byId && byId.masterCase === undefined) found.push(byId);
-  return Promise.all(found.map(async (record) => ({ record, password: await lobby.getPassword(record.patientId) })));
+async function candidatesFor(
+  { store, lobby }: Pick<SignInDeps, 'store' | 'lobby'>,
+  masterCase: string,
+  ids: string[],
+  byId: Candidate | undefined,
+): Promise<Candidate[]> {
+  const others = ids.slice(0, maxCandidates).filter((id) => id !== byId?.record.patientId);
+  const read = await readTogether(store, () => Promise.all(others.map((id) => Promise.all([store.getRecord(id), lobby.getPassword(id)]))));
+  const more = read.map(([record, password]) => ({ record, password }));
+  const named = byId && ids.slice(0, maxCandidates).includes(byId.record.patientId) ? [byId] : [];
+  const found = [...named, ...more].filter(
+    (c): c is Candidate => c.record?.masterCase !== undefined && c.record.masterCase.toLowerCase() === masterCase.toLowerCase(),
+  );
+  if (byId && byId.record.masterCase === undefined) found.push(byId);
+  return found;
+}
+
+/** The record whose patientId the case number is, with its lobby password: read along with the counters. */
+async function readById({ store, lobby }: Pick<SignInDeps, 'store' | 'lobby'>, masterCase: string): Promise<Candidate | undefined> {
+  const [record, password] = await Promise.all([store.getRecord(masterCase), lobby.getPassword(masterCase)]);
+  return record ? { record, password } : undefined;
 }
 
 const dummySalt = randomBytes(16).toString('base64url');
@@ -256,18 +295,22 @@ export async function signInToLobby(
   const actor: Actor = { id: lobbyActor, sourceIp };
   let target = lobbyTarget;
   try {
-    return await throttledSignIn(deps, throttleKeys('lobby', masterCase, sourceIp, deps.clock()), async () => {
-      const candidates = await candidatesFor(deps, masterCase);
+    // The index query goes out at once; the record and password the case number names as a
+    // patientId are read in the same call as the counters (issue 16).
+    const alsoRead = () => Promise.all([deps.lobby.patientIdsByMasterCase(masterCase), readById(deps, masterCase)]);
+    return await throttledSignIn(deps, throttleKeys('lobby', masterCase, sourceIp, deps.clock()), async ([ids, byId]) => {
+      const candidates = await candidatesFor(deps, masterCase, ids, byId);
       if (candidates[0]) target = patientTarget(candidates[0].record.patientId);
       const typed = normaliseLobbyPassword(attempt.lobbyPassword);
+      const key = deps.secrets.hashKey;
       let match: Candidate | undefined;
       for (const candidate of candidates) {
         if (!candidate.password) continue;
-        const hash = await hashLobbyPassword(typed, candidate.password.salt);
-        if (sameHash(hash, candidate.password.passwordHash) && !match) match = candidate;
+        const hash = await hashAsStored(typed, candidate.password, key);
+        if (hash !== undefined && sameHash(hash, candidate.password.passwordHash) && !match) match = candidate;
       }
       // Costs the same whether or not a password exists to compare with.
-      if (!candidates.some((c) => c.password)) await hashLobbyPassword(typed, dummySalt);
+      if (!candidates.some((c) => c.password)) await hashAsStored(typed, { salt: dummySalt, ...(key ? { scheme: keyedScheme } : {}) }, key);
       if (!match?.password) throw new LobbyRefusal(candidates.length ? 'wrong-password' : 'no-match');
       target = patientTarget(match.record.patientId);
 
@@ -291,7 +334,7 @@ export async function signInToLobby(
       const audit = auditEvent(actor, target, 'lobby.sign-in', now, { scope: lobbyScope, reason: 'session' });
       if (!(await deps.lobby.redeem(match.password, session, now, audit))) throw new LobbyRefusal('used-concurrently');
       return { lobbyToken, expiresAt: session.expiresAt, scope: lobbyScope, patientId: session.patientId };
-    });
+    }, { alsoRead });
   } catch (err) {
     if (err instanceof DomainError) {
       const reason = err instanceof LobbyRefusal ? err.reason : err.code;

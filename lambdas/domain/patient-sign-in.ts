@@ -59,39 +59,49 @@ export async function signInPatient(
   let record: StoredRecord | undefined;
   let link: { accountId: string; patientId: string } | undefined;
   let asked = false;
+  /** The password was right: the reservation is still held, and goes with the audit entry (one transaction). */
+  let reserved = false;
   // Every attempt that reached the pool is audited (rule 18): a wrong password on the patient's
   // record (actor unproven, so anonymous), an unknown username under a target of its own, so
   // both cases cost the same one write (rule 13).
-  const audit = (outcome: 'success' | 'failure', reason: string) =>
-    record
-      ? deps.store.appendAudit(
-          auditEvent({ id: `patient:${record.accountId}`, sourceIp: attempt.sourceIp }, patientTarget(record.patientId), 'patient.sign-in', now, { reason }, outcome),
-        )
+  const audit = (outcome: 'success' | 'failure', reason: string): Promise<void> => {
+    const event = record
+      ? auditEvent({ id: `patient:${record.accountId}`, sourceIp: attempt.sourceIp }, patientTarget(record.patientId), 'patient.sign-in', now, { reason }, outcome)
       : asked
-        ? deps.store.appendAudit(
-            auditEvent({ id: 'anonymous', sourceIp: attempt.sourceIp }, link ? patientTarget(link.patientId) : unknownSignInTarget, 'patient.sign-in', now, { reason }, outcome),
-          )
-        : Promise.resolve();
+        ? auditEvent({ id: 'anonymous', sourceIp: attempt.sourceIp }, link ? patientTarget(link.patientId) : unknownSignInTarget, 'patient.sign-in', now, { reason }, outcome)
+        : undefined;
+    if (reserved && event) return deps.throttle.clearAccount(keys.accountKey, event);
+    return event ? deps.store.appendAudit(event) : Promise.resolve();
+  };
   try {
-    const result = await throttledSignIn(deps, keys, async () => {
-      link = await deps.accounts.findByUsername(attempt.username);
-      asked = true;
-      // An unknown username still asks the pool (for a login that cannot exist), so that both
-      // cases take the same time and give the same answer (security rule 13).
-      const signedIn = await deps.logins.signIn(link?.accountId ?? `unknown-${opaqueToken()}`, attempt.password, attempt.context).catch((err: unknown) => {
-        if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
-        throw err;
-      });
-      const known = link ? await deps.store.getRecord(link.patientId) : undefined;
-      if (!known || known.accountId !== link?.accountId) throw patientSignInRefused();
-      record = known;
-      return signedIn;
-    }, { reserve: true });
+    const result = await throttledSignIn(
+      deps,
+      keys,
+      async (found) => {
+        // Read with the counters, in the same call (issue 16): the login the username names.
+        link = found;
+        asked = true;
+        // An unknown username still asks the pool (for a login that cannot exist), so that both
+        // cases take the same time and give the same answer (security rule 13).
+        const signedIn = await deps.logins.signIn(link?.accountId ?? `unknown-${opaqueToken()}`, attempt.password, attempt.context).catch((err: unknown) => {
+          if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
+          throw err;
+        });
+        const known = link ? await deps.store.getRecord(link.patientId) : undefined;
+        if (!known || known.accountId !== link?.accountId) throw patientSignInRefused();
+        record = known;
+        return signedIn;
+      },
+      { reserve: true, alsoRead: () => deps.accounts.findByUsername(attempt.username), clearLater: true },
+    );
+    reserved = true;
     const answer = await afterPassword(deps, record!, result, now);
     await audit('success', answer.kind === 'challenge' ? 'new-password-required' : 'tokens');
     return answer;
   } catch (err) {
     if (err instanceof DomainError) await audit('failure', err.code);
+    // Not a refusal (a backend failed after the right password): the reservation is given back, best effort.
+    else if (reserved) await deps.throttle.clearAccount(keys.accountKey).catch(() => undefined);
     throw err;
   }
 }

@@ -9,6 +9,10 @@ import type { StaffRecord } from './staff-admin.ts';
 
 export type Clock = () => Date;
 
+/** `reads()` through a store's `together` where it has one (one round trip for what they start at once). */
+export const readTogether = <T>(store: { together?<U>(reads: () => Promise<U>): Promise<U> } | undefined, reads: () => Promise<T>): Promise<T> =>
+  store?.together ? store.together(reads) : reads();
+
 export interface Page<T> {
   items: T[];
   cursor?: string;
@@ -26,6 +30,12 @@ export interface Versioned<T> {
  * A lost race throws the `version-conflict` DomainError.
  */
 export interface RecordStore {
+  /**
+   * Runs `reads`, and the single-item reads it starts at once (before awaiting anything) go to
+   * the table as one call (issue 16: one read for what one request needs). Optional: without
+   * it (unit-test fakes) `reads` simply runs.
+   */
+  together?<T>(reads: () => Promise<T>): Promise<T>;
   getRecord(patientId: string): Promise<StoredRecord | undefined>;
   saveRecord(record: StoredRecord, expectedVersion: number, audit: AuditEvent): Promise<void>;
   searchRecords(query: string | undefined, cursor: string | undefined, limit: number): Promise<Page<StoredRecord>>;

@@ -39,7 +39,7 @@ import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal as wrongSet, typ
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
 import { linksStillLive, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
-import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
+import { readTogether, type AccountStore, type Clock, type PatientLogins, type RecordStore } from './ports.ts';
 import { digestsEqual, hashPin, newPin, verifyPinHash } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -173,9 +173,12 @@ const patientActor = (record: StoredRecord, sourceIp: string): Actor => ({ id: `
  * reads and the same secret generation (scrypt included) run on every path.
  */
 export async function requestReset(deps: ResetRequestDeps, request: { username: string; sourceIp: string }): Promise<void> {
-  const [{ settings }, link] = await Promise.all([readSettings({ store: deps.store, defaults: deps.settingsDefaults }), deps.accounts.findByUsername(request.username)]);
+  // Two reads, each of the items known at that point (issue 16): settings and login, then record and reset.
+  const [{ settings }, link] = await readTogether(deps.store, () =>
+    Promise.all([readSettings({ store: deps.store, defaults: deps.settingsDefaults }), deps.accounts.findByUsername(request.username)]),
+  );
   const patientId = link?.patientId ?? NO_PATIENT;
-  const [record, current, secrets] = await Promise.all([deps.store.getRecord(patientId), deps.resets.get(patientId), newSecrets()]);
+  const [record, current, secrets] = await readTogether(deps.store, () => Promise.all([deps.store.getRecord(patientId), deps.resets.get(patientId), newSecrets()]));
   const now = deps.clock();
   if (!link || !record || record.accountId !== link.accountId) {
     deps.warn?.('reset requested', { outcome: 'no-account' });

@@ -1,11 +1,25 @@
 /**
  * Generated secrets and how they are kept and compared: the one home for them (issue 14 item 3).
- * Everything comes from the platform CSPRNG; opaque tokens are stored only as SHA-256 hashes
- * (enough at 256 bits of entropy, security rule 9); a PIN is kept sealed (invitations, so staff
- * can show it again) or as a salted slow hash (hashPin), and every comparison of a secret is in
- * constant time (rule 10).
+ * Everything comes from the platform CSPRNG, and every comparison of a secret is in constant time
+ * (rule 10).
+ *
+ * HASH COST FITS THE SECRET (issue 16 item 4). What a stolen copy of the table must not give is a
+ * usable secret; the cost of each check is chosen by the secret's entropy and life:
+ *   - opaque tokens (links, sessions; 256 bits): plain SHA-256 (sha256). Nobody can enumerate
+ *     2^256; a slow hash would only slow every request (rule 9).
+ *   - lobby passwords (~49.5 bits, live ≤ settings.lobbyMinutes, one use): HMAC-SHA-256 under a
+ *     key that is not in the table (keyedHash; the key is derived from the PIN key the stack
+ *     already holds, adapters/lobby-key.ts). Without the key a copy of the table cannot test a
+ *     single guess, so no work factor is needed, and a check costs microseconds instead of
+ *     scrypt's ~50 ms of CPU and 16 MiB (lobby sign-in was 4–6× its backend calls). Online guessing
+ *     is bounded by the throttle. Passwords stored before (scrypt, no `scheme`) still verify with
+ *     scrypt until they expire (≤ 24 h); where no key is configured, new ones are still scrypt.
+ *   - PINs (~30 bits; an invitation's lives for days): scrypt (hashPin) where they are hashed,
+ *     sealed where staff must see them again (adapters/pin-vault.ts): at 30 bits even a keyed
+ *     fast hash leaves the key as the only defence, and the slow salted hash is the second one.
+ *   - patient and staff passwords (chosen by people, long-lived): never here, Cognito keeps them.
  */
-import { createHash, randomBytes, randomInt, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** Letters and digits people can read aloud and type without confusing them: no 0/O, 1/I/L. */
 export const readableAlphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -25,6 +39,13 @@ export function temporaryPassword(): string {
 export const opaqueToken = (): string => randomBytes(32).toString('base64url');
 
 export const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+/**
+ * HMAC-SHA-256 under `key` of `purpose` and `value` (a NUL between them, so no purpose's input
+ * can be another's), base64url: the fast keyed hash of short-lived high-entropy secrets (above).
+ */
+export const keyedHash = (key: Buffer, purpose: string, value: string): string =>
+  createHmac('sha256', key).update(purpose, 'utf8').update('\u0000').update(value, 'utf8').digest('base64url');
 
 /** Equal strings, in time that does not depend on where they differ (only on their lengths). */
 export function constantTimeEqual(a: string, b: string): boolean {

@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { DomainError } from './errors.ts';
-import type { Clock } from './ports.ts';
+import type { AuditEvent } from './audit.ts';
+import { readTogether, type Clock } from './ports.ts';
 
 export const throttlePolicy = {
   freeFailures: 5,
@@ -30,9 +31,15 @@ export interface AccountFailures {
 }
 
 export interface ThrottleStore {
+  /** As RecordStore.together (ports.ts): reads started at once go out as one call. Optional. */
+  together?<T>(reads: () => Promise<T>): Promise<T>;
   read(accountKey: string, addressKey: string): Promise<{ account?: AccountFailures; addressFailures: number }>;
   recordFailure(accountKey: string, addressKey: string, now: Date): Promise<void>;
-  clearAccount(accountKey: string): Promise<void>;
+  /**
+   * Deletes the account's counter; with `audit`, in one transaction with that audit event (the
+   * sign-in's own entry), so a successful sign-in clears its reservation without a write of its own.
+   */
+  clearAccount(accountKey: string, audit?: AuditEvent): Promise<void>;
   /**
    * Counts a failure on the account before the attempt is made, and only while its state is
    * still `seen` (undefined: no failures): false when another attempt changed it first. So
@@ -107,25 +114,36 @@ function requireMayTry(account: AccountFailures | undefined, addressFailures: nu
  * DomainError for a refused password; that, and only that, counts as a failure. With `reserve`
  * (passwords), the try is counted before the attempt, so concurrent attempts on one account
  * reach the identity provider no more often than sequential ones would (rule 5).
+ *
+ * `alsoRead`: items the attempt needs whose keys are known now (a username's login), read in the
+ * same call as the counters, and handed to `attempt` (`together`: the counters in one call). `clearLater`: a successful attempt leaves
+ * its reservation for the caller to clear together with its audit entry (`clearAccount(key,
+ * audit)`: one transaction instead of a delete and a put); the caller must clear it on every
+ * path after a right password.
  */
-export async function throttledSignIn<T>(
+export async function throttledSignIn<T, R = undefined>(
   { throttle, clock }: ThrottleDeps,
   keys: { accountKey: string; addressKey: string },
-  attempt: () => Promise<T>,
-  options: { reserve?: boolean } = {},
+  attempt: (read: R) => Promise<T>,
+  options: { reserve?: boolean; alsoRead?: () => Promise<R>; clearLater?: boolean; together?: boolean } = {},
 ): Promise<T> {
   const now = clock();
-  if (!options.reserve) return checkThenCount({ throttle, clock }, keys, attempt, now);
+  const reads = () => Promise.all([throttle.read(keys.accountKey, keys.addressKey), options.alsoRead ? options.alsoRead() : (undefined as R)]);
+  // Flows that ask for it (`together`, or with `alsoRead`) read the counters in one call; the others keep their call sequence.
+  const first = await (options.together || options.alsoRead ? readTogether(throttle, reads) : reads());
+  const read = first[1];
+  if (!options.reserve) return checkThenCount({ throttle, clock }, keys, first[0], () => attempt(read), now);
+  let state = first[0];
   for (let look = 1; ; look++) {
-    const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
-    requireMayTry(account, addressFailures, now);
+    requireMayTry(state.account, state.addressFailures, now);
     // The attempt counts as a failure until it succeeds: concurrent attempts each take a try.
-    if (await throttle.reserve(keys.accountKey, account, now)) break;
+    if (await throttle.reserve(keys.accountKey, state.account, now)) break;
     if (look >= maxLooks) throw tooMany(1, 'Too many sign-ins at once on this account. Wait before trying again.');
+    state = await throttle.read(keys.accountKey, keys.addressKey);
   }
   try {
-    const result = await attempt();
-    await throttle.clearAccount(keys.accountKey);
+    const result = await attempt(read);
+    if (!options.clearLater) await throttle.clearAccount(keys.accountKey);
     return result;
   } catch (err) {
     const refused = err instanceof DomainError && err.code === 'invalid-credentials';
@@ -142,8 +160,13 @@ const maxLooks = 20;
  * high-entropy secrets (invitation PINs, lobby passwords) that have limits of their own and
  * where 20 right answers at once must not turn into 429s; passwords reserve (rule 5).
  */
-async function checkThenCount<T>({ throttle }: ThrottleDeps, keys: { accountKey: string; addressKey: string }, attempt: () => Promise<T>, now: Date): Promise<T> {
-  const { account, addressFailures } = await throttle.read(keys.accountKey, keys.addressKey);
+async function checkThenCount<T>(
+  { throttle }: ThrottleDeps,
+  keys: { accountKey: string; addressKey: string },
+  { account, addressFailures }: { account?: AccountFailures; addressFailures: number },
+  attempt: () => Promise<T>,
+  now: Date,
+): Promise<T> {
   requireMayTry(account, addressFailures, now);
   try {
     const result = await attempt();

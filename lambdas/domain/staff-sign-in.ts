@@ -12,7 +12,7 @@
  *  - A failed password sign-in keeps only a keyed hash of what was typed as the username.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { auditEvent, staffTarget } from './audit.ts';
+import { auditEvent, staffTarget, type AuditEvent } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { passwordProblems } from './password-policy.ts';
 import type { CallerContext, Clock, RecordStore, SignInResult, StaffChallenges, StaffChallengeResult, StaffChallengeStep, StaffDirectory } from './ports.ts';
@@ -59,15 +59,15 @@ export async function signInStaff(
 ): Promise<StaffSignInAnswer> {
   const { username, password, context } = attempt;
   const now = deps.clock();
+  const keys = throttleKeys('staff', username, context.sourceIp, now);
+  // After a right password the reservation is still held: it ends in the audit entry's transaction (issue 16).
+  let reserved = false;
+  const write = (event: AuditEvent) => (reserved ? deps.throttle.clearAccount(keys.accountKey, event) : deps.store.appendAudit(event));
   try {
-    const result = await throttledSignIn(
-      deps,
-      throttleKeys('staff', username, context.sourceIp, now),
-      () => deps.staff.signIn(username, password, context),
-      { reserve: true },
-    );
+    const result = await throttledSignIn(deps, keys, () => deps.staff.signIn(username, password, context), { reserve: true, clearLater: true, together: true });
+    reserved = true;
     const answer = await toAnswer(deps, result.kind === 'challenge' ? result.username ?? username : username, result, now);
-    await deps.store.appendAudit(
+    await write(
       auditEvent({ id: username, sourceIp: context.sourceIp }, staffTarget(username), 'staff.sign-in', now, { reason: answer.kind === 'challenge' ? answer.challenge : 'tokens' }),
     );
     return answer;
@@ -80,9 +80,10 @@ export async function signInStaff(
       // nobody with the audit alone can test guesses against it, unlike the unkeyed SHA-256 of
       // the throttle keys (sign-in-throttle.ts), whose inputs are not kept anywhere.
       const typed = await typedUsernameHash(deps, username);
-      await deps.store.appendAudit(
-        auditEvent({ id: typed, sourceIp: context.sourceIp }, staffTarget(typed), 'staff.sign-in', now, { reason: err.code }, 'failure'),
-      );
+      await write(auditEvent({ id: typed, sourceIp: context.sourceIp }, staffTarget(typed), 'staff.sign-in', now, { reason: err.code }, 'failure'));
+    } else if (reserved) {
+      // A backend failed after the right password: the reservation is given back, best effort.
+      await deps.throttle.clearAccount(keys.accountKey).catch(() => undefined);
     }
     throw err;
   }

@@ -323,10 +323,20 @@ function writeResult(res: ServerResponse, result: unknown): boolean {
     return false; // an invalid header name or value (node refuses to send it)
   }
   if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json');
-  const payload = body ? Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8') : EMPTY;
-  res.setHeader('content-length', payload.length);
+  // A text body goes to res.end as a string: node then sends the head and the body in one write
+  // (a Buffer is a second chunk, a writev per response: ~15% of a /health request's CPU, profiled
+  // with node --cpu-prof under autocannon).
+  if (body && isBase64Encoded) {
+    const payload = Buffer.from(body, 'base64');
+    res.setHeader('content-length', payload.length);
+    res.writeHead(statusCode!);
+    res.end(payload);
+    return true;
+  }
+  const text = body ?? '';
+  res.setHeader('content-length', Buffer.byteLength(text, 'utf8'));
   res.writeHead(statusCode!);
-  res.end(payload);
+  res.end(text, 'utf8');
   return true;
 }
 

@@ -127,7 +127,8 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
   // sign-in function can never read or change a portal record.
   'throttle:readwrite': (t) => [
     {
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      // BatchGetItem: the account and address counters in one read (issue 16).
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [t.recordsTableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'THROTTLE#*' } },
     },

@@ -184,7 +184,7 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'audit:read': ['audit:dynamodb:GetItem', 'audit:dynamodb:Query', ...KEY_READ],
   'staffPool:read': ['staffPool:cognito-idp:AdminGetUser'],
   'staffPool:list': ['AdminGetUser', 'AdminListGroupsForUser', 'ListUsers', 'ListUsersInGroup'].map((a) => `staffPool:cognito-idp:${a}`),
-  'throttle:readwrite': [...['GetItem', 'UpdateItem', 'DeleteItem'].map((a) => `records[THROTTLE#*]:dynamodb:${a}`), ...KEY_WRITE],
+  'throttle:readwrite': [...['GetItem', 'BatchGetItem', 'UpdateItem', 'DeleteItem'].map((a) => `records[THROTTLE#*]:dynamodb:${a}`), ...KEY_WRITE],
   'challenge:write': ['records[CHALLENGE#*]:dynamodb:PutItem', ...KEY_WRITE],
   'patientPool:admin': ['AdminCreateUser', 'AdminDeleteUser', 'AdminDisableUser', 'AdminEnableUser', 'AdminSetUserPassword', 'AdminUserGlobalSignOut'].map(
     (a) => `patientPool:cognito-idp:${a}`,

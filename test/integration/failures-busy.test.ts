@@ -180,14 +180,11 @@ define<Awaited<ReturnType<typeof registered>>>({
   name: 'patient sign-in',
   route: 'patient-sign-in',
   calls: [
-    'DynamoDB GetItem',
-    'DynamoDB GetItem',
-    'DynamoDB UpdateItem',
-    'DynamoDB GetItem',
+    'DynamoDB BatchGetItem', // throttle counters + the username's login (issue 16)
+    'DynamoDB UpdateItem', // the try reserved (rule 5)
     'Cognito AdminInitiateAuth', // server-side sign-in (rule 34)
-    'DynamoDB GetItem',
-    'DynamoDB DeleteItem',
-    'DynamoDB PutItem',
+    'DynamoDB GetItem', // record
+    'DynamoDB TransactWriteItems', // reservation cleared + audit
   ],
   setup: () => registered('F35P'),
   send: (s) => send('patient-sign-in', { sourceIp: s.sourceIp, body: { username: s.username, password: chosen } }),
@@ -201,7 +198,7 @@ define<{ sourceIp: string }>({
   route: 'staff-sign-in',
   // The staff app client's secret (SECRET_HASH, rule 34) is read once per cold start, before the
   // flows run (beforeAll above): a warm function's calls.
-  calls: ['DynamoDB GetItem', 'DynamoDB GetItem', 'DynamoDB UpdateItem', 'Cognito InitiateAuth', 'DynamoDB DeleteItem', 'DynamoDB PutItem'],
+  calls: ['DynamoDB BatchGetItem', 'DynamoDB UpdateItem', 'Cognito InitiateAuth', 'DynamoDB TransactWriteItems'],
   setup: async () => ({ sourceIp: freshAddress() }),
   // The password step only (the stack's user also carries its TOTP secret, which is no field of the request).
   send: (s) => send('staff-sign-in', { sourceIp: s.sourceIp, body: { username: stack().staff.username, password: stack().staff.password } }),

@@ -105,10 +105,8 @@ describe('reset request: POST /credential-resets', () => {
     name: 'reset request',
     route: 'reset-request',
     calls: [
-      'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // username
-      'DynamoDB GetItem', // record
-      'DynamoDB GetItem', // the current reset
+      'DynamoDB BatchGetItem', // settings + username (issue 16)
+      'DynamoDB BatchGetItem', // record + the current reset
       'DynamoDB TransactWriteItems', // reset, link, old link deleted, audit
       'SES SendEmail',
     ],
@@ -253,10 +251,8 @@ describe('lobby password: POST /patients/{patientId}/portal/lobby-password', () 
     route: 'lobby-password-create',
     calls: [
       'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
-      'DynamoDB GetItem', // record
-      'DynamoDB GetItem', // settings
-      'DynamoDB TransactWriteItems', // the password + audit
-      'DynamoDB DeleteItem', // the lobby guessing counter cleared
+      'DynamoDB BatchGetItem', // record + settings (issue 16)
+      'DynamoDB TransactWriteItems', // the password + audit + the lobby guessing counter cleared
     ],
     ok: 201,
     setup: async () => ({ ...(await newRecord('F24L')), sourceIp: freshAddress() }),
@@ -290,11 +286,8 @@ describe('lobby sign-in: POST /lobby-sessions', () => {
     name: 'lobby sign-in',
     route: 'lobby-sign-in',
     calls: [
-      'DynamoDB GetItem', // throttle: case number
-      'DynamoDB GetItem', // throttle: address
-      'DynamoDB Query', // records by case number
-      'DynamoDB GetItem', // the record whose patientId it is
-      'DynamoDB GetItem', // its lobby password
+      'DynamoDB Query', // records by case number (sent first: a Query is never collected)
+      'DynamoDB BatchGetItem', // throttle counters + the record whose patientId it is + its lobby password (issue 16)
       'DynamoDB TransactWriteItems', // password used + session + audit
     ],
     ok: 200,

@@ -1,5 +1,6 @@
 import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
-import { cryptoSecrets, issueLobbyPassword } from '../../domain/lobby.ts';
+import { issueLobbyPassword } from '../../domain/lobby.ts';
+import { lobbySecrets } from '../../adapters/lobby-key.ts';
 import { defineHandler } from '../../http/handler.ts';
 import { lobbyStore } from '../../http/lobby-auth.ts';
 
@@ -10,7 +11,7 @@ export const handler = defineHandler('lobby-password-create', async ({ params, p
       lobby: lobbyStore(),
       throttle: signInThrottle(),
       clock: systemClock,
-      secrets: cryptoSecrets,
+      secrets: lobbySecrets(),
       defaults: settingsDefaults(),
     },
     { id: principal.staffId, sourceIp },

@@ -5,7 +5,10 @@ import {
   checkLobbyToken,
   endLobbySession,
   cryptoSecrets,
+  hashLobbyPassword,
   hashLobbyToken,
+  keyedLobbyHash,
+  keyedScheme,
   issueLobbyPassword,
   lobbyAlphabet,
   normaliseLobbyPassword,
@@ -23,7 +26,7 @@ import { memoryStore } from '../../support/memory-store.ts';
 // ------------------------------------------------------------------ fakes
 
 /** A LobbyStore with the adapter's rules: redeem is one atomic check-and-set. */
-function memoryLobby(records: () => Promise<StoredRecord[]>) {
+function memoryLobby(records: () => Promise<StoredRecord[]>, clearThrottle: (key: string) => void = () => undefined) {
   const passwords = new Map<string, StoredLobbyPassword>();
   const sessions = new Map<string, StoredLobbySession>();
   const audit: AuditEvent[] = [];
@@ -35,9 +38,10 @@ function memoryLobby(records: () => Promise<StoredRecord[]>) {
       const p = passwords.get(patientId);
       return p ? { ...p } : undefined;
     },
-    async putPassword(password, event) {
+    async putPassword(password, event, counter) {
       passwords.set(password.patientId, { ...password });
       audit.push(event);
+      clearThrottle(counter);
     },
     async redeem(password, session, now, event) {
       const current = passwords.get(password.patientId);
@@ -106,12 +110,14 @@ const fixedSecrets = (password = 'K7MXQ-4RT9W'): LobbySecrets => ({
   lobbyPassword: () => password,
   sessionToken: () => `token-${String(++counter).padStart(37, '0')}`,
   salt: () => 'c2FsdHNhbHRzYWx0c2FsdA',
+  hashKey: lobbyKey,
 });
+const lobbyKey = Buffer.alloc(32, 7);
 
 function world(opts: { lobbyMinutes?: number } = {}) {
   const mem = memoryStore();
-  const lobby = memoryLobby(async () => (await mem.store.searchRecords(undefined, undefined, 100)).items);
   const { throttle, accounts } = memoryThrottle();
+  const lobby = memoryLobby(async () => (await mem.store.searchRecords(undefined, undefined, 100)).items, (key) => accounts.delete(key));
   let now = new Date('2026-11-21T10:00:00.000Z');
   const clock = () => now;
   const defaults = { practiceName: 'Test Practice', portalUrl: 'https://portal.example.test' };
@@ -485,5 +491,59 @@ describe('issue 13 item 14: a lost answer does not burn the lobby password; End 
     const other = await signedIn();
     other.w.advance(60 * 60_000 + 1);
     expect((await refusal(other.withKey('K7MXQ-4RT9W', other.key))).code).toBe('invalid-credentials');
+  });
+});
+
+describe('lobby password hash (issue 16 item 4): a fast keyed hash, the old scrypt scheme still verifies', () => {
+  it('stores HMAC-SHA-256 under the key, never the password, and the same password on two records hashes differently', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.addRecord('P-2', { masterCase: 'MC-2' });
+    await w.issue('P-1');
+    await w.issue('P-2', { ...fixedSecrets(), salt: () => 'b3RoZXJzYWx0b3RoZXJzYQ' });
+    const stored = w.lobby.passwords.get('P-1')!;
+    expect(stored.scheme).toBe(keyedScheme);
+    expect(stored.passwordHash).toBe(keyedLobbyHash(lobbyKey, 'K7MXQ4RT9W', stored.salt));
+    expect(JSON.stringify(stored)).not.toMatch(/K7MXQ/i);
+    expect(w.lobby.passwords.get('P-2')!.passwordHash).not.toBe(stored.passwordHash);
+    // Under another key the same password and salt give another hash: the table alone tests no guess.
+    expect(keyedLobbyHash(Buffer.alloc(32, 8), 'K7MXQ4RT9W', stored.salt)).not.toBe(stored.passwordHash);
+  });
+
+  it('refuses a wrong lobby password with the right case number, and one that differs only in its last character', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9X'))).code).toBe('invalid-credentials');
+    expect((await refusal(w.signIn('MC-1', 'ZZZZZ-ZZZZZ'))).code).toBe('invalid-credentials');
+    expect(await w.signIn('MC-1', 'K7MXQ-4RT9W')).toMatchObject({ patientId: 'P-1' });
+  });
+
+  it('a keyed password cannot be checked without the key (a function with no key refuses, never matches)', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    await w.issue('P-1');
+    const { hashKey: _none, ...keyless } = fixedSecrets();
+    const err = await refusal(signInToLobby({ ...w.deps, secrets: keyless }, { masterCase: 'MC-1', lobbyPassword: 'K7MXQ-4RT9W', sourceIp: '203.0.113.5' }));
+    expect(err.code).toBe('invalid-credentials');
+  });
+
+  it('a password issued before (scrypt, no scheme) still verifies until it expires, and a wrong one is still refused', async () => {
+    const w = world();
+    await w.addRecord('P-1', { masterCase: 'MC-1' });
+    const { hashKey: _none, ...keyless } = fixedSecrets();
+    await w.issue('P-1', keyless);
+    const stored = w.lobby.passwords.get('P-1')!;
+    expect(stored.scheme).toBeUndefined();
+    expect(stored.passwordHash).toBe(await hashLobbyPassword('K7MXQ4RT9W', stored.salt));
+    // The functions now hold the key (w.deps): the old scheme is still checked with scrypt.
+    expect((await refusal(w.signIn('MC-1', 'K7MXQ-4RT9X'))).code).toBe('invalid-credentials');
+    expect(await w.signIn('MC-1', 'k7mxq4rt9w')).toMatchObject({ patientId: 'P-1' });
+  });
+
+  it('compares in constant time: the keyed hash is checked with timingSafeEqual on equal-length digests', async () => {
+    // What sameHash relies on: every keyed hash has the same length whatever the password typed.
+    const lengths = new Set(['', 'A', 'K7MXQ4RT9W', 'x'.repeat(500)].map((typed) => Buffer.from(keyedLobbyHash(lobbyKey, typed, 'salt'), 'base64url').length));
+    expect([...lengths]).toEqual([32]);
   });
 });
