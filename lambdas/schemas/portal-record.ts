@@ -43,6 +43,7 @@ export const PortalRecord = z
     statusMessage: z.string().check(z.meta({ example: 'Enabled / Not Registered / No Invite' })),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
+    registeredAt: z.optional(IsoDateTime).check(z.meta({ description: "When the record's login was first created (by any method); GET /patients?registeredSince= lists by it" })),
     version: z.number().check(z.int(), z.minimum(1)),
   })
   .check(z.meta({ id: 'PortalRecord' }));
@@ -77,6 +78,7 @@ export const PatientSearchQuery = z.strictObject({
   query: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(254))),
   cursor: z.optional(Cursor),
   limit: Limit,
+  registeredSince: z.optional(z.union([z.iso.datetime(), z.iso.date()])).check(z.meta({ description: 'Only records whose login was first created at or after this time (ISO date or date-time, UTC)' })),
 });
 export type PatientSearchQuery = z.infer<typeof PatientSearchQuery>;
 
