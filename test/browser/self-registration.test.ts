@@ -11,7 +11,7 @@
  * violation or script error; no request carries a link token in its URL or Referer (rule 26).
  */
 import { randomUUID } from 'node:crypto';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { firstPassword, registered, staffTokens } from '../integration/support/patients.ts';
@@ -43,7 +43,8 @@ afterAll(async () => {
   // or nothing), so where there was none it is removed from the stored item directly: later files
   // must not send practice notices.
   await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: before.selfRegistration, emailMatch: before.emailMatch, ...(before.notifyEmail ? { notifyEmail: before.notifyEmail } : {}) } });
-  if (!before.notifyEmail) {
+  const stored = await dynamodb().send(new GetItemCommand({ TableName: stack().tableName, Key: { pk: { S: 'SETTINGS' }, sk: { S: 'PRACTICE' } }, ConsistentRead: true }));
+  if (!before.notifyEmail && stored.Item?.settings?.M?.notifyEmail) {
     await dynamodb().send(
       new UpdateItemCommand({
         TableName: stack().tableName,
