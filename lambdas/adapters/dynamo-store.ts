@@ -94,14 +94,19 @@ export function dynamoStore(): RecordStore {
 
     saveRecord: (record, expectedVersion, event) => putWithAudit(recordItem(record), expectedVersion, event),
 
-    async searchRecords(query, cursor, limit): Promise<Page<StoredRecord>> {
+    async searchRecords(query, cursor, limit, filter): Promise<Page<StoredRecord>> {
+      const since = filter?.registeredSince ? { FilterExpression: 'registeredAt >= :since' } : {};
       const listCursorKeys = ['pk', 'sk', 'listKey', 'patientId'] as const;
       const prefix = queryPage(
         {
           TableName: records,
           IndexName: 'byPatientId',
           KeyConditionExpression: query ? 'listKey = :list AND begins_with(patientId, :q)' : 'listKey = :list',
-          ExpressionAttributeValues: query ? { ':list': 'PATIENT', ':q': query } : { ':list': 'PATIENT' },
+          ExpressionAttributeValues: {
+            ...(query ? { ':list': 'PATIENT', ':q': query } : { ':list': 'PATIENT' }),
+            ...(filter?.registeredSince ? { ':since': filter.registeredSince } : {}),
+          },
+          ...since,
           Limit: limit,
         },
         listCursorKeys,

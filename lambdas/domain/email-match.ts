@@ -36,7 +36,7 @@ import { DomainError, versionConflict } from './errors.ts';
 import type { Mailer } from './invitations.ts';
 import { leaseAndCommit, lookUp, newLink, type LinkPolicy, type LinkState, type LinkStore } from './one-time-link.ts';
 import { isPasswordRefusal, passwordProblems, passwordRefusedByPool } from './password-policy.ts';
-import { linksStillLive, type StoredRecord } from './portal-record.ts';
+import { firstLoginStamp, linksStillLive, type StoredRecord } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { sha256 } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -266,7 +266,7 @@ export async function confirmEmailMatch(deps: EmailMatchConfirmDeps, attempt: Em
       // A staff invitation still pending is done with: the patient has a login now.
       const open = current.invite.status === 'Pending' || current.invite.status === 'Locked';
       return {
-        record: { ...rest, ...(open ? { invite: { ...current.invite, status: 'Cancelled' as const } } : {}), accountId, username, registration: 'NormalRegistration' },
+        record: { ...rest, ...(open ? { invite: { ...current.invite, status: 'Cancelled' as const } } : {}), accountId, username, registration: 'NormalRegistration', ...firstLoginStamp(current, at) },
         linkAccount: true,
         usernames: { claim: username },
         audit: auditEvent({ id: accountId, sourceIp }, patientTarget(current.patientId), 'registration.completed', at, { method: 'email-match' }),

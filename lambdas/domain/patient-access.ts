@@ -12,7 +12,7 @@ import { DomainError, notFound, retryOnConflict, versionConflict } from './error
 import { passwordProblems } from './password-policy.ts';
 import { badPassword, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore, RegisterLeaseStore } from './ports.ts';
-import { present, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
+import { firstLoginStamp, present, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
 import type { PortalRecord } from '../schemas/portal-record.ts';
 import { readableSecret, temporaryPassword } from './secrets.ts';
 import { accountThrottleKey, accountWaitSeconds, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
@@ -94,6 +94,7 @@ export async function registerWithTemporaryPassword(
           accountId,
           username,
           registration: 'ForcedRegistration',
+          ...firstLoginStamp(record, now),
           login: { mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt },
           // Every session and pending link from before ends: the old password is gone, and a pending
           // invitation's link with it, so the record no longer reads "Invite".

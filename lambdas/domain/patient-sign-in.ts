@@ -20,6 +20,8 @@ export interface PatientSignInDeps {
   challenges: ChallengeStore;
   throttle: ThrottleStore;
   clock: Clock;
+  /** Tells the practice a patient finished registering (issue 19, lambdas/domain/practice-notices.ts); never throws. */
+  notify?: (kind: 'patient-registered') => Promise<void>;
 }
 
 export type Tokens = Extract<SignInResult, { kind: 'tokens' }>;
@@ -182,5 +184,7 @@ export async function completeNewPassword(
     await deps.logins.revokeRefreshToken(result.refreshToken).catch(() => undefined);
     throw err;
   });
+  // A staff temporary password (Register Patient) is done with: the patient finished registering.
+  if (record.login?.temporaryPasswordExpiresAt !== undefined) await deps.notify?.('patient-registered');
   return result;
 }

@@ -81,6 +81,10 @@ const registrationLabel = {
   NormalRegistration: 'Normal Registration',
 } as const;
 
+/** `registeredAt` for a commit that gives the record a login: set once, when the first login is made (issue 19). */
+export const firstLoginStamp = (current: StoredRecord, at: Date): Pick<StoredRecord, 'registeredAt'> =>
+  current.accountId || current.registeredAt ? {} : { registeredAt: at.toISOString() };
+
 export function newRecord(patientId: string, now: Date): StoredRecord {
   const at = now.toISOString();
   return {
@@ -247,8 +251,11 @@ export async function searchRecords(
   query: string | undefined,
   cursor: string | undefined,
   limit: number,
+  registeredSince?: string,
 ): Promise<Page<PortalRecord>> {
-  const page = await store.searchRecords(query, cursor, limit);
+  const since = registeredSince === undefined ? undefined : new Date(registeredSince).toISOString();
+  const page = await store.searchRecords(query, cursor, limit, since ? { registeredSince: since } : undefined);
   const now = clock();
-  return { items: page.items.map((r) => present(r, now)), ...(page.cursor ? { cursor: page.cursor } : {}) };
+  const items = since ? page.items.filter((r) => r.registeredAt !== undefined && r.registeredAt >= since) : page.items;
+  return { items: items.map((r) => present(r, now)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

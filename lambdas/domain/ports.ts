@@ -28,7 +28,7 @@ export interface Versioned<T> {
 export interface RecordStore {
   getRecord(patientId: string): Promise<StoredRecord | undefined>;
   saveRecord(record: StoredRecord, expectedVersion: number, audit: AuditEvent): Promise<void>;
-  searchRecords(query: string | undefined, cursor: string | undefined, limit: number): Promise<Page<StoredRecord>>;
+  searchRecords(query: string | undefined, cursor: string | undefined, limit: number, filter?: { registeredSince?: string }): Promise<Page<StoredRecord>>;
 
   getSettings(): Promise<Versioned<Partial<Settings>> | undefined>;
   saveSettings(settings: Settings, expectedVersion: number, audit: AuditEvent): Promise<void>;

@@ -36,7 +36,7 @@ import {
 } from './invitations.ts';
 import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
-import { linksStillLive } from './portal-record.ts';
+import { firstLoginStamp, linksStillLive } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
@@ -121,7 +121,7 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
       if (!linksStillLive(state.linkGeneration, record)) throw linkGone();
       const { login: _login, ...rest } = record;
       return {
-        record: { ...rest, invite: { ...record.invite, status: 'Accepted' }, accountId, username, registration: 'NormalRegistration' },
+        record: { ...rest, invite: { ...record.invite, status: 'Accepted' }, accountId, username, registration: 'NormalRegistration', ...firstLoginStamp(record, at) },
         linkAccount: true,
         usernames: { claim: username },
         audit: auditEvent({ id: accountId, sourceIp }, patientTarget(patientId), 'registration.completed', at, { method: 'invitation' }),

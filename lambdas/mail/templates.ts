@@ -237,3 +237,74 @@ export function emailChangedEmail({ practiceName, at }: EmailChangedInput): Rend
   const htmlPart = layout(practiceName, ['Hello,', ...lines]);
   return { subject, text, html: htmlPart };
 }
+
+// ------------------------------------------------------------------------------ self-registration (issue 19)
+
+export interface SelfRegistrationLinkInput {
+  practiceName: string;
+  /** `${portalUrl}/portal/self-register#token=…`, from the configured portal URL (rule 14). */
+  link: string;
+  expiresAt: string;
+}
+
+/**
+ * Someone asked to register with this address on the self-registration form: the link proves
+ * the mailbox. It says nothing of whether the practice knows the address (rule 13).
+ */
+export function selfRegistrationLinkEmail({ practiceName, link, expiresAt }: SelfRegistrationLinkInput): RenderedEmail {
+  const until = formatExpiry(expiresAt);
+  const subject = oneLine(`Confirm your email to ask for a ${practiceName} patient portal login`);
+  const lines = [
+    `This email address was entered on the ${practiceName} patient portal registration form. To confirm it is yours and send your request to the practice, open this link:`,
+    `The link works once, until ${until}. The practice then checks your request and emails you again.`,
+    `If you did not ask for this, you can ignore this email: nothing happens unless the link is opened. Never share this link.`,
+  ];
+  const text = ['Hello,', '', lines[0], '', link, '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
+  const htmlPart = layout(practiceName, ['Hello,', lines[0]!, linkBlock(link, 'Confirm my email'), lines[1]!, lines[2]!]);
+  return { subject, text, html: htmlPart };
+}
+
+/** Staff approved the request: the link to choose a username and password (the email-match link). */
+export function selfRegistrationApprovedEmail({ practiceName, link, expiresAt }: SelfRegistrationLinkInput): RenderedEmail {
+  const until = formatExpiry(expiresAt);
+  const subject = oneLine(`Set up your ${practiceName} patient portal login`);
+  const lines = [
+    `${practiceName} has accepted your request for a patient portal login. To choose your username and password, open this link:`,
+    `The link works once, until ${until}.`,
+    `If you have questions, call ${practiceName} and ask the front desk. Never share this link.`,
+  ];
+  const text = ['Hello,', '', lines[0], '', link, '', lines[1], '', lines[2], '', practiceName, ''].join('\n');
+  const htmlPart = layout(practiceName, ['Hello,', lines[0]!, linkBlock(link, 'Set up my portal login'), lines[1]!, lines[2]!]);
+  return { subject, text, html: htmlPart };
+}
+
+/**
+ * Staff declined the request. Words that reveal nothing about any record: not whether the
+ * person is a patient, not the reason staff wrote down.
+ */
+export function selfRegistrationDeclinedEmail({ practiceName }: { practiceName: string }): RenderedEmail {
+  const subject = oneLine(`Your ${practiceName} patient portal request`);
+  const lines = [
+    `Thank you for your request for a ${practiceName} patient portal login. The practice could not set one up from this request.`,
+    `If you would like a portal login, please call ${practiceName} and ask the front desk.`,
+  ];
+  const text = ['Hello,', '', lines[0], '', lines[1], '', practiceName, ''].join('\n');
+  const htmlPart = layout(practiceName, ['Hello,', ...lines]);
+  return { subject, text, html: htmlPart };
+}
+
+/** What a practice notice is about (lambdas/domain/practice-notices.ts). */
+export type PracticeNoticeKind = 'awaiting-approval' | 'patient-registered';
+
+/** The practice inbox's notice: no PHI, no name, no record, no address — only that there is work. */
+export function practiceNoticeEmail({ practiceName, kind, consoleUrl }: { practiceName: string; kind: PracticeNoticeKind; consoleUrl: string }): RenderedEmail {
+  const what = kind === 'awaiting-approval' ? 'A registration awaits approval' : 'A patient finished registering';
+  const detail =
+    kind === 'awaiting-approval'
+      ? 'A portal registration request has been confirmed and waits for staff to approve or reject it under "Waiting for approval" in the staff console.'
+      : 'A patient finished registering for the portal. The staff console can list the records registered since a date.';
+  const subject = oneLine(`${practiceName} portal: ${what.toLowerCase()}`);
+  const text = [`${what}.`, '', detail, '', consoleUrl, '', 'This notice names no one on purpose.', ''].join('\n');
+  const htmlPart = layout(practiceName, [`${what}.`, detail, linkBlock(consoleUrl, 'Open the staff console'), 'This notice names no one on purpose.']);
+  return { subject, text, html: htmlPart };
+}

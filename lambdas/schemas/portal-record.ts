@@ -45,6 +45,7 @@ export const PortalRecord = z
     statusMessage: z.string().meta({ example: 'Enabled / Not Registered / No Invite' }),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
+    registeredAt: IsoDateTime.optional().meta({ description: "When the record's login was first created (by any method); GET /patients?registeredSince= lists by it" }),
     version: z.number().int().min(1),
   })
   .meta({ id: 'PortalRecord' });
@@ -78,6 +79,7 @@ export const PatientSearchQuery = z.strictObject({
   query: z.string().trim().min(1).max(254).optional(),
   cursor: Cursor.optional(),
   limit: Limit,
+  registeredSince: z.union([z.iso.datetime(), z.iso.date()]).optional().meta({ description: 'Only records whose login was first created at or after this time (ISO date or date-time, UTC)' }),
 });
 export type PatientSearchQuery = z.infer<typeof PatientSearchQuery>;
 

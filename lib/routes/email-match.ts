@@ -30,7 +30,7 @@ export const emailMatchRoutes = [
     path: '/registrations/email/confirm',
     entry: 'lambdas/handlers/email-match/confirm.ts',
     caller: 'public',
-    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'patientPool:register'],
+    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'patientPool:register', 'mail:send'],
     summary:
       'Finish the email-match method: verification token + chosen username and password create the login (Normal Registration). 400 weak password, 409 username taken (the link still works), 410 link no longer valid (expired, used, replaced, cancelled or unknown: one body)',
     request: { body: EmailMatchConfirm },

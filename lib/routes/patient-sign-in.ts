@@ -24,7 +24,7 @@ export const patientSignInRoutes = [
     path: '/sessions/new-password',
     entry: 'lambdas/handlers/patient-sign-in/new-password.ts',
     caller: 'public',
-    grants: ['records:write', 'audit:append', 'patientPool:reset', 'patientPool:signIn'],
+    grants: ['records:write', 'audit:append', 'patientPool:reset', 'patientPool:signIn', 'mail:send'],
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
     responses: { 200: Tokens },

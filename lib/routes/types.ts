@@ -35,6 +35,8 @@ export type Grant =
   | 'staffPool:signIn' // DescribeUserPoolClient on the staff pool: the app client's secret, read at cold start (rule 34)
   | 'staffPool:admin' // create, disable/enable, sign out, regroup and reset the MFA of staff logins; list them
   | 'patientPool:signIn' // AdminInitiateAuth on the patient pool: the server-side sign-in flow (rule 34)
+  | 'selfRegistration:write' // GetItem/PutItem/DeleteItem on SELFREG* items only (self-registration requests, their list entries, address claims and links)
+  | 'selfRegistration:read' // GetItem/Query on SELFREG* items only: the staff list of self-registration requests
   | 'staff:session'; // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
 
 export interface RouteRequest {

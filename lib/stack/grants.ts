@@ -226,6 +226,17 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
     { actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [t.recordsTableArn], conditions: leadingKeys(['EMAILMATCH#*', 'EMAILMATCHLINK#*']) },
     keyWrite(t),
   ],
+  // Self-registration (lambdas/adapters/dynamo-self-registrations.ts): the requests, their staff
+  // list entries, the one-open-request-per-address items and the email links, all under SELFREG*.
+  // The public routes get nothing else that writes, so they can never touch a portal record.
+  'selfRegistration:write': (t) => [
+    { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [t.recordsTableArn], conditions: leadingKeys('SELFREG*') },
+    keyWrite(t),
+  ],
+  'selfRegistration:read': (t) => [
+    { actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [t.recordsTableArn], conditions: leadingKeys('SELFREG*') },
+    keyRead(t),
+  ],
 };
 
 /**

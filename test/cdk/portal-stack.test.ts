@@ -200,6 +200,8 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'lobby:session': ['records[LOBBYSESSION#*,PATIENT#*]:dynamodb:GetItem', ...KEY_READ],
   'lobby:end': ['records[LOBBYSESSION#*]:dynamodb:DeleteItem', ...KEY_WRITE],
   'emailMatch:issue': ['records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:PutItem', 'records[EMAILMATCH#*,EMAILMATCHLINK#*]:dynamodb:DeleteItem', ...KEY_WRITE],
+  'selfRegistration:write': [...['GetItem', 'PutItem', 'DeleteItem'].map((a) => `records[SELFREG*]:dynamodb:${a}`), ...KEY_WRITE],
+  'selfRegistration:read': ['records[SELFREG*]:dynamodb:GetItem', 'records[SELFREG*]:dynamodb:Query', ...KEY_READ],
   'staffPool:signIn': ['staffPool:cognito-idp:DescribeUserPoolClient'],
   'staffPool:admin': [
     'AdminAddUserToGroup',

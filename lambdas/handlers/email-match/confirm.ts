@@ -1,8 +1,9 @@
 import { accountStore, emailMatchStore, patientLogins, recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { confirmEmailMatch } from '../../domain/email-match.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { tellPractice } from '../../adapters/practice-notices.ts';
 
-export const handler = defineHandler('email-match-confirm', async ({ body, sourceIp }) => {
+export const handler = defineHandler('email-match-confirm', async ({ body, sourceIp, log }) => {
   const registered = await confirmEmailMatch(
     {
       store: recordStore(),
@@ -14,5 +15,6 @@ export const handler = defineHandler('email-match-confirm', async ({ body, sourc
     },
     { ...body, sourceIp },
   );
+  await tellPractice(log)('patient-registered');
   return { status: 201, body: registered };
 });

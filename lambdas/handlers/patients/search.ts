@@ -3,6 +3,6 @@ import { searchRecords } from '../../domain/portal-record.ts';
 import { defineHandler } from '../../http/handler.ts';
 
 export const handler = defineHandler('patients-search', async ({ query }) => {
-  const page = await searchRecords({ store: recordStore(), clock: systemClock }, query.query, query.cursor, query.limit);
+  const page = await searchRecords({ store: recordStore(), clock: systemClock }, query.query, query.cursor, query.limit, query.registeredSince);
   return { status: 200, body: page };
 });

@@ -9,9 +9,10 @@ import {
 } from '../../adapters/deps.ts';
 import { register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { tellPractice } from '../../adapters/practice-notices.ts';
 import { invitationLinks } from '../invitations/deps.ts';
 
-export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
+export const handler = defineHandler('registration-create', async ({ body, sourceIp, log }) => {
   const registered = await register(
     {
       store: recordStore(),
@@ -25,5 +26,6 @@ export const handler = defineHandler('registration-create', async ({ body, sourc
     },
     { ...body, sourceIp },
   );
+  await tellPractice(log)('patient-registered');
   return { status: 201, body: registered };
 });

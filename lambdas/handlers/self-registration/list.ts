@@ -1,0 +1,8 @@
+import { listSelfRegistrations } from '../../domain/self-registration.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { selfRegistrationDeps } from './deps.ts';
+
+export const handler = defineHandler('self-registration-list', async ({ query, log }) => {
+  const page = await listSelfRegistrations(selfRegistrationDeps(log), query);
+  return { status: 200, body: page };
+});

@@ -1,0 +1,8 @@
+import { rejectSelfRegistration } from '../../domain/self-registration.ts';
+import { defineHandler } from '../../http/handler.ts';
+import { selfRegistrationDeps } from './deps.ts';
+
+export const handler = defineHandler('self-registration-reject', async ({ params, body, principal, sourceIp, log }) => {
+  const rejected = await rejectSelfRegistration(selfRegistrationDeps(log), { id: principal.staffId, staff: principal, sourceIp }, params.requestId, body.reason);
+  return { status: 200, body: rejected };
+});

@@ -1,0 +1,122 @@
+/**
+ * Self-registration with staff approval (issue 19): request and answer shapes.
+ *
+ * Written in the functional style that both `zod` and `zod/mini` accept (`z.optional(x)`,
+ * `x.check(...)`); `.meta(…)` stays as the zod/mini move converts it. The route table's types still take classic
+ * schemas, so the import is `zod` until the zod/mini move switches it.
+ *
+ * Retention (the person's data lives only as long as the request, then DynamoDB's `ttl` deletes
+ * it; every read checks the time itself as well, since DynamoDB Local never deletes anything):
+ *   Unverified — the email link works 24 hours; unproved, the request is gone after those 24 hours.
+ *   Pending    — waits for staff 30 days after the address was proved, then is gone.
+ *   Approved, Rejected — kept 7 days after the decision (for the console's lists), then gone.
+ */
+import { z } from 'zod';
+import { Cursor, IsoDateTime, Limit, PatientId } from './common.ts';
+import { LinkToken } from './invitation.ts';
+
+/** Hours an unproved request (and its email link) lives. */
+export const SELF_REGISTRATION_LINK_HOURS = 24;
+/** Days a proved request waits for staff before it expires. */
+export const SELF_REGISTRATION_PENDING_DAYS = 30;
+/** Days an approved or rejected request is kept after the decision. */
+export const SELF_REGISTRATION_DECIDED_DAYS = 7;
+
+const retention = `Unverified requests expire ${SELF_REGISTRATION_LINK_HOURS} hours after they are made; Pending ones ${SELF_REGISTRATION_PENDING_DAYS} days after the address was proved; Approved and Rejected ones are deleted ${SELF_REGISTRATION_DECIDED_DAYS} days after the decision. Nothing of the person is kept beyond that.`;
+
+/** A name as the person typed it: 1..100 characters, no control characters, trimmed. */
+const PersonName = z.string().check(z.trim(), z.minLength(1), z.maxLength(100), z.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'));
+
+/** YYYY-MM-DD, a real calendar date. */
+const DateOfBirth = z.iso.date().meta({ description: 'YYYY-MM-DD', example: '1980-04-30' });
+
+const RequestEmail = z.email().check(z.maxLength(254));
+const RequestPhone = z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567'));
+
+export const SelfRegistrationStatus = z.enum(['Pending', 'Approved', 'Rejected']).meta({
+  id: 'SelfRegistrationStatus',
+  description: 'Pending: the address is proved, staff have not decided. Unproved requests are never listed.',
+});
+export type SelfRegistrationStatus = z.infer<typeof SelfRegistrationStatus>;
+
+/** POST /self-registrations. */
+export const SelfRegistrationRequest = z
+  .strictObject({
+    firstName: PersonName,
+    lastName: PersonName,
+    dateOfBirth: DateOfBirth,
+    email: RequestEmail,
+    phone: z.optional(RequestPhone),
+  })
+  .meta({ id: 'SelfRegistrationRequest', description: retention });
+export type SelfRegistrationRequest = z.infer<typeof SelfRegistrationRequest>;
+
+/** POST /self-registrations → 202: always this one body (rule 13). */
+export const SelfRegistrationAccepted = z.object({ message: z.string() }).meta({
+  id: 'SelfRegistrationAccepted',
+  description: 'The same answer for every address, known or not, with or without a login, and for a repeated request: it reveals nothing',
+});
+export type SelfRegistrationAccepted = z.infer<typeof SelfRegistrationAccepted>;
+
+/** POST /self-registrations/verify. */
+export const SelfRegistrationVerify = z.strictObject({ token: LinkToken }).meta({ id: 'SelfRegistrationVerify' });
+export type SelfRegistrationVerify = z.infer<typeof SelfRegistrationVerify>;
+
+/** POST /self-registrations/verify → 200. */
+export const SelfRegistrationVerified = z.object({ status: z.literal('Pending') }).meta({ id: 'SelfRegistrationVerified' });
+export type SelfRegistrationVerified = z.infer<typeof SelfRegistrationVerified>;
+
+/** GET /self-registrations?status=&cursor=&limit=. */
+export const SelfRegistrationQuery = z.strictObject({
+  status: z.optional(SelfRegistrationStatus),
+  cursor: z.optional(Cursor),
+  limit: Limit,
+});
+export type SelfRegistrationQuery = z.infer<typeof SelfRegistrationQuery>;
+
+export const SelfRegistrationParams = z.strictObject({
+  requestId: z.string().check(z.regex(/^[0-9a-f-]{36}$/, 'is not a request id this service handed out')),
+});
+
+/** One request as staff see it. */
+export const SelfRegistration = z
+  .object({
+    requestId: z.string(),
+    firstName: z.string(),
+    lastName: z.string(),
+    dateOfBirth: z.string(),
+    email: z.string(),
+    phone: z.optional(z.string()),
+    status: SelfRegistrationStatus,
+    createdAt: IsoDateTime,
+    verifiedAt: z.optional(IsoDateTime),
+    decidedAt: z.optional(IsoDateTime),
+    decidedBy: z.optional(z.string()),
+    patientId: z.optional(z.string().meta({ description: 'Approved: the record the request was linked to' })),
+    reason: z.optional(z.string().meta({ description: 'Rejected: the reason staff gave (never emailed)' })),
+    deleteAt: IsoDateTime.meta({ description: 'When this request and everything the person entered is deleted' }),
+  })
+  .meta({ id: 'SelfRegistration', description: retention });
+export type SelfRegistration = z.infer<typeof SelfRegistration>;
+
+export const SelfRegistrationPage = z
+  .object({ items: z.array(SelfRegistration), cursor: z.optional(Cursor) })
+  .meta({ id: 'SelfRegistrationPage', description: 'Oldest first' });
+export type SelfRegistrationPage = z.infer<typeof SelfRegistrationPage>;
+
+/** POST /self-registrations/{requestId}/approve. */
+export const SelfRegistrationApprove = z.strictObject({ patientId: PatientId }).meta({ id: 'SelfRegistrationApprove' });
+export type SelfRegistrationApprove = z.infer<typeof SelfRegistrationApprove>;
+
+/** POST /self-registrations/{requestId}/reject. */
+export const SelfRegistrationReject = z
+  .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)) })
+  .meta({ id: 'SelfRegistrationReject', description: 'The reason is kept with the request for staff; the person is never sent it' });
+export type SelfRegistrationReject = z.infer<typeof SelfRegistrationReject>;
+
+/** POST /self-registrations/{requestId}/reject → 200. */
+export const SelfRegistrationRejected = z
+  .object({ requestId: z.string(), status: z.literal('Rejected'), deleteAt: IsoDateTime })
+  .meta({ id: 'SelfRegistrationRejected' });
+export type SelfRegistrationRejected = z.infer<typeof SelfRegistrationRejected>;
+
