@@ -1,10 +1,19 @@
 /** The practice notices (lambdas/domain/practice-notices.ts) with the real adapters, for handlers to call after a success. */
-import { notifyPractice, type PracticeNoticeKind } from '../domain/practice-notices.ts';
+import { notifyPractice, type PracticeNoticeDeps, type PracticeNoticeKind } from '../domain/practice-notices.ts';
 import type { Logger } from '../http/logger.ts';
 import { mailer, recordStore, settingsDefaults } from './deps.ts';
 
 /** Tells the practice inbox, where one is set; never throws (a failed notice is a log line with names only). */
 export const tellPractice =
   (log: Pick<Logger, 'warn'>) =>
-  (kind: PracticeNoticeKind): Promise<void> =>
-    notifyPractice({ store: recordStore(), settingsDefaults: settingsDefaults(), mailer: mailer(), warn: (msg, fields) => log.warn(msg, fields) }, kind);
+  async (kind: PracticeNoticeKind): Promise<void> => {
+    const warn = (msg: string, fields: Record<string, string | number>) => log.warn(msg, fields);
+    let deps: PracticeNoticeDeps;
+    try {
+      deps = { store: recordStore(), settingsDefaults: settingsDefaults(), mailer: mailer(), warn };
+    } catch (err) {
+      warn('practice notice not sent', { notice: kind, errorName: err instanceof Error ? err.name : 'unknown' });
+      return;
+    }
+    await notifyPractice(deps, kind);
+  };
