@@ -350,12 +350,19 @@ describe('self-registration with staff approval', () => {
     const desk = await openConsolePage(browser);
     try {
       await useSession(desk, 'staff');
+      // With the id as well, so the record is on the first page whatever else registered today.
+      await desk.getByLabel('Search', { exact: true }).fill(p.patientId);
       await desk.getByLabel('Registered since (optional)').fill(new Date().toISOString().slice(0, 10));
       const asked = desk.waitForRequest((r) => r.url().includes('/patients?'));
       await desk.getByRole('button', { name: 'Search', exact: true }).click();
       expect(new URL((await asked).url()).searchParams.get('registeredSince')).toBe(new Date().toISOString().slice(0, 10));
       await desk.locator(`[data-patient-id="${p.patientId}"]`).waitFor();
       await checkView(desk, 'registered-since');
+      // A day after today lists nothing.
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      await desk.getByLabel('Registered since (optional)').fill(tomorrow);
+      await desk.getByRole('button', { name: 'Search', exact: true }).click();
+      await poll(() => desk.locator('#search-summary').innerText()).toBe('No patients found.');
     } finally {
       await done(desk);
     }
