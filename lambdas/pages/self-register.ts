@@ -91,6 +91,7 @@ export function renderSelfRegisterPage(options: SelfRegisterOptions): string {
     title: 'Ask for a portal login – Patient portal',
     body: body(options),
     scripts: ['portal.js', 'self-register.js'],
+    styles: ['self-register.css'],
     assetBase: '../assets/',
     apiBase: '../',
     data: { page: 'self-register' },

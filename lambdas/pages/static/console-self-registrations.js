@@ -111,9 +111,15 @@ function showResult(text, patientId) {
   announce(text);
 }
 
+/** A 409 in words: which of the API's reasons (its problem type), said for patient `patientId`. */
 function conflictText(res, patientId) {
-  const detail = typeof res.json?.detail === 'string' ? ` (${res.json.detail})` : '';
-  return `Not approved: patient ${patientId} already has a portal login or has portal access turned off, or this request was already decided by someone else${detail}. If it is the same person, they can sign in or reset their password; otherwise check the patient id.`;
+  const code = String(res.json?.type ?? '').split('/').pop();
+  const words = {
+    'already-registered': `Not approved: patient ${patientId} already has a portal login. If this is the same person, they can sign in or reset their password; otherwise check the patient id, or reject the request.`,
+    'access-disabled': `Not approved: portal access is turned off on the record of patient ${patientId}. Turn it on first, or check the patient id.`,
+    'registration-in-progress': `Not approved yet: a registration on the record of patient ${patientId} is under way right now. Try again in a minute.`,
+  };
+  return words[code] ?? `Not approved: ${typeof res.json?.detail === 'string' ? res.json.detail : `patient ${patientId} cannot take this request.`}`;
 }
 
 async function approve(event) {
@@ -140,8 +146,9 @@ async function approve(event) {
     focusOn($('#selfreg-result'));
     return;
   }
-  if (res.status === 409) return showError(alertEl, conflictText(res, patientId));
-  if (res.status === 404) {
+  const decided = res.status === 404 || (res.status === 409 && String(res.json?.type ?? '').endsWith('/already-decided'));
+  if (res.status === 409 && !decided) return showError(alertEl, conflictText(res, patientId));
+  if (decided) {
     closeDialog('approve');
     await openSelfRegistrations({ keepResult: true });
     showResult(`The request of ${name} is no longer waiting: it expired, or someone else approved or rejected it.`);

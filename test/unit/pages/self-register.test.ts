@@ -108,6 +108,7 @@ describe('/portal/self-register', () => {
       expect(res.body).toMatch(/<h1>Ask for a portal login<\/h1>/);
       expect(res.body).toContain('src="../assets/portal.js"');
       expect(res.body).toContain('src="../assets/self-register.js"');
+      expect(res.body).toContain('href="../assets/self-register.css"');
       expect(res.body).toContain('data-page="self-register"');
       expect(res.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
       expect(res.body).not.toMatch(/\sstyle=|\son[a-z]+=/i);
