@@ -3,8 +3,8 @@
  * (lambdas/pages/static/console.js and its console-*.js modules) signs staff in and calls the
  * same HTTPS API as any staff client. Views start `hidden`; the script shows one at a time.
  */
-import { html, renderPage, type RawHtml } from './layout.ts';
 import { selfRegistrationsView } from './console-self-registrations.ts';
+import { html, renderPage, type RawHtml } from './layout.ts';
 
 const alertBox = (id: string) => html`<p class="form-error" id="${id}" role="alert" tabindex="-1" hidden></p>`;
 

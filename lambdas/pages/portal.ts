@@ -8,7 +8,9 @@ import { renderAccountPage } from './account.ts';
 import { renderSelfRegisterPage } from './self-register.ts';
 import { html, renderPage, type RawHtml } from './layout.ts';
 
-export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby' | 'account' | 'self-register';
+export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby' | 'account';
+/** With the page that has a module of its own besides account.ts: self-register.ts (issue 19). */
+export type PortalPageName = PortalPage | 'self-register';
 
 /** What the practice's settings change on a page (issue 15 item 6): never data about anyone. */
 export interface PortalOptions {
@@ -21,7 +23,7 @@ export interface PortalOptions {
 }
 export const defaultPortalOptions: PortalOptions = { emailMatch: false, patientReset: true, selfRegistration: false };
 /** The pages whose content depends on the options (the others are read no settings for). */
-export const pagesWithOptions: readonly PortalPage[] = ['login', 'verify', 'self-register'];
+export const pagesWithOptions: readonly PortalPageName[] = ['login', 'verify', 'self-register'];
 
 const callPractice = 'Please call the practice’s front desk: they can send you a new one.';
 
@@ -51,7 +53,7 @@ const registeredSection = section(
 <p><a class="button" href="login">Sign in</a></p>`,
 );
 
-const pages: Record<Exclude<PortalPage, 'account' | 'self-register'>, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
+const pages: Record<Exclude<PortalPage, 'account'>, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
   register: {
     title: 'Create your portal login',
     body: html`<h1>Create your portal login</h1>
@@ -274,10 +276,10 @@ ${section(
   },
 };
 
-export const isPortalPage = (name: string): name is PortalPage => name === 'account' || name === 'self-register' || Object.hasOwn(pages, name);
+export const isPortalPage = (name: string): name is PortalPageName => name === 'account' || name === 'self-register' || Object.hasOwn(pages, name);
 
 /** From /portal/<page>, the assets and the API are one and two levels up: relative, for a stage prefix. */
-export function renderPortalPage(name: PortalPage, options: PortalOptions = defaultPortalOptions): string {
+export function renderPortalPage(name: PortalPageName, options: PortalOptions = defaultPortalOptions): string {
   if (name === 'account') return renderAccountPage();
   if (name === 'self-register') return renderSelfRegisterPage(options);
   const page = pages[name];
