@@ -14,8 +14,8 @@ const approveDialog = html`<dialog id="selfreg-approve-dialog" aria-labelledby="
 <p>Check who this is first (date of birth, a phone call). Then give their patient id from the practice system: an existing portal record is linked to this request, or a new one is made with this email. They are emailed a link to choose their username and password.</p>
 ${alertBox('selfreg-approve-error')}
 <div class="field">
-<label for="selfreg-patient-id">Patient id</label>
-<p class="hint" id="selfreg-patient-id-hint">The id from the practice system, e.g. P-1: 1 to 64 letters, digits, ".", "_" or "-".</p>
+<label for="selfreg-patient-id">Patient id in the practice system</label>
+<p class="hint" id="selfreg-patient-id-hint">E.g. P-1: 1 to 64 letters, digits, ".", "_" or "-". A new id makes a new portal record.</p>
 <input id="selfreg-patient-id" name="patientId" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="64" aria-describedby="selfreg-patient-id-hint" required>
 </div>
 <div class="dialog-buttons">

@@ -222,7 +222,7 @@ describe('self-registration with staff approval', () => {
     // A patient id the API would refuse is said in words, before anything is sent.
     await dialog.getByLabel('Patient id').fill('not a valid id!');
     await dialog.getByRole('button', { name: 'Approve' }).click();
-    await poll(() => desk.locator('#selfreg-approve-error').innerText()).toContain('Patient id: use 1 to 64 letters');
+    await poll(() => desk.locator('#selfreg-approve-error').innerText()).toContain('Patient id in the practice system: use 1 to 64 letters');
     await checkView(desk, 'self-registrations-approve');
     await dialog.getByLabel('Patient id').fill(patientId);
     await dialog.getByRole('button', { name: 'Approve' }).click();
@@ -357,6 +357,8 @@ describe('self-registration with staff approval', () => {
       await desk.getByRole('button', { name: 'Search', exact: true }).click();
       expect(new URL((await asked).url()).searchParams.get('registeredSince')).toBe(new Date().toISOString().slice(0, 10));
       await desk.locator(`[data-patient-id="${p.patientId}"]`).waitFor();
+      // The row says when (PortalRecord.registeredAt).
+      expect(await desk.locator('#results li').first().innerText()).toMatch(/registered \w{3} \d{1,2}, \d{4}/);
       await checkView(desk, 'registered-since');
       // A day after today lists nothing.
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);

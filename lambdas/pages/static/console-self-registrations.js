@@ -130,7 +130,7 @@ async function approve(event) {
   clearError(alertEl);
   const patientId = form.elements.patientId.value.trim();
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(patientId)) {
-    showError(alertEl, 'Patient id: use 1 to 64 letters, digits, ".", "_" or "-".');
+    showError(alertEl, 'Patient id in the practice system: use 1 to 64 letters, digits, ".", "_" or "-".');
     return;
   }
   const { requestId, name } = current;
@@ -155,7 +155,7 @@ async function approve(event) {
     focusOn($('#selfreg-result'));
     return;
   }
-  showError(alertEl, problemText(res, 'approve self-registration requests', { 'body.patientId': 'Patient id', patientId: 'Patient id' }));
+  showError(alertEl, problemText(res, 'approve self-registration requests', { 'body.patientId': 'Patient id in the practice system', patientId: 'Patient id in the practice system' }));
 }
 
 async function reject(event) {

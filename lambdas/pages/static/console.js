@@ -8,7 +8,7 @@ import { clearRecordView, openRecordView, setUpRecordView } from './console-reco
 import { clearSelfRegistrations, openSelfRegistrations, setUpSelfRegistrations } from './console-self-registrations.js';
 import { resetSignIn, setUpSignIn } from './console-sign-in.js';
 import { clearStaffView, openStaff, setUpStaffView } from './console-staff.js';
-import { $, announce, busy, clearError, el, focusOn, showError } from './console-ui.js';
+import { $, announce, busy, clearError, el, focusOn, showError, whenText } from './console-ui.js';
 
 const views = ['#view-patients', '#view-record', '#view-settings', '#view-staff', '#view-self-registrations'];
 let searchCursor;
@@ -115,7 +115,7 @@ async function search(event, more = false) {
       { className: 'result' },
       el('button', { type: 'button', className: 'link', 'data-patient-id': r.patientId, text: `Patient ${r.patientId}` }),
       el('span', { className: 'result-status', text: r.statusMessage }),
-      el('span', { className: 'result-detail', text: [r.username, r.email, r.masterCase].filter(Boolean).join(' · ') }),
+      el('span', { className: 'result-detail', text: [r.username, r.email, r.masterCase, r.registeredAt && `registered ${whenText(r.registeredAt)}`].filter(Boolean).join(' · ') }),
     ),
   );
   if (more) $('#results').append(...rows);
