@@ -327,7 +327,20 @@ describe('self-registration with staff approval', () => {
   }, journey);
 
   it('where the practice does not offer it, the page says so, with no form, and the sign-in page has no link to it', async () => {
+    // A form opened before the practice turned it off says so in words when sent.
+    expect((await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: true } })).status).toBe(200);
+    const stale = await open();
+    await stale.goto(pageUrl('/portal/self-register'));
+    await visible(stale, 'request');
     await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+    const p = person('Late');
+    await stale.getByLabel('First name').fill(p.firstName);
+    await stale.getByLabel('Last name').fill(p.lastName);
+    await stale.getByLabel('Date of birth').fill(p.dateOfBirth);
+    await stale.getByLabel('Email').fill(p.email);
+    await stale.getByRole('button', { name: 'Send' }).click();
+    await poll(() => stale.locator('#self-register-form-error').innerText()).toBe('The practice no longer takes requests on this page. Please call the practice’s front desk.');
+
     const page = await open();
     await page.goto(pageUrl('/portal/self-register'));
     await visible(page, 'request');

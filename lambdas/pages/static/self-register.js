@@ -35,6 +35,8 @@ function request() {
       if (typeof res.body.message === 'string') $('requested-message').textContent = res.body.message;
       return show('requested');
     }
+    // The practice turned the form off since this page was opened.
+    if (res.status === 404) return showErrors(form, [{ text: 'The practice no longer takes requests on this page. Please call the practice’s front desk.' }]);
     showErrors(form, problemMessages(res));
   });
   show('request', { focus: false });
