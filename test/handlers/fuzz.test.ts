@@ -165,6 +165,8 @@ const known = {
   resetToken: '',
   resetPin: '',
   emailMatchToken: '',
+  selfRegistrationToken: '',
+  selfRegistrationId: '',
   lobbyPassword: '',
   lobbyToken: '',
   challengeSession: '',
@@ -223,6 +225,12 @@ async function seedState(): Promise<void> {
   await ok('portal-record-put', { httpMethod: 'PUT', ...patient('P-5'), ...json({ email: 'five@example.test' }, staff) }, 200);
   await ok('email-match-request', { httpMethod: 'POST', ...json({ email: 'five@example.test' }) }, 202);
   known.emailMatchToken = lastEmailToken();
+  // Self-registration (issue 19): one request waits for approval (seven@), one link is out (six@).
+  await ok('self-registration-request', { httpMethod: 'POST', ...json(selfForm('seven@example.test')) }, 202);
+  await ok('self-registration-verify', { httpMethod: 'POST', ...json({ token: lastEmailToken() }) }, 200);
+  known.selfRegistrationId = (await ok('self-registration-list', bearer(staff), 200)).items[0].requestId;
+  await ok('self-registration-request', { httpMethod: 'POST', ...json(selfForm('six@example.test')) }, 202);
+  known.selfRegistrationToken = lastEmailToken();
 
   // The token carries its record's generation, as the pre-token-generation trigger puts it (rule 17).
   const p3 = dynamo.table(process.env.RECORDS_TABLE!).get('PATIENT#P-3|RECORD') as { linkGeneration?: number } | undefined;
@@ -270,6 +278,8 @@ const nonJson = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 60 }),
 );
 
+const selfForm = (email: string) => ({ firstName: 'Sam', lastName: 'Seven', dateOfBirth: '1990-01-01', email });
+
 /** A valid-ish body for each route, from the seeded state (a route without one still gets every other body). */
 function validBodies(route: Route): unknown[] {
   const k = known;
@@ -297,6 +307,10 @@ function validBodies(route: Route): unknown[] {
     'email-match-confirm': [{ token: k.emailMatchToken, username: 'pat.five', password: pw }],
     'invitation-lookup': [{ token: k.invitationToken }, { token: k.resetToken }],
     'note-signed': [{ patientId: 'P-1', signedBy: 'frontdesk' }, { patientId: 'P-9', signedBy: 'boss' }],
+    'self-registration-request': [selfForm('eight@example.test'), { ...selfForm('six@example.test'), phone: '+15555550106' }],
+    'self-registration-verify': [{ token: k.selfRegistrationToken }, { token: k.emailMatchToken }],
+    'self-registration-approve': [{ patientId: 'P-NEW' }, { patientId: 'P-3' }],
+    'self-registration-reject': [{ reason: 'not known here' }],
   };
   return bodies[route.id] ?? (route.request.body ? [{}] : []);
 }
@@ -306,6 +320,7 @@ function knownParams(name: string): string[] {
     patientId: ['P-1', 'P-2', 'P-3', 'P-4', 'P-5', 'P-404'],
     staffId: ['frontdesk', 'boss', 'nobody'],
     page: ['register', 'verify', 'login', 'reset', 'lobby'],
+    requestId: [known.selfRegistrationId, '00000000-0000-4000-8000-000000000000'],
   };
   return byName[name] ?? ['x'];
 }

@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { api, mailbox, setClockOffset, stack, type Email } from './support/stack.ts';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { api, dynamodb, mailbox, setClockOffset, stack, type Email } from './support/stack.ts';
 import { staffSession } from './support/staff-session.ts';
 
 let admin: string;
@@ -29,6 +30,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api('/settings', { method: 'PUT', token: admin, body: { selfRegistration: false } });
+  // PUT /settings cannot clear notifyEmail yet (a partial change has no "unset"): take it off the
+  // item directly, or every later file's registration would send a notice (and one more call).
+  await dynamodb().send(
+    new UpdateItemCommand({ TableName: stack().tableName, Key: { pk: { S: 'SETTINGS' }, sk: { S: 'PRACTICE' } }, UpdateExpression: 'REMOVE settings.notifyEmail' }),
+  );
 });
 
 afterEach(async () => {

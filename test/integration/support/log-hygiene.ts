@@ -33,6 +33,10 @@ export const secretFields = [
   'otpauthUri',
   'email',
   'phone',
+  // Self-registration (issue 19): what the person typed is PHI, never logged.
+  'firstName',
+  'lastName',
+  'dateOfBirth',
 ] as const;
 
 /** Shorter values are skipped: a 4-character value turns up in any long log by chance. PINs (6) count. */
