@@ -3,6 +3,7 @@
  * (lambdas/pages/static/console.js and its console-*.js modules) signs staff in and calls the
  * same HTTPS API as any staff client. Views start `hidden`; the script shows one at a time.
  */
+import { selfRegistrationsView } from './console-self-registrations.ts';
 import { html, renderPage, type RawHtml } from './layout.ts';
 
 const alertBox = (id: string) => html`<p class="form-error" id="${id}" role="alert" tabindex="-1" hidden></p>`;
@@ -97,6 +98,7 @@ const nav = html`<nav class="console-nav" aria-label="Console">
 </div>
 <ul>
 <li><button type="button" data-view="patients">Patients</button></li>
+<li data-invite-only hidden><button type="button" data-view="self-registrations">Waiting for approval</button></li>
 <li data-admin-only hidden><button type="button" data-view="settings">Settings</button></li>
 <li data-admin-only hidden><button type="button" data-view="staff">Staff</button></li>
 <li><button type="button" id="sign-out">Sign out</button></li>
@@ -108,6 +110,7 @@ const patients = html`<section id="view-patients" aria-labelledby="patients-head
 <form id="search-form" method="get" role="search" novalidate>
 ${alertBox('search-error')}
 ${textField('search-query', 'query', 'Search', html` type="search" autocomplete="off" maxlength="254"`, 'The start of a patient id, or an exact email, username or master case number. Leave empty to list every record.')}
+${textField('search-registered-since', 'registeredSince', 'Registered since (optional)', html` type="date" autocomplete="off"`, 'Only patients who finished registering for the portal on or after this date.')}
 <button type="submit">Search</button>
 </form>
 <div id="search-results" hidden>
@@ -230,6 +233,7 @@ ${numberField('settings-lobby-minutes', 'lobbyMinutes', 'Lobby password valid fo
 ${numberField('settings-reset-minutes', 'resetMinutes', 'Reset link valid for (minutes)', 5, 1440, 'Default 60; 5 to 1440 (24 hours).')}
 ${checkbox('settings-email-match', 'emailMatch', 'Patients may register by email match', 'Default off. A patient whose record has their email and no login enters that email and gets a verification link, with no PIN from the front desk. The sign-in page links to it when on.')}
 ${checkbox('settings-self-registration', 'selfRegistration', 'Patients may ask to register (self-registration form)', 'Default off. Staff approve each request before a link is sent.')}
+${textField('settings-notify-email', 'notifyEmail', 'Practice inbox for notices', html` type="email" autocomplete="off" maxlength="254"`, 'Told, with no patient details, when a registration waits for approval and when a patient finishes registering. Empty: no notices.')}
 ${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on. The sign-in page offers a reset after a failed sign-in only when on.')}
 ${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
 <button type="submit">Save settings</button>
@@ -324,6 +328,7 @@ ${signIn}
 ${nav}
 ${patients}
 ${recordView}
+${selfRegistrationsView}
 ${settings}
 ${staffView}
 </div>

@@ -5,9 +5,12 @@
  */
 import { field, form, passwordRules, usernameRules } from './forms.ts';
 import { renderAccountPage } from './account.ts';
+import { renderSelfRegisterPage } from './self-register.ts';
 import { html, renderPage, type RawHtml } from './layout.ts';
 
 export type PortalPage = 'register' | 'verify' | 'login' | 'reset' | 'lobby' | 'account';
+/** With the page that has a module of its own besides account.ts: self-register.ts (issue 19). */
+export type PortalPageName = PortalPage | 'self-register';
 
 /** What the practice's settings change on a page (issue 15 item 6): never data about anyone. */
 export interface PortalOptions {
@@ -15,10 +18,12 @@ export interface PortalOptions {
   emailMatch: boolean;
   /** settings.patientReset: the reset offer after a failed sign-in. */
   patientReset: boolean;
+  /** settings.selfRegistration: /portal/login links to /portal/self-register, which offers its form. */
+  selfRegistration: boolean;
 }
-export const defaultPortalOptions: PortalOptions = { emailMatch: false, patientReset: true };
+export const defaultPortalOptions: PortalOptions = { emailMatch: false, patientReset: true, selfRegistration: false };
 /** The pages whose content depends on the options (the others are read no settings for). */
-export const pagesWithOptions: readonly PortalPage[] = ['login', 'verify'];
+export const pagesWithOptions: readonly PortalPageName[] = ['login', 'verify', 'self-register'];
 
 const callPractice = 'Please call the practice’s front desk: they can send you a new one.';
 
@@ -143,6 +148,7 @@ ${section(
     ],
   })}
 ${o.emailMatch ? html`<p id="email-match-link">No login yet? <a href="verify">Create one with the email address the practice has on file for you</a>.</p>` : ''}
+${o.selfRegistration ? html`<p id="self-register-link">New to the practice, or not enrolled in the portal yet? <a href="self-register">Ask for a portal login</a>.</p>` : ''}
 ${o.patientReset ? html`<div id="reset-offer" class="offer" hidden>
 <h2>Forgot your password?</h2>
 <p>We can email you a link and a PIN to choose a new password.</p>
@@ -270,11 +276,12 @@ ${section(
   },
 };
 
-export const isPortalPage = (name: string): name is PortalPage => name === 'account' || Object.hasOwn(pages, name);
+export const isPortalPage = (name: string): name is PortalPageName => name === 'account' || name === 'self-register' || Object.hasOwn(pages, name);
 
 /** From /portal/<page>, the assets and the API are one and two levels up: relative, for a stage prefix. */
-export function renderPortalPage(name: PortalPage, options: PortalOptions = defaultPortalOptions): string {
+export function renderPortalPage(name: PortalPageName, options: PortalOptions = defaultPortalOptions): string {
   if (name === 'account') return renderAccountPage();
+  if (name === 'self-register') return renderSelfRegisterPage(options);
   const page = pages[name];
   return renderPage({
     title: `${page.title} – Patient portal`,

@@ -14,6 +14,8 @@ import { route, type Route } from './types.ts';
 const PageQuery = z.object({});
 
 export const portalPages = ['register', 'verify', 'login', 'reset', 'lobby', 'account'] as const;
+/** Pages that offer their form only where a practice setting is on, and otherwise say so (issue 19). */
+export const settingGatedPages = ['self-register'] as const;
 
 export const pageRoutes = [
   route({
@@ -22,9 +24,9 @@ export const pageRoutes = [
     path: '/portal/{page}',
     entry: 'lambdas/handlers/pages/portal.ts',
     caller: 'public',
-    // The settings item: whether login and verify offer the email-match method and the reset.
+    // The settings item: whether login and verify offer the email-match method and the reset, and self-register its form.
     grants: ['records:read'],
-    summary: `A patient page (${portalPages.join(', ')}); any other name is a 404 page`,
+    summary: `A patient page (${[...portalPages, ...settingGatedPages].join(', ')}); any other name is a 404 page`,
     // Checked by the handler, so an unknown page gets a 404 page rather than a 400 problem.
     request: { params: z.object({ page: z.string().check(z.maxLength(64)) }), query: PageQuery },
     responses: { 200: z.string(), 404: z.string() },

@@ -11,13 +11,13 @@ const rendered = new Map<string, string>();
 /** The settings that change a page (issue 15 item 6): read on each view, so a change shows at once. */
 async function portalOptions(): Promise<PortalOptions> {
   const { settings } = await readSettings({ store: recordStore(), defaults: settingsDefaults() });
-  return { emailMatch: settings.emailMatch, patientReset: settings.patientReset };
+  return { emailMatch: settings.emailMatch, patientReset: settings.patientReset, selfRegistration: settings.selfRegistration };
 }
 
 export const handler = defineHandler('portal-page', async ({ params }) => {
   if (!isPortalPage(params.page)) return { status: 404, text: renderNotFoundPage(), headers: { ...pageHeaders } };
   const o = pagesWithOptions.includes(params.page) ? await portalOptions() : defaultPortalOptions;
-  const key = `${params.page}:${o.emailMatch}:${o.patientReset}`;
+  const key = `${params.page}:${o.emailMatch}:${o.patientReset}:${o.selfRegistration}`;
   let text = rendered.get(key);
   if (text === undefined) {
     text = renderPortalPage(params.page, o);

@@ -6,6 +6,8 @@ import { $, announce, busy, clearError, confirmAction, focusOn, showError } from
 const numberFields = ['invitationDays', 'temporaryPasswordHours', 'lobbyMinutes', 'resetMinutes'];
 const flagFields = ['emailMatch', 'selfRegistration', 'patientReset', 'autoInvite'];
 const textFields = ['practiceName', 'portalUrl'];
+/** Text settings that may be absent (shown empty): notifyEmail, the practice inbox (issue 19). */
+const optionalTextFields = ['notifyEmail'];
 
 const settingsLabels = {
   'body.practiceName': 'Practice name',
@@ -14,6 +16,7 @@ const settingsLabels = {
   'body.temporaryPasswordHours': 'Temporary password valid for (hours)',
   'body.lobbyMinutes': 'Lobby password valid for (minutes)',
   'body.resetMinutes': 'Reset link valid for (minutes)',
+  'body.notifyEmail': 'Practice inbox for notices',
 };
 
 /** @type {any} settings as last read, to send only what changed */
@@ -41,6 +44,7 @@ function fill(settings) {
   const form = $('#settings-form');
   for (const name of [...textFields, ...numberFields]) form.elements[name].value = String(settings[name] ?? '');
   for (const name of flagFields) form.elements[name].checked = Boolean(settings[name]);
+  for (const name of optionalTextFields) form.elements[name].value = settings[name] ?? '';
 }
 
 async function saveSettings(event) {
@@ -64,6 +68,15 @@ async function saveSettings(event) {
     if (value !== loaded[name]) change[name] = value;
   }
   for (const name of flagFields) if (form.elements[name].checked !== loaded[name]) change[name] = form.elements[name].checked;
+  for (const name of optionalTextFields) {
+    const value = form.elements[name].value.trim();
+    if (value === (loaded[name] ?? '')) continue;
+    if (value === '') {
+      showError(alertEl, `${settingsLabels[`body.${name}`]}: removing it is not possible here yet; enter the address that should get the notices.`);
+      return;
+    }
+    change[name] = value;
+  }
   if (Object.keys(change).length === 0) {
     announce('Nothing to save: no setting was changed.');
     return;

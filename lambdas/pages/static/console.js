@@ -5,13 +5,15 @@
 import { currentSession, endSession, problemText, request, restoreSession, seg, startSession, whenSessionEnds } from './console-api.js';
 import { clearAdminViews, openSettings, setUpAdminViews } from './console-admin.js';
 import { clearRecordView, openRecordView, setUpRecordView } from './console-record.js';
+import { clearSelfRegistrations, openSelfRegistrations, setUpSelfRegistrations } from './console-self-registrations.js';
 import { resetSignIn, setUpSignIn } from './console-sign-in.js';
 import { clearStaffView, openStaff, setUpStaffView } from './console-staff.js';
-import { $, announce, busy, clearError, el, focusOn, showError } from './console-ui.js';
+import { $, announce, busy, clearError, el, focusOn, showError, whenText } from './console-ui.js';
 
-const views = ['#view-patients', '#view-record', '#view-settings', '#view-staff'];
+const views = ['#view-patients', '#view-record', '#view-settings', '#view-staff', '#view-self-registrations'];
 let searchCursor;
 let searchQuery = '';
+let searchSince = '';
 
 function showView(id) {
   for (const v of views) $(v).hidden = v !== id;
@@ -50,11 +52,15 @@ async function showWhoIAm() {
   const auto = me.permissions?.autoInvite ? '; invites automatically when signing a note' : '';
   $('#who-permissions').textContent = `Permissions: ${can}${auto}.`;
   showAdminViews(admin);
+  // "Waiting for approval" only for those who may approve (invite permission; the admin role may always).
+  for (const node of document.querySelectorAll('[data-invite-only]')) node.hidden = !(admin || me.permissions?.canInvite);
 }
 
 /** Back to sign-in: everything a signed-in person saw leaves the page. */
 function showSignIn(note) {
   clearRecordView();
+  clearSelfRegistrations();
+  for (const node of document.querySelectorAll('[data-invite-only]')) node.hidden = true;
   clearAdminViews();
   clearStaffView();
   $('#search-form').reset();
@@ -89,16 +95,18 @@ async function search(event, more = false) {
   clearError(alertEl);
   if (!more) {
     searchQuery = form.elements.query.value.trim();
+    searchSince = form.elements.registeredSince.value;
     searchCursor = undefined;
   }
   const params = new URLSearchParams();
   if (searchQuery) params.set('query', searchQuery);
+  if (searchSince) params.set('registeredSince', searchSince);
   if (more && searchCursor) params.set('cursor', searchCursor);
   const qs = params.toString();
   const res = await busy($('#view-patients'), 'Searching…', () => request('GET', `patients${qs ? `?${qs}` : ''}`));
   if (res.status === 401) return;
   if (res.status !== 200) {
-    showError(alertEl, problemText(res, 'search patients', { 'query.query': 'Search', 'query.cursor': 'More results' }));
+    showError(alertEl, problemText(res, 'search patients', { 'query.query': 'Search', 'query.cursor': 'More results', 'query.registeredSince': 'Registered since' }));
     return;
   }
   const rows = res.json.items.map((r) =>
@@ -107,7 +115,7 @@ async function search(event, more = false) {
       { className: 'result' },
       el('button', { type: 'button', className: 'link', 'data-patient-id': r.patientId, text: `Patient ${r.patientId}` }),
       el('span', { className: 'result-status', text: r.statusMessage }),
-      el('span', { className: 'result-detail', text: [r.username, r.email, r.masterCase].filter(Boolean).join(' · ') }),
+      el('span', { className: 'result-detail', text: [r.username, r.email, r.masterCase, r.registeredAt && `registered ${whenText(r.registeredAt)}`].filter(Boolean).join(' · ') }),
     ),
   );
   if (more) $('#results').append(...rows);
@@ -193,9 +201,11 @@ function setUp() {
     b.addEventListener('click', () => {
       clearRecordView();
       clearStaffView();
+      clearSelfRegistrations();
       const id = `#view-${b.dataset.view}`;
       showView(id);
       if (b.dataset.view === 'settings') void openSettings();
+      if (b.dataset.view === 'self-registrations') void openSelfRegistrations();
       if (b.dataset.view === 'staff') void openStaff();
       focusOn($(`${id} h2`));
     });
@@ -208,10 +218,12 @@ function setUp() {
   });
   setUpAdminViews();
   setUpStaffView();
+  setUpSelfRegistrations({ onOpenRecord: (patientId) => void openRecord(patientId, $('#selfreg-error')) });
   // A page kept in the back/forward cache must not bring a PIN or password back into view.
   window.addEventListener('pagehide', () => {
     clearRecordView();
     clearStaffView();
+    clearSelfRegistrations();
     resetSignIn();
     if (!$('#view-record').hidden) showView('#view-patients');
   });

@@ -49,7 +49,7 @@ const problemCode = (res) => String(res.body.type || '').split('/').pop();
  * the link from the email again. A `?token=` link (the old form, from an email sent before the
  * change) is never read: its query is cleared and the page says the link is old.
  */
-function takeLinkToken() {
+export function takeLinkToken() {
   const token = new URLSearchParams(location.hash.slice(1)).get('token') || null;
   const oldLink = !token && new URLSearchParams(location.search).has('token');
   if (location.hash || location.search) history.replaceState(null, '', location.pathname);
