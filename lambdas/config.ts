@@ -22,6 +22,10 @@ const Env = z.object({
   /** Invitation PINs are sealed with this KMS key in AWS, or with the key file at PIN_KEY_FILE locally (adapters/pin-vault.ts). */
   PIN_KEY_ID: z.string().min(1).optional(),
   PIN_KEY_FILE: z.string().min(1).optional(),
+  /** Phone codes (issue 17): the SMS origination identity (AWS End User Messaging SMS) and the HMAC key of the codes; locally the SMS outbox is SMS_ENDPOINT. */
+  SMS_ORIGINATION_IDENTITY: z.string().min(1).optional(),
+  PHONE_CODE_KEY_ID: z.string().min(1).optional(),
+  SMS_ENDPOINT: z.url().optional(),
   /** Endpoint overrides, set only by the local stack. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   COGNITO_ENDPOINT: z.url().optional(),

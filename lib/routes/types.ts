@@ -35,7 +35,10 @@ export type Grant =
   | 'staffPool:signIn' // DescribeUserPoolClient on the staff pool: the app client's secret, read at cold start (rule 34)
   | 'staffPool:admin' // create, disable/enable, sign out, regroup and reset the MFA of staff logins; list them
   | 'patientPool:signIn' // AdminInitiateAuth on the patient pool: the server-side sign-in flow (rule 34)
-  | 'staff:session'; // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
+  | 'staff:session' // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
+  | 'phoneCode:claim' // UpdateItem on INVITE# items only: store a phone code's keyed hash and its send time (issue 17)
+  | 'phoneCodeKey:mac' // kms:GenerateMac with the phone-code HMAC key (lib/stack/phone-code-key.ts)
+  | 'sms:send'; // sms-voice:SendTextMessage from the deployment's origination identity only
 
 export interface RouteRequest {
   readonly params?: z.ZodType;

@@ -71,6 +71,16 @@ export const StackContext = z
     mailIdentity: z.enum(['create', 'existing']).optional(),
     /** `existing`: the account's API Gateway CloudWatch role is already set (by another stack or by hand); do not create one. */
     apiGatewayAccountRole: z.enum(['create', 'existing']).optional(),
+    /** Phone codes (issue 17): the AWS End User Messaging SMS origination identity (phone number/pool/sender id, or its ARN); without it phoneCodes cannot be turned on. */
+    smsOriginationIdentity: z
+      .string()
+      .trim()
+      .regex(/^(arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)\/\S+|phone-[0-9a-f]{32}|pool-[0-9a-f]{32}|[A-Za-z0-9]{1,11})$/, {
+        error: 'smsOriginationIdentity must be a phone number id (phone-…), a pool id (pool-…), a sender id, or one of their sms-voice ARNs',
+      })
+      .optional(),
+    /** The account's monthly SMS spend limit in USD (SetTextMessageSpendLimitOverride); required with smsOriginationIdentity. */
+    smsMonthlySpendLimit: z.coerce.number().int().min(1).max(100000).optional(),
     /** Tests and `npm run synth` only: let example values through (see placeholderProblems). */
     allowPlaceholders: yes,
   })
@@ -84,6 +94,12 @@ export const StackContext = z
     }
     if ((c.domainName === undefined) !== (c.certificateArn === undefined)) {
       issue(c.domainName ? 'certificateArn' : 'domainName', 'domainName and certificateArn go together (an ACM certificate in the stack region for that name)');
+    }
+    if ((c.smsOriginationIdentity === undefined) !== (c.smsMonthlySpendLimit === undefined)) {
+      issue(
+        c.smsOriginationIdentity ? 'smsMonthlySpendLimit' : 'smsOriginationIdentity',
+        'smsOriginationIdentity and smsMonthlySpendLimit go together (phone codes text from that identity, within that monthly limit in USD)',
+      );
     }
     if (c.hostedZoneId && !c.domainName && !c.mailDomain) issue('hostedZoneId', 'hostedZoneId is used for domainName or mailDomain; give one of them');
     if (c.domainName && c.portalUrl && new URL(c.portalUrl).origin !== `https://${c.domainName}`) {
@@ -107,6 +123,8 @@ export const contextDefaults = {
   staffOrigins: 'none: no CORS answers (a staff web client on another origin cannot call the API)',
   mailIdentity: 'create',
   apiGatewayAccountRole: 'create',
+  smsOriginationIdentity: 'none: no SMS, phoneCodes cannot be turned on',
+  smsMonthlySpendLimit: 'none (required with smsOriginationIdentity)',
 } as const;
 
 /**
