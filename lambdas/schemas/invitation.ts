@@ -63,7 +63,9 @@ export const RegistrationRequest = z
   .strictObject({
     token: LinkToken,
     // Any case, with or without spaces or a dash; a malformed PIN is simply a wrong PIN.
-    pin: z.string().min(1).max(32),
+    pin: z.string().min(1).max(32).optional(),
+    // Issue 17: the texted code in place of the PIN (exactly one of the two; 400 otherwise).
+    phoneCode: z.string().min(1).max(32).optional().meta({ description: 'The 6-digit code texted by POST /invitations/phone-code, in place of pin' }),
     username: PatientUsername,
     password: NewPassword,
   })

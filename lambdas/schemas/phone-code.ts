@@ -5,11 +5,11 @@ import { LinkToken } from './invitation.ts';
 import { Settings } from './settings.ts';
 
 /** POST /invitations/phone-code: the invitation link's token, in the body (rule 26). */
-export const PhoneCodeRequest = z.strictObject({ token: LinkToken }).register(z.globalRegistry, { id: 'PhoneCodeRequest' });
+export const PhoneCodeRequest = z.strictObject({ token: LinkToken }).meta({ id: 'PhoneCodeRequest' });
 export type PhoneCodeRequest = z.infer<typeof PhoneCodeRequest>;
 
 /** → 202, one body whatever happened (rule 33). */
-export const PhoneCodeRequested = z.strictObject({ message: z.string() }).register(z.globalRegistry, {
+export const PhoneCodeRequested = z.strictObject({ message: z.string() }).meta({
   id: 'PhoneCodeRequested',
   example: { message: 'If this invitation can use a texted code, a code is on its way to the phone number the practice has on file. It works for 10 minutes.' },
 });
@@ -26,5 +26,5 @@ export const SettingsView = z.strictObject({
   ...Settings.shape,
   phoneCodesAvailable: z.boolean(),
   phoneCodesUnavailableReason: z.optional(z.string()),
-}).register(z.globalRegistry, { id: 'SettingsView' });
+}).meta({ id: 'SettingsView' });
 export type SettingsView = z.infer<typeof SettingsView>;

@@ -10,6 +10,13 @@ import {
 import { register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
 import { invitationLinks } from '../invitations/deps.ts';
+import { configuredPhoneCodeKey } from '../../adapters/phone-codes.ts';
+
+/** Issue 17: the keyed hash of phone codes, where the deployment has one. */
+const phoneCodeKeyDep = () => {
+  const key = configuredPhoneCodeKey();
+  return key ? { phoneCodeKey: key } : {};
+};
 
 export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
   const registered = await register(
@@ -22,6 +29,7 @@ export const handler = defineHandler('registration-create', async ({ body, sourc
       throttle: signInThrottle(),
       clock: systemClock,
       settingsDefaults: settingsDefaults(),
+      ...phoneCodeKeyDep(),
     },
     { ...body, sourceIp },
   );
