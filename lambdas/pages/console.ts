@@ -232,6 +232,8 @@ ${checkbox('settings-email-match', 'emailMatch', 'Patients may register by email
 ${checkbox('settings-self-registration', 'selfRegistration', 'Patients may ask to register (self-registration form)', 'Default off. Staff approve each request before a link is sent.')}
 ${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on. The sign-in page offers a reset after a failed sign-in only when on.')}
 ${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
+${checkbox('settings-phone-codes', 'phoneCodes', 'Patients may get a texted code instead of the PIN', 'Default off. Texts a 6-digit code to the phone on the record (E.164, e.g. +15555550123).')}
+<p class="hint" id="settings-phone-codes-unavailable" hidden></p>
 <button type="submit">Save settings</button>
 </form>
 <section id="forced-change" aria-labelledby="forced-heading">
