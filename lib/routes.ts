@@ -24,6 +24,7 @@ import { autoInviteRoutes } from './routes/auto-invite.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { staffAdminRoutes } from './routes/staff-admin.ts';
 import { selfRegistrationRoutes } from './routes/self-registration.ts';
+import { phoneCodeRoutes } from './routes/phone-codes.ts';
 import type { Grant, Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
@@ -57,6 +58,7 @@ export const routes = [
   ...pageRoutes,
   ...staffAdminRoutes,
   ...selfRegistrationRoutes,
+  ...phoneCodeRoutes,
 ] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];

@@ -27,7 +27,7 @@ import type { Settings } from '../schemas/settings.ts';
 import { deliveryEventMarked } from './delivery.ts';
 import { auditEvent, patientTarget, type Actor, type AuditEvent } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
-import { deathOf, ended, newLink, type LinkPolicy, type LinkState, type LinkStore } from './one-time-link.ts';
+import { deathOf, ended, newLink, type LinkPolicy, type LinkSecret, type LinkState, type LinkStore } from './one-time-link.ts';
 import { requireInvitePermission } from './permissions.ts';
 import { linksStillLive, present, type StoredRecord } from './portal-record.ts';
 import type { Clock, RecordStore } from './ports.ts';
@@ -100,6 +100,15 @@ const wrongPin = (locked: boolean) =>
       : 'The PIN is not right. Check the PIN the practice gave you and try again.',
   );
 
+const wrongPhoneCode = (locked: boolean) =>
+  new DomainError(
+    'unauthorized',
+    'wrong-phone-code',
+    locked
+      ? 'The code is not right. After too many wrong tries this link no longer works: ask the practice to send you a new one.'
+      : 'The code is not right, or it is more than 10 minutes old. Check the text, or ask for a new code.',
+  );
+
 export const registrationInProgress = () =>
   new DomainError('conflict', 'registration-in-progress', 'A registration with this link is already under way. Wait a moment, then try again.');
 
@@ -135,12 +144,17 @@ export const invitationLinks = {
   },
 } as const satisfies Pick<LinkPolicy, 'kind' | 'maxFailures' | 'errors' | 'recordAllows' | 'throttle'>;
 
-/** The invitation flow as a one-time link policy: lifetime, the PIN (checked against its opened seal), locking. */
-export function invitationPolicy(vault: PinVault): LinkPolicy {
+/**
+ * The invitation flow as a one-time link policy: lifetime, the PIN (checked against its opened
+ * seal), locking. With `phoneCode` (issue 17, phone-codes.ts) the texted code is typed INSTEAD
+ * of the PIN: the same link, the same 5-try counter, its own wrong-code words.
+ */
+export function invitationPolicy(vault: PinVault, phoneCode?: LinkSecret): LinkPolicy {
   return {
     ...invitationLinks,
+    ...(phoneCode ? { errors: { ...invitationLinks.errors, wrongSecret: wrongPhoneCode } } : {}),
     lifetimeMs: (settings) => settings.invitationDays * 24 * 60 * 60 * 1000,
-    secrets: [
+    secrets: phoneCode ? [phoneCode] : [
       {
         name: 'pin',
         async matches(typed, sealed, state) {

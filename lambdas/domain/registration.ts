@@ -36,6 +36,7 @@ import {
 } from './invitations.ts';
 import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
+import { invitationNeeds, phoneCodeSecret, type PhoneCodeKey, type SmsAvailability } from './phone-codes.ts';
 import { firstLoginStamp, linksStillLive } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
@@ -45,6 +46,14 @@ import { isPasswordRefusal, passwordRefusedByPool } from './password-policy.ts';
 
 export { LEASE_SECONDS, linkGone } from './invitations.ts';
 
+const pinOrPhoneCode = () =>
+  new DomainError('bad-request', 'validation-error', 'The request is not valid.', {
+    errors: [{ path: 'body.pin', message: 'give exactly one of pin and phoneCode' }],
+  });
+
+/** Without a phone-code key nothing matches: a code typed where none can be stored is a wrong try. */
+const noKey: PhoneCodeKey = { mac: async () => randomUUID() };
+
 const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');
 
 export interface LinkDeps {
@@ -53,12 +62,16 @@ export interface LinkDeps {
   throttle: ThrottleStore;
   clock: Clock;
   settingsDefaults: SettingsDefaults;
+  /** Whether this deployment can text (issue 17); without it no phone code is offered. */
+  sms?: SmsAvailability;
 }
 
 export interface RegistrationDeps extends LinkDeps {
   accounts: Pick<AccountStore, 'findByUsername'>;
   logins: Pick<PatientLogins, 'upsert' | 'remove'>;
   vault: PinVault;
+  /** The keyed hash of phone codes (issue 17); without it a phone code never matches. */
+  phoneCodeKey?: PhoneCodeKey;
 }
 
 /** Step 1, the link: the one-time link's look-up under the invitation policy. */
@@ -69,15 +82,18 @@ export async function checkInvitation(
   deps: LinkDeps,
   token: string,
   sourceIp: string,
-): Promise<{ practiceName: string; expiresAt: string; needs: ['pin']; kind: 'patient' }> {
-  const { state } = await openLink(deps, token, sourceIp);
+): Promise<{ practiceName: string; expiresAt: string; needs: ['pin'] | ['pin', 'phoneCode']; kind: 'patient' }> {
+  const { state, record } = await openLink(deps, token, sourceIp);
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
-  return { practiceName: settings.practiceName, expiresAt: state.expiresAt, needs: ['pin'], kind: 'patient' };
+  const needs = invitationNeeds(settings, record, deps.sms ?? { configured: false });
+  return { practiceName: settings.practiceName, expiresAt: state.expiresAt, needs, kind: 'patient' };
 }
 
 export interface RegistrationAttempt {
   token: string;
-  pin: string;
+  /** Exactly one of `pin` and `phoneCode` (issue 17: the texted code in place of the PIN). */
+  pin?: string;
+  phoneCode?: string;
   username: string;
   password: string;
   sourceIp: string;
@@ -85,14 +101,15 @@ export interface RegistrationAttempt {
 
 /** POST /registrations. */
 export async function register(deps: RegistrationDeps, attempt: RegistrationAttempt): Promise<{ accountId: string; username: string }> {
-  const { token, pin, username, password, sourceIp } = attempt;
-  const policy = invitationPolicy(deps.vault);
+  const { token, pin, phoneCode, username, password, sourceIp } = attempt;
+  if ((pin === undefined) === (phoneCode === undefined)) throw pinOrPhoneCode();
+  const policy = phoneCode === undefined ? invitationPolicy(deps.vault) : invitationPolicy(deps.vault, phoneCodeSecret(deps.phoneCodeKey ?? noKey, deps.clock));
   const linkDeps = { ...deps, links: deps.invitations };
   const live = await openLink(deps, token, sourceIp);
   const patientId = live.state.patientId;
 
-  // Step 2: the PIN, its try reserved before the compare (rule 5); a right PIN gives it back at once.
-  const held = await checkSecrets(linkDeps, policy, live, { pin }, sourceIp);
+  // Step 2: the PIN (or the phone code), its try reserved before the compare (rule 5); a right one gives it back at once.
+  const held = await checkSecrets(linkDeps, policy, live, phoneCode === undefined ? { pin: pin! } : { phoneCode }, sourceIp);
   await held.release();
 
   // Step 3: the password (rule 3, with the reason in words) and the username.

@@ -36,6 +36,8 @@ export interface SettingsDeps {
   store: RecordStore;
   clock: Clock;
   defaults: SettingsDefaults;
+  /** Whether the deployment can text (issue 17): phoneCodes cannot be turned on without it. */
+  sms?: { configured: boolean; reason?: string };
 }
 
 export async function readSettings({ store, defaults }: Omit<SettingsDeps, 'clock'>): Promise<{ settings: Settings; version: number }> {
@@ -55,9 +57,15 @@ const portalUrlReadOnly = () =>
     errors: [{ path: 'body.portalUrl', message: "is read-only: it is the deployment's portal URL (cdk deploy context), not a setting" }],
   });
 
+const phoneCodesUnavailable = (reason: string) =>
+  new DomainError('bad-request', 'validation-error', 'The request is not valid.', {
+    errors: [{ path: 'body.phoneCodes', message: `cannot be turned on: ${reason}` }],
+  });
+
 export async function changeSettings(deps: SettingsDeps, actor: Actor, change: SettingsChange): Promise<Settings> {
   // The same value (a client sending back what GET answered) is accepted and changes nothing.
   if (change.portalUrl !== undefined && change.portalUrl !== deps.defaults.portalUrl) throw portalUrlReadOnly();
+  if (change.phoneCodes === true && !deps.sms?.configured) throw phoneCodesUnavailable(deps.sms?.reason ?? 'this deployment cannot send text messages');
   return retryOnConflict(async () => {
     const { settings, version } = await readSettings(deps);
     const next: Settings = { ...settings, ...change, portalUrl: deps.defaults.portalUrl };

@@ -236,6 +236,8 @@ ${checkbox('settings-self-registration', 'selfRegistration', 'Patients may ask t
 ${textField('settings-notify-email', 'notifyEmail', 'Practice inbox for notices', html` type="email" autocomplete="off" maxlength="254"`, 'Told, with no patient details, when a registration waits for approval and when a patient finishes registering. Empty: no notices.')}
 ${checkbox('settings-patient-reset', 'patientReset', 'Patients may reset their own credentials', 'Default on. The sign-in page offers a reset after a failed sign-in only when on.')}
 ${checkbox('settings-auto-invite', 'autoInvite', 'Invite automatically when a note is signed', 'Default off. Also needs the signer’s own auto-invite permission.')}
+${checkbox('settings-phone-codes', 'phoneCodes', 'Patients may get a texted code instead of the PIN', 'Default off. Texts a 6-digit code to the phone on the record (E.164, e.g. +15555550123).')}
+<p class="hint" id="settings-phone-codes-unavailable" hidden></p>
 <button type="submit">Save settings</button>
 </form>
 <section id="forced-change" aria-labelledby="forced-heading">

@@ -53,6 +53,21 @@ const registeredSection = section(
 <p><a class="button" href="login">Sign in</a></p>`,
 );
 
+/**
+ * Issue 17: where the lookup says a texted code can replace the PIN (`needs` has "phoneCode"),
+ * the script shows this offer; once a code is texted the PIN field gives way to the Code field.
+ */
+const phoneCodeOffer = html`<div id="phone-code-offer" hidden>
+<p>Not at the front desk? We can text a code to the phone number the practice has on file.</p>
+<button type="button" id="phone-code-send">Text me a code instead</button>
+<p id="phone-code-status" role="status"></p>
+</div>`;
+const phoneCodeField = html`<div class="field" id="phone-code-field" hidden>
+<label for="phoneCode">Code</label>
+<p class="hint" id="phoneCode-hint">The 6 digits in the text message. A code works for 10 minutes.</p>
+<input id="phoneCode" name="phoneCode" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" aria-describedby="phoneCode-hint" maxlength="32" autocapitalize="none" spellcheck="false" autocorrect="off">
+</div>`;
+
 const pages: Record<Exclude<PortalPage, 'account'>, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
   register: {
     title: 'Create your portal login',
@@ -75,12 +90,14 @@ ${section(
   'form',
   html`<p id="invitation-info"></p>
 <p>You need the PIN the front desk gave you in person. It is not in the email.</p>
+${phoneCodeOffer}
 ${form({
   id: 'register-form',
   submit: 'Register',
   busy: 'Registering…',
   fields: [
     field({ id: 'pin', name: 'pin', label: 'PIN', autocomplete: 'one-time-code', code: true, hint: '6 letters and digits, from the front desk.' }),
+    phoneCodeField,
     field({ id: 'username', name: 'username', label: 'Username', autocomplete: 'username', code: true, hint: usernameRules }),
     field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: passwordRules }),
   ],

@@ -65,7 +65,9 @@ export const RegistrationRequest = z
   .strictObject({
     token: LinkToken,
     // Any case, with or without spaces or a dash; a malformed PIN is simply a wrong PIN.
-    pin: z.string().check(z.minLength(1), z.maxLength(32)),
+    pin: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
+    // Issue 17: the texted code in place of the PIN (exactly one of the two; 400 otherwise).
+    phoneCode: z.optional(z.string().check(z.minLength(1), z.maxLength(32))).check(z.meta({ description: 'The 6-digit code texted by POST /invitations/phone-code, in place of pin' })),
     username: PatientUsername,
     password: NewPassword,
   })

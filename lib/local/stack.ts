@@ -28,6 +28,7 @@ import { keepTotpSecrets, seedUsers } from './seed.ts';
 import { startCognitoMfaProxy } from './cognito-mfa.ts';
 import { seedStaffRecords } from './staff-records.ts';
 import { ensurePinKeyFile } from './pin-key.ts';
+import { startSmsOutbox } from './sms-outbox.ts';
 import { testClock } from './test-clock.ts';
 import { localStaffOrigins, staffOriginsFromEnv } from '../../lambdas/http/cors.ts';
 
@@ -56,6 +57,8 @@ export interface StackInfo {
   /** The seeded logins; `totpSecret` is the base32 secret of their authenticator (RFC 6238, SHA-1, 6 digits, 30 s). */
   admin: { username: string; password: string; totpSecret: string };
   staff: { username: string; password: string; totpSecret: string };
+  /** The SMS outbox (lib/local/sms-outbox.ts): GET answers {messages: [{to, body, at}]}. */
+  smsOutboxUrl?: string;
 }
 
 export interface Progress {
@@ -175,6 +178,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     closers.push(mailEvents.close);
     process.env.SES_ENDPOINT = mailEvents.url;
     process.env.PIN_KEY_FILE = ensurePinKeyFile(dataDir);
+    // Phone codes (issue 17): texts go to the SMS outbox through the handlers' own SMS adapter.
+    const smsOutbox = await startSmsOutbox({ port: Number(process.env.SMS_OUTBOX_PORT ?? 0), clock: systemClock });
+    closers.push(smsOutbox.close);
+    info.smsOutboxUrl = smsOutbox.url;
+    process.env.SMS_ENDPOINT = smsOutbox.url;
+    process.env.SMS_ORIGINATION_IDENTITY ??= 'local-sms-outbox';
     await seedStaffRecords([admin, staff]);
     server = await step('api', () => startApi(ports.api, options.testClock ?? false), () => `API ${apiUrl}`);
     const stackFile = join(dataDir, 'stack.json');

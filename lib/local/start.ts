@@ -22,6 +22,7 @@ Local stack ready in ${seconds(stack.startupMs)}
 
   API             ${info.apiUrl}            (OpenAPI: ${info.apiUrl}/openapi.json)
   Mailbox         ${info.mailboxUrl}            (every email sent; JSON at ${info.mailboxUrl}/store)
+  SMS outbox      ${info.smsOutboxUrl}      (every text sent: phone codes; SMS_OUTBOX_PORT)
   DynamoDB Local  ${info.dynamodbEndpoint}     tables ${info.tableName}, ${info.auditTableName}
   cognito-local   ${info.cognitoEndpoint}     staff pool ${info.staffUserPoolId}, patient pool ${info.patientUserPoolId}
 

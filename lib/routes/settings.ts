@@ -1,6 +1,7 @@
 /** Practice settings (domain: lambdas/domain/settings.ts). */
 import { Settings, SettingsChange } from '../../lambdas/schemas/settings.ts';
 import { route, type Route } from './types.ts';
+import { SettingsView } from '../../lambdas/schemas/phone-code.ts';
 
 export const settingsRoutes = [
   route({
@@ -10,9 +11,9 @@ export const settingsRoutes = [
     entry: 'lambdas/handlers/settings/get.ts',
     caller: 'staff',
     grants: ['records:read'],
-    summary: 'Practice settings',
+    summary: 'Practice settings, with phoneCodesAvailable (and why not): whether this deployment can text phone codes',
     request: {},
-    responses: { 200: Settings },
+    responses: { 200: SettingsView },
   }),
   route({
     id: 'settings-put',

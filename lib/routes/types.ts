@@ -37,7 +37,10 @@ export type Grant =
   | 'patientPool:signIn' // AdminInitiateAuth on the patient pool: the server-side sign-in flow (rule 34)
   | 'selfRegistration:write' // GetItem/PutItem/DeleteItem on SELFREG* items only (self-registration requests, their list entries, address claims and links)
   | 'selfRegistration:read' // GetItem/Query on SELFREG* items only: the staff list of self-registration requests
-  | 'staff:session'; // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
+  | 'staff:session' // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
+  | 'phoneCode:claim' // UpdateItem on INVITE# items only: store a phone code's keyed hash and its send time (issue 17)
+  | 'phoneCodeKey:mac' // kms:GenerateMac with the phone-code HMAC key (lib/stack/phone-code-key.ts)
+  | 'sms:send'; // sms-voice:SendTextMessage from the deployment's origination identity only
 
 export interface RouteRequest {
   readonly params?: z.ZodMiniType;

@@ -25,6 +25,7 @@ export function stackPropsFrom(c: StackContext): PortalAccessStackProps {
     ...(c.mailDomain ? { mailDomain: c.mailDomain } : {}),
     ...(c.mailIdentity ? { mailIdentity: c.mailIdentity } : {}),
     ...(c.apiGatewayAccountRole ? { apiGatewayAccountRole: c.apiGatewayAccountRole } : {}),
+    ...(c.smsOriginationIdentity && c.smsMonthlySpendLimit ? { sms: { originationIdentity: c.smsOriginationIdentity, monthlySpendLimit: c.smsMonthlySpendLimit } } : {}),
   };
 }
 

@@ -67,6 +67,17 @@ export const StackContext = z
     mailIdentity: z.optional(z.enum(['create', 'existing'])),
     /** `existing`: the account's API Gateway CloudWatch role is already set (by another stack or by hand); do not create one. */
     apiGatewayAccountRole: z.optional(z.enum(['create', 'existing'])),
+    /** Phone codes (issue 17): the AWS End User Messaging SMS origination identity (phone number/pool/sender id, or its ARN); without it phoneCodes cannot be turned on. */
+    smsOriginationIdentity: z.optional(
+      z.string().check(
+        z.trim(),
+        z.regex(/^(arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)\/\S+|phone-[0-9a-f]{32}|pool-[0-9a-f]{32}|[A-Za-z0-9]{1,11})$/, {
+          error: 'smsOriginationIdentity must be a phone number id (phone-…), a pool id (pool-…), a sender id, or one of their sms-voice ARNs',
+        }),
+      ),
+    ),
+    /** The account's monthly SMS spend limit in USD (SetTextMessageSpendLimitOverride); required with smsOriginationIdentity. */
+    smsMonthlySpendLimit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100000))),
     /** Tests and `npm run synth` only: let example values through (see placeholderProblems). */
     allowPlaceholders: yes,
   })
@@ -77,6 +88,12 @@ export const StackContext = z
         issue(
           'accountConcurrencyLimit',
           `reservedConcurrency=${c.reservedConcurrency} needs -c accountConcurrencyLimit=<your account's Lambda concurrent executions quota> so the stack can check it fits`,
+        );
+      }
+      if ((c.smsOriginationIdentity === undefined) !== (c.smsMonthlySpendLimit === undefined)) {
+        issue(
+          c.smsOriginationIdentity ? 'smsMonthlySpendLimit' : 'smsOriginationIdentity',
+          'smsOriginationIdentity and smsMonthlySpendLimit go together (phone codes text from that identity, within that monthly limit in USD)',
         );
       }
       if ((c.domainName === undefined) !== (c.certificateArn === undefined)) {
@@ -105,6 +122,8 @@ export const contextDefaults = {
   staffOrigins: 'none: no CORS answers (a staff web client on another origin cannot call the API)',
   mailIdentity: 'create',
   apiGatewayAccountRole: 'create',
+  smsOriginationIdentity: 'none: no SMS, phoneCodes cannot be turned on',
+  smsMonthlySpendLimit: 'none (required with smsOriginationIdentity)',
 } as const;
 
 /**

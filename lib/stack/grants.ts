@@ -29,6 +29,9 @@ export interface GrantTargets {
   readonly pinKeyArn: string;
   /** The sender address: mail:send may send from it only. */
   readonly senderEmail: string;
+  /** Phone codes (issue 17), only where the deployment has SMS: the HMAC key of the codes and the origination identity's ARN. */
+  readonly phoneCodeKeyArn?: string;
+  readonly smsOriginationArn?: string;
 }
 
 /** One permission: actions on resources, optionally under conditions. */
@@ -238,6 +241,15 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
     { actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [t.recordsTableArn], conditions: leadingKeys('SELFREG*') },
     keyRead(t),
   ],
+  // Phone codes (issue 17): the texting function updates the invitation's link state only (its
+  // code's keyed hash and send times), never a portal record.
+  'phoneCode:claim': (t) => [
+    { actions: ['dynamodb:UpdateItem'], resources: [t.recordsTableArn], conditions: leadingKeys('INVITE#*') },
+    keyWrite(t),
+  ],
+  // Without SMS in the deployment there is no key and no identity: the grant gives nothing.
+  'phoneCodeKey:mac': (t) => (t.phoneCodeKeyArn ? [{ actions: ['kms:GenerateMac'], resources: [t.phoneCodeKeyArn] }] : []),
+  'sms:send': (t) => (t.smsOriginationArn ? [{ actions: ['sms-voice:SendTextMessage'], resources: [t.smsOriginationArn] }] : []),
 };
 
 /**

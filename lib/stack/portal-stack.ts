@@ -21,6 +21,8 @@ import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
 import { PortalFunction } from './portal-function.ts';
 import { LambdaVersion, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import { PinKey } from './pin-key.ts';
+import { PhoneCodeKey } from './phone-code-key.ts';
+import { originationArn, SmsSpendLimit, type SmsProps } from './sms-settings.ts';
 import { checkReservedConcurrency } from './context.ts';
 import { answersCors } from '../../lambdas/http/cors.ts';
 
@@ -53,6 +55,8 @@ export interface PortalAccessStackProps extends StackProps {
   readonly mailIdentity?: 'create' | 'existing';
   /** `existing`: the account's API Gateway CloudWatch role is already set. */
   readonly apiGatewayAccountRole?: 'create' | 'existing';
+  /** Phone codes (issue 17): SMS from this origination identity within this monthly spend limit (lib/stack/sms-settings.ts). */
+  readonly sms?: SmsProps;
   /** The routes to deploy; the route table by default (tests may pass a subset). */
   readonly routes?: readonly Route[];
 }
@@ -68,6 +72,8 @@ export class PortalAccessStack extends Stack {
   readonly identity: PortalIdentity;
   readonly mail: PortalMail;
   readonly pinKey: PinKey;
+  /** Only with SMS (props.sms): the HMAC key of phone codes. */
+  readonly phoneCodeKey?: PhoneCodeKey;
   /** By route id. */
   readonly functions = new Map<string, PortalFunction>();
   /** Functions that are not routes: Cognito triggers, the delivery-events function. */
@@ -100,6 +106,10 @@ export class PortalAccessStack extends Stack {
       ...(props.mailIdentity ? { identity: props.mailIdentity } : {}),
     });
     this.pinKey = new PinKey(this, 'PinKey');
+    if (props.sms) {
+      this.phoneCodeKey = new PhoneCodeKey(this, 'PhoneCodeKey');
+      new SmsSpendLimit(this, 'SmsSpendLimit', { monthlySpendLimit: props.sms.monthlySpendLimit });
+    }
     const { records, audit } = this.data.tables;
 
     const targets: GrantTargets = {
@@ -114,6 +124,7 @@ export class PortalAccessStack extends Stack {
       configurationSetArn: this.mail.configurationSetArn,
       pinKeyArn: this.pinKey.key.keyArn,
       senderEmail: props.senderEmail,
+      ...(props.sms && this.phoneCodeKey ? { phoneCodeKeyArn: this.phoneCodeKey.key.keyArn, smsOriginationArn: originationArn(this, props.sms.originationIdentity) } : {}),
     };
 
     // Every variable lambdas/config.ts reads (AWS_REGION is set by Lambda itself). PORTAL_URL
@@ -129,6 +140,7 @@ export class PortalAccessStack extends Stack {
       SENDER_EMAIL: props.senderEmail,
       SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
       PIN_KEY_ID: this.pinKey.key.keyArn,
+      ...(props.sms && this.phoneCodeKey ? { SMS_ORIGINATION_IDENTITY: props.sms.originationIdentity, PHONE_CODE_KEY_ID: this.phoneCodeKey.key.keyArn } : {}),
     };
 
     for (const route of routes) {

@@ -220,6 +220,10 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   ].map((a) => `staffPool:cognito-idp:${a}`),
   'patientPool:signIn': ['patientPool:cognito-idp:AdminInitiateAuth'],
   'staff:session': ['records[STAFF#*]:dynamodb:GetItem', ...KEY_READ],
+  'phoneCode:claim': ['records[INVITE#*]:dynamodb:UpdateItem', ...KEY_WRITE],
+  // This stack has no SMS context: no phone-code key, no origination identity (test/cdk/phone-codes.test.ts has them).
+  'phoneCodeKey:mac': [],
+  'sms:send': [],
 };
 const baseline = ['ownLogs:logs:CreateLogStream', 'ownLogs:logs:PutLogEvents', '*:xray:PutTraceSegments', '*:xray:PutTelemetryRecords'];
 

@@ -11,6 +11,13 @@ import { register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
 import { tellPractice } from '../../adapters/practice-notices.ts';
 import { invitationLinks } from '../invitations/deps.ts';
+import { configuredPhoneCodeKey } from '../../adapters/phone-codes.ts';
+
+/** Issue 17: the keyed hash of phone codes, where the deployment has one. */
+const phoneCodeKeyDep = () => {
+  const key = configuredPhoneCodeKey();
+  return key ? { phoneCodeKey: key } : {};
+};
 
 export const handler = defineHandler('registration-create', async ({ body, sourceIp, log }) => {
   const registered = await register(
@@ -23,6 +30,7 @@ export const handler = defineHandler('registration-create', async ({ body, sourc
       throttle: signInThrottle(),
       clock: systemClock,
       settingsDefaults: settingsDefaults(),
+      ...phoneCodeKeyDep(),
     },
     { ...body, sourceIp },
   );

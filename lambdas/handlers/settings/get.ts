@@ -1,8 +1,11 @@
 import { recordStore, settingsDefaults } from '../../adapters/deps.ts';
 import { readSettings } from '../../domain/settings.ts';
 import { defineHandler } from '../../http/handler.ts';
+import { smsAvailability } from '../../adapters/sms-sender.ts';
 
 export const handler = defineHandler('settings-get', async () => {
   const { settings } = await readSettings({ store: recordStore(), defaults: settingsDefaults() });
-  return { status: 200, body: settings };
+  // Read-only, never stored: whether this deployment lets phoneCodes be on, and why not (issue 17).
+  const sms = smsAvailability();
+  return { status: 200, body: { ...settings, phoneCodesAvailable: sms.configured, ...(sms.reason ? { phoneCodesUnavailableReason: sms.reason } : {}) } };
 });

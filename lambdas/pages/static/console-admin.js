@@ -4,7 +4,7 @@ import { problemText, request, seg } from './console-api.js';
 import { $, announce, busy, clearError, confirmAction, focusOn, showError } from './console-ui.js';
 
 const numberFields = ['invitationDays', 'temporaryPasswordHours', 'lobbyMinutes', 'resetMinutes'];
-const flagFields = ['emailMatch', 'selfRegistration', 'patientReset', 'autoInvite'];
+const flagFields = ['emailMatch', 'selfRegistration', 'patientReset', 'autoInvite', 'phoneCodes'];
 const textFields = ['practiceName', 'portalUrl'];
 /** Text settings that may be absent (shown empty): notifyEmail, the practice inbox (issue 19). */
 const optionalTextFields = ['notifyEmail'];
@@ -17,6 +17,7 @@ const settingsLabels = {
   'body.lobbyMinutes': 'Lobby password valid for (minutes)',
   'body.resetMinutes': 'Reset link valid for (minutes)',
   'body.notifyEmail': 'Practice inbox for notices',
+  'body.phoneCodes': 'Texted code instead of the PIN',
 };
 
 /** @type {any} settings as last read, to send only what changed */
@@ -45,6 +46,13 @@ function fill(settings) {
   for (const name of [...textFields, ...numberFields]) form.elements[name].value = String(settings[name] ?? '');
   for (const name of flagFields) form.elements[name].checked = Boolean(settings[name]);
   for (const name of optionalTextFields) form.elements[name].value = settings[name] ?? '';
+  // Issue 17: phone codes need SMS in the deployment; GET /settings says why not (a PUT answers only the settings).
+  if ('phoneCodesAvailable' in settings) {
+    const why = $('#settings-phone-codes-unavailable');
+    form.elements.phoneCodes.disabled = !settings.phoneCodesAvailable && !settings.phoneCodes;
+    why.hidden = Boolean(settings.phoneCodesAvailable);
+    why.textContent = settings.phoneCodesAvailable ? '' : `Texted codes are not available: ${settings.phoneCodesUnavailableReason ?? 'this deployment cannot send texts'}.`;
+  }
 }
 
 async function saveSettings(event) {

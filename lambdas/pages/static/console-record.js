@@ -103,6 +103,22 @@ const yesNo = (v) => (v ? 'Yes' : 'No');
 /** invite.delivery from SES's events (api.md "Delivery"), in the words the front desk reads. */
 const deliveryWords = { Sent: 'sent', Delivered: 'delivered', Bounced: 'Bounced: check the address', Suppressed: 'Bounced: check the address', Complained: 'marked as spam by the patient', Failed: 'failed: resend it' };
 
+/** Issue 17: whether this record can use a texted code (a valid E.164 phone, the setting on, SMS in the deployment). */
+let smsSettings = null;
+function phoneCodeWords(r) {
+  if (!/^\+[1-9]\d{6,14}$/.test(r.phone ?? '')) return 'No: no valid phone number (E.164, e.g. +15555550123)';
+  if (!smsSettings) {
+    void request('GET', 'settings').then((res) => {
+      smsSettings = res.status === 200 ? res.json : { failed: true };
+      if (record) render();
+    });
+    return 'Checking…';
+  }
+  if (smsSettings.failed) return 'Unknown: the settings could not be read';
+  if (!smsSettings.phoneCodesAvailable) return `No: ${smsSettings.phoneCodesUnavailableReason ?? 'this deployment cannot send texts'}`;
+  return smsSettings.phoneCodes ? 'Yes' : 'No: turned off in the practice settings';
+}
+
 function render() {
   const r = record;
   $('#record-heading').textContent = `Patient ${r.patientId}`;
@@ -114,6 +130,7 @@ function render() {
     ['Login id', r.accountId],
     ['Email', r.email],
     ['Phone', r.phone],
+    ['Texted code instead of PIN', phoneCodeWords(r)],
     ['Master case number', r.masterCase],
     ['Portal access', r.accessEnabled ? 'Enabled' : 'Disabled'],
     ['Cases', r.cases?.length ? r.cases.join(', ') : undefined],

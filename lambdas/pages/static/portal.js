@@ -200,6 +200,7 @@ const pages = {
     if (res.status === 200) {
       $('invitation-info').textContent = `Invitation from ${res.body.practiceName}. This link works until ${longDate(res.body.expiresAt)}.`;
       show('form', { focus: false });
+      if ((res.body.needs || []).includes('phoneCode')) offerPhoneCode(token);
     } else if (res.status === 0 || res.status === 429 || res.status >= 500) {
       const p = document.querySelector('[data-state="checking"] p');
       p.textContent = problemMessages(res)[0].text;
@@ -210,14 +211,16 @@ const pages = {
     }
     const form = $('register-form');
     onSubmit(form, async (values) => {
-      const res = await call('registrations', { method: 'POST', json: { token, pin: values.pin, username: values.username, password: values.password } });
+      // Issue 17: the texted code in place of the PIN once one was asked for.
+      const secret = $('phone-code-field').hidden ? { pin: values.pin } : { phoneCode: values.phoneCode };
+      const res = await call('registrations', { method: 'POST', json: { token, ...secret, username: values.username, password: values.password } });
       if (res.status === 201) {
         clearPasswords(form);
         $('done-username').textContent = res.body.username;
         return show('done');
       }
       if (res.status === 410) return show('gone');
-      if (res.status === 401) return showErrors(form, [{ field: 'pin', text: pinMessage(res) }]);
+      if (res.status === 401) return showErrors(form, [secret.pin === undefined ? { field: 'phoneCode', text: codeMessage(res) } : { field: 'pin', text: pinMessage(res) }]);
       if (res.status === 409) return showErrors(form, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(form, problemMessages(res));
     });
@@ -439,6 +442,35 @@ const pages = {
     show('signin', { focus: false });
   },
 };
+
+/** Issue 17: "Text me a code instead": the PIN field gives way to the Code field once a code is asked for. */
+function offerPhoneCode(token) {
+  const offer = $('phone-code-offer');
+  const send = $('phone-code-send');
+  offer.hidden = false;
+  send.addEventListener('click', async () => {
+    send.disabled = true;
+    const res = await call('invitations/phone-code', { method: 'POST', json: { token } });
+    send.disabled = false;
+    if (res.status !== 202) {
+      $('phone-code-status').textContent = problemMessages(res)[0].text;
+      return;
+    }
+    $('phone-code-status').textContent = res.body.message;
+    send.textContent = 'Text me a new code';
+    const pin = $('pin');
+    pin.required = false;
+    pin.closest('.field').hidden = true;
+    const code = $('phoneCode');
+    code.required = true;
+    $('phone-code-field').hidden = false;
+    code.focus();
+  });
+}
+
+function codeMessage(res) {
+  return typeof res.body.detail === 'string' ? res.body.detail.replace(/^The code /, '') : 'is not right.';
+}
 
 function pinMessage(res) {
   return typeof res.body.detail === 'string' ? res.body.detail.replace(/^The PIN /, '') : 'is not right.';

@@ -122,7 +122,7 @@ describe('revoke (done by patient-access.ts on the record alone)', () => {
 describe('registering', () => {
   it('creates the login under a new accountId, registers the record and kills the link', async () => {
     const { h, token, attempt } = await invited();
-    const out = await register(h.reg, { ...attempt, pin: attempt.pin.toLowerCase().replace(/^(...)/, '$1-') });
+    const out = await register(h.reg, { ...attempt, pin: attempt.pin!.toLowerCase().replace(/^(...)/, '$1-') });
     expect(out.username).toBe('pat.one');
     expect(out.accountId).toMatch(/^[0-9a-f-]{36}$/);
     expect(h.pool.users.get(out.accountId)).toBe(goodPassword);

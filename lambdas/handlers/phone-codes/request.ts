@@ -1,0 +1,37 @@
+import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
+import { configuredPhoneCodeKey, dynamoPhoneCodes } from '../../adapters/phone-codes.ts';
+import { endUserMessagingSms, smsAvailability } from '../../adapters/sms-sender.ts';
+import { realTime, withEqualTime } from '../../domain/equal-time.ts';
+import { PHONE_CODE_FLOOR_MS, phoneCodeRequestedMessage, requestPhoneCode } from '../../domain/phone-codes.ts';
+import { defineHandler } from '../../http/public-handler.ts';
+import { invitationLinks } from '../invitations/deps.ts';
+
+const codes = dynamoPhoneCodes();
+
+/** POST /invitations/phone-code: one 202 body, after the same floor, whatever happened (rules 13, 33). */
+export const handler = defineHandler('phone-code-request', async ({ body, sourceIp, log }) => {
+  const key = configuredPhoneCodeKey();
+  const availability = key ? smsAvailability() : { configured: false };
+  await withEqualTime(
+    realTime(PHONE_CODE_FLOOR_MS, { grid: true }),
+    () =>
+      requestPhoneCode(
+        {
+          store: recordStore(),
+          invitations: invitationLinks(),
+          throttle: signInThrottle(),
+          settingsDefaults: settingsDefaults(),
+          codes,
+          key: key ?? { mac: async () => '' },
+          sms: endUserMessagingSms(),
+          availability,
+          clock: systemClock,
+        },
+        body.token,
+        sourceIp,
+      ),
+    // Names and numbers only: never the number, the code or whether this link had a phone.
+    ({ workMs, floorMs }) => log.info('phone code request work', { workMs, floorMs }),
+  );
+  return { status: 202, body: { message: phoneCodeRequestedMessage } };
+});
