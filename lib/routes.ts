@@ -25,6 +25,7 @@ import { pageRoutes } from './routes/pages.ts';
 import { staffAdminRoutes } from './routes/staff-admin.ts';
 import { selfRegistrationRoutes } from './routes/self-registration.ts';
 import { phoneCodeRoutes } from './routes/phone-codes.ts';
+import { proxyRoutes } from './routes/proxies.ts';
 import type { Grant, Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
@@ -59,6 +60,7 @@ export const routes = [
   ...staffAdminRoutes,
   ...selfRegistrationRoutes,
   ...phoneCodeRoutes,
+  ...proxyRoutes,
 ] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];

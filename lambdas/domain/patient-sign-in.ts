@@ -61,13 +61,17 @@ export async function signInPatient(
   let record: StoredRecord | undefined;
   let link: { accountId: string; patientId: string } | undefined;
   let asked = false;
+  // A proxy's login with no record of its own (lambdas/domain/proxies.ts): its username names no record.
+  let proxyOnly: string | undefined;
   /** The password was right: the reservation is still held, and goes with the audit entry (one transaction). */
   let reserved = false;
   // Every attempt that reached the pool is audited (rule 18): a wrong password on the patient's
   // record (actor unproven, so anonymous), an unknown username under a target of its own, so
   // both cases cost the same one write (rule 13).
   const audit = (outcome: 'success' | 'failure', reason: string): Promise<void> => {
-    const event = record
+    const event = proxyOnly
+      ? auditEvent({ id: `patient:${proxyOnly}`, sourceIp: attempt.sourceIp }, loginTarget(proxyOnly), 'patient.sign-in', now, { reason }, outcome)
+      : record
       ? auditEvent({ id: `patient:${record.accountId}`, sourceIp: attempt.sourceIp }, patientTarget(record.patientId), 'patient.sign-in', now, { reason }, outcome)
       : asked
         ? auditEvent({ id: 'anonymous', sourceIp: attempt.sourceIp }, link ? patientTarget(link.patientId) : unknownSignInTarget, 'patient.sign-in', now, { reason }, outcome)
@@ -89,6 +93,10 @@ export async function signInPatient(
           if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
           throw err;
         });
+        if (link?.patientId === '') {
+          proxyOnly = link.accountId;
+          return signedIn;
+        }
         const known = link ? await deps.store.getRecord(link.patientId) : undefined;
         if (!known || known.accountId !== link?.accountId) throw patientSignInRefused();
         record = known;
@@ -97,7 +105,7 @@ export async function signInPatient(
       { reserve: true, alsoRead: () => deps.accounts.findByUsername(attempt.username), clearLater: true },
     );
     reserved = true;
-    const answer = await afterPassword(deps, record!, result, now);
+    const answer = proxyOnly ? proxyTokens(result) : await afterPassword(deps, record!, result, now);
     await audit('success', answer.kind === 'challenge' ? 'new-password-required' : 'tokens');
     return answer;
   } catch (err) {
@@ -106,6 +114,15 @@ export async function signInPatient(
     else if (reserved) await deps.throttle.clearAccount(keys.accountKey).catch(() => undefined);
     throw err;
   }
+}
+
+/** The audit target of a proxy-only login's own events (its sign-ins): it has no record to file them under. */
+export const loginTarget = (accountId: string) => `login:${accountId}`;
+
+/** A proxy-only login has no record to decide anything: the password was right, here are its tokens. */
+function proxyTokens(result: SignInResult): Tokens {
+  if (result.kind !== 'tokens') throw new Error(`unexpected challenge ${result.challenge} from the patient pool`);
+  return result;
 }
 
 /** The password was right: now our record decides between tokens, a challenge and a refusal. */

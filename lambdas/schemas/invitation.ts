@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { IsoDateTime } from './common.ts';
 import { NewPassword, PatientUsername } from './patient.ts';
 import { PortalRecord } from './portal-record.ts';
+import { ExistingLogin } from './proxy.ts';
 
 /**
  * A link token as the patient's browser sends it back. Deliberately loose: a token we never
@@ -68,8 +69,16 @@ export const RegistrationRequest = z
     pin: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
     // Issue 17: the texted code in place of the PIN (exactly one of the two; 400 otherwise).
     phoneCode: z.optional(z.string().check(z.minLength(1), z.maxLength(32))).check(z.meta({ description: 'The 6-digit code texted by POST /invitations/phone-code, in place of pin' })),
-    username: PatientUsername,
-    password: NewPassword,
+    username: z.optional(PatientUsername),
+    password: z.optional(NewPassword),
+    // A proxy invitation (issue 18) may instead add the record to a login the proxy already has.
+    existingLogin: z.optional(ExistingLogin),
+  })
+  .check(
+    z.refine((v) => (v.existingLogin === undefined) === (v.username !== undefined && v.password !== undefined) && !(v.existingLogin && (v.username || v.password)), {
+      message: 'give username and password for a new login, or existingLogin, not both',
+      path: ['username'],
+    }),
   })
   .check(z.meta({ id: 'RegistrationRequest' }));
 export type RegistrationRequest = z.infer<typeof RegistrationRequest>;
