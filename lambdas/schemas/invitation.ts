@@ -79,7 +79,7 @@ export const RegistrationRequest = z
       message: 'give username and password for a new login, or existingLogin, not both',
       path: ['username'],
     }),
-  })
+  )
   .check(z.meta({ id: 'RegistrationRequest' }));
 export type RegistrationRequest = z.infer<typeof RegistrationRequest>;
 

@@ -1,17 +1,13 @@
 /**
  * Self-registration with staff approval (issue 19): request and answer shapes.
  *
- * Written in the functional style that both `zod` and `zod/mini` accept (`z.optional(x)`,
- * `x.check(...)`); `.meta(…)` stays as the zod/mini move converts it. The route table's types still take classic
- * schemas, so the import is `zod` until the zod/mini move switches it.
- *
  * Retention (the person's data lives only as long as the request, then DynamoDB's `ttl` deletes
  * it; every read checks the time itself as well, since DynamoDB Local never deletes anything):
  *   Unverified — the email link works 24 hours; unproved, the request is gone after those 24 hours.
  *   Pending    — waits for staff 30 days after the address was proved, then is gone.
  *   Approved, Rejected — kept 7 days after the decision (for the console's lists), then gone.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Cursor, IsoDateTime, Limit, PatientId } from './common.ts';
 import { LinkToken } from './invitation.ts';
 
@@ -28,15 +24,15 @@ const retention = `Unverified requests expire ${SELF_REGISTRATION_LINK_HOURS} ho
 const PersonName = z.string().check(z.trim(), z.minLength(1), z.maxLength(100), z.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'));
 
 /** YYYY-MM-DD, a real calendar date. */
-const DateOfBirth = z.iso.date().meta({ description: 'YYYY-MM-DD', example: '1980-04-30' });
+const DateOfBirth = z.iso.date().check(z.meta({ description: 'YYYY-MM-DD', example: '1980-04-30' }));
 
 const RequestEmail = z.email().check(z.maxLength(254));
 const RequestPhone = z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567'));
 
-export const SelfRegistrationStatus = z.enum(['Pending', 'Approved', 'Rejected']).meta({
+export const SelfRegistrationStatus = z.enum(['Pending', 'Approved', 'Rejected']).check(z.meta({
   id: 'SelfRegistrationStatus',
   description: 'Pending: the address is proved, staff have not decided. Unproved requests are never listed.',
-});
+}));
 export type SelfRegistrationStatus = z.infer<typeof SelfRegistrationStatus>;
 
 /** POST /self-registrations. */
@@ -48,22 +44,22 @@ export const SelfRegistrationRequest = z
     email: RequestEmail,
     phone: z.optional(RequestPhone),
   })
-  .meta({ id: 'SelfRegistrationRequest', description: retention });
+  .check(z.meta({ id: 'SelfRegistrationRequest', description: retention }));
 export type SelfRegistrationRequest = z.infer<typeof SelfRegistrationRequest>;
 
 /** POST /self-registrations → 202: always this one body (rule 13). */
-export const SelfRegistrationAccepted = z.object({ message: z.string() }).meta({
+export const SelfRegistrationAccepted = z.object({ message: z.string() }).check(z.meta({
   id: 'SelfRegistrationAccepted',
   description: 'The same answer for every address, known or not, with or without a login, and for a repeated request: it reveals nothing',
-});
+}));
 export type SelfRegistrationAccepted = z.infer<typeof SelfRegistrationAccepted>;
 
 /** POST /self-registrations/verify. */
-export const SelfRegistrationVerify = z.strictObject({ token: LinkToken }).meta({ id: 'SelfRegistrationVerify' });
+export const SelfRegistrationVerify = z.strictObject({ token: LinkToken }).check(z.meta({ id: 'SelfRegistrationVerify' }));
 export type SelfRegistrationVerify = z.infer<typeof SelfRegistrationVerify>;
 
 /** POST /self-registrations/verify → 200. */
-export const SelfRegistrationVerified = z.object({ status: z.literal('Pending') }).meta({ id: 'SelfRegistrationVerified' });
+export const SelfRegistrationVerified = z.object({ status: z.literal('Pending') }).check(z.meta({ id: 'SelfRegistrationVerified' }));
 export type SelfRegistrationVerified = z.infer<typeof SelfRegistrationVerified>;
 
 /** GET /self-registrations?status=&cursor=&limit=. */
@@ -92,31 +88,31 @@ export const SelfRegistration = z
     verifiedAt: z.optional(IsoDateTime),
     decidedAt: z.optional(IsoDateTime),
     decidedBy: z.optional(z.string()),
-    patientId: z.optional(z.string().meta({ description: 'Approved: the record the request was linked to' })),
-    reason: z.optional(z.string().meta({ description: 'Rejected: the reason staff gave (never emailed)' })),
-    deleteAt: IsoDateTime.meta({ description: 'When this request and everything the person entered is deleted' }),
+    patientId: z.optional(z.string().check(z.meta({ description: 'Approved: the record the request was linked to' }))),
+    reason: z.optional(z.string().check(z.meta({ description: 'Rejected: the reason staff gave (never emailed)' }))),
+    deleteAt: IsoDateTime.check(z.meta({ description: 'When this request and everything the person entered is deleted' })),
   })
-  .meta({ id: 'SelfRegistration', description: retention });
+  .check(z.meta({ id: 'SelfRegistration', description: retention }));
 export type SelfRegistration = z.infer<typeof SelfRegistration>;
 
 export const SelfRegistrationPage = z
   .object({ items: z.array(SelfRegistration), cursor: z.optional(Cursor) })
-  .meta({ id: 'SelfRegistrationPage', description: 'Oldest first' });
+  .check(z.meta({ id: 'SelfRegistrationPage', description: 'Oldest first' }));
 export type SelfRegistrationPage = z.infer<typeof SelfRegistrationPage>;
 
 /** POST /self-registrations/{requestId}/approve. */
-export const SelfRegistrationApprove = z.strictObject({ patientId: PatientId }).meta({ id: 'SelfRegistrationApprove' });
+export const SelfRegistrationApprove = z.strictObject({ patientId: PatientId }).check(z.meta({ id: 'SelfRegistrationApprove' }));
 export type SelfRegistrationApprove = z.infer<typeof SelfRegistrationApprove>;
 
 /** POST /self-registrations/{requestId}/reject. */
 export const SelfRegistrationReject = z
   .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)) })
-  .meta({ id: 'SelfRegistrationReject', description: 'The reason is kept with the request for staff; the person is never sent it' });
+  .check(z.meta({ id: 'SelfRegistrationReject', description: 'The reason is kept with the request for staff; the person is never sent it' }));
 export type SelfRegistrationReject = z.infer<typeof SelfRegistrationReject>;
 
 /** POST /self-registrations/{requestId}/reject → 200. */
 export const SelfRegistrationRejected = z
   .object({ requestId: z.string(), status: z.literal('Rejected'), deleteAt: IsoDateTime })
-  .meta({ id: 'SelfRegistrationRejected' });
+  .check(z.meta({ id: 'SelfRegistrationRejected' }));
 export type SelfRegistrationRejected = z.infer<typeof SelfRegistrationRejected>;
 

@@ -28,7 +28,7 @@ export const handler = defineHandler('registration-create', async ({ body, sourc
     const { existingLogin, username, password, ...rest } = body;
     const registered = await registerWithProxyLink(
       { store: recordStore(), proxies: proxyStore(), accounts: accountStore(), logins: patientLogins(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
-      { ...rest, sourceIp, ...(existingLogin ? { existingLogin } : { username: username!, password: password! }) },
+      { ...rest, pin: rest.pin ?? '', sourceIp, ...(existingLogin ? { existingLogin } : { username: username!, password: password! }) },
     );
     return { status: 201, body: registered };
   }
