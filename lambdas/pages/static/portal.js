@@ -199,6 +199,7 @@ const pages = {
     const res = await call('invitations/lookup', { method: 'POST', json: { token } });
     if (res.status === 200) {
       $('invitation-info').textContent = `Invitation from ${res.body.practiceName}. This link works until ${longDate(res.body.expiresAt)}.`;
+      if (res.body.kind === 'proxy') offerExistingLogin();
       show('form', { focus: false });
     } else if (res.status === 0 || res.status === 429 || res.status >= 500) {
       const p = document.querySelector('[data-state="checking"] p');
@@ -210,13 +211,18 @@ const pages = {
     }
     const form = $('register-form');
     onSubmit(form, async (values) => {
-      const res = await call('registrations', { method: 'POST', json: { token, pin: values.pin, username: values.username, password: values.password } });
+      const res = await call('registrations', { method: 'POST', json: withExistingLogin({ token, pin: values.pin, username: values.username, password: values.password }) });
       if (res.status === 201) {
+        $('login-choice').hidden = true;
         clearPasswords(form);
         $('done-username').textContent = res.body.username;
         return show('done');
       }
-      if (res.status === 410) return show('gone');
+      if (res.status === 410) {
+        $('login-choice').hidden = true;
+        return show('gone');
+      }
+      if ((res.status === 401 || res.status === 409) && usingExistingLogin()) return showErrors(form, [{ text: existingLoginMessage(res) }]);
       if (res.status === 401) return showErrors(form, [{ field: 'pin', text: pinMessage(res) }]);
       if (res.status === 409) return showErrors(form, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(form, problemMessages(res));
@@ -439,6 +445,45 @@ const pages = {
     show('signin', { focus: false });
   },
 };
+
+// ---------------------------------------------------------------- a proxy invitation (issue 18)
+
+const usingExistingLogin = () => !$('login-choice').hidden && $('login-choice-existing').checked;
+
+/**
+ * A proxy invitation may add the record to a login the person already has: the same form's
+ * Username and Password then name that login (POST /registrations with existingLogin).
+ */
+function offerExistingLogin() {
+  const choice = $('login-choice');
+  const form = $('register-form');
+  const button = form.querySelector('button[type="submit"]');
+  const password = $('password');
+  const hint = $('password-hint');
+  const usernameHint = $('username-hint');
+  const apply = () => {
+    const existing = usingExistingLogin();
+    button.textContent = existing ? 'Add to my login' : 'Register';
+    button.dataset.busy = existing ? 'Adding…' : 'Registering…';
+    password.autocomplete = existing ? 'current-password' : 'new-password';
+    if (hint) hint.hidden = existing;
+    if (usernameHint) usernameHint.hidden = existing;
+  };
+  choice.hidden = false;
+  for (const radio of choice.querySelectorAll('input[type="radio"]')) radio.addEventListener('change', apply);
+  apply();
+}
+
+function withExistingLogin(json) {
+  if (!usingExistingLogin()) return json;
+  return { token: json.token, pin: json.pin, existingLogin: { username: json.username, password: json.password } };
+}
+
+function existingLoginMessage(res) {
+  if (typeof res.body.detail === 'string') return res.body.detail;
+  if (res.status === 409) return 'Your login can already open this record.';
+  return 'The PIN, or the username or password of your login, is not right.';
+}
 
 function pinMessage(res) {
   return typeof res.body.detail === 'string' ? res.body.detail.replace(/^The PIN /, '') : 'is not right.';
