@@ -222,7 +222,7 @@ const pages = {
         $('login-choice').hidden = true;
         return show('gone');
       }
-      if ((res.status === 401 || res.status === 409) && usingExistingLogin()) return showErrors(form, [{ text: existingLoginMessage(res) }]);
+      if (((res.status === 401 || res.status === 409) && usingExistingLogin()) || problemCode(res) === 'self-needs-existing-login') return showErrors(form, [{ text: existingLoginMessage(res) }]);
       if (res.status === 401) return showErrors(form, [{ field: 'pin', text: pinMessage(res) }]);
       if (res.status === 409) return showErrors(form, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(form, problemMessages(res));
