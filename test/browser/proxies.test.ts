@@ -56,7 +56,7 @@ const emailOf = (id: string) => `${id.toLowerCase()}@example.test`;
 
 /** Every /portal/register#token=… link emailed to this address, oldest first. */
 async function registerLinks(email: string): Promise<string[]> {
-  return (await mailbox(email)).flatMap((m) => [...(m.body.text ?? '').matchAll(/\/portal\/register#token=([A-Za-z0-9_-]+)/g)].map((x) => x[1]!));
+  return (await mailbox(email)).flatMap((m) => [...(m.body.text ?? '').matchAll(/\/portal\/register#token=([A-Za-z0-9_.-]+)/g)].map((x) => x[1]!));
 }
 
 /** Waits for the n-th register link to this address and answers its token. */
