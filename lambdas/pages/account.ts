@@ -35,8 +35,8 @@ ${field({ id: 'proxy-email', name: 'email', label: 'Email', type: 'email', autoc
 ${field({ id: 'proxy-relationship', name: 'relationship', label: 'Relationship', autocomplete: 'off', hint: 'What they are to you, for example: parent, daughter, carer (letters and spaces, up to 40).' })}
 <fieldset class="field">
 <legend>Scope</legend>
-<div class="choice"><input type="radio" id="proxy-scope-limited" name="scope" value="limited" checked><label for="proxy-scope-limited">Limited: only what the practice allows for helpers</label></div>
-<div class="choice"><input type="radio" id="proxy-scope-full" name="scope" value="full"><label for="proxy-scope-full">Full: everything you can see and do in the portal</label></div>
+<div class="choice"><input type="radio" id="proxy-scope-limited" name="scope" value="limited" checked><label for="proxy-scope-limited">Limited: a summary of your record, without your cases</label></div>
+<div class="choice"><input type="radio" id="proxy-scope-full" name="scope" value="full"><label for="proxy-scope-full">Full: your record as you see it, cases included</label></div>
 </fieldset>
 <div class="field">
 <label for="proxy-until">End date (optional)</label>

@@ -33,8 +33,8 @@ ${input('proxy-email', 'email', 'Email', html` type="email" autocomplete="off" m
 ${input('proxy-relationship', 'relationship', 'Relationship', html` autocomplete="off" maxlength="40" required`, 'What the proxy is to the patient, e.g. parent, adult child, carer. “self” adds this record to a login the same person already has (one login for several records).')}
 <fieldset>
 <legend>Scope</legend>
-<div class="choice"><input type="radio" id="proxy-scope-limited" name="scope" value="limited" checked><label for="proxy-scope-limited">Limited</label></div>
-<div class="choice"><input type="radio" id="proxy-scope-full" name="scope" value="full"><label for="proxy-scope-full">Full</label></div>
+<div class="choice"><input type="radio" id="proxy-scope-limited" name="scope" value="limited" checked><label for="proxy-scope-limited">Limited: a summary of the record, no case list</label></div>
+<div class="choice"><input type="radio" id="proxy-scope-full" name="scope" value="full"><label for="proxy-scope-full">Full: the record as the patient sees it, cases included</label></div>
 </fieldset>
 ${input('proxy-until', 'until', 'End date (optional)', html` type="date"`, 'Access ends at the end of this day. Leave empty for no end date.')}
 <button type="submit">Invite proxy</button>

@@ -137,7 +137,7 @@ describe('proxy access in the browser', () => {
     await invite.getByLabel('Name', { exact: true }).fill(name);
     await invite.getByLabel('Email', { exact: true }).fill(parent.email);
     await invite.getByLabel('Relationship', { exact: true }).fill('parent');
-    await invite.getByLabel('Full').check();
+    await invite.getByLabel(/^Full/).check();
     await invite.getByRole('button', { name: 'Invite proxy' }).click();
     await staffPage.locator('#proxy-secret').waitFor();
     const pin = (await staffPage.locator('#proxy-secret-value').textContent())!;
