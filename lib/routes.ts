@@ -22,6 +22,7 @@ import { emailMatchRoutes } from './routes/email-match.ts';
 import { autoInviteRoutes } from './routes/auto-invite.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { staffAdminRoutes } from './routes/staff-admin.ts';
+import { proxyRoutes } from './routes/proxies.ts';
 import type { Grant, Route } from './routes/types.ts';
 
 export type { Caller, Grant, Route, RouteRequest } from './routes/types.ts';
@@ -53,6 +54,7 @@ export const routes = [
   ...autoInviteRoutes,
   ...pageRoutes,
   ...staffAdminRoutes,
+  ...proxyRoutes,
 ] as const satisfies readonly Route[];
 
 export type RouteId = (typeof routes)[number]['id'];

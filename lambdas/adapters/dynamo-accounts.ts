@@ -66,7 +66,8 @@ export function dynamoAccounts(): AccountStore {
 
   const link = async (key: { pk: string; sk: string }): Promise<AccountLink | undefined> => {
     const item = (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
-    return item ? { accountId: String(item.accountId), patientId: String(item.patientId) } : undefined;
+    // '': a proxy's login with no record of its own (lambdas/domain/proxies.ts), never the text "undefined".
+    return item ? { accountId: String(item.accountId), patientId: typeof item.patientId === 'string' ? item.patientId : '' } : undefined;
   };
 
   return {

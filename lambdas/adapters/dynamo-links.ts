@@ -25,6 +25,8 @@ const keySpaces: Record<string, { state: string; sk: string; link: string }> = {
   invitation: { state: 'INVITE', sk: 'INVITATION', link: 'INVITELINK' },
   'email-match': { state: 'EMAILMATCH', sk: 'STATE', link: 'EMAILMATCHLINK' },
   reset: { state: 'RESET', sk: 'RESET', link: 'RESETLINK' },
+  // Proxy invitations (domain/proxies.ts): one state per `<patientId>#<proxyId>`.
+  proxy: { state: 'PROXYINVITE', sk: 'STATE', link: 'PROXYLINK' },
 };
 
 export function linkKeys(kind: string) {

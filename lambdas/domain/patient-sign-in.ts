@@ -59,11 +59,15 @@ export async function signInPatient(
   let record: StoredRecord | undefined;
   let link: { accountId: string; patientId: string } | undefined;
   let asked = false;
+  // A proxy's login with no record of its own (lambdas/domain/proxies.ts): its username names no record.
+  let proxyOnly: string | undefined;
   // Every attempt that reached the pool is audited (rule 18): a wrong password on the patient's
   // record (actor unproven, so anonymous), an unknown username under a target of its own, so
   // both cases cost the same one write (rule 13).
   const audit = (outcome: 'success' | 'failure', reason: string) =>
-    record
+    proxyOnly
+      ? deps.store.appendAudit(auditEvent({ id: `patient:${proxyOnly}`, sourceIp: attempt.sourceIp }, loginTarget(proxyOnly), 'patient.sign-in', now, { reason }, outcome))
+      : record
       ? deps.store.appendAudit(
           auditEvent({ id: `patient:${record.accountId}`, sourceIp: attempt.sourceIp }, patientTarget(record.patientId), 'patient.sign-in', now, { reason }, outcome),
         )
@@ -82,18 +86,31 @@ export async function signInPatient(
         if (err instanceof DomainError && err.code === 'invalid-credentials') throw patientSignInRefused();
         throw err;
       });
+      if (link?.patientId === '') {
+        proxyOnly = link.accountId;
+        return signedIn;
+      }
       const known = link ? await deps.store.getRecord(link.patientId) : undefined;
       if (!known || known.accountId !== link?.accountId) throw patientSignInRefused();
       record = known;
       return signedIn;
     }, { reserve: true });
-    const answer = await afterPassword(deps, record!, result, now);
+    const answer = proxyOnly ? proxyTokens(result) : await afterPassword(deps, record!, result, now);
     await audit('success', answer.kind === 'challenge' ? 'new-password-required' : 'tokens');
     return answer;
   } catch (err) {
     if (err instanceof DomainError) await audit('failure', err.code);
     throw err;
   }
+}
+
+/** The audit target of a proxy-only login's own events (its sign-ins): it has no record to file them under. */
+export const loginTarget = (accountId: string) => `login:${accountId}`;
+
+/** A proxy-only login has no record to decide anything: the password was right, here are its tokens. */
+function proxyTokens(result: SignInResult): Tokens {
+  if (result.kind !== 'tokens') throw new Error(`unexpected challenge ${result.challenge} from the patient pool`);
+  return result;
 }
 
 /** The password was right: now our record decides between tokens, a challenge and a refusal. */

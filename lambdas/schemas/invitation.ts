@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IsoDateTime } from './common.ts';
 import { NewPassword, PatientUsername } from './patient.ts';
 import { PortalRecord } from './portal-record.ts';
+import { ExistingLogin } from './proxy.ts';
 
 /**
  * A link token as the patient's browser sends it back. Deliberately loose: a token we never
@@ -64,8 +65,14 @@ export const RegistrationRequest = z
     token: LinkToken,
     // Any case, with or without spaces or a dash; a malformed PIN is simply a wrong PIN.
     pin: z.string().min(1).max(32),
-    username: PatientUsername,
-    password: NewPassword,
+    username: PatientUsername.optional(),
+    password: NewPassword.optional(),
+    // A proxy invitation (issue 18) may instead add the record to a login the proxy already has.
+    existingLogin: ExistingLogin.optional(),
+  })
+  .refine((v) => (v.existingLogin === undefined) === (v.username !== undefined && v.password !== undefined) && !(v.existingLogin && (v.username || v.password)), {
+    message: 'give username and password for a new login, or existingLogin, not both',
+    path: ['username'],
   })
   .meta({ id: 'RegistrationRequest' });
 export type RegistrationRequest = z.infer<typeof RegistrationRequest>;

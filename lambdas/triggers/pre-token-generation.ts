@@ -72,6 +72,8 @@ const dynamoRead: ReadItem = async (key) => {
  */
 export async function generationOfLogin(read: ReadItem, accountId: string): Promise<number | undefined> {
   const link = await read({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' });
+  // A proxy's login with no record of its own keeps its generation on this item (issue 18).
+  if (link?.proxyOnly === true && link.accountId === accountId && link.patientId === undefined) return typeof link.generation === 'number' ? link.generation : 0;
   if (typeof link?.patientId !== 'string') return undefined;
   const record = await read({ pk: `PATIENT#${link.patientId}`, sk: 'RECORD' });
   if (!record || record.accountId !== accountId) return undefined;

@@ -4,7 +4,12 @@
  *
  * records: one item per portal record (pk PATIENT#<id>, sk RECORD), practice settings
  *   (pk SETTINGS), staff permissions (pk STAFF#<id>), and later invitations, usernames,
- *   resets and lobby passwords. Expiring items carry `ttl` (epoch seconds); every read checks
+ *   resets and lobby passwords. Proxy access (issue 18, lambdas/adapters/dynamo-proxies.ts):
+ *   grants PATIENT#<patientId> / PROXY#<proxyId>; the records a login reaches
+ *   ACCOUNT#<accountId> / RECORD#<patientId>; a proxy's login with no record of its own is an
+ *   ACCOUNT#<accountId> / ACCOUNT item without patientId (username, generation); proxy
+ *   invitation links PROXYINVITE#<patientId>#<proxyId> / STATE and PROXYLINK#<sha256> / LINK.
+ *   Expiring items carry `ttl` (epoch seconds); every read checks
  *   the expiry itself too, because DynamoDB Local never enforces TTL.
  * audit: append-only audit trail (pk <target key>, sk <iso time>#<id>). No function's role may
  *   update or delete in it (security rule 19), which is why it is a table of its own.

@@ -1,5 +1,6 @@
 /** The signed-in patient's account: read it, its last sign-ins, change password and/or username. */
-import { Account, CredentialsChange } from '../../lambdas/schemas/session.ts';
+import { CredentialsChange } from '../../lambdas/schemas/session.ts';
+import { AccountView } from '../../lambdas/schemas/proxy.ts';
 import { Tokens } from '../../lambdas/schemas/staff.ts';
 import { AccountSignIns } from '../../lambdas/schemas/account-sign-ins.ts';
 import { route, type Route } from './types.ts';
@@ -12,9 +13,9 @@ export const accountRoutes = [
     entry: 'lambdas/handlers/account/get.ts',
     caller: 'patient',
     grants: ['records:read'],
-    summary: "The signed-in patient's account",
+    summary: "The signed-in login's account: its own record's username, email and cases, and `records`, every record it may act on now (its own, role self; others as a proxy, with relationship, scope and until)",
     request: {},
-    responses: { 200: Account },
+    responses: { 200: AccountView },
   }),
   route({
     id: 'account-sign-ins',

@@ -9,7 +9,8 @@ export const registrationRoutes = [
     path: '/registrations',
     entry: 'lambdas/handlers/registration/create.ts',
     caller: 'public',
-    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'pinKey:decrypt', 'patientPool:register'],
+    // patientPool:signIn: a proxy invitation accepted with `existingLogin` proves that login's password (issue 18).
+    grants: ['records:write', 'audit:append', 'throttle:readwrite', 'pinKey:decrypt', 'patientPool:register', 'patientPool:signIn'],
     summary:
       'Finish an invitation: link token + PIN + chosen username and password create the login. 401 wrong PIN (the 5th locks the link), 400 weak password, 409 username taken, 410 link no longer valid',
     request: { body: RegistrationRequest },

@@ -1,14 +1,16 @@
 import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
+import { checkProxyInvitation, isProxyToken } from '../../domain/proxies.ts';
 import { checkInvitation } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { proxyStore } from '../proxies/deps.ts';
 import { invitationLinks } from './deps.ts';
 
 /** POST /invitations/lookup: the link's token comes in the body, never in the URL (rule 26). */
 export const handler = defineHandler('invitation-lookup', async ({ body, sourceIp }) => {
-  const found = await checkInvitation(
-    { store: recordStore(), invitations: invitationLinks(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
-    body.token,
-    sourceIp,
-  );
+  const deps = { store: recordStore(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() };
+  // A proxy invitation's token (issue 18) answers kind "proxy" (and whether it joins the record as "self").
+  const found = isProxyToken(body.token)
+    ? await checkProxyInvitation({ ...deps, proxies: proxyStore() }, body.token, sourceIp)
+    : await checkInvitation({ ...deps, invitations: invitationLinks() }, body.token, sourceIp);
   return { status: 200, body: found };
 });

@@ -7,11 +7,25 @@ import {
   signInThrottle,
   systemClock,
 } from '../../adapters/deps.ts';
-import { register } from '../../domain/registration.ts';
+import { isProxyToken, registerWithProxyLink } from '../../domain/proxies.ts';
+import { linkGone, register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
 import { invitationLinks } from '../invitations/deps.ts';
+import { proxyStore } from '../proxies/deps.ts';
 
 export const handler = defineHandler('registration-create', async ({ body, sourceIp }) => {
+  // A proxy invitation's token (issue 18) names its own flow: a new login, or `existingLogin`.
+  if (isProxyToken(body.token)) {
+    const { existingLogin, username, password, ...rest } = body;
+    const registered = await registerWithProxyLink(
+      { store: recordStore(), proxies: proxyStore(), accounts: accountStore(), logins: patientLogins(), throttle: signInThrottle(), clock: systemClock, settingsDefaults: settingsDefaults() },
+      { ...rest, sourceIp, ...(existingLogin ? { existingLogin } : { username: username!, password: password! }) },
+    );
+    return { status: 201, body: registered };
+  }
+  const { existingLogin, username, password, ...rest } = body;
+  // A patient invitation makes the patient's own login: `existingLogin` is only for a proxy invitation's.
+  if (existingLogin || username === undefined || password === undefined) throw linkGone();
   const registered = await register(
     {
       store: recordStore(),
@@ -23,7 +37,7 @@ export const handler = defineHandler('registration-create', async ({ body, sourc
       clock: systemClock,
       settingsDefaults: settingsDefaults(),
     },
-    { ...body, sourceIp },
+    { ...rest, username, password, sourceIp },
   );
   return { status: 201, body: registered };
 });
