@@ -4,7 +4,8 @@
  * they already have with the PIN, and sees it on the account page; staff end the access; the
  * parent's next request for that record is refused (on the page and over the API) while their
  * own record still opens. A second run has the PATIENT invite the parent from their account page
- * and end the access there. A third has a proxy create a login of their own. Axe and screenshots
+ * and end the access there. A third has a proxy create a login of their own; a fourth joins a
+ * second record of the same person to their login (relationship "self"). Axe and screenshots
  * at 390 and 1280 px; no CSP violation or script error.
  */
 import { randomUUID } from 'node:crypto';
@@ -301,5 +302,37 @@ describe('proxy access in the browser', () => {
     await own.goto(pageUrl(`/portal/register#token=${await nthLink(emailOf(patient), 1)}`));
     await visible(own, 'form');
     expect(await own.locator('#login-choice').isHidden()).toBe(true);
+  }, journey);
+
+  it('one login for several records: a "self" invitation offers only the existing login, and the account page then opens both records as the person’s own', async () => {
+    const person = await registeredPatient('SITE1', ['C-11']);
+    const second = unique('SITE2');
+    expect((await api(`/patients/${second}/portal`, { method: 'PUT', token: staff, body: { email: person.email, cases: ['C-22'] } })).status).toBe(200);
+    const invited = await api(`/patients/${second}/portal/proxies`, { method: 'POST', token: staff, body: { name: 'Same Person', email: person.email, relationship: 'self', scope: 'full' } });
+    expect(invited.status).toBe(201);
+    const token = await nthLink(person.email, 2);
+
+    const page = await open(widths.phone);
+    await page.goto(pageUrl(`/portal/register#token=${token}`));
+    await visible(page, 'form');
+    await page.locator('#login-choice').waitFor();
+    expect(await page.getByLabel('I already have a login').isChecked()).toBe(true);
+    expect(await page.getByLabel('Create a new login').isVisible()).toBe(false);
+    const form = page.locator('#register-form');
+    await form.getByLabel('PIN', { exact: true }).fill(invited.json.pin);
+    await form.getByLabel('Username', { exact: true }).fill(person.username);
+    await form.getByLabel('Password', { exact: true }).fill(password);
+    await record(page, 'proxy-register-self');
+    await form.getByRole('button', { name: 'Add to my login' }).click();
+    await visible(page, 'done');
+
+    await signIn(page, person.username);
+    await poll(() => page.getByRole('button', { name: `Open your record ${second}` }).count()).toBe(1);
+    await page.getByRole('button', { name: `Open your record ${second}` }).click();
+    await page.locator('#record-opened').waitFor();
+    expect(await page.locator('#record-opened').innerText()).toContain('C-22');
+    await page.getByRole('button', { name: `Open your record ${person.patientId}` }).click();
+    await poll(() => page.locator('#record-opened').innerText()).toContain('C-11');
+    await record(page, 'account-several-records');
   }, journey);
 });

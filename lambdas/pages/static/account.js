@@ -41,6 +41,8 @@ function showRecords(account) {
   // Before issue 18 the answer had no records: the login's own cases stood for its one record.
   const records = Array.isArray(account.records) ? account.records : [{ role: 'self', cases: account.cases || [] }];
   $('records-none').hidden = records.length > 0;
+  // One login for several records of the same person: each own record is named by its id.
+  const several = records.filter((r) => r.role !== 'proxy').length > 1;
   list.replaceChildren(
     ...records.map((r) => {
       const own = r.role !== 'proxy';
@@ -48,14 +50,14 @@ function showRecords(account) {
       const scope = own ? '' : scopeWords(r.scope);
       const until = r.until ? `until ${longDate(r.until)}` : '';
       const cases = !own && r.scope === 'limited' ? '' : Array.isArray(r.cases) && r.cases.length > 0 ? `cases ${r.cases.join(', ')}` : 'no cases yet';
-      const li = item([whose, r.patientId && !own ? `record ${r.patientId}` : '', scope, until, cases]);
+      const li = item([whose, r.patientId && (!own || several) ? `record ${r.patientId}` : '', scope, until, cases]);
       if (r.patientId) {
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'secondary';
         button.dataset.patientId = r.patientId;
         button.dataset.own = own ? 'yes' : 'no';
-        button.textContent = own ? 'Open your record' : `Open record ${r.patientId}`;
+        button.textContent = own ? `Open your record${several ? ` ${r.patientId}` : ''}` : `Open record ${r.patientId}`;
         li.append(button);
       }
       return li;
@@ -95,7 +97,7 @@ async function openRecord(button) {
   if (res.status !== 200) return alertText(box, problemMessages(res)[0].text);
   const r = res.body || {};
   const own = button.dataset.own === 'yes';
-  $('record-opened-heading').textContent = own ? 'Your record' : `Record ${patientId}`;
+  $('record-opened-heading').textContent = own ? `Your record${button.textContent.endsWith(patientId) ? ` ${patientId}` : ''}` : `Record ${patientId}`;
   const rows = [
     ['Record', r.patientId || patientId],
     ['You are', own ? 'the patient' : r.relationship ? `${r.relationship}, acting for the patient` : 'acting for the patient'],

@@ -199,7 +199,7 @@ const pages = {
     const res = await call('invitations/lookup', { method: 'POST', json: { token } });
     if (res.status === 200) {
       $('invitation-info').textContent = `Invitation from ${res.body.practiceName}. This link works until ${longDate(res.body.expiresAt)}.`;
-      if (res.body.kind === 'proxy') offerExistingLogin();
+      if (res.body.kind === 'proxy') offerExistingLogin(res.body.self === true);
       show('form', { focus: false });
     } else if (res.status === 0 || res.status === 429 || res.status >= 500) {
       const p = document.querySelector('[data-state="checking"] p');
@@ -454,8 +454,14 @@ const usingExistingLogin = () => !$('login-choice').hidden && $('login-choice-ex
  * A proxy invitation may add the record to a login the person already has: the same form's
  * Username and Password then name that login (POST /registrations with existingLogin).
  */
-function offerExistingLogin() {
+function offerExistingLogin(self) {
   const choice = $('login-choice');
+  // One login for several records (relationship "self"): only the login the person already has.
+  if (self) {
+    $('login-choice-existing').checked = true;
+    $('login-choice-new').closest('.choice').hidden = true;
+    choice.querySelector('legend').textContent = 'This invitation adds a record to the login you already have. Sign in with it below.';
+  }
   const form = $('register-form');
   const button = form.querySelector('button[type="submit"]');
   const password = $('password');
