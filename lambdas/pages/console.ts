@@ -5,6 +5,7 @@
  */
 import { selfRegistrationsView } from './console-self-registrations.ts';
 import { html, renderPage, type RawHtml } from './layout.ts';
+import { proxiesPanel } from './console-proxies.ts';
 
 const alertBox = (id: string) => html`<p class="form-error" id="${id}" role="alert" tabindex="-1" hidden></p>`;
 
@@ -200,6 +201,7 @@ ${secretBox}
 ${slip}
 <h3>Actions</h3>
 ${actionButtons}
+${proxiesPanel}
 <h3>Record</h3>
 <dl id="record-fields" class="fields"></dl>
 <h3>Edit record</h3>

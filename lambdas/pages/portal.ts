@@ -68,6 +68,18 @@ const phoneCodeField = html`<div class="field" id="phone-code-field" hidden>
 <input id="phoneCode" name="phoneCode" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" aria-describedby="phoneCode-hint" maxlength="32" autocapitalize="none" spellcheck="false" autocorrect="off">
 </div>`;
 
+/**
+ * A proxy (caregiver) invitation (issue 18): the person may add the record to the login they
+ * already have instead of creating one. Shown by the script only when the lookup answers
+ * kind "proxy"; the register form's own PIN, Username and Password fields then carry the
+ * existing login's name and password (POST /registrations with existingLogin).
+ */
+const proxyLoginChoice = html`<fieldset id="login-choice" class="choice-group" hidden>
+<legend>You are invited to act for someone. Which login do you want to use?</legend>
+<div class="choice"><input type="radio" id="login-choice-new" name="loginChoice" value="new" checked><label for="login-choice-new">Create a new login</label></div>
+<div class="choice"><input type="radio" id="login-choice-existing" name="loginChoice" value="existing"><label for="login-choice-existing">I already have a login</label></div>
+</fieldset>`;
+
 const pages: Record<Exclude<PortalPage, 'account'>, { title: string; body: RawHtml | ((options: PortalOptions) => RawHtml) }> = {
   register: {
     title: 'Create your portal login',
@@ -86,6 +98,7 @@ ${section(
 <p>The link has expired, has already been used, or was replaced by a newer invitation.</p>
 <p>${callPractice} If you already created your login, <a href="login">sign in</a>.</p>`,
 )}
+${proxyLoginChoice}
 ${section(
   'form',
   html`<p id="invitation-info"></p>

@@ -6,7 +6,7 @@
  * record still works. Every hostile path beside the happy one.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { api, mailbox, setClockOffset } from './support/stack.ts';
+import { api, mailbox, setClockOffset, stack } from './support/stack.ts';
 import { anotherPin, enrolled, firstPassword, newUsername, registered, signIn, staffTokens, uniqueId, type StaffTokens } from './support/patients.ts';
 
 let staff: StaffTokens;
@@ -169,5 +169,140 @@ describe('rule 32: ending access refuses the proxy\'s next request for that reco
       body: inviteBody('x@example.test', { until: new Date(Date.now() - 60_000).toISOString() }),
     });
     expect(res.status).toBe(400);
+  });
+});
+
+describe('one login, several records; existing logins', () => {
+  it('relationship "self" with existingLogin joins a second record of the same person: role self on both', async () => {
+    const first = await registered(staff.staff, 'SITE1');
+    const second = await enrolled(staff.staff, 'SITE2');
+    const inv = await staffInvite(second.patientId, { relationship: 'self', name: 'Same Person' });
+    const look = await api('/invitations/lookup', { method: 'POST', body: { token: inv.token } });
+    expect(look.json).toMatchObject({ kind: 'proxy', self: true });
+    // A new login cannot take a "self" invitation: it joins a login the person already has.
+    expect((await register({ token: inv.token, pin: inv.pin, username: newUsername(), password: proxyPassword })).status).toBe(409);
+    const joined = await register({ token: inv.token, pin: inv.pin, existingLogin: { username: first.username, password: firstPassword } });
+    expect(joined.status, JSON.stringify(joined.json)).toBe(201);
+    const token = (await signIn(first.username, firstPassword)).json.accessToken as string;
+    const me = await account(token);
+    expect(me.json.records.map((r: { patientId: string; role: string }) => [r.patientId, r.role])).toEqual([
+      [first.patientId, 'self'],
+      [second.patientId, 'self'],
+    ]);
+    const rec = await api(`/patients/${second.patientId}/portal`, { token: staff.staff });
+    expect(rec.json).toMatchObject({ accountId: me.json.accountId, registration: 'NormalRegistration' });
+    // A record with its own login cannot be joined as "self" again (409 at invitation).
+    const again = await api(`/patients/${second.patientId}/portal/proxies`, { method: 'POST', token: staff.staff, body: inviteBody('x@example.test', { relationship: 'self' }) });
+    expect(again.status).toBe(409);
+  });
+
+  it('a proxy invitation used by a login that already reaches the record: 409, and the link still works for another login', async () => {
+    const p = await proxyWithNewLogin();
+    const second = await staffInvite(p.child.patientId);
+    const res = await register({ token: second.token, pin: second.pin, existingLogin: { username: p.username, password: proxyPassword } });
+    expect(res.status).toBe(409);
+    expect(res.json.type).toMatch(/already-reaches$/);
+    expect((await api('/invitations/lookup', { method: 'POST', body: { token: second.token } })).status).toBe(200);
+    // The record's own login cannot take it either.
+    const own = await registered(staff.staff, 'OWN');
+    const inv = await staffInvite(own.patientId);
+    expect((await register({ token: inv.token, pin: inv.pin, existingLogin: { username: own.username, password: firstPassword } })).status).toBe(409);
+  });
+
+  it('existingLogin with a wrong password: 401 and nothing changes (the link still works)', async () => {
+    const parent = await registered(staff.staff, 'PARENT');
+    const child = await enrolled(staff.staff, 'CHILD');
+    const inv = await staffInvite(child.patientId);
+    const res = await register({ token: inv.token, pin: inv.pin, existingLogin: { username: parent.username, password: 'not the password at all' } });
+    expect(res.status).toBe(401);
+    const unknown = await register({ token: inv.token, pin: inv.pin, existingLogin: { username: newUsername(), password: 'not the password at all' } });
+    expect(unknown.status).toBe(401);
+    expect(unknown.json).toEqual({ ...res.json, instance: unknown.json.instance });
+    expect((await api('/invitations/lookup', { method: 'POST', body: { token: inv.token } })).status).toBe(200);
+  });
+
+  it('20 concurrent acceptances of one proxy link: exactly one 201, the rest 409 or 410; one grant Active', async () => {
+    const child = await enrolled(staff.staff, 'CHILD');
+    const inv = await staffInvite(child.patientId);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => register({ token: inv.token, pin: inv.pin, username: newUsername(), password: proxyPassword })),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    for (const s of statuses) expect([201, 409, 410]).toContain(s);
+    const listed = await api(`/patients/${child.patientId}/portal/proxies`, { token: staff.staff });
+    expect(listed.json.items).toEqual([expect.objectContaining({ status: 'Active', accountId: answers.find((a) => a.status === 201)!.json.accountId })]);
+  });
+});
+
+describe('hostile paths', () => {
+  it('a proxy cannot see or manage the proxies of the record it acts for (403), nor invite for it', async () => {
+    const p = await proxyWithNewLogin();
+    expect((await api('/account/proxies', { token: p.token })).status).toBe(403);
+    expect((await api('/account/proxies', { method: 'POST', token: p.token, body: inviteBody('y@example.test') })).status).toBe(403);
+    expect((await api(`/account/proxies/${p.inv.proxyId}`, { method: 'DELETE', token: p.token })).status).toBe(403);
+    expect((await openRecord(p.token, p.child.patientId)).status).toBe(200);
+  });
+
+  it('a proxy with a record of their own manages only their own record\'s proxies: the child\'s proxy id is 404 there', async () => {
+    const parent = await registered(staff.staff, 'PARENT');
+    const child = await enrolled(staff.staff, 'CHILD');
+    const inv = await staffInvite(child.patientId);
+    expect((await register({ token: inv.token, pin: inv.pin, existingLogin: { username: parent.username, password: firstPassword } })).status).toBe(201);
+    const token = (await signIn(parent.username, firstPassword)).json.accessToken as string;
+    expect((await api('/account/proxies', { token })).json.items).toEqual([]);
+    expect((await api(`/account/proxies/${inv.proxyId}`, { method: 'DELETE', token })).status).toBe(404);
+    expect((await openRecord(token, child.patientId)).status).toBe(200);
+  });
+
+  it('a patient naming another record in a path: 403 for a record they do not reach, 404 for another record\'s proxy', async () => {
+    const a = await registered(staff.staff, 'PATA');
+    const b = await proxyWithNewLogin();
+    expect((await openRecord(a.tokens.accessToken, b.child.patientId)).status).toBe(403);
+    expect((await openRecord(a.tokens.accessToken, 'NO-SUCH-RECORD')).status).toBe(403);
+    expect((await api(`/account/proxies/${b.inv.proxyId}`, { method: 'DELETE', token: a.tokens.accessToken })).status).toBe(404);
+    expect((await openRecord(b.token, b.child.patientId)).status).toBe(200);
+  });
+
+  it('the link after cancel (end while Invited), a record email change and access off: 410 each', async () => {
+    const ended = await enrolled(staff.staff, 'CHILD');
+    const inv1 = await staffInvite(ended.patientId);
+    expect((await api(`/patients/${ended.patientId}/portal/proxies/${inv1.proxyId}`, { method: 'DELETE', token: staff.staff })).status).toBe(200);
+    expect((await api('/invitations/lookup', { method: 'POST', body: { token: inv1.token } })).status).toBe(410);
+    expect((await register({ token: inv1.token, pin: inv1.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
+
+    const moved = await enrolled(staff.staff, 'CHILD');
+    const inv2 = await staffInvite(moved.patientId);
+    expect((await api(`/patients/${moved.patientId}/portal`, { method: 'PUT', token: staff.staff, body: { email: `new-${moved.email}` } })).status).toBe(200);
+    expect((await register({ token: inv2.token, pin: inv2.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
+
+    const off = await enrolled(staff.staff, 'CHILD');
+    const inv3 = await staffInvite(off.patientId);
+    expect((await api(`/patients/${off.patientId}/portal`, { method: 'PUT', token: staff.staff, body: { accessEnabled: false } })).status).toBe(200);
+    expect((await register({ token: inv3.token, pin: inv3.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
+    // Turning access on again revives nothing (rule 29).
+    expect((await api(`/patients/${off.patientId}/portal`, { method: 'PUT', token: staff.staff, body: { accessEnabled: true } })).status).toBe(200);
+    expect((await register({ token: inv3.token, pin: inv3.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
+  });
+
+  it('rule 32: access turned off on the record refuses its proxy at once; the proxy\'s own login still works', async () => {
+    const p = await proxyWithNewLogin();
+    expect((await api(`/patients/${p.child.patientId}/portal`, { method: 'PUT', token: staff.staff, body: { accessEnabled: false } })).status).toBe(200);
+    expect((await openRecord(p.token, p.child.patientId)).status).toBe(403);
+    expect((await account(p.token)).status).toBe(200);
+  });
+
+  it('inviting without invite permission: 403; an expired proxy link: 410', async () => {
+    const child = await enrolled(staff.staff, 'CHILD');
+    await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: staff.admin, body: { canInvite: false } });
+    try {
+      const res = await api(`/patients/${child.patientId}/portal/proxies`, { method: 'POST', token: staff.staff, body: inviteBody('z@example.test') });
+      expect(res.status).toBe(403);
+    } finally {
+      await api(`/staff/${stack().staff.username}/permissions`, { method: 'PUT', token: staff.admin, body: { canInvite: true } });
+    }
+    const inv = await staffInvite(child.patientId);
+    await setClockOffset(14 * DAY + 60_000);
+    expect((await register({ token: inv.token, pin: inv.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
   });
 });

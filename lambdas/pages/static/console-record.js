@@ -3,6 +3,7 @@
 // audit trail.
 import { currentSession, problemText, request, seg } from './console-api.js';
 import { $, announce, busy, clearError, confirmAction, el, focusOn, showError, when, whenText } from './console-ui.js';
+import { clearProxies, loadProxies, setUpProxies } from './console-proxies.js';
 
 /** @type {any} the record on screen; null when no record is open */
 let record = null;
@@ -25,6 +26,7 @@ export function openRecordView(next) {
   clearRecordView();
   record = next;
   render();
+  void loadProxies(next.patientId);
   view().hidden = false;
   focusOn($('#record-heading'));
 }
@@ -76,6 +78,7 @@ export function clearRecordView() {
   record = null;
   auditCursor = undefined;
   clearSecrets();
+  clearProxies();
   $('#audit').hidden = true;
   $('#audit-rows').replaceChildren();
   for (const id of ['#edit-error', '#action-error', '#audit-error']) clearError($(id));
@@ -391,6 +394,7 @@ export function setUpRecordView({ onBack }) {
   $('#reload-record').addEventListener('click', () => void reload());
   $('#refresh-record').addEventListener('click', () => void reload());
   $('#clear-lock').addEventListener('click', () => void clearLock());
+  setUpProxies();
   for (const button of document.querySelectorAll('[data-action]')) {
     button.addEventListener('click', () => void runAction(button.dataset.action));
   }

@@ -199,6 +199,7 @@ const pages = {
     const res = await call('invitations/lookup', { method: 'POST', json: { token } });
     if (res.status === 200) {
       $('invitation-info').textContent = `Invitation from ${res.body.practiceName}. This link works until ${longDate(res.body.expiresAt)}.`;
+      if (res.body.kind === 'proxy') offerExistingLogin(res.body.self === true);
       show('form', { focus: false });
       if ((res.body.needs || []).includes('phoneCode')) offerPhoneCode(token);
     } else if (res.status === 0 || res.status === 429 || res.status >= 500) {
@@ -213,13 +214,18 @@ const pages = {
     onSubmit(form, async (values) => {
       // Issue 17: the texted code in place of the PIN once one was asked for.
       const secret = $('phone-code-field').hidden ? { pin: values.pin } : { phoneCode: values.phoneCode };
-      const res = await call('registrations', { method: 'POST', json: { token, ...secret, username: values.username, password: values.password } });
+      const res = await call('registrations', { method: 'POST', json: withExistingLogin({ token, ...secret, username: values.username, password: values.password }) });
       if (res.status === 201) {
+        $('login-choice').hidden = true;
         clearPasswords(form);
         $('done-username').textContent = res.body.username;
         return show('done');
       }
-      if (res.status === 410) return show('gone');
+      if (res.status === 410) {
+        $('login-choice').hidden = true;
+        return show('gone');
+      }
+      if (((res.status === 401 || res.status === 409) && usingExistingLogin()) || problemCode(res) === 'self-needs-existing-login') return showErrors(form, [{ text: existingLoginMessage(res) }]);
       if (res.status === 401) return showErrors(form, [secret.pin === undefined ? { field: 'phoneCode', text: codeMessage(res) } : { field: 'pin', text: pinMessage(res) }]);
       if (res.status === 409) return showErrors(form, [{ field: 'username', text: 'is already taken. Choose another.' }]);
       showErrors(form, problemMessages(res));
@@ -470,6 +476,51 @@ function offerPhoneCode(token) {
 
 function codeMessage(res) {
   return typeof res.body.detail === 'string' ? res.body.detail.replace(/^The code /, '') : 'is not right.';
+}
+
+// ---------------------------------------------------------------- a proxy invitation (issue 18)
+
+const usingExistingLogin = () => !$('login-choice').hidden && $('login-choice-existing').checked;
+
+/**
+ * A proxy invitation may add the record to a login the person already has: the same form's
+ * Username and Password then name that login (POST /registrations with existingLogin).
+ */
+function offerExistingLogin(self) {
+  const choice = $('login-choice');
+  // One login for several records (relationship "self"): only the login the person already has.
+  if (self) {
+    $('login-choice-existing').checked = true;
+    $('login-choice-new').closest('.choice').hidden = true;
+    choice.querySelector('legend').textContent = 'This invitation adds a record to the login you already have. Sign in with it below.';
+  }
+  const form = $('register-form');
+  const button = form.querySelector('button[type="submit"]');
+  const password = $('password');
+  const hint = $('password-hint');
+  const usernameHint = $('username-hint');
+  const apply = () => {
+    const existing = usingExistingLogin();
+    button.textContent = existing ? 'Add to my login' : 'Register';
+    button.dataset.busy = existing ? 'Adding…' : 'Registering…';
+    password.autocomplete = existing ? 'current-password' : 'new-password';
+    if (hint) hint.hidden = existing;
+    if (usernameHint) usernameHint.hidden = existing;
+  };
+  choice.hidden = false;
+  for (const radio of choice.querySelectorAll('input[type="radio"]')) radio.addEventListener('change', apply);
+  apply();
+}
+
+function withExistingLogin(json) {
+  if (!usingExistingLogin()) return json;
+  return { token: json.token, pin: json.pin, existingLogin: { username: json.username, password: json.password } };
+}
+
+function existingLoginMessage(res) {
+  if (typeof res.body.detail === 'string') return res.body.detail;
+  if (res.status === 409) return 'Your login can already open this record.';
+  return 'The PIN, or the username or password of your login, is not right.';
 }
 
 function pinMessage(res) {
