@@ -297,6 +297,8 @@ function validBodies(route: Route): unknown[] {
     'email-match-confirm': [{ token: k.emailMatchToken, username: 'pat.five', password: pw }],
     'invitation-lookup': [{ token: k.invitationToken }, { token: k.resetToken }],
     'note-signed': [{ patientId: 'P-1', signedBy: 'frontdesk' }, { patientId: 'P-9', signedBy: 'boss' }],
+    'proxy-invite': [{ name: 'Pat Parent', email: 'parent@example.test', relationship: 'parent', scope: 'full' }, { name: 'Same', email: 'same@example.test', relationship: 'self', scope: 'limited' }],
+    'account-proxy-invite': [{ name: 'Kim Carer', email: 'carer@example.test', relationship: 'carer', scope: 'limited' }],
   };
   return bodies[route.id] ?? (route.request.body ? [{}] : []);
 }
