@@ -311,6 +311,8 @@ function validBodies(route: Route): unknown[] {
     'self-registration-verify': [{ token: k.selfRegistrationToken }, { token: k.emailMatchToken }],
     'self-registration-approve': [{ patientId: 'P-NEW' }, { patientId: 'P-3' }],
     'self-registration-reject': [{ reason: 'not known here' }],
+    'proxy-invite': [{ name: 'Pat Parent', email: 'parent@example.test', relationship: 'parent', scope: 'full' }, { name: 'Same', email: 'same@example.test', relationship: 'self', scope: 'limited' }],
+    'account-proxy-invite': [{ name: 'Kim Carer', email: 'carer@example.test', relationship: 'carer', scope: 'limited' }],
   };
   return bodies[route.id] ?? (route.request.body ? [{}] : []);
 }
