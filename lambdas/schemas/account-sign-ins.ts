@@ -10,6 +10,8 @@ export const AccountSignIn = z
     words: z.string(),
     /** The address the attempt came from, so the patient can tell their own from someone else's. */
     from: z.string(),
+    /** Issue 18: set when the sign-in was a proxy's (their name as the grant has it); absent for the patient's own. */
+    by: z.string().optional(),
   })
   .meta({ id: 'AccountSignIn' });
 

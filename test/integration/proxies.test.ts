@@ -306,3 +306,23 @@ describe('hostile paths', () => {
     expect((await register({ token: inv.token, pin: inv.pin, username: newUsername(), password: proxyPassword })).status).toBe(410);
   });
 });
+
+describe('audit: the patient sees their proxies\' sign-ins', () => {
+  it('GET /account/sign-ins lists the proxy\'s sign-ins while they hold access, naming them (`by`); the proxy-only login sees its own', async () => {
+    const child = await registered(staff.staff, 'CHILD');
+    const email = `${uniqueId('proxy').toLowerCase()}@example.test`;
+    const inv = await api('/account/proxies', { method: 'POST', token: child.tokens.accessToken, body: { ...inviteBody(email), name: 'Robin Helper' } });
+    expect(inv.status).toBe(201);
+    const username = newUsername();
+    expect((await register({ token: await proxyToken(email), pin: inv.json.pin, username, password: proxyPassword })).status).toBe(201);
+    const proxy = await signIn(username, proxyPassword);
+    expect(proxy.status).toBe(200);
+    const seen = await api('/account/sign-ins', { token: child.tokens.accessToken });
+    expect(seen.status).toBe(200);
+    expect(seen.json.items).toEqual(expect.arrayContaining([expect.objectContaining({ by: 'Robin Helper', outcome: 'success', words: 'Signed in' })]));
+    expect(seen.json.items.some((i: { by?: string }) => i.by === undefined)).toBe(true);
+    const own = await api('/account/sign-ins', { token: proxy.json.accessToken });
+    expect(own.status).toBe(200);
+    expect(own.json.items).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+});

@@ -1,7 +1,7 @@
-import { recordStore } from '../../adapters/deps.ts';
-import { recentSignIns } from '../../domain/recent-sign-ins.ts';
+import { accountSignIns } from '../../domain/account.ts';
 import { defineHandler } from '../../http/handler.ts';
+import { proxyDeps } from '../proxies/deps.ts';
 
 export const handler = defineHandler('account-sign-ins', async ({ principal }) => {
-  return { status: 200, body: { items: await recentSignIns({ store: recordStore() }, principal.patientId) } };
+  return { status: 200, body: { items: await accountSignIns(proxyDeps(), principal) } };
 });

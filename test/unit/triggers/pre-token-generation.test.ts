@@ -60,3 +60,17 @@ describe('pre-token-generation trigger: the record generation claim (rule 17)', 
     expect(await generationOfLogin(async (k) => items.get(`${k.pk}|${k.sk}`), 'acc-1')).toBe(7);
   });
 });
+
+describe('pre-token-generation trigger: a proxy login with no record of its own (issue 18)', () => {
+  const read = (items: Record<string, Record<string, unknown>>) => async (k: { pk: string; sk: string }) => items[`${k.pk}|${k.sk}`];
+
+  it('rule 17: gets the generation kept on its ACCOUNT# item (0 when none yet)', async () => {
+    expect(await generationOfLogin(read({ 'ACCOUNT#px-1|ACCOUNT': { accountId: 'px-1', proxyOnly: true, username: 'pat', generation: 3 } }), 'px-1')).toBe(3);
+    expect(await generationOfLogin(read({ 'ACCOUNT#px-2|ACCOUNT': { accountId: 'px-2', proxyOnly: true, username: 'pat' } }), 'px-2')).toBe(0);
+  });
+
+  it('an ACCOUNT# item that is not marked proxy-only, or names another login, gets none', async () => {
+    expect(await generationOfLogin(read({ 'ACCOUNT#px-3|ACCOUNT': { accountId: 'px-3', generation: 3 } }), 'px-3')).toBeUndefined();
+    expect(await generationOfLogin(read({ 'ACCOUNT#px-4|ACCOUNT': { accountId: 'someone-else', proxyOnly: true, generation: 3 } }), 'px-4')).toBeUndefined();
+  });
+});
