@@ -143,7 +143,7 @@ describe('proxy access in the browser', () => {
     await staffPage.locator('#proxy-secret').waitFor();
     const pin = (await staffPage.locator('#proxy-secret-value').textContent())!;
     expect(pin).toMatch(/^[A-HJKMNP-Z2-9]{6}$/);
-    expect(await staffPage.evaluate(() => document.activeElement?.id)).toBe('proxy-secret');
+    await poll(() => staffPage.evaluate(() => document.activeElement?.id)).toBe('proxy-secret');
     expect(await staffPage.evaluate(() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage))).not.toContain(pin);
     await poll(() => staffPage.locator('#proxies-list').textContent()).toContain('Invited');
     expect(await staffPage.locator('#proxies-list').textContent()).toContain(name);

@@ -124,9 +124,10 @@ async function invite(event) {
   const mail = res.json.delivery === 'Failed' ? `The email to ${body.name} could not be sent yet.` : `The link is emailed to ${body.name}.`;
   $('#proxy-secret-note').textContent = `${mail} Give them this PIN in person; it is never emailed. Valid until ${whenText(res.json.expiresAt)}.`;
   $('#proxy-secret').hidden = false;
-  await loadProxies(id);
-  announce('Proxy invited.');
+  // Focus goes to the PIN at once (staff read it aloud); the list is read again behind it.
   focusOn($('#proxy-secret'));
+  announce('Proxy invited.');
+  await loadProxies(id);
 }
 
 export function setUpProxies() {
