@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { api, dynamodb, mailbox, setClockOffset, stack, type Email } from './support/stack.ts';
 import { staffSession } from './support/staff-session.ts';
+import { invited, register, registered } from './support/patients.ts';
 
 let admin: string;
 let staff: string;
@@ -134,6 +135,22 @@ describe('self-registration', () => {
 
     const trail = (await api(`/patients/${patientId}/portal/audit`, { token: admin })).json.items.map((i: { action: string; actor: string }) => [i.action, i.actor]);
     expect(trail).toEqual(expect.arrayContaining([['self-registration.approved', stack().staff.username], ['registration.completed', expect.any(String)]]));
+  });
+
+  it('the practice is told when a patient finishes registering by ANY method: the invitation, and the new-password step after a staff temporary password (and never the forced change of a registered patient)', async () => {
+    const finished = async () => (await mailbox(practiceInbox)).filter((m) => /finished registering/.test(m.subject)).length;
+    const before = await finished();
+    const viaInvitation = await invited(staff, 'SRN');
+    expect((await register({ token: viaInvitation.token, pin: viaInvitation.pin, username: `srn-${randomUUID().slice(0, 8)}`, password })).status).toBe(201);
+    expect(await finished()).toBeGreaterThanOrEqual(before + 1);
+    const middle = await finished();
+    const viaStaff = await registered(staff, 'SRT');
+    expect(await finished()).toBeGreaterThanOrEqual(middle + 1);
+    const record = (await api(`/patients/${viaStaff.patientId}/portal`, { token: staff })).json;
+    expect(record.registeredAt).toEqual(expect.any(String));
+    for (const n of (await mailbox(practiceInbox)).slice(before)) {
+      expect(`${n.subject}${n.body.text}${n.body.html}`).not.toMatch(new RegExp(`${viaInvitation.patientId}|${viaStaff.patientId}|${viaStaff.username}|example\\.test`, 'i'));
+    }
   });
 
   it('GET /patients?registeredSince= lists records whose login was made since then', async () => {
