@@ -11,7 +11,7 @@ export const AccountSignIn = z
     /** The address the attempt came from, so the patient can tell their own from someone else's. */
     from: z.string(),
     /** Issue 18: set when the sign-in was a proxy's (their name as the grant has it); absent for the patient's own. */
-    by: z.string().optional(),
+    by: z.optional(z.string()),
   })
   .check(z.meta({ id: 'AccountSignIn' }));
 

@@ -4,19 +4,19 @@
  * record the login reaches (`GET /account/records/{patientId}`).
  */
 // The functional style both zod and zod/mini accept (the zod/mini conversion switches this import).
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime, PatientId } from './common.ts';
 
 /** The id of one proxy grant (a UUID this service made). */
 export const ProxyId = z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'is not a proxy id this service handed out'));
 
-export const ProxyScope = z.enum(['full', 'limited']).meta({
+export const ProxyScope = z.enum(['full', 'limited']).check(z.meta({
   id: 'ProxyScope',
   description:
     'What a proxy may do with the record. "full": open the record as the patient sees it (its cases included) and act in the portal for the patient. ' +
     '"limited": open a read-only summary of the record (whose record it is, no case list); nothing else. ' +
     'Neither scope may invite or end proxies, nor change the patient\'s credentials: only the patient (role "self") manages who can act for them.',
-});
+}));
 export type ProxyScope = z.infer<typeof ProxyScope>;
 
 /**
@@ -39,10 +39,10 @@ export const ProxyInvite = z
     scope: ProxyScope,
     until: z.optional(IsoDateTime),
   })
-  .meta({
+  .check(z.meta({
     id: 'ProxyInvite',
     description: 'Who the proxy is, where the link goes, and what they may do until when (`until`: their access ends then by itself).',
-  });
+  }));
 export type ProxyInvite = z.infer<typeof ProxyInvite>;
 
 /** 201: the PIN is answered once, to whoever invited (staff hand it over, a patient passes it on); it is never emailed. */
@@ -53,7 +53,7 @@ export const ProxyInvited = z
     expiresAt: IsoDateTime,
     delivery: z.enum(['Sent', 'Failed']),
   })
-  .meta({ id: 'ProxyInvited' });
+  .check(z.meta({ id: 'ProxyInvited' }));
 export type ProxyInvited = z.infer<typeof ProxyInvited>;
 
 export const ProxyItem = z
@@ -72,13 +72,13 @@ export const ProxyItem = z
     /** Ended: when (by a person, or `until` passing). */
     endedAt: z.optional(IsoDateTime),
   })
-  .meta({
+  .check(z.meta({
     id: 'ProxyItem',
     description: 'One proxy of a record. "Ended" also once `until` has passed; an "Invited" proxy whose link expired or locked stays "Invited" until ended or invited again.',
-  });
+  }));
 export type ProxyItem = z.infer<typeof ProxyItem>;
 
-export const ProxyList = z.object({ items: z.array(ProxyItem) }).meta({ id: 'ProxyList' });
+export const ProxyList = z.object({ items: z.array(ProxyItem) }).check(z.meta({ id: 'ProxyList' }));
 export type ProxyList = z.infer<typeof ProxyList>;
 
 export const StaffProxyParams = z.strictObject({ patientId: PatientId, proxyId: ProxyId });
@@ -97,10 +97,10 @@ export const AccountRecord = z
     cases: z.array(z.string()),
     proxyId: z.optional(ProxyId),
   })
-  .meta({
+  .check(z.meta({
     id: 'AccountRecord',
     description: 'A record this login may act on now: its own ("self", scope "full") or as a proxy (the grant\'s relationship, scope and until).',
-  });
+  }));
 export type AccountRecord = z.infer<typeof AccountRecord>;
 
 /** GET /account. `username` and `cases` are the login's own record's (none for a proxy without a record of their own). */
@@ -112,7 +112,7 @@ export const AccountView = z
     cases: z.array(z.string()),
     records: z.array(AccountRecord),
   })
-  .meta({ id: 'AccountView' });
+  .check(z.meta({ id: 'AccountView' }));
 export type AccountView = z.infer<typeof AccountView>;
 
 /** Existing login proved in POST /registrations (a proxy invitation adds the record to it). */

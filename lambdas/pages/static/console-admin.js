@@ -10,13 +10,13 @@ const textFields = ['practiceName', 'portalUrl'];
 const optionalTextFields = ['notifyEmail'];
 
 const settingsLabels = {
+  'body.notifyEmail': 'Practice inbox for notices',
   'body.practiceName': 'Practice name',
   'body.portalUrl': 'Portal address',
   'body.invitationDays': 'Invitation valid for (days)',
   'body.temporaryPasswordHours': 'Temporary password valid for (hours)',
   'body.lobbyMinutes': 'Lobby password valid for (minutes)',
   'body.resetMinutes': 'Reset link valid for (minutes)',
-  'body.notifyEmail': 'Practice inbox for notices',
   'body.phoneCodes': 'Texted code instead of the PIN',
 };
 
@@ -43,9 +43,9 @@ export async function openSettings() {
 function fill(settings) {
   loaded = settings;
   const form = $('#settings-form');
+  for (const name of optionalTextFields) form.elements[name].value = settings[name] ?? '';
   for (const name of [...textFields, ...numberFields]) form.elements[name].value = String(settings[name] ?? '');
   for (const name of flagFields) form.elements[name].checked = Boolean(settings[name]);
-  for (const name of optionalTextFields) form.elements[name].value = settings[name] ?? '';
   // Issue 17: phone codes need SMS in the deployment; GET /settings says why not (a PUT answers only the settings).
   if ('phoneCodesAvailable' in settings) {
     const why = $('#settings-phone-codes-unavailable');
