@@ -68,7 +68,11 @@ export async function changeSettings(deps: SettingsDeps, actor: Actor, change: S
   if (change.phoneCodes === true && !deps.sms?.configured) throw phoneCodesUnavailable(deps.sms?.reason ?? 'this deployment cannot send text messages');
   return retryOnConflict(async () => {
     const { settings, version } = await readSettings(deps);
-    const next: Settings = { ...settings, ...change, portalUrl: deps.defaults.portalUrl };
+    const { notifyEmail, ...rest } = change;
+    const next: Settings = { ...settings, ...rest, portalUrl: deps.defaults.portalUrl };
+    // null clears the practice inbox; the item is written whole, so the key is gone from it too.
+    if (notifyEmail === null) delete next.notifyEmail;
+    else if (notifyEmail !== undefined) next.notifyEmail = notifyEmail;
     const changed = (Object.keys(change) as (keyof Settings)[]).filter((k) => settings[k] !== next[k]);
     if (changed.length === 0) return settings;
     const audit = auditEvent(actor, settingsTarget, 'settings.updated', deps.clock(), { fields: changed });

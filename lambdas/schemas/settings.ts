@@ -26,5 +26,8 @@ export const Settings = z
 export type Settings = z.infer<typeof Settings>;
 
 // From the shape: zod/mini counts meta as a check, and refuses `partial` of an object with checks.
-export const SettingsChange = z.partial(z.strictObject(Settings.shape)).check(z.meta({ id: 'SettingsChange' }));
+// notifyEmail: null clears it (the only setting that may be absent).
+export const SettingsChange = z
+  .partial(z.strictObject({ ...Settings.shape, notifyEmail: z.nullable(z.email().check(z.maxLength(254))).check(z.meta({ description: 'null: no practice inbox is told' })) }))
+  .check(z.meta({ id: 'SettingsChange' }));
 export type SettingsChange = z.infer<typeof SettingsChange>;

@@ -79,11 +79,8 @@ async function saveSettings(event) {
   for (const name of optionalTextFields) {
     const value = form.elements[name].value.trim();
     if (value === (loaded[name] ?? '')) continue;
-    if (value === '') {
-      showError(alertEl, `${settingsLabels[`body.${name}`]}: removing it is not possible here yet; enter the address that should get the notices.`);
-      return;
-    }
-    change[name] = value;
+    // An emptied field clears the setting (null).
+    change[name] = value === '' ? null : value;
   }
   if (Object.keys(change).length === 0) {
     announce('Nothing to save: no setting was changed.');
