@@ -166,3 +166,6 @@ export interface ChallengeStore {
   create(tokenHash: string, challenge: Challenge): Promise<void>;
   get(tokenHash: string): Promise<Challenge | undefined>;
 }
+
+/** Phone codes (issue 17): texting and the codes' keyed hash; defined beside their flow in phone-codes.ts. */
+export type { PhoneCodeKey, SmsSender } from './phone-codes.ts';

@@ -217,3 +217,43 @@ describe('settings', () => {
     await expect(changeSettings({ store: h.mem.store, clock: h.reg.clock, defaults: h.reg.settingsDefaults }, admin, { phoneCodes: false })).resolves.toMatchObject({ phoneCodes: false });
   });
 });
+
+describe('each backend call failing in turn', () => {
+  it('a failed read, claim, MAC or text leaves no half state: the request fails (or sends nothing) and the next one texts a working code', async () => {
+    const cases: [string, (s: Awaited<ReturnType<typeof setup>>) => () => void][] = [
+      ['records', (s) => fail(s.deps.store, 'getRecord')],
+      ['link state', (s) => fail(s.deps.invitations, 'get')],
+      ['link pointer', (s) => fail(s.deps.invitations, 'find')],
+      ['settings', (s) => fail(s.deps.store, 'getSettings')],
+      ['claim', (s) => fail(s.deps.codes, 'claimText')],
+      ['key', (s) => fail(s.deps.key, 'mac')],
+    ];
+    for (const [name, breakIt] of cases) {
+      const s = await setup();
+      const restore = breakIt(s);
+      await expect(s.ask(), name).rejects.toThrow();
+      restore();
+      expect(s.texts, name).toHaveLength(0);
+      expect(await s.ask(), name).toBe('sent');
+      expect((await s.attempt({ phoneCode: s.lastCode() })).username, name).toBe('pat.one');
+    }
+    // The text itself: the claim stands (one of the 3 used), nothing else changes; a new request sends.
+    const s = await setup();
+    s.failSms(true);
+    expect(await s.ask()).toBe('send-failed');
+    s.failSms(false);
+    expect(await s.ask()).toBe('sent');
+    expect((await s.attempt({ phoneCode: s.lastCode() })).username).toBe('pat.one');
+  });
+});
+
+/** Makes `target[method]` throw once, as a backend outage would; returns the undo. */
+function fail<T extends object>(target: T, method: keyof T): () => void {
+  const original = target[method] as unknown as (...args: unknown[]) => unknown;
+  (target as Record<keyof T, unknown>)[method] = async () => {
+    throw Object.assign(new Error('backend down'), { name: 'InternalServerError' });
+  };
+  return () => {
+    (target as Record<keyof T, unknown>)[method] = original;
+  };
+}
