@@ -18,12 +18,26 @@ const pinKey = (path: string) => Buffer.from(readFileSync(path, 'utf8').trim(), 
 
 let cached: { key: Buffer | undefined } | undefined;
 
+/**
+ * The key, or undefined where there is none: no key file (Lambda), or one that cannot be read or
+ * holds no key. Then lobby passwords are hashed with scrypt: a lobby request never fails for want
+ * of this key (passwords issued under a key still refuse, with the one 401, until it is back).
+ */
 export function lobbyHashKey(): Buffer | undefined {
-  if (!cached) {
-    const file = config().PIN_KEY_FILE;
-    cached = { key: file ? Buffer.from(hkdfSync('sha256', pinKey(file), 'portal-access lobby', 'lobby-password', 32)) : undefined };
-  }
+  if (!cached) cached = { key: deriveKey(config().PIN_KEY_FILE) };
   return cached.key;
+}
+
+function deriveKey(file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  let pin: Buffer;
+  try {
+    pin = pinKey(file);
+  } catch {
+    return undefined;
+  }
+  if (pin.length === 0) return undefined;
+  return Buffer.from(hkdfSync('sha256', pin, 'portal-access lobby', 'lobby-password', 32));
 }
 
 /** The lobby secrets with the hash key, for the handlers. */

@@ -95,6 +95,8 @@ function pathParameters(t: PathTemplate, path: string): Record<string, string> |
 // --- Handlers -----------------------------------------------------------------------------------
 
 const handlers = new Map<string, Promise<Handler>>();
+/** Handlers already imported: called without awaiting the import's promise again (a microtask hop per request). */
+const loaded = new Map<string, Handler>();
 
 function loadHandler(route: RouteEntry): Promise<Handler> {
   let loading = handlers.get(route.entry);
@@ -102,6 +104,7 @@ function loadHandler(route: RouteEntry): Promise<Handler> {
     const url = pathToFileURL(resolve(REPO_ROOT, route.entry)).href;
     loading = import(/* @vite-ignore */ url).then((module: { handler?: unknown }) => {
       if (typeof module.handler !== 'function') throw new Error(`${route.entry} exports no handler function`);
+      loaded.set(route.entry, module.handler as Handler);
       return module.handler as Handler;
     });
     // A failed import is retried on the next request (the file may have been fixed meanwhile).
@@ -190,7 +193,9 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   } catch {
     return answerEarly(req, res, problem(400, 'bad-request', 'Bad Request', 'The path is not validly percent-encoded.'), requestId);
   }
-  const body = await readBody(req);
+  // No body declared: no promise to wait for (readBody would answer EMPTY anyway).
+  const bodyless = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] === undefined || req.headers['content-length'] === '0');
+  const body = bodyless ? EMPTY : await readBody(req);
   if (!body) return answerEarly(req, res, problem(413, 'payload-too-large', 'Content Too Large'), requestId);
 
   const matched: MatchedRoute = { id: route.id, template: template.template, pathParameters: params };
@@ -210,7 +215,7 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   );
   let result: unknown;
   try {
-    const handler = await loadHandler(route);
+    const handler = loaded.get(route.entry) ?? (await loadHandler(route));
     result = await handler(event, lambdaContext(route.id, receivedAt));
   } catch (err) {
     log('error', 'handler failed', { requestId, route: route.id, error: describe(err) });

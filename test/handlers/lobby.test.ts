@@ -3,8 +3,9 @@
  * audit entries without secrets), and how each answer looks on the wire.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { batchGetThroughGets } from '../support/batch-get.ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashLobbyPassword, hashLobbyToken } from '../../lambdas/domain/lobby.ts';
 import { handler as current } from '../../lambdas/handlers/lobby/current.ts';
@@ -16,7 +17,10 @@ import { apiEvent, call } from '../support/events.ts';
 import { serveJwks, staffToken } from '../support/tokens.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
-beforeEach(() => serveJwks());
+beforeEach(() => {
+  serveJwks();
+  batchGetThroughGets(db);
+});
 afterEach(() => {
   db.reset();
 });
@@ -86,8 +90,11 @@ describe('POST /patients/{patientId}/portal/lobby-password', () => {
     expect(JSON.stringify(write!.args[0].input)).not.toContain(normalised.slice(0, 5));
     expect(JSON.stringify(write!.args[0].input)).not.toContain(normalised.slice(5));
     expect(put!.Put!.Item!.passwordHash).toBe(await hashLobbyPassword(normalised, put!.Put!.Item!.salt as string));
-    // The case number's lobby guessing counter is cleared.
-    expect(db.commandCalls(DeleteCommand)[0]!.args[0].input.Key!.pk).toMatch(/^THROTTLE#account#/);
+    // The case number's lobby guessing counter is cleared, in the same transaction as the password (issue 16).
+    const cleared = write!.args[0].input.TransactItems!.filter((i) => i.Delete).map((i) => i.Delete!.Key!.pk as string);
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]).toMatch(/^THROTTLE#account#/);
+    expect(db.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('answers 404 without a record and 409 while access is disabled, writing nothing', async () => {
@@ -159,6 +166,7 @@ describe('POST /lobby-sessions', () => {
       expect(res.headers['content-type']).toBe('application/problem+json');
       bodies.push(res.json);
       db.reset();
+      batchGetThroughGets(db);
       db.on(QueryCommand).resolves({ Items: [{ patientId: 'P-1' }] });
       db.on(PutCommand).resolves({});
       db.on(UpdateCommand).resolves({});
@@ -179,14 +187,23 @@ describe('POST /lobby-sessions', () => {
   });
 
   it('rule 6: past the limit answers 429 with Retry-After without looking at any password', async () => {
-    db.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
-      input.Key.pk.startsWith('THROTTLE#account#') ? { Item: { failures: 5, lastFailureAt: Date.now() } } : {},
-    );
+    // The right password is stored: past the limit it opens nothing.
+    db.on(GetCommand).callsFake((input: { Key: { pk: string } }) => {
+      if (input.Key.pk.startsWith('THROTTLE#account#')) return { Item: { failures: 5, lastFailureAt: Date.now() } };
+      if (input.Key.pk === 'PATIENT#P-1') return { Item: record() };
+      if (input.Key.pk === 'LOBBY#P-1') return { Item: storedPassword() };
+      return {};
+    });
     const res = await call(signIn, attempt());
     expect(res.status).toBe(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(db.commandCalls(QueryCommand)).toHaveLength(0);
-    expect(db.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.pk as string).filter((k) => !k.startsWith('THROTTLE#'))).toEqual([]);
+    // Issue 16: the index query and the record and password that the case number names as a patientId go out
+    // with the counters (one round trip when the limit is not reached); past it, nothing more is read and
+    // nothing is compared or redeemed: the patients the index names are never read, no session is written.
+    const read = db.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.pk as string).filter((k) => !k.startsWith('THROTTLE#'));
+    expect(read.sort()).toEqual(['LOBBY#mc-1', 'PATIENT#mc-1']);
+    expect(db.commandCalls(BatchGetCommand)).toHaveLength(1);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('tries a transaction again when DynamoDB cancels it for a conflict', async () => {

@@ -6,11 +6,13 @@ import { handler as signIn } from '../../lambdas/handlers/patient-sign-in/create
 import { handler as accountGet } from '../../lambdas/handlers/account/get.ts';
 import { apiEvent, call } from '../support/events.ts';
 import { otherKey, serveJwks, staffToken } from '../support/tokens.ts';
+import { batchGetThroughGets } from '../support/batch-get.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const idp = mockClient(CognitoIdentityProviderClient);
 beforeEach(() => {
   db.onAnyCommand().resolves({});
+  batchGetThroughGets(db);
   idp.onAnyCommand().resolves({});
 });
 afterEach(() => {

@@ -301,7 +301,7 @@ describe('lobby sign-in: POST /lobby-sessions', () => {
     },
     send: (s) => send(s),
     lostAnswerLimits: {
-      6: {
+      3: {
         consequence: 'the password is used up (one session each, rule 12) and the retry refused; a new lobby password from staff lets the patient in',
         async check(s) {
           expect((await item(`LOBBY#${s.patientId}`, 'PASSWORD'))?.used).toBe(true);

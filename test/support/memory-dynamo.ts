@@ -12,6 +12,7 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -330,6 +331,27 @@ export function memoryDynamo(): MemoryDynamo {
     checkKey(input.Key);
     const item = table(input.TableName).get(keyOf(input.Key));
     return item ? { Item: structuredClone(item) } : {};
+  });
+  // As DynamoDB answers it: at most 100 keys, no key twice, every asked table in Responses (items
+  // in no particular order), UnprocessedKeys empty (this table is never busy).
+  on.set(BatchGetCommand, (input: { RequestItems: Record<string, { Keys: Item[] }> }) => {
+    const asked = Object.entries(input.RequestItems ?? {});
+    const total = asked.reduce((n, [, r]) => n + r.Keys.length, 0);
+    if (total === 0 || total > 100) throw new Error(`memory-dynamo: BatchGetItem takes 1 to 100 keys, got ${total}`);
+    const Responses: Record<string, Item[]> = {};
+    for (const [name, r] of asked) {
+      const seen = new Set<string>();
+      Responses[name] = [];
+      for (const key of r.Keys) {
+        checkKey(key);
+        if (seen.has(keyOf(key))) throw new Error('memory-dynamo: Provided list of item keys contains duplicates');
+        seen.add(keyOf(key));
+        const item = table(name).get(keyOf(key));
+        if (item) Responses[name].push(structuredClone(item));
+      }
+      Responses[name].reverse();
+    }
+    return { Responses, UnprocessedKeys: {} };
   });
   on.set(PutCommand, (input) => {
     checkItem(input.Item);

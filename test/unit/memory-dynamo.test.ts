@@ -3,7 +3,7 @@
  * fails, or the fuzz would miss (or invent) the answers that depend on it.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { memoryDynamo } from '../support/memory-dynamo.ts';
 
@@ -63,5 +63,18 @@ describe('memory-dynamo', () => {
     );
     await refused(db.send(new QueryCommand({ TableName: T, IndexName: 'byEmail', KeyConditionExpression: 'emailKey = :e', ExpressionAttributeValues: { ':e': '' } })));
     expect(db.table(T).size).toBe(0);
+  });
+  it('answers BatchGetItem as DynamoDB does: every asked table in Responses, missing items left out, duplicates and more than 100 keys refused', async () => {
+    const db = memoryDynamo();
+    await db.send(new PutCommand({ TableName: T, Item: { ...key, v: 1 } }));
+    const out = (await db.send(new BatchGetCommand({ RequestItems: { [T]: { Keys: [key, { pk: 'NONE', sk: 'X' }] }, other: { Keys: [key] } } }))) as {
+      Responses: Record<string, unknown[]>;
+      UnprocessedKeys: Record<string, unknown>;
+    };
+    expect(out.Responses).toEqual({ [T]: [{ ...key, v: 1 }], other: [] });
+    expect(out.UnprocessedKeys).toEqual({});
+    await expect(db.send(new BatchGetCommand({ RequestItems: { [T]: { Keys: [key, { ...key }] } } }))).rejects.toThrow(/duplicates/);
+    const many = Array.from({ length: 101 }, (_, i) => ({ pk: `K${i}`, sk: 'X' }));
+    await expect(db.send(new BatchGetCommand({ RequestItems: { [T]: { Keys: many } } }))).rejects.toThrow(/1 to 100/);
   });
 });
