@@ -134,9 +134,13 @@ describe('phone-code request: POST /invitations/phone-code', () => {
       const inv = await invitation(s.patientId);
       const sent = await codes(s.phone);
       const username = `f24pc-${s.patientId.slice(-8).toLowerCase()}`;
+      // Hostile beside the happy one: a code that was not texted is refused (one of the 5 tries).
+      const wrongCode = String((Number(sent.at(-1)) + 1) % 1_000_000).padStart(6, '0');
+      const refused = await api('/registrations', { method: 'POST', body: { token: s.token, phoneCode: wrongCode, username, password } });
       const done = await api('/registrations', { method: 'POST', body: { token: s.token, phoneCode: sent.at(-1), username, password } });
       return {
         answer: success.json,
+        wrongCode: refused.status,
         aTextArrived: sent.length >= 1,
         atMostTwoSendsUsed: (inv?.phoneSends ?? []).length <= 2,
         registeredWithTheLastCode: done.status,
