@@ -1,6 +1,6 @@
 /**
  * Injected backend failures (security rule 24): counts every AWS SDK call the code under test
- * makes (DynamoDB, Cognito, SES, KMS) and makes exactly the Nth one fail.
+ * makes (DynamoDB, Cognito, SES, KMS, SMS) and makes exactly the Nth one fail.
  *
  * How: the first `send` of any client of those services (the document client shares its base
  * client's stack) adds one middleware to that client's middlewareStack, at the very start of the
@@ -32,10 +32,11 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-export type Service = 'DynamoDB' | 'Cognito' | 'SES' | 'KMS';
+export type Service = 'DynamoDB' | 'Cognito' | 'SES' | 'KMS' | 'SMS';
 export type FailureKind = 'refused' | 'lost' | 'conflict' | 'throttled';
 const isBusyKind = (kind: FailureKind): kind is 'conflict' | 'throttled' => kind === 'conflict' || kind === 'throttled';
 
@@ -74,6 +75,8 @@ const refusals: Record<Service, readonly [string, number, 'client' | 'server']> 
   Cognito: ['TooManyRequestsException', 429, 'client'],
   SES: ['ServiceUnavailable', 503, 'server'],
   KMS: ['KMSInternalException', 500, 'server'],
+  // End User Messaging SMS (phone codes, issue 17).
+  SMS: ['InternalServerException', 500, 'server'],
 };
 
 interface Run {
@@ -168,6 +171,7 @@ export function installFailNth(): void {
   patch(CognitoIdentityProviderClient, 'Cognito');
   patch(SESClient, 'SES');
   patch(KMSClient, 'KMS');
+  patch(PinpointSMSVoiceV2Client, 'SMS');
 }
 
 /**
