@@ -306,6 +306,7 @@ function validBodies(route: Route): unknown[] {
     'email-match-request': [{ email: 'five@example.test' }, { email: 'nobody@example.test' }],
     'email-match-confirm': [{ token: k.emailMatchToken, username: 'pat.five', password: pw }],
     'invitation-lookup': [{ token: k.invitationToken }, { token: k.resetToken }],
+    'phone-code-request': [{ token: k.invitationToken }, { token: k.resetToken }],
     'note-signed': [{ patientId: 'P-1', signedBy: 'frontdesk' }, { patientId: 'P-9', signedBy: 'boss' }],
     'self-registration-request': [selfForm('eight@example.test'), { ...selfForm('six@example.test'), phone: '+15555550106' }],
     'self-registration-verify': [{ token: k.selfRegistrationToken }, { token: k.emailMatchToken }],
