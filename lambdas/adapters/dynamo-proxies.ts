@@ -28,7 +28,7 @@ import {
   type ProxyStore,
 } from '../domain/proxies.ts';
 import { dynamo } from './clients.ts';
-import { accountKey, usernameKey, usernameTaken } from './dynamo-accounts.ts';
+import { accountKey, releaseUsernameItem, usernameKey, usernameTaken } from './dynamo-accounts.ts';
 import { dynamoLinks, linkKeys } from './dynamo-links.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
 import { conditionFailed, transactWrite, type NamedItems } from './transactions.ts';
@@ -97,6 +97,30 @@ export function dynamoProxies(options: { db?: Pick<DynamoDBDocumentClient, 'send
         ...(typeof item.username === 'string' ? { username: item.username } : {}),
         ...(typeof item.generation === 'number' ? { generation: item.generation } : {}),
       } satisfies LoginItem;
+    },
+
+    async saveLogin(change) {
+      const { accountId, username, expectedGeneration } = change;
+      const release = change.release && change.release.toLowerCase() !== username.toLowerCase() ? change.release : undefined;
+      try {
+        await transactWrite(db, {
+          account: {
+            Put: {
+              TableName: table,
+              Item: { ...accountKey(accountId), accountId, username, generation: expectedGeneration + 1, proxyOnly: true },
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(patientId) AND generation = :generation',
+              ExpressionAttributeValues: { ':generation': expectedGeneration },
+            },
+          },
+          claim: { Put: { TableName: table, Item: { ...usernameKey(username), accountId }, ConditionExpression: 'attribute_not_exists(pk) OR accountId = :me', ExpressionAttributeValues: { ':me': accountId } } },
+          ...(release ? { release: releaseUsernameItem(table, release, accountId) } : {}),
+          audit: auditPut(change.audit),
+        });
+      } catch (err) {
+        if (conditionFailed(err, 'account')) throw versionConflict();
+        if (conditionFailed(err, 'claim')) throw usernameTaken();
+        throw err;
+      }
     },
 
     async invite(change) {

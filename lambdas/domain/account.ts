@@ -5,11 +5,14 @@
  * answers its username from its ACCOUNT# item, no email and no cases.
  */
 import type { AccountView } from '../schemas/proxy.ts';
-import { notFound } from './errors.ts';
+import { DomainError, notFound, retryOnConflict } from './errors.ts';
 import { accountView } from './patient-access.ts';
-import { isSelfRelationship, recordsOf, type ProxyDeps } from './proxies.ts';
-import { patientTarget, type AuditEvent } from './audit.ts';
-import { loginTarget } from './patient-sign-in.ts';
+import { isSelfRelationship, recordsOf, type ProxyDeps, type ProxyStore } from './proxies.ts';
+import { auditEvent, patientTarget, type AuditEvent } from './audit.ts';
+import { passwordProblems } from './password-policy.ts';
+import { badPassword, loginTarget, patientSignInRefused, type Tokens } from './patient-sign-in.ts';
+import type { AccountStore, Clock, PatientLogins } from './ports.ts';
+import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 import { describeSignIn, recentSignIns, SIGN_INS_SHOWN, type RecentSignIn } from './recent-sign-ins.ts';
 
 export async function accountOverview(
@@ -59,3 +62,79 @@ async function signInsUnder(deps: Pick<ProxyDeps, 'store'>, target: string, keep
   const page = await deps.store.listAudit(target, undefined, 50);
   return page.items.filter((e) => e.action === 'patient.sign-in' && keep(e)).map(describeSignIn).slice(0, SIGN_INS_SHOWN);
 }
+
+export interface ProxyCredentialDeps {
+  proxies: Pick<ProxyStore, 'login' | 'saveLogin'>;
+  accounts: Pick<AccountStore, 'findByUsername'>;
+  logins: Pick<PatientLogins, 'signIn' | 'setPassword' | 'signOutEverywhere'>;
+  throttle: ThrottleStore;
+  clock: Clock;
+}
+
+/**
+ * PUT /account/credentials for a proxy-only login (issue 18): what changeCredentials
+ * (patient-access.ts) does for a patient, on the login's ACCOUNT# item instead of a record. The
+ * current password proved by a throttled sign-in (a retry may prove the new one, rule 24: a
+ * second counted guess), our password rules (no email is known), the username free (409 only
+ * after the password, rule 27), the password set at Cognito, then the item's generation bumped
+ * with the username swap and the audit entry in one transaction, so every older token is
+ * refused on its next request (rule 17). Fresh tokens are minted after that commit.
+ */
+export async function changeProxyLoginCredentials(
+  deps: ProxyCredentialDeps,
+  login: { accountId: string; sourceIp: string },
+  change: { currentPassword: string; newPassword?: string; newUsername?: string },
+): Promise<Tokens> {
+  const item = await deps.proxies.login(login.accountId);
+  if (!item || item.patientId !== undefined) throw patientSignInRefused();
+  const keys = throttleKeys('patient', item.username ?? login.accountId, login.sourceIp, deps.clock());
+  const isRefusal = (err: unknown) => err instanceof DomainError && err.code === 'invalid-credentials';
+  const prove = (password: string) => throttledSignIn(deps, keys, () => deps.logins.signIn(login.accountId, password), { reserve: true });
+  await prove(change.currentPassword)
+    .catch(async (err: unknown) => {
+      if (change.newPassword === undefined || !isRefusal(err)) throw err;
+      await prove(change.newPassword).catch((second: unknown) => {
+        throw isRefusal(second) ? err : second;
+      });
+    })
+    .catch((err: unknown) => {
+      if (isRefusal(err)) {
+        throw new DomainError('unauthorized', 'invalid-credentials', 'The current password is not right.', {
+          errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+        });
+      }
+      throw err;
+    });
+  const username = change.newUsername ?? item.username ?? '';
+  const password = change.newPassword ?? change.currentPassword;
+  if (change.newPassword !== undefined || change.newUsername !== undefined) {
+    const problems = passwordProblems(password, { username });
+    if (problems.length > 0) throw badPassword(problems, change.newPassword !== undefined ? 'body.newPassword' : 'body.newUsername');
+  }
+  if (change.newUsername && change.newUsername.toLowerCase() !== item.username?.toLowerCase()) {
+    const holder = await deps.accounts.findByUsername(change.newUsername);
+    if (holder && holder.accountId !== login.accountId) throw usernameTaken();
+  }
+  if (change.newPassword !== undefined) await deps.logins.setPassword(login.accountId, change.newPassword);
+  await deps.logins.signOutEverywhere(login.accountId);
+  const now = deps.clock();
+  await retryOnConflict(async () => {
+    const current = await deps.proxies.login(login.accountId);
+    if (!current || current.patientId !== undefined) throw patientSignInRefused();
+    await deps.proxies.saveLogin({
+      accountId: login.accountId,
+      expectedGeneration: current.generation ?? 0,
+      username,
+      ...(current.username ? { release: current.username } : {}),
+      audit: auditEvent({ id: `patient:${login.accountId}`, sourceIp: login.sourceIp }, loginTarget(login.accountId), 'patient.credentials-changed', now, {
+        passwordChanged: change.newPassword !== undefined,
+        usernameChanged: username !== current.username,
+      }),
+    });
+  });
+  const fresh = await deps.logins.signIn(login.accountId, password);
+  if (fresh.kind !== 'tokens') throw new Error('no tokens after a credential change');
+  return fresh;
+}
+
+const usernameTaken = () => new DomainError('conflict', 'username-taken', 'That username is already taken. Choose another.');

@@ -129,6 +129,13 @@ export interface ProxyStore {
   reaches(accountId: string): Promise<LoginReach[]>;
   login(accountId: string): Promise<LoginItem | undefined>;
   /**
+   * A proxy-only login's credential change, all or nothing: its ACCOUNT# item (still proxy-only,
+   * at `expectedGeneration`) gets `username` and the next generation (rule 17), the username is
+   * claimed (free or already this login's: 'username-taken' otherwise) and the old one released,
+   * the audit entry. A concurrent change of the item answers 'version-conflict'.
+   */
+  saveLogin(change: { accountId: string; expectedGeneration: number; username: string; release?: string; audit: AuditEvent }): Promise<void>;
+  /**
    * A new grant (Invited) with its link, all or nothing: the grant (must be new), the link state
    * and pointer, the grant it replaces (ended, with its link) if any, the audit entry.
    */
