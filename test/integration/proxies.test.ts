@@ -326,3 +326,58 @@ describe('audit: the patient sees their proxies\' sign-ins', () => {
     expect(own.json.items).toEqual([expect.objectContaining({ outcome: 'success' })]);
   });
 });
+
+describe('a proxy-only login changes its own credentials (PUT /account/credentials)', () => {
+  const credentials = (token: string, body: Record<string, unknown>) => api('/account/credentials', { method: 'PUT', token, body });
+  const newPassword = 'copper lantern meadow otter';
+
+  it('rule 17: a new password and username → every older token refused, the new password signs in, the old one does not', async () => {
+    const p = await proxyWithNewLogin();
+    const other = await signIn(p.username, proxyPassword);
+    expect(other.status).toBe(200);
+    const renamed = newUsername();
+    const changed = await credentials(p.token, { currentPassword: proxyPassword, newPassword, newUsername: renamed });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(200);
+    expect((await account(p.token)).status).toBe(401);
+    expect((await account(other.json.accessToken)).status).toBe(401);
+    const me = await account(changed.json.accessToken);
+    expect(me.status).toBe(200);
+    expect(me.json).toMatchObject({ accountId: p.accountId, username: renamed, records: [expect.objectContaining({ patientId: p.child.patientId, role: 'proxy' })] });
+    expect((await signIn(renamed, proxyPassword)).status).toBe(401);
+    expect((await signIn(p.username, newPassword)).status).toBe(401);
+    const again = await signIn(renamed, newPassword);
+    expect(again.status).toBe(200);
+    expect((await openRecord(again.json.accessToken, p.child.patientId)).status).toBe(200);
+  });
+
+  it('rule 17: a password change alone also ends the older tokens; the fresh token works', async () => {
+    const p = await proxyWithNewLogin();
+    const changed = await credentials(p.token, { currentPassword: proxyPassword, newPassword });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(200);
+    expect((await account(p.token)).status).toBe(401);
+    expect((await account(changed.json.accessToken)).json).toMatchObject({ username: p.username });
+    expect((await signIn(p.username, proxyPassword)).status).toBe(401);
+    expect((await signIn(p.username, newPassword)).status).toBe(200);
+  });
+
+  it('rule 5: a wrong current password is 401 and counts as a failed sign-in (the 5th locks the right password out: 429); the token still works', async () => {
+    const p = await proxyWithNewLogin();
+    for (let i = 0; i < 5; i++) {
+      const wrong = await credentials(p.token, { currentPassword: 'not the password at all', newUsername: newUsername() });
+      expect(wrong.status, JSON.stringify(wrong.json)).toBe(401);
+    }
+    expect((await signIn(p.username, proxyPassword)).status).toBe(429);
+    expect((await account(p.token)).status).toBe(200);
+  });
+
+  it('rule 27: a username taken by another login is 409 only after the password is proven (401 with a wrong one); nothing changes', async () => {
+    const p = await proxyWithNewLogin();
+    const q = await proxyWithNewLogin();
+    expect((await credentials(p.token, { currentPassword: 'not the password at all', newUsername: q.username })).status).toBe(401);
+    const taken = await credentials(p.token, { currentPassword: proxyPassword, newUsername: q.username });
+    expect(taken.status, JSON.stringify(taken.json)).toBe(409);
+    expect(taken.json.type).toBe('/problems/username-taken');
+    expect((await account(p.token)).json).toMatchObject({ username: p.username });
+    expect((await signIn(q.username, proxyPassword)).status).toBe(200);
+  });
+});

@@ -1,8 +1,13 @@
 import { mailer, patientDeps, settingsDefaults } from '../../adapters/deps.ts';
+import { changeProxyLoginCredentials } from '../../domain/account.ts';
 import { changeCredentials } from '../../domain/patient-access.ts';
 import { defineHandler } from '../../http/handler.ts';
+import { proxyStore } from '../proxies/deps.ts';
 
 export const handler = defineHandler('account-credentials', async ({ body, principal, sourceIp, log }) => {
-  const { kind: _kind, ...tokens } = await changeCredentials({ ...patientDeps(), mailer: mailer(), settingsDefaults: settingsDefaults(), warn: (msg, fields) => log.warn(msg, fields) }, { ...principal, sourceIp }, body);
+  // A proxy-only login (issue 18) has no record: its credentials live on its ACCOUNT# item.
+  const { kind: _kind, ...tokens } = principal.patientId
+    ? await changeCredentials({ ...patientDeps(), mailer: mailer(), settingsDefaults: settingsDefaults(), warn: (msg, fields) => log.warn(msg, fields) }, { ...principal, sourceIp }, body)
+    : await changeProxyLoginCredentials({ ...patientDeps(), proxies: proxyStore() }, { accountId: principal.accountId, sourceIp }, body);
   return { status: 200, body: tokens };
 });
