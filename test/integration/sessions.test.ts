@@ -67,7 +67,13 @@ describe('Register Patient and the first sign-in', () => {
 
     const account = await api('/account', { token: done.json.accessToken });
     expect(account.status).toBe(200);
-    expect(account.json).toEqual({ accountId: expect.any(String), username: 'mc-s1', email: 'first.patient@example.test', cases: ['C-1'] });
+    expect(account.json).toEqual({
+      accountId: expect.any(String),
+      username: 'mc-s1',
+      email: 'first.patient@example.test',
+      cases: ['C-1'],
+      records: [{ patientId: 'S-1', role: 'self', scope: 'full', cases: ['C-1'] }],
+    });
     expect((await signIn('MC-S1', good)).status).toBe(200);
   });
 
