@@ -125,7 +125,7 @@ describe('passwords', () => {
     expect(names.length).toBeGreaterThan(20);
     expect(names.filter((n) => /hint|question|answer/i.test(n))).toEqual([]);
     const account = await api('/account', { token: p.tokens.accessToken });
-    expect(Object.keys(account.json).sort()).toEqual(['accountId', 'cases', 'email', 'username']);
+    expect(Object.keys(account.json).sort()).toEqual(['accountId', 'cases', 'email', 'records', 'username']);
   }, 90_000);
 });
 
