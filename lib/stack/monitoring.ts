@@ -71,15 +71,16 @@ export class PortalMonitoring extends Construct {
       'The API answered 5xx: a function failed or the gateway could not reach it.',
     );
 
-    // One alarm per function: a metric-math sum is capped at 10 metrics per alarm.
-    for (const [routeId, fn] of props.functions) {
-      alarm(
-        `Throttles-${routeId}`,
-        fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' }),
-        0,
-        `Lambda throttled ${routeId}: its reserved concurrency or the account pool is used up, callers get errors.`,
-      );
-    }
+    // One alarm on the region's Lambda Throttles (no FunctionName dimension: the sum over every
+    // function). Per-function alarms cost one resource each and pushed the stack past
+    // CloudFormation's 500-resource limit; without reserved concurrency every function throttles
+    // on the account pool anyway, and with it any function's throttle still shows in this sum.
+    alarm(
+      'LambdaThrottles',
+      new Metric({ namespace: 'AWS/Lambda', metricName: 'Throttles', period: Duration.minutes(1), statistic: 'Sum' }),
+      0,
+      'Lambda throttled a function in this region: the account pool or a reserved concurrency is used up, callers get errors.',
+    );
 
     // API Gateway has no per-status metric; count 429s (gateway, WAF and service throttling)
     // from the access log.

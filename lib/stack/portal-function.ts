@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -83,6 +83,18 @@ export interface PortalFunctionProps {
   readonly reservedConcurrency?: number;
 }
 
+/**
+ * One log group for every function of the stack (Lambda's logging config names it; each log
+ * stream still starts with its function's name). A group per function cost a resource each and
+ * pushed the stack past CloudFormation's 500-resource limit.
+ */
+function sharedFunctionLogs(scope: Construct, key: IKey, retention: RetentionDays): LogGroup {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild('FunctionLogs');
+  if (existing instanceof LogGroup) return existing;
+  return new LogGroup(stack, 'FunctionLogs', { encryptionKey: key, retention, removalPolicy: RemovalPolicy.RETAIN });
+}
+
 export class PortalFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
@@ -93,11 +105,7 @@ export class PortalFunction extends Construct {
     super(scope, id);
     const { route } = props;
 
-    this.logGroup = new LogGroup(this, 'Logs', {
-      encryptionKey: props.logKey,
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.logGroup = sharedFunctionLogs(this, props.logKey, props.logRetention);
 
     // A customer-managed policy rather than the role's inline default policy (HIPAA
     // IAMNoInlinePolicy), and no AWSLambdaBasicExecutionRole (AwsSolutions-IAM4): logging is

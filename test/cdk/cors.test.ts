@@ -160,3 +160,20 @@ describe('CORS in the stack', () => {
     expect(functionOf(b, 'staff-me').Environment.Variables.STAFF_ORIGINS).toBe(`${A},http://localhost:5173`);
   });
 });
+
+describe('CloudFormation limits', () => {
+  // CloudFormation refuses a stack of more than 500 resources (CDK stops the synth with
+  // TooManyResourcesInStack). The largest configuration a practice can deploy (CORS, SMS for phone
+  // codes, an alarm address, a custom domain) must synthesize, and this prints how much room is left.
+  it('the largest configuration stays within 500 resources', () => {
+    const largest = build({
+      staffOrigins: `${A},${B}`,
+      smsOriginationIdentity: 'phone-0123456789abcdef0123456789abcdef',
+      smsMonthlySpendLimit: '25',
+      alarmEmail: 'ops@clinic.test',
+    });
+    const count = Object.keys(largest.resources).length;
+    console.log(`resources in the largest configuration: ${count} of 500`);
+    expect(count).toBeLessThanOrEqual(500);
+  });
+});
