@@ -86,6 +86,26 @@ export function dynamoStore(): RecordStore {
     return { items: out.Items ?? [], cursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined };
   };
 
+  /**
+   * A page of a filtered query: DynamoDB applies Limit BEFORE the FilterExpression, so one call
+   * can answer few or no items while later pages hold matches. Keep reading (bounded) until the
+   * page is full, and cut the cursor after the last item answered.
+   */
+  const filteredPage = async (input: QueryCommandInput, cursorKeys: readonly string[], cursor: string | undefined, limit: number) => {
+    const items: Record<string, unknown>[] = [];
+    let next = cursor;
+    for (let round = 0; round < 20; round++) {
+      const page = await queryPage(input, cursorKeys, next);
+      items.push(...page.items);
+      next = page.cursor;
+      if (items.length >= limit || !next) break;
+    }
+    if (items.length <= limit) return { items, cursor: next };
+    const kept = items.slice(0, limit);
+    const last = kept[kept.length - 1]!;
+    return { items: kept, cursor: encodeCursor(Object.fromEntries(cursorKeys.map((k) => [k, last[k]]))) };
+  };
+
   return {
     together: readTogether,
 
@@ -99,7 +119,7 @@ export function dynamoStore(): RecordStore {
     async searchRecords(query, cursor, limit, filter): Promise<Page<StoredRecord>> {
       const since = filter?.registeredSince ? { FilterExpression: 'registeredAt >= :since' } : {};
       const listCursorKeys = ['pk', 'sk', 'listKey', 'patientId'] as const;
-      const prefix = queryPage(
+      const prefix = (filter?.registeredSince ? (i: QueryCommandInput, k: readonly string[], c: string | undefined) => filteredPage(i, k, c, limit) : queryPage)(
         {
           TableName: records,
           IndexName: 'byPatientId',

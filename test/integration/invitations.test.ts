@@ -121,7 +121,13 @@ describe('the invitation flow', () => {
     const session = await api('/sessions', { method: 'POST', body: { username: name, password } });
     expect(session.status).toBe(200);
     const account = await api('/account', { token: session.json.accessToken });
-    expect(account.json).toEqual({ accountId: done.json.accountId, username: name, email, cases: ['C-42'] });
+    expect(account.json).toEqual({
+      accountId: done.json.accountId,
+      username: name,
+      email,
+      cases: ['C-42'],
+      records: [{ patientId, role: 'self', scope: 'full', cases: ['C-42'] }],
+    });
 
     const trail = await api(`/patients/${patientId}/portal/audit`, { token: admin });
     const actions = trail.json.items.map((i: { action: string }) => i.action);
