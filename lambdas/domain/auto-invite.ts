@@ -63,8 +63,9 @@ export async function autoInvite(deps: InvitationDeps, caller: Actor, event: Not
 
   const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   if (!settings.autoInvite) return skip('practice-setting-off');
-  const permissions = permissionsOf(signer);
-  if (!permissions.autoInvite || !permissions.canInvite) return skip('signer-not-enabled');
+  // The signer's canInvite needs no check of its own: a signer with staff permissions is the
+  // caller, whose canInvite requireInvitePermission checked above (an admin's is always true).
+  if (!permissionsOf(signer).autoInvite) return skip('signer-not-enabled');
 
   try {
     // The caller's own invitation: sendInvitation checks the caller's permission again (it may
