@@ -111,8 +111,10 @@ export function diagnose(facts: DiagnosisFacts): Diagnosis {
     );
   }
 
+  // Where canSignIn holds, the only reasons above are must-change-password, email-bounced and
+  // no-email (each other one needs access off, no login, a lock, a wait or an expired password).
   const canSignIn = record.accessEnabled && hasLogin && !locked && waitUntil === undefined && !tempExpired;
-  if (canSignIn && reasons.every((r) => r.code === 'must-change-password' || r.code === 'email-bounced' || r.code === 'no-email')) {
+  if (canSignIn) {
     add(
       'can-sign-in',
       `Nothing on our side stops a sign-in as "${record.username ?? ''}". ${

@@ -202,11 +202,12 @@ describe('readDiagnosis: the facts read', () => {
       { at: ago(200), outcome: 'failure' },
       { at: ago(100), outcome: 'success' },
       { at: ago(50), outcome: 'failure' },
+      { at: ago(40), outcome: 'success' },
       { at: ago(10), outcome: 'success', action: 'portal-record.updated' },
       { at: ago(9), outcome: 'failure', action: 'invitation.pin-failed' },
     ]);
     const d = await readDiagnosis(deps, 'P-1');
-    expect(d.login).toMatchObject({ lastSignInAt: iso(ago(100)), lastFailedSignInAt: iso(ago(50)) });
+    expect(d.login).toMatchObject({ lastSignInAt: iso(ago(40)), lastFailedSignInAt: iso(ago(50)) });
     expect(d.reasons.map((r) => r.code)).toEqual(['can-sign-in']);
     expect(d.reasons[0]!.words).toMatch(/the patient can reset it from the sign-in page/);
   });
@@ -220,6 +221,11 @@ describe('readDiagnosis: the facts read', () => {
     none.throttle.accounts.set(accountThrottleKey('patient', 'pat.one'), { failures: 100, lastFailureAt: ago(1) });
     const d2 = await readDiagnosis(none.deps, 'P-1');
     expect(d2.login).toStrictEqual({ exists: false, username: 'pat.one', mustChangePassword: false, failures: 0, locked: false });
+  });
+
+  it('a patient without a record is a 404 that says what was not found', async () => {
+    const { deps } = await setup(registered());
+    await expect(readDiagnosis(deps, 'P-2')).rejects.toMatchObject({ kind: 'not-found', message: expect.stringMatching(/^The portal record /) });
   });
 
   it('a login without a username reads no counter (nothing to key it by)', async () => {
