@@ -62,6 +62,10 @@ describe('auto-invite: failures that are not refusals', () => {
     const down = Object.assign(new Error('down'), { name: 'InternalServerError' });
     h.deps.store.getRecord = () => Promise.reject(down);
     await expect(autoInvite(h.deps, lee, { patientId: 'P-1', signedBy: 'dr.lee' })).rejects.toBe(down);
+    // Not a DomainError, though it carries the code of a refusal: still an error, not a reason.
+    const lookalike = Object.assign(new Error('x'), { code: 'not-found' });
+    h.deps.store.getRecord = () => Promise.reject(lookalike);
+    await expect(autoInvite(h.deps, lee, { patientId: 'P-1', signedBy: 'dr.lee' })).rejects.toBe(lookalike);
     const unknown = new DomainError('unavailable', 'something-else', 'x');
     h.deps.store.getRecord = () => Promise.reject(unknown);
     await expect(autoInvite(h.deps, lee, { patientId: 'P-1', signedBy: 'dr.lee' })).rejects.toBe(unknown);

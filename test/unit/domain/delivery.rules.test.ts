@@ -73,6 +73,8 @@ describe('reading SES events: only ours, each type one status', () => {
     expect(readSesEvent(ses('Rendering Failure'))).toMatchObject({ status: 'Failed', at: T0 });
     // A type-specific part missing: the mail's own time.
     expect(readSesEvent(ses('Delivery'))).toMatchObject({ status: 'Delivered', at: T0 });
+    expect(readSesEvent(ses('Bounce'))).toMatchObject({ status: 'Bounced', at: T0 });
+    expect(readSesEvent(ses('Complaint'))).toMatchObject({ status: 'Complained', at: T0 });
     for (const ignored of ['Open', 'Click', 'DeliveryDelay', 'Subscription']) expect(readSesEvent(ses(ignored))).toBeUndefined();
   });
 

@@ -1,0 +1,40 @@
+// @ts-check
+/**
+ * Equivalent mutants of diagnosis, delivery, auto-invite, practice-notices, audit, recent-sign-ins,
+ * errors, settings, common-passwords and ports (issue 20, branch mut-rest): no behaviour can tell
+ * each from the original. See ./core.mjs for the format.
+ *
+ * @type {{ file: string, code: string, reason: string }[]}
+ */
+export default [
+  {
+    file: 'lambdas/domain/diagnosis.ts',
+    code: "'diagnosis'",
+    reason: 'the address key of ThrottleStore.read: its counter (addressFailures) is never read by the diagnosis, only the account one',
+  },
+  {
+    file: 'lambdas/domain/diagnosis.ts',
+    code: 'tempExpiry !== undefined',
+    reason: 'without an expiry Date.parse(undefined) is NaN and `NaN <= now` is false: no expiry is "not expired" either way (the check is for the type)',
+  },
+  {
+    file: 'lambdas/domain/errors.ts',
+    code: 'Math.random() * 10 * attempt',
+    reason: 'the pause between tries only spreads writers that collided; its length changes timing, never an outcome (speed is never asserted)',
+  },
+  {
+    file: 'lambdas/domain/recent-sign-ins.ts',
+    code: "''",
+    reason: 'a reason that is not a string looks up words[""]; any other non-reason text ("Stryker was here!") is not a key of words either: same fallback',
+  },
+  {
+    file: 'lambdas/domain/delivery.ts',
+    code: "Buffer.from(patientId, 'utf8')",
+    reason: "Buffer.from(string, '') encodes as UTF-8, the default, like 'utf8'",
+  },
+  {
+    file: 'lambdas/domain/delivery.ts',
+    code: "''",
+    reason: 'both fallbacks are "no value": an empty patient tag and any other non-hex text are refused alike; an empty and any other unknown bounce sub-type are a plain Bounce alike',
+  },
+];
