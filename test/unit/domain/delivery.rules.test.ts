@@ -122,6 +122,11 @@ describe('applyDelivery: newer news only', () => {
     expect(next.emailDelivery).toEqual({ status: 'Bounced', at: plus(9000), purpose: 'reset' });
   });
 
+  it('an invitation mark with a time but no status is no mark: an event of that very time replaces it', () => {
+    const odd = record({ invite: { status: 'Pending', sentAt: T0, deliveryAt: plus(1000) } as StoredRecord['invite'] });
+    expect(applyDelivery(odd, ev('Sent', plus(1000)), now)?.invite).toMatchObject({ delivery: 'Sent', deliveryAt: plus(1000) });
+  });
+
   it('an event counts for the invitation only when its email was sent for it: from 2 s before the invitation on', () => {
     const sentAt = plus(10_000);
     const invited = record({ invite: { status: 'Pending', sentAt } });
