@@ -1,11 +1,14 @@
 /**
- * The one way a handler is built: `defineHandler(flowRoutes, routeId, run)` runs the chain of
+ * `defineHandler(flowRoutes, routeId, run)` for a route of any caller: the chain of
  * ./handler-core.ts (request id and logs, authentication, zod parsing, errors → problem+json)
  * with the caller rule of the route's entry. `flowRoutes` is the handler's own flow's routes
  * (lib/routes/<flow>.ts), not the whole table (lib/routes.ts): a function then bundles its flow's
  * entries and request schemas only (issue 16). The table gathers the same entry objects, so the
  * stack, the local server and OpenAPI see exactly what the handler runs (test/unit/handler-routes.test.ts).
- * Public routes may use ./public-handler.ts instead, whose bundle leaves the token checks out.
+ *
+ * This form bundles all four token checks. The functions use their caller's module instead, the
+ * same call with one check: ./staff-handler.ts (staff, admin), ./patient-handler.ts,
+ * ./lobby-handler.ts, ./public-handler.ts (none) and ./standalone-handler.ts (no backend at all).
  */
 import type { Caller } from '../../lib/routes/types.ts';
 import { authenticateStaff } from './auth.ts';

@@ -13,6 +13,12 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { lambdaBuildOptions } from '../../bench/lib/bundles.ts';
 import { defineHandler } from '../../lambdas/http/handler.ts';
+import { defineHandler as defineStaffHandler } from '../../lambdas/http/staff-handler.ts';
+import { defineHandler as definePatientHandler } from '../../lambdas/http/patient-handler.ts';
+import { defineHandler as defineLobbyHandler } from '../../lambdas/http/lobby-handler.ts';
+import { accountRoutes } from '../../lib/routes/account.ts';
+import { lobbyRoutes } from '../../lib/routes/lobby.ts';
+import { portalRecordRoutes } from '../../lib/routes/portal-record.ts';
 import { routeById, routes, type Route, type RouteId } from '../../lib/routes.ts';
 import { serviceRoutes } from '../../lib/routes/service.ts';
 import { repoRoot } from '../../lib/stack/portal-function.ts';
@@ -92,8 +98,16 @@ describe("each handler's route", () => {
     }
   });
 
-  it('fails at cold start when the id is not among the routes it is given', () => {
-    expect(() => defineHandler(serviceRoutes, 'portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/no route portal-record-get/);
+  it('fails at cold start when the id is not among the routes it is given, or its caller is not the builder\'s', () => {
+    const run = async () => ({ status: 200 }) as never;
+    expect(() => defineHandler(serviceRoutes, 'portal-record-get' as never, run)).toThrow(/no route portal-record-get/);
+    expect(() => defineStaffHandler(serviceRoutes, 'health' as never, run)).toThrow(/not a staff route/);
+    expect(() => defineStaffHandler(accountRoutes, 'account-get' as never, run)).toThrow(/not a staff route/);
+    expect(() => definePatientHandler(portalRecordRoutes, 'portal-record-get' as never, run)).toThrow(/not a patient route/);
+    expect(() => definePatientHandler(lobbyRoutes, 'lobby-session-current' as never, run)).toThrow(/not a patient route/);
+    expect(() => defineLobbyHandler(accountRoutes, 'account-get' as never, run)).toThrow(/not a lobby route/);
+    // The right caller builds.
+    expect(typeof defineStaffHandler(portalRecordRoutes, 'portal-record-get', run)).toBe('function');
   });
 
   it("is never taken from the whole table: no function's own files reach lib/routes.ts or another flow's route file", () => {
@@ -106,14 +120,27 @@ describe("each handler's route", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("bundles the token check of its own caller only: each handler builds with its caller's module", () => {
+    const moduleFor = { public: ['public-handler', 'standalone-handler'], staff: ['staff-handler'], admin: ['staff-handler'], patient: ['patient-handler'], lobby: ['lobby-handler'] };
+    const wrong = routes.flatMap((r) => {
+      const builders = importsOf(r.entry).filter((i) => /^lambdas\/http\/[a-z-]*handler\.ts$/.test(i.from) && i.names.includes('defineHandler'));
+      const used = builders.map((i) => /([a-z-]+)\.ts$/.exec(i.from)![1]!);
+      return used.length === 1 && moduleFor[r.caller].includes(used[0]!) ? [] : [`${r.entry} (${r.caller}): ${used.join(', ') || 'no builder'}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+
   // The scan above reads import lines; esbuild's metafile is what a function really bundles.
-  // Two functions, one per defineHandler that pulls in other code (staff chain, public chain).
+  // Two functions, one staff and one public.
   for (const entry of ['lambdas/handlers/invitations/create.ts', 'lambdas/handlers/registration/create.ts']) {
     it(`${entry}: its bundle holds its flow's route file and no other, as the scan says`, { timeout: 120_000 }, async () => {
       const result = await build({ ...lambdaBuildOptions, entryPoints: [join(repoRoot, entry)], outdir: '/tmp/handler-routes-test', write: false, metafile: true, absWorkingDir: repoRoot });
       const inputs = Object.keys(Object.values(result.metafile.outputs)[0]!.inputs);
       expect(inputs.filter(isRouteFile)).toEqual([definedRoute(entry)!.routesFile]);
       expect(reachedRouteFiles(entry)).toEqual([definedRoute(entry)!.routesFile]);
+      // And no token check of another caller: the staff function has no patient or lobby check, the public one none.
+      const checks = inputs.filter((p) => /^lambdas\/http\/(auth|patient-auth|lobby-auth)\.ts$/.test(p));
+      expect(checks).toEqual(entry.includes('invitations') ? ['lambdas/http/auth.ts'] : []);
     });
   }
 });

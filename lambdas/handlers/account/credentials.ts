@@ -1,7 +1,7 @@
 import { mailer, patientDeps, settingsDefaults } from '../../adapters/deps.ts';
 import { changeProxyLoginCredentials } from '../../domain/account.ts';
 import { changeCredentials } from '../../domain/patient-access.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/patient-handler.ts';
 import { accountRoutes } from '../../../lib/routes/account.ts';
 import { proxyStore } from '../proxies/deps.ts';
 

@@ -1,5 +1,5 @@
 import { accountOverview } from '../../domain/account.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/patient-handler.ts';
 import { accountRoutes } from '../../../lib/routes/account.ts';
 import { proxyDeps } from '../proxies/deps.ts';
 

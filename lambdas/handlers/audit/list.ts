@@ -1,6 +1,6 @@
 import { recordStore } from '../../adapters/deps.ts';
 import { patientTarget } from '../../domain/audit.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { foundationRoutes } from '../../../lib/routes/foundation.ts';
 
 export const handler = defineHandler(foundationRoutes, 'portal-audit-list', async ({ params, query }) => {

@@ -1,5 +1,5 @@
 import { autoInvite } from '../../domain/auto-invite.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { autoInviteRoutes } from '../../../lib/routes/auto-invite.ts';
 import { invitationDeps } from '../invitations/deps.ts';
 

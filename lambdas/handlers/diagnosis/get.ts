@@ -1,6 +1,6 @@
 import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { readDiagnosis } from '../../domain/diagnosis.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { diagnosisRoutes } from '../../../lib/routes/diagnosis.ts';
 
 export const handler = defineHandler(diagnosisRoutes, 'portal-diagnosis', async ({ params }) => {

@@ -1,6 +1,6 @@
 import { pinVault, recordStore, systemClock } from '../../adapters/deps.ts';
 import { showAccessCode } from '../../domain/invitations.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { invitationRoutes } from '../../../lib/routes/invitations.ts';
 import { invitationLinks } from './deps.ts';
 

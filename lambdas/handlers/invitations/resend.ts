@@ -1,5 +1,5 @@
 import { resendInvitation } from '../../domain/invitations.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { invitationRoutes } from '../../../lib/routes/invitations.ts';
 import { invitationDeps } from './deps.ts';
 

@@ -1,4 +1,4 @@
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/lobby-handler.ts';
 import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
 
 export const handler = defineHandler(lobbyRoutes, 'lobby-session-current', async ({ principal }) => ({

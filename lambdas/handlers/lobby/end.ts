@@ -1,6 +1,6 @@
 import { systemClock } from '../../adapters/deps.ts';
 import { endLobbySession } from '../../domain/lobby.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/lobby-handler.ts';
 import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
 import { lobbyStore } from '../../http/lobby-auth.ts';
 

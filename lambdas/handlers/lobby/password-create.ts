@@ -1,7 +1,7 @@
 import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { issueLobbyPassword } from '../../domain/lobby.ts';
 import { lobbySecrets } from '../../adapters/lobby-key.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
 import { lobbyStore } from '../../http/lobby-auth.ts';
 

@@ -2,7 +2,7 @@ import { patientDeps, registerLeaseStore, settingsDefaults } from '../../adapter
 import { registerWithTemporaryPassword } from '../../domain/patient-access.ts';
 import { requireInvitePermission } from '../../domain/permissions.ts';
 import { readSettings } from '../../domain/settings.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { patientAccessRoutes } from '../../../lib/routes/patient-access.ts';
 
 export const handler = defineHandler(patientAccessRoutes, 'register-patient', async ({ params, principal, sourceIp }) => {

@@ -1,6 +1,6 @@
 import { patientDeps } from '../../adapters/deps.ts';
 import { revokeAccess } from '../../domain/patient-access.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { patientAccessRoutes } from '../../../lib/routes/patient-access.ts';
 
 export const handler = defineHandler(patientAccessRoutes, 'patient-revoke', async ({ params, principal, sourceIp }) => {

@@ -1,6 +1,6 @@
 import { recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { clearSignInLock } from '../../domain/patient-access.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { patientAccessRoutes } from '../../../lib/routes/patient-access.ts';
 
 export const handler = defineHandler(patientAccessRoutes, 'portal-sign-in-unlock', async ({ params, principal, sourceIp }) => {

@@ -1,6 +1,6 @@
 import { recordStore, systemClock } from '../../adapters/deps.ts';
 import { searchRecords } from '../../domain/portal-record.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { foundationRoutes } from '../../../lib/routes/foundation.ts';
 
 export const handler = defineHandler(foundationRoutes, 'patients-search', async ({ query }) => {

@@ -1,6 +1,6 @@
 import { recordStore, systemClock } from '../../adapters/deps.ts';
 import { readRecord } from '../../domain/portal-record.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { portalRecordRoutes } from '../../../lib/routes/portal-record.ts';
 
 export const handler = defineHandler(portalRecordRoutes, 'portal-record-get', async ({ params }) => {

@@ -1,5 +1,5 @@
 import { openRecord } from '../../domain/proxies.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/patient-handler.ts';
 import { proxyRoutes } from '../../../lib/routes/proxies.ts';
 import { proxyDeps } from './deps.ts';
 

@@ -1,6 +1,6 @@
 import { forcedChangeJobStore, recordStore, systemClock } from '../../adapters/deps.ts';
 import { forceCredentialChange } from '../../domain/forced-change.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { resetRoutes } from '../../../lib/routes/resets.ts';
 
 export const handler = defineHandler(resetRoutes, 'forced-credential-change', async ({ principal, sourceIp, log }) => {

@@ -1,5 +1,5 @@
 import { staffReset } from '../../domain/resets.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { resetRoutes } from '../../../lib/routes/resets.ts';
 import { resetRequestDeps } from './deps.ts';
 

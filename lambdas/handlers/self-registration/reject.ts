@@ -1,5 +1,5 @@
 import { rejectSelfRegistration } from '../../domain/self-registration.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { selfRegistrationRoutes } from '../../../lib/routes/self-registration.ts';
 import { selfRegistrationDeps } from './deps.ts';
 

@@ -1,6 +1,6 @@
 import { recordStore, settingsDefaults } from '../../adapters/deps.ts';
 import { readSettings } from '../../domain/settings.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { settingsRoutes } from '../../../lib/routes/settings.ts';
 import { smsAvailability } from '../../adapters/sms-sender.ts';
 

@@ -1,5 +1,5 @@
 import { staffPool } from '../../adapters/staff-admin.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { staffAdminRoutes } from '../../../lib/routes/staff-admin.ts';
 
 export const handler = defineHandler(staffAdminRoutes, 'staff-me', async ({ principal }) => {

@@ -1,7 +1,7 @@
 import { recordStore, systemClock } from '../../adapters/deps.ts';
 import { staffPool } from '../../adapters/staff-admin.ts';
 import { changeStaff } from '../../domain/staff-admin.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
 import { staffAdminRoutes } from '../../../lib/routes/staff-admin.ts';
 
 export const handler = defineHandler(staffAdminRoutes, 'staff-update', async ({ params, body, principal, sourceIp }) => ({
