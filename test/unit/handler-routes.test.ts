@@ -45,7 +45,8 @@ function importsOf(file: string): Import[] {
 function parseImports(file: string): Import[] {
   const source = readFileSync(join(repoRoot, file), 'utf8');
   return [...source.matchAll(/^(?:import|export)\s+(type\s+)?(?:\{([^}]*)\}|\*(?:\s+as\s+\w+)?|\w+)[^'";]*from\s*'([^']+)'/gm)].map((m) => ({
-    names: (m[2] ?? '').split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()).filter(Boolean),
+    // The local names (`a as b` binds b).
+    names: (m[2] ?? '').split(',').map((n) => n.replace(/^\s*type\s+/, '').trim().split(/\s+as\s+/).pop()!).filter(Boolean),
     from: m[3]!.startsWith('.') ? relative(repoRoot, join(repoRoot, dirname(file), m[3]!)) : m[3]!,
     typeOnly: m[1] !== undefined,
   }));
@@ -114,7 +115,8 @@ describe("each handler's route", () => {
     const wrong: string[] = [];
     for (const file of handlerFiles('lambdas/handlers')) {
       const own = definedRoute(file)?.routesFile;
-      for (const p of reachedRouteFiles(file)) if (p !== own) wrong.push(`${file}: ${p}`);
+      // Its own flow's file, never the table (even when the handler names the table as its flow).
+      for (const p of reachedRouteFiles(file)) if (p !== own || p === 'lib/routes.ts') wrong.push(`${file}: ${p}`);
     }
     for (const file of handlerFiles('lambdas/triggers')) wrong.push(...reachedRouteFiles(file).map((p) => `${file}: ${p}`));
     expect(wrong).toEqual([]);
