@@ -38,10 +38,11 @@ export const lambdaBuildOptions = {
   logLevel: 'silent',
 } as const satisfies BuildOptions;
 
-/** Every function the stack deploys: the routes, and the Cognito trigger. */
+/** Every function the stack deploys (lib/stack/portal-stack.ts): the routes, the Cognito trigger and the SES delivery-events function. */
 export const functionEntries = (): { id: string; entry: string }[] => [
   ...routes.map((r) => ({ id: r.id, entry: r.entry })),
   { id: 'token-scope', entry: 'lambdas/triggers/pre-token-generation.ts' },
+  { id: 'delivery-events', entry: 'lambdas/handlers/delivery/events.ts' },
 ];
 
 export interface BundleResult {

@@ -6,8 +6,10 @@
  * then the handler's own function, which gets typed input and returns a status and a body typed
  * by the route's `responses` (see `Output`); and any error becomes problem+json through
  * ./problems.ts. Handlers do not import this: they use `defineHandler` from ./handler.ts (any
- * route) or ./public-handler.ts (public routes). It imports no authenticator, so a public
- * function's bundle carries no token checks and none of the AWS clients they need.
+ * route), ./public-handler.ts (public routes) or ./standalone-handler.ts (public routes with no
+ * grants), each given the handler's own flow's routes (lib/routes/<flow>.ts) and its route id.
+ * It imports no authenticator, so a public function's bundle carries no token checks and none of
+ * the AWS clients they need.
  *
  * Why no middy (issue 14 item 6): this chain was a @middy/core chain of two inline middlewares,
  * and none of middy's own middlewares replaces code of ours without breaking the contract
@@ -22,8 +24,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-// Types only: the chain takes its route as an argument, so a function whose handler module names
-// its route directly (./standalone-handler.ts) bundles that one entry, not the whole table.
+// Types only: the chain takes its route as an argument, and a handler names its route in its own
+// flow's file (lib/routes/<flow>.ts), so a function bundles that flow's entries and request
+// schemas, not the whole table (issue 16).
 import type { Caller, Route, RouteId, routes } from '../../lib/routes.ts';
 import type { StaffPrincipal } from './auth.ts';
 import type { LobbyPrincipal } from './lobby-auth.ts';
@@ -36,6 +39,28 @@ import { corsHeadersFor } from './cors.ts';
 import type { CallerContext } from '../domain/ports.ts';
 
 export type RouteOf<Id extends RouteId> = Extract<(typeof routes)[number], { id: Id }>;
+
+/**
+ * An entry of the gathered table. `defineHandler` takes a flow's routes as `readonly TableRoute[]`
+ * rather than `readonly Route[]`: only a constraint made of the table's own entries keeps a
+ * handler's `status: 201` a literal while tsc infers its answer (with `Route` it widens to
+ * `number` and every handler fails to type-check), and it makes a flow file missing from the
+ * table a type error in its handlers.
+ */
+export type TableRoute = (typeof routes)[number];
+
+/** The entry of route `Id` among a flow's routes (lib/routes/<flow>.ts): the same object the table holds. */
+export type RouteIn<Rs extends readonly Route[], Id extends string> = Extract<Rs[number], { id: Id }>;
+
+/**
+ * The entry of route `id` among `flowRoutes`. The types already require the id to be there; this
+ * is the cold-start guard for a file edited later.
+ */
+export function routeIn<const Rs extends readonly Route[], const Id extends string>(flowRoutes: Rs, id: Id): RouteIn<Rs, Id> {
+  const found = flowRoutes.find((r) => r.id === id);
+  if (!found) throw new Error(`no route ${id} among the routes this handler was given`);
+  return found as RouteIn<Rs, Id>;
+}
 type Parsed<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
 type Req<R extends Route> = R['request'];
 

@@ -1,12 +1,18 @@
 /**
- * The one way a handler is built: `defineHandler(routeId, run)` runs the chain of
+ * `defineHandler(flowRoutes, routeId, run)` for a route of any caller: the chain of
  * ./handler-core.ts (request id and logs, authentication, zod parsing, errors → problem+json)
- * with the caller rule the route table gives the route. Public routes may use
- * ./public-handler.ts instead, whose bundle leaves the token checks out.
+ * with the caller rule of the route's entry. `flowRoutes` is the handler's own flow's routes
+ * (lib/routes/<flow>.ts), not the whole table (lib/routes.ts): a function then bundles its flow's
+ * entries and request schemas only (issue 16). The table gathers the same entry objects, so the
+ * stack, the local server and OpenAPI see exactly what the handler runs (test/unit/handler-routes.test.ts).
+ *
+ * This form bundles all four token checks. The functions use their caller's module instead, the
+ * same call with one check: ./staff-handler.ts (staff, admin), ./patient-handler.ts,
+ * ./lobby-handler.ts, ./public-handler.ts (none) and ./standalone-handler.ts (no backend at all).
  */
-import { routeById, type Caller, type RouteId } from '../../lib/routes.ts';
+import type { Caller } from '../../lib/routes/types.ts';
 import { authenticateStaff } from './auth.ts';
-import { buildHandler, type Input, type Output, type Principals, type RouteOf } from './handler-core.ts';
+import { buildHandler, routeIn, type Input, type Output, type Principals, type RouteIn, type TableRoute } from './handler-core.ts';
 import { authenticateLobby } from './lobby-auth.ts';
 import { authenticatePatient } from './patient-auth.ts';
 
@@ -20,6 +26,10 @@ const authenticators: { [C in Caller]: (authorization: string | undefined) => Pr
   lobby: authenticateLobby,
 };
 
-export function defineHandler<const Id extends RouteId>(id: Id, run: (input: Input<RouteOf<Id>>) => Promise<Output<RouteOf<Id>>>) {
-  return buildHandler(routeById(id) as RouteOf<Id>, run, (caller, authorization) => authenticators[caller](authorization));
+export function defineHandler<const Rs extends readonly TableRoute[], const Id extends Rs[number]['id']>(
+  flowRoutes: Rs,
+  id: Id,
+  run: (input: Input<RouteIn<Rs, Id>>) => Promise<Output<RouteIn<Rs, Id>>>,
+) {
+  return buildHandler(routeIn(flowRoutes, id), run, (caller, authorization) => authenticators[caller](authorization));
 }

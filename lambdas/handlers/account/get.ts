@@ -1,7 +1,8 @@
 import { accountOverview } from '../../domain/account.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/patient-handler.ts';
+import { accountRoutes } from '../../../lib/routes/account.ts';
 import { proxyDeps } from '../proxies/deps.ts';
 
-export const handler = defineHandler('account-get', async ({ principal }) => {
+export const handler = defineHandler(accountRoutes, 'account-get', async ({ principal }) => {
   return { status: 200, body: await accountOverview(proxyDeps(), principal) };
 });

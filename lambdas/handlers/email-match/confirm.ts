@@ -1,9 +1,10 @@
 import { accountStore, emailMatchStore, patientLogins, recordStore, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { confirmEmailMatch } from '../../domain/email-match.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { emailMatchRoutes } from '../../../lib/routes/email-match.ts';
 import { tellPractice } from '../../adapters/practice-notices.ts';
 
-export const handler = defineHandler('email-match-confirm', async ({ body, sourceIp, log }) => {
+export const handler = defineHandler(emailMatchRoutes, 'email-match-confirm', async ({ body, sourceIp, log }) => {
   const registered = await confirmEmailMatch(
     {
       store: recordStore(),

@@ -1,8 +1,9 @@
 import { emailMatchStore, mailer, recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { requestEmailMatch } from '../../domain/email-match.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { emailMatchRoutes } from '../../../lib/routes/email-match.ts';
 
-export const handler = defineHandler('email-match-request', async ({ body, sourceIp, log }) => {
+export const handler = defineHandler(emailMatchRoutes, 'email-match-request', async ({ body, sourceIp, log }) => {
   const accepted = await requestEmailMatch(
     {
       store: recordStore(),

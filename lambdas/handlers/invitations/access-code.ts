@@ -1,9 +1,10 @@
 import { pinVault, recordStore, systemClock } from '../../adapters/deps.ts';
 import { showAccessCode } from '../../domain/invitations.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
+import { invitationRoutes } from '../../../lib/routes/invitations.ts';
 import { invitationLinks } from './deps.ts';
 
-export const handler = defineHandler('invitation-access-code', async ({ params, principal, sourceIp }) => {
+export const handler = defineHandler(invitationRoutes, 'invitation-access-code', async ({ params, principal, sourceIp }) => {
   const code = await showAccessCode(
     { store: recordStore(), invitations: invitationLinks(), vault: pinVault(), clock: systemClock },
     { id: principal.staffId, sourceIp },

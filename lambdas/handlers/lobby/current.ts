@@ -1,6 +1,7 @@
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/lobby-handler.ts';
+import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
 
-export const handler = defineHandler('lobby-session-current', async ({ principal }) => ({
+export const handler = defineHandler(lobbyRoutes, 'lobby-session-current', async ({ principal }) => ({
   status: 200,
   body: { patientId: principal.patientId, scope: principal.scope, expiresAt: principal.expiresAt },
 }));

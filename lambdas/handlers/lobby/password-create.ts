@@ -1,10 +1,11 @@
 import { recordStore, settingsDefaults, signInThrottle, systemClock } from '../../adapters/deps.ts';
 import { issueLobbyPassword } from '../../domain/lobby.ts';
 import { lobbySecrets } from '../../adapters/lobby-key.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
+import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
 import { lobbyStore } from '../../http/lobby-auth.ts';
 
-export const handler = defineHandler('lobby-password-create', async ({ params, principal, sourceIp }) => {
+export const handler = defineHandler(lobbyRoutes, 'lobby-password-create', async ({ params, principal, sourceIp }) => {
   const issued = await issueLobbyPassword(
     {
       store: recordStore(),

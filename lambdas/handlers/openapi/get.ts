@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineHandler } from '../../http/standalone-handler.ts';
+import { serviceRoutes } from '../../../lib/routes/service.ts';
 import type { OpenApiDocument } from '../../openapi/document.ts';
 
 /**
@@ -24,7 +25,7 @@ async function load(): Promise<OpenApiDocument> {
   return openApiDocument();
 }
 
-export const handler = defineHandler('openapi', async () => {
+export const handler = defineHandler(serviceRoutes, 'openapi', async () => {
   cached ??= load();
   return { status: 200, body: await cached };
 });

@@ -1,6 +1,7 @@
 import { recordStore, settingsDefaults } from '../../adapters/deps.ts';
 import { readSettings } from '../../domain/settings.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { pageRoutes } from '../../../lib/routes/pages.ts';
 import { pageHeaders } from '../../pages/headers.ts';
 import { defaultPortalOptions, isPortalPage, pagesWithOptions, renderNotFoundPage, renderPortalPage, type PortalOptions } from '../../pages/portal.ts';
 
@@ -14,7 +15,7 @@ async function portalOptions(): Promise<PortalOptions> {
   return { emailMatch: settings.emailMatch, patientReset: settings.patientReset, selfRegistration: settings.selfRegistration };
 }
 
-export const handler = defineHandler('portal-page', async ({ params }) => {
+export const handler = defineHandler(pageRoutes, 'portal-page', async ({ params }) => {
   if (!isPortalPage(params.page)) return { status: 404, text: renderNotFoundPage(), headers: { ...pageHeaders } };
   const o = pagesWithOptions.includes(params.page) ? await portalOptions() : defaultPortalOptions;
   const key = `${params.page}:${o.emailMatch}:${o.patientReset}:${o.selfRegistration}`;

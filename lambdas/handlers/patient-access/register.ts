@@ -2,9 +2,10 @@ import { patientDeps, registerLeaseStore, settingsDefaults } from '../../adapter
 import { registerWithTemporaryPassword } from '../../domain/patient-access.ts';
 import { requireInvitePermission } from '../../domain/permissions.ts';
 import { readSettings } from '../../domain/settings.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
+import { patientAccessRoutes } from '../../../lib/routes/patient-access.ts';
 
-export const handler = defineHandler('register-patient', async ({ params, principal, sourceIp }) => {
+export const handler = defineHandler(patientAccessRoutes, 'register-patient', async ({ params, principal, sourceIp }) => {
   const deps = patientDeps();
   requireInvitePermission({ id: principal.staffId, staff: principal, sourceIp });
   const { settings } = await readSettings({ store: deps.store, defaults: settingsDefaults() });

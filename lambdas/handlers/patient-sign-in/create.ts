@@ -1,8 +1,9 @@
 import { patientDeps } from '../../adapters/deps.ts';
 import { signInPatient } from '../../domain/patient-sign-in.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { patientSignInRoutes } from '../../../lib/routes/patient-sign-in.ts';
 
-export const handler = defineHandler('patient-sign-in', async ({ body, sourceIp, callerContext }) => {
+export const handler = defineHandler(patientSignInRoutes, 'patient-sign-in', async ({ body, sourceIp, callerContext }) => {
   const result = await signInPatient(patientDeps(), { username: body.username, password: body.password, sourceIp, context: callerContext });
   if (result.kind === 'challenge') return { status: 200, body: { challenge: result.challenge, session: result.session } };
   const { kind: _kind, ...tokens } = result;

@@ -4,12 +4,13 @@ import { endUserMessagingSms, smsAvailability } from '../../adapters/sms-sender.
 import { realTime, withEqualTime } from '../../domain/equal-time.ts';
 import { PHONE_CODE_FLOOR_MS, phoneCodeRequestedMessage, requestPhoneCode } from '../../domain/phone-codes.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { phoneCodeRoutes } from '../../../lib/routes/phone-codes.ts';
 import { invitationLinks } from '../invitations/deps.ts';
 
 const codes = dynamoPhoneCodes();
 
 /** POST /invitations/phone-code: one 202 body, after the same floor, whatever happened (rules 13, 33). */
-export const handler = defineHandler('phone-code-request', async ({ body, sourceIp, log }) => {
+export const handler = defineHandler(phoneCodeRoutes, 'phone-code-request', async ({ body, sourceIp, log }) => {
   const key = configuredPhoneCodeKey();
   const availability = key ? smsAvailability() : { configured: false };
   await withEqualTime(

@@ -10,6 +10,7 @@ import {
 import { isProxyToken, registerWithProxyLink } from '../../domain/proxies.ts';
 import { linkGone, register } from '../../domain/registration.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { registrationRoutes } from '../../../lib/routes/registration.ts';
 import { tellPractice } from '../../adapters/practice-notices.ts';
 import { invitationLinks } from '../invitations/deps.ts';
 import { configuredPhoneCodeKey } from '../../adapters/phone-codes.ts';
@@ -22,7 +23,7 @@ const phoneCodeKeyDep = () => {
 
 import { proxyStore } from '../proxies/deps.ts';
 
-export const handler = defineHandler('registration-create', async ({ body, sourceIp, log }) => {
+export const handler = defineHandler(registrationRoutes, 'registration-create', async ({ body, sourceIp, log }) => {
   // A proxy invitation's token (issue 18) names its own flow: a new login, or `existingLogin`.
   if (isProxyToken(body.token)) {
     const { existingLogin, username, password, ...rest } = body;

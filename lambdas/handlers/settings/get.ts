@@ -1,9 +1,10 @@
 import { recordStore, settingsDefaults } from '../../adapters/deps.ts';
 import { readSettings } from '../../domain/settings.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
+import { settingsRoutes } from '../../../lib/routes/settings.ts';
 import { smsAvailability } from '../../adapters/sms-sender.ts';
 
-export const handler = defineHandler('settings-get', async () => {
+export const handler = defineHandler(settingsRoutes, 'settings-get', async () => {
   const { settings } = await readSettings({ store: recordStore(), defaults: settingsDefaults() });
   // Read-only, never stored: whether this deployment lets phoneCodes be on, and why not (issue 17).
   const sms = smsAvailability();

@@ -1,7 +1,8 @@
 import { staffPool } from '../../adapters/staff-admin.ts';
-import { defineHandler } from '../../http/handler.ts';
+import { defineHandler } from '../../http/staff-handler.ts';
+import { staffAdminRoutes } from '../../../lib/routes/staff-admin.ts';
 
-export const handler = defineHandler('staff-me', async ({ principal }) => {
+export const handler = defineHandler(staffAdminRoutes, 'staff-me', async ({ principal }) => {
   // Role and permissions came with the token check (the caller's own staff record, this request).
   const user = await staffPool().find(principal.staffId);
   return {

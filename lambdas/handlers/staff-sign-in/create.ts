@@ -2,6 +2,7 @@ import { recordStore, signInThrottle, staffChallenges, staffDirectory, systemClo
 import { config } from '../../config.ts';
 import { signInStaff, type StaffSignInAnswer } from '../../domain/staff-sign-in.ts';
 import { defineHandler } from '../../http/public-handler.ts';
+import { staffSignInRoutes } from '../../../lib/routes/staff-sign-in.ts';
 
 export const staffSignInDeps = () => ({
   staff: staffDirectory(),
@@ -22,7 +23,7 @@ export function staffSignInBody(answer: StaffSignInAnswer) {
   return tokens;
 }
 
-export const handler = defineHandler('staff-sign-in', async ({ body, callerContext }) => {
+export const handler = defineHandler(staffSignInRoutes, 'staff-sign-in', async ({ body, callerContext }) => {
   const answer = await signInStaff(staffSignInDeps(), { username: body.username, password: body.password, context: callerContext });
   return { status: 200, body: staffSignInBody(answer) };
 });

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { lambdaBuildOptions } from '../../../bench/lib/bundles.ts';
 import { defineHandler } from '../../../lambdas/http/public-handler.ts';
 import { repoRoot } from '../../../lib/stack/portal-function.ts';
+import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
+import { portalRecordRoutes } from '../../../lib/routes/portal-record.ts';
+import { serviceRoutes } from '../../../lib/routes/service.ts';
 import { apiEvent, call } from '../../support/events.ts';
 
 /** The node_modules packages (and our own files) in a function's bundle, built as the stack builds it. */
@@ -23,17 +26,17 @@ async function bundledInputs(entry: string): Promise<string[]> {
 describe('public-handler', () => {
   it('refuses, at definition, a route whose caller is not public', () => {
     // The type forbids it; this is the cold-start guard for a table edited later.
-    expect(() => defineHandler('portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
-    expect(() => defineHandler('lobby-session-current' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
+    expect(() => defineHandler(portalRecordRoutes, 'portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
+    expect(() => defineHandler(lobbyRoutes, 'lobby-session-current' as never, async () => ({ status: 200 }) as never)).toThrow(/not public/);
   });
 
   it('runs the same chain: request id, JSON body, problem+json for an error', async () => {
-    const handler = defineHandler('health', async () => ({ status: 200, body: { status: 'ok' } }));
+    const handler = defineHandler(serviceRoutes, 'health', async () => ({ status: 200, body: { status: 'ok' } }));
     const ok = await call(handler, apiEvent({ path: '/health', headers: { authorization: 'Bearer not-a-token' } }));
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ status: 'ok' });
     expect(ok.headers['x-request-id']).toBeTruthy();
-    const failing = defineHandler('health', async () => {
+    const failing = defineHandler(serviceRoutes, 'health', async () => {
       throw new Error('boom: secret detail');
     });
     const err = await call(failing, apiEvent({ path: '/health' }));

@@ -12,6 +12,9 @@ import { handler as openapi } from '../../../lambdas/handlers/openapi/get.ts';
 import { defineHandler } from '../../../lambdas/http/standalone-handler.ts';
 import { openApiDocument } from '../../../lambdas/openapi/document.ts';
 import { repoRoot } from '../../../lib/stack/portal-function.ts';
+import { pageRoutes } from '../../../lib/routes/pages.ts';
+import { portalRecordRoutes } from '../../../lib/routes/portal-record.ts';
+import { serviceRoutes } from '../../../lib/routes/service.ts';
 import { apiEvent, call } from '../../support/events.ts';
 
 async function bundledInputs(entry: string): Promise<string[]> {
@@ -24,17 +27,17 @@ async function bundledInputs(entry: string): Promise<string[]> {
 
 describe('standalone-handler', () => {
   it('refuses, at definition, a route that is not public or that touches a backend', () => {
-    expect(() => defineHandler('portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
+    expect(() => defineHandler(portalRecordRoutes, 'portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
     // Public, but it reads the settings item: it must be built with the whole chain.
-    expect(() => defineHandler('portal-page' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
+    expect(() => defineHandler(pageRoutes, 'portal-page' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
   });
 
   it('runs the same chain: request id, JSON body, problem+json for an error', async () => {
-    const ok = await call(defineHandler('health', async () => ({ status: 200, body: { status: 'ok' } })), apiEvent({ path: '/health' }));
+    const ok = await call(defineHandler(serviceRoutes, 'health', async () => ({ status: 200, body: { status: 'ok' } })), apiEvent({ path: '/health' }));
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ status: 'ok' });
     expect(ok.headers['x-request-id']).toBeTruthy();
-    const failing = defineHandler('health', async () => {
+    const failing = defineHandler(serviceRoutes, 'health', async () => {
       throw new Error('boom: secret detail');
     });
     const err = await call(failing, apiEvent({ path: '/health' }));
