@@ -34,7 +34,7 @@ import {
   type InvitationLinks,
   type PinVault,
 } from './invitations.ts';
-import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
+import { lookUp, useLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { invitationNeeds, phoneCodeSecret, type PhoneCodeKey, type SmsAvailability } from './phone-codes.ts';
 import { firstLoginStamp, linksStillLive } from './portal-record.ts';
@@ -105,25 +105,25 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   if ((pin === undefined) === (phoneCode === undefined)) throw pinOrPhoneCode();
   const policy = phoneCode === undefined ? invitationPolicy(deps.vault) : invitationPolicy(deps.vault, phoneCodeSecret(deps.phoneCodeKey ?? noKey, deps.clock));
   const linkDeps = { ...deps, links: deps.invitations };
-  const live = await openLink(deps, token, sourceIp);
+  // Two reads (issue 16): the counters, the link and the username's holder; then invitation and record.
+  const live = await lookUp(linkDeps, invitationLinks, token, sourceIp, { first: () => deps.accounts.findByUsername(username) });
   const patientId = live.state.patientId;
 
-  // Step 2: the PIN (or the phone code), its try reserved before the compare (rule 5); a right one gives it back at once.
-  const held = await checkSecrets(linkDeps, policy, live, phoneCode === undefined ? { pin: pin! } : { phoneCode }, sourceIp);
-  await held.release();
-
-  // Step 3: the password (rule 3, with the reason in words) and the username.
-  const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
-  if (problems.length > 0) {
-    throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
-      errors: problems.map((message) => ({ path: 'body.password', message })),
-    });
-  }
-  if (await deps.accounts.findByUsername(username)) throw usernameTaken();
-
-  // Steps 4-6: the lease (and with it the accountId), the login, the one transaction.
-  const { accountId } = await leaseAndCommit(linkDeps, policy, live, {
+  // Steps 2-6 (useLink): ONE write takes the lease (and with it the accountId) and reserves the
+  // PIN's try (rule 5); the PIN (or phone code) is compared under it; then the password and the
+  // username; the login; the one transaction. A failure after a right PIN gives lease and try back.
+  const { accountId } = await useLink(linkDeps, policy, live, phoneCode === undefined ? { pin: pin! } : { phoneCode }, sourceIp, {
     newAccountId: randomUUID(),
+    // Step 3: the password (rule 3, with the reason in words) and the username, once the PIN is right.
+    check: () => {
+      const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
+      if (problems.length > 0) {
+        throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
+          errors: problems.map((message) => ({ path: 'body.password', message })),
+        });
+      }
+      if (live.first) throw usernameTaken();
+    },
     // Safe to repeat: the same accountId every time.
     outside: async (accountId) => {
       await deps.logins.upsert(accountId, password).catch((err: unknown) => {

@@ -232,21 +232,12 @@ describe('registration: POST /registrations', () => {
     name: 'registration',
     route: 'registration-create',
     calls: [
-      'DynamoDB GetItem', // link throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB GetItem', // link
-      'DynamoDB GetItem', // invitation
-      'DynamoDB GetItem', // record
-      'DynamoDB UpdateItem', // a PIN try reserved before the compare (rule 5)
-      'DynamoDB GetItem', // PIN throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB UpdateItem', // the try given back: the PIN was right
-      'DynamoDB GetItem', // username free?
-      'DynamoDB UpdateItem', // lease + accountId
+      'DynamoDB BatchGetItem', // issue 16: link and PIN throttle counters (the token's and the address's), the link, username free?
+      'DynamoDB BatchGetItem', // invitation + record
+      'DynamoDB UpdateItem', // lease + accountId + the PIN's try, one write before the compare (rule 5)
       'Cognito AdminCreateUser',
       'Cognito AdminSetUserPassword',
-      'DynamoDB GetItem', // record again
-      'DynamoDB TransactWriteItems', // record, invitation, link, account, username, audit
+      'DynamoDB TransactWriteItems', // record (conditional on the version read: no re-read), invitation, link, account, username, audit
       'DynamoDB GetItem', // settings: the practice notice (issue 19), which never fails the flow
     ],
     ok: 201,
