@@ -197,6 +197,37 @@ describe('registering', () => {
     expect(await code(register(h.reg, attempt))).toBe('ok');
   });
 
+  it('rule 5 (issue 16): the lease and the try are one write; a wrong PIN keeps its try spent and lets go of the lease in its count', async () => {
+    const { h, attempt } = await invited();
+    expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
+    const after = h.inv.invitations.get('P-1')!;
+    expect(after).toMatchObject({ status: 'Pending', failures: 1, tries: 1 });
+    expect(after.lease).toBeUndefined();
+    // Not "in progress": the next attempt gets its own lease at once.
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
+  it('rule 24 (issue 16): the lease-and-try write done but its answer lost: both are given back, the retry registers', async () => {
+    const { h, attempt } = await invited();
+    const links = h.reg.invitations;
+    let lose = true;
+    h.reg.invitations = Object.assign(Object.create(links) as typeof links, {
+      takeLease: async (...args: Parameters<typeof links.takeLease>) => {
+        const out = await links.takeLease(...args);
+        if (lose) {
+          lose = false;
+          throw new Error('answer lost');
+        }
+        return out;
+      },
+    });
+    await expect(register(h.reg, attempt)).rejects.toThrow('answer lost');
+    const after = h.inv.invitations.get('P-1')!;
+    expect(after).toMatchObject({ status: 'Pending', failures: 0, tries: 0 });
+    expect(after.lease).toBeUndefined();
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
   it('rule 3: a weak password is 400 with the reason in words, and the invitation still works', async () => {
     const { h, attempt } = await invited();
     const short = await failure(register(h.reg, { ...attempt, password: 'short' }));
