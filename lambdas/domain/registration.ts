@@ -8,10 +8,12 @@
  *   1. The link: its hash must name a pending, unexpired, unlocked invitation of a record with
  *      access enabled; anything else is the one 410 (rule 11). Dead links count against the
  *      source address (rule 6).
- *   2. The PIN: a try is reserved first (conditional write: at most 5 reserved-and-wrong or in
- *      flight, rule 5), then the PIN is compared in constant time against the opened seal. A
- *      wrong one counts (atomic counter, the try kept); the 5th locks the invitation and kills the
- *      link (rule 7). A right one gives its try back. Throttled per address too.
+ *   2. The PIN: a try is reserved first, in the same conditional write as the lease of step 4
+ *      (at most 5 reserved-and-wrong or in flight, one compare at a time, rule 5; issue 16), then
+ *      the PIN is compared in constant time against the opened seal. A wrong one counts and lets
+ *      go of the lease in one write (the try kept); the 5th locks the invitation and kills the
+ *      link (rule 7). A right one keeps lease and try until the commit (any failure gives both
+ *      back). Throttled per address too.
  *   3. The password rules and a first look at the username (409 before anything is written).
  *   4. The lease: one registration at a time per invitation (20 at once: one goes on, the rest
  *      get 409 "in progress", or 410 once it has finished). The lease fixes the accountId on
