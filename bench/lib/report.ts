@@ -23,7 +23,16 @@ export const designMinimum: Record<string, { dynamodb: number; cognito: number; 
   // A BatchGetItem of keys known at the same moment counts as one call; a transaction as one.
   // Every staff-token route first reads the caller's staff record (rule 30, one GetItem in the
   // auth layer, lambdas/http): it is counted in the minimum of those flows.
-  'record write': { dynamodb: 3, cognito: 0, ses: 0, why: 'staff record (rule 30); the record (version, create or edit); one transaction: record + audit' },
+  'record write': {
+    dynamodb: 3,
+    cognito: 0,
+    ses: 0,
+    // Not 2: batching the staff record with the patient record would read a patient's record on
+    // behalf of a token whose staff record may say disabled or cut off (rule 30 refuses it only
+    // once that read is back), and the auth layer runs before the request is parsed, so it does
+    // not know the patientId; a route-declared pre-read in the handler core would make it 2.
+    why: 'staff record (rule 30, before anything of the patient is touched); the record (version, create or edit: the rules need its old values); one transaction: record + audit',
+  },
   'record read': { dynamodb: 2, cognito: 0, ses: 0, why: 'staff record (rule 30); one GetItem (the staff token is checked locally)' },
   invite: {
     dynamodb: 4,
@@ -35,7 +44,7 @@ export const designMinimum: Record<string, { dynamodb: number; cognito: number; 
     dynamodb: 4,
     cognito: 2,
     ses: 0,
-    why: 'BatchGet (address and account counters, link) then BatchGet (invitation, record, username); the lease write before Cognito; AdminCreateUser + AdminSetUserPassword (permanent); one transaction',
+    why: 'BatchGet (link and PIN counters, link, username) then BatchGet (invitation, record); ONE write: lease + accountId + the PIN try (rule 5: spent before the compare, one compare at a time); AdminCreateUser + AdminSetUserPassword (permanent); one transaction conditional on the record read. A 5th call, the practice notice (issue 19) reading settings after the commit, could join the second BatchGet',
   },
   'sign-in': {
     dynamodb: 6,
@@ -71,7 +80,7 @@ export const designMinimum: Record<string, { dynamodb: number; cognito: number; 
     dynamodb: 4,
     cognito: 2,
     ses: 1,
-    why: 'BatchGet (counters, link) then BatchGet (reset, record, settings); the try reserved (rule 25); AdminSetUserPassword + AdminUserGlobalSignOut (rule 15); one transaction; the notice email',
+    why: 'BatchGet (counters, link, a new username) then BatchGet (reset, record, settings); ONE write: lease + the try (rules 5, 7, 25); AdminSetUserPassword + AdminUserGlobalSignOut (rule 15); one transaction (record conditional on the version read, the sign-in counters cleared); the notice email',
   },
 };
 

@@ -11,7 +11,7 @@
  * expires items.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem } from './dynamo-batch.ts';
 import { config } from '../config.ts';
 import { versionConflict } from '../domain/errors.ts';
@@ -19,6 +19,7 @@ import type { LinkPointer, LinkPolicy, LinkState, LinkStore } from '../domain/on
 import { dynamo } from './clients.ts';
 import { claimUsernameItem, linkAccountItem, releaseUsernameItem, usernameTaken } from './dynamo-accounts.ts';
 import { auditItem, recordItem, versionCondition } from './dynamo-store.ts';
+import { accountItemKey } from './dynamo-throttle.ts';
 import { conditionFailed, transactWrite, type NamedItems } from './transactions.ts';
 
 /** The key spaces: the IAM grants (lib/stack/grants.ts) name these prefixes. A new kind adds a row. */
@@ -78,7 +79,8 @@ export function dynamoLinks<D extends object>(
     get,
 
     async find(tokenHash) {
-      const item = (await db.send(new GetCommand({ TableName: table, Key: keys.pointer(tokenHash), ConsistentRead: true }))).Item;
+      // Through getItem: a look-up reading it with other items sends them as one call (issue 16).
+      const item = (await getItem(db, { TableName: table, Key: keys.pointer(tokenHash), ConsistentRead: true })).Item;
       if (!item) return undefined;
       const pointer: LinkPointer = { tokenHash, patientId: String(item.patientId), linkId: String(item.linkId), expiresAt: String(item.expiresAt) };
       return pointer;
@@ -140,7 +142,18 @@ export function dynamoLinks<D extends object>(
       });
     },
 
-    async countFailure(patientId, linkId) {
+    async countFailure(patientId, linkId, options) {
+      if (options?.leaseId) {
+        // The count and the end of this request's lease in one write; a lease no longer ours is left alone.
+        const counted = await update(patientId, {
+          UpdateExpression: 'REMOVE #lease ADD failures :one, version :one',
+          ConditionExpression: 'linkId = :link AND #status = :pending AND #lease.id = :lease',
+          ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease' },
+          ExpressionAttributeValues: { ':one': 1, ':link': linkId, ':pending': 'Pending', ':lease': options.leaseId },
+          ReturnValues: 'UPDATED_NEW',
+        });
+        if (counted) return Number(counted.failures);
+      }
       const out = await update(patientId, {
         UpdateExpression: 'ADD failures :one, version :one',
         ConditionExpression: 'linkId = :link AND #status = :pending',
@@ -151,12 +164,15 @@ export function dynamoLinks<D extends object>(
       return out ? Number(out.failures) : undefined;
     },
 
-    async takeLease(patientId, linkId, tokenHash, lease, accountId, now) {
+    async takeLease(patientId, linkId, tokenHash, lease, accountId, now, options) {
+      const withTry = options?.reserveTry === true;
       const out = await update(patientId, {
-        UpdateExpression: accountId ? 'SET #lease = :lease, accountId = if_not_exists(accountId, :account) ADD version :one' : 'SET #lease = :lease ADD version :one',
+        UpdateExpression:
+          (accountId ? 'SET #lease = :lease, accountId = if_not_exists(accountId, :account)' : 'SET #lease = :lease') + (withTry ? ' ADD version :one, tries :one' : ' ADD version :one'),
         ConditionExpression:
           'linkId = :link AND #status = :pending AND tokenHash = :hash AND expiresAt > :now AND failures < :max' +
-          ' AND (attribute_not_exists(#lease) OR #lease.#until < :now)',
+          ' AND (attribute_not_exists(#lease) OR #lease.#until < :now)' +
+          (withTry ? ' AND (attribute_not_exists(tries) OR tries < :max)' : ''),
         ExpressionAttributeNames: { '#status': 'status', '#lease': 'lease', '#until': 'until' },
         ExpressionAttributeValues: {
           ':lease': lease,
@@ -171,23 +187,21 @@ export function dynamoLinks<D extends object>(
         ReturnValues: 'ALL_NEW',
       });
       if (out) return { kind: 'taken', state: toState<D>(out) };
-      // Why not: still this pending link with a live lease means another request holds it.
+      // Why not: still this pending link with a live lease (or, reserving, every try in flight) means another request holds it.
       const current = await get(patientId);
-      const held =
-        current?.linkId === linkId &&
-        current.status === 'Pending' &&
-        current.tokenHash === tokenHash &&
-        current.lease !== undefined &&
-        current.lease.until >= now.toISOString();
+      const ours = current?.linkId === linkId && current.status === 'Pending' && current.tokenHash === tokenHash;
+      const leased = current?.lease !== undefined && current.lease.until >= now.toISOString();
+      const triesInFlight = withTry && current !== undefined && current.expiresAt > now.toISOString() && current.failures < max && (current.tries ?? 0) >= max;
+      const held = ours && (leased || triesInFlight);
       return held ? { kind: 'held' } : { kind: 'gone' };
     },
 
-    async releaseLease(patientId, leaseId) {
+    async releaseLease(patientId, leaseId, options) {
       await update(patientId, {
-        UpdateExpression: 'REMOVE #lease ADD version :one',
+        UpdateExpression: options?.returnTry ? 'REMOVE #lease ADD version :one, tries :minus' : 'REMOVE #lease ADD version :one',
         ConditionExpression: '#lease.id = :lease',
         ExpressionAttributeNames: { '#lease': 'lease' },
-        ExpressionAttributeValues: { ':lease': leaseId, ':one': 1 },
+        ExpressionAttributeValues: { ':lease': leaseId, ':one': 1, ...(options?.returnTry ? { ':minus': -1 } : {}) },
       });
     },
 
@@ -218,6 +232,8 @@ export function dynamoLinks<D extends object>(
         ...(change.linkAccount ? { account: linkAccountItem(table, accountId, patientId) } : {}),
         ...(change.usernames ? { claim: claimUsernameItem(table, change.usernames.claim, accountId, patientId) } : {}),
         ...(change.usernames?.release ? { release: releaseUsernameItem(table, change.usernames.release, accountId) } : {}),
+        // Sign-in counters cleared with the commit (a reset is the way out of a lock, rule 5): no call of their own.
+        ...Object.fromEntries([...new Set(change.clearThrottle ?? [])].map((key, i) => [`clear${i}`, { Delete: { TableName: table, Key: accountItemKey(key) } }])),
         audit: auditPut(change.audit),
       };
       try {

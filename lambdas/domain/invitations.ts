@@ -30,7 +30,7 @@ import { DomainError, notFound, retryOnConflict, versionConflict } from './error
 import { deathOf, ended, newLink, type LinkPolicy, type LinkSecret, type LinkState, type LinkStore } from './one-time-link.ts';
 import { requireInvitePermission } from './permissions.ts';
 import { linksStillLive, present, type StoredRecord } from './portal-record.ts';
-import type { Clock, RecordStore } from './ports.ts';
+import { readTogether, type Clock, type RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
 import { requireAddressUnderLimit, throttledSignIn, throttleKeys, type ThrottleDeps } from './sign-in-throttle.ts';
 
@@ -237,12 +237,16 @@ export async function sendInvitation(
   auditDetail: AuditEvent['detail'] = {},
 ): Promise<{ pin: string; expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
   requireInvitePermission(actor);
-  const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const policy = invitationPolicy(deps.vault);
   const pin = newPin();
+  let known: Settings | undefined;
   const sent = await retryOnConflict(async (): Promise<Sent> => {
     const now = deps.clock();
-    const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.invitations.get(patientId)]);
+    // One read (issue 16): settings, record and invitation together; a retry reads the two that move.
+    const [settings, record, current] = await readTogether(deps.store, () =>
+      Promise.all([known ?? readSettings({ store: deps.store, defaults: deps.settingsDefaults }).then((r) => r.settings), deps.store.getRecord(patientId), deps.invitations.get(patientId)]),
+    );
+    known = settings;
     requireInvitable(record);
     if (isLive(current, record, now)) throw alreadyPending();
     const linkId = randomUUID();
@@ -277,12 +281,16 @@ export async function resendInvitation(
   patientId: string,
 ): Promise<{ expiresAt: string; delivery: 'Sent' | 'Failed'; record: PortalRecord }> {
   requireInvitePermission(actor);
-  const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
   const policy = invitationPolicy(deps.vault);
+  let known: Settings | undefined;
   const sent = await retryOnConflict(
     retryingInvitationConflicts(async (): Promise<Sent> => {
       const now = deps.clock();
-      const [record, current] = await Promise.all([deps.store.getRecord(patientId), deps.invitations.get(patientId)]);
+      // One read (issue 16): settings, record and invitation together; a retry reads the two that move.
+      const [settings, record, current] = await readTogether(deps.store, () =>
+        Promise.all([known ?? readSettings({ store: deps.store, defaults: deps.settingsDefaults }).then((r) => r.settings), deps.store.getRecord(patientId), deps.invitations.get(patientId)]),
+      );
+      known = settings;
       if (!record) throw notFound('The portal record');
       if (record.accountId || current?.status === 'Used') throw alreadyRegistered();
       if (!current || !open(current.status) || !open(record.invite.status) || !current.secrets?.pin) throw noPendingInvitation();
@@ -384,7 +392,7 @@ async function deliver(
     deps.warn?.('invitation email failed', { errorName: err instanceof Error ? err.name : 'unknown' });
   }
   try {
-    const record = await markDelivery(deps, actor, patientId, sent.record.invite.sentAt!, delivery);
+    const record = await markDelivery(deps, actor, patientId, sent.record, delivery);
     return { delivery, record: record ?? sent.record };
   } catch (err) {
     // The email is out (or not) either way; the record still reads Failed, which only invites a harmless resend.
@@ -397,12 +405,17 @@ async function markDelivery(
   deps: InvitationDeps,
   actor: Actor,
   patientId: string,
-  sentAt: string,
+  committed: StoredRecord,
   delivery: 'Sent' | 'Failed',
 ): Promise<StoredRecord | undefined> {
+  const sentAt = committed.invite.sentAt!;
+  // The record as this request committed it: the save is conditional on its version, so the first
+  // attempt needs no read (issue 16); anything newer (an SES event, staff) makes it read and look again.
+  let known: StoredRecord | undefined = committed;
   return retryOnConflict(async () => {
     const now = deps.clock();
-    const record = await deps.store.getRecord(patientId);
+    const record = known ?? (await deps.store.getRecord(patientId));
+    known = undefined;
     // Only this invitation's mark: a later invite, resend or cancel has its own.
     const ours = record?.invite.status === 'Pending' && record.invite.sentAt === sentAt;
     const event = auditEvent(actor, patientTarget(patientId), 'invitation.emailed', now, { delivery }, delivery === 'Sent' ? 'success' : 'failure');

@@ -53,7 +53,7 @@ import type { AuditEvent } from './audit.ts';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, retryOnConflict, versionConflict } from './errors.ts';
 import { linkGenerationOf, linksStillLive, type StoredRecord } from './portal-record.ts';
-import type { Clock, RecordStore } from './ports.ts';
+import { readTogether, type Clock, type RecordStore } from './ports.ts';
 import { opaqueToken, sha256 } from './secrets.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
 
@@ -174,6 +174,8 @@ export interface LinkCompletion<D extends object = object> {
   linkAccount?: boolean;
   /** Usernames: claim one for the accountId (throws `username-taken`), release one. */
   usernames?: { claim: string; release?: string };
+  /** Sign-in failure counters (ThrottleStore account keys) deleted in the same transaction (a reset clears the lock, rule 5). */
+  clearThrottle?: string[];
   audit: AuditEvent;
 }
 
@@ -190,12 +192,27 @@ export interface LinkStore<D extends object = object> {
   reserveTry(patientId: string, linkId: string): Promise<Reservation>;
   /** Gives back a try whose set was right (or never compared). */
   releaseTry(patientId: string, linkId: string): Promise<void>;
-  /** Counts a wrong set (its try stays reserved); the new count, or undefined when it is no longer that pending link. */
-  countFailure(patientId: string, linkId: string): Promise<number | undefined>;
-  /** Takes the lease of that pending link behind `tokenHash`, fixing `accountId` unless one is fixed already. */
-  takeLease(patientId: string, linkId: string, tokenHash: string, lease: Lease, accountId: string | undefined, now: Date): Promise<LeaseResult<D>>;
-  /** Lets go of a lease this request holds; nothing when it is not ours. */
-  releaseLease(patientId: string, leaseId: string): Promise<void>;
+  /**
+   * Counts a wrong set (its try stays reserved); the new count, or undefined when it is no longer
+   * that pending link. With `leaseId`: in the same write, lets go of that lease if it is still ours.
+   */
+  countFailure(patientId: string, linkId: string, options?: { leaseId?: string }): Promise<number | undefined>;
+  /**
+   * Takes the lease of that pending link behind `tokenHash`, fixing `accountId` unless one is fixed
+   * already. With `reserveTry`, the same write also reserves a try (at most maxFailures reserved;
+   * `held` when all are in flight), so a compare under the lease needs no write of its own (issue 16).
+   */
+  takeLease(
+    patientId: string,
+    linkId: string,
+    tokenHash: string,
+    lease: Lease,
+    accountId: string | undefined,
+    now: Date,
+    options?: { reserveTry?: boolean },
+  ): Promise<LeaseResult<D>>;
+  /** Lets go of a lease this request holds (with `returnTry`, its try too, in the same write); nothing when it is not ours. */
+  releaseLease(patientId: string, leaseId: string, options?: { returnTry?: boolean }): Promise<void>;
   /** The last step, all or nothing. Throws `version-conflict`, `policy.errors.gone()` (lease lost, link dead), `username-taken`. */
   complete(change: LinkCompletion<D>): Promise<void>;
 }
@@ -314,7 +331,22 @@ export interface LiveLink<D extends object = object> {
   tokenHash: string;
   state: LinkState<D>;
   record: StoredRecord;
+  /** The guard's counters (policy.throttle.guardCompare), read with the link by `lookUp` with `reads` (issue 16). */
+  guardRead?: { keys: { accountKey: string; addressKey: string }; counters: Awaited<ReturnType<ThrottleStore['read']>> };
 }
+
+/**
+ * What a flow reads besides the link, in the same two calls (issue 16: one read for what one
+ * request needs): `first` with the counters and the pointer (keys the request names, e.g. a
+ * username), `withState` with the state and the record (keys the patientId names, e.g. settings).
+ */
+export interface LookUpReads<A, B> {
+  first?: () => Promise<A>;
+  withState?: (patientId: string) => Promise<B>;
+}
+
+/** `lookUp` with `reads`: the link, and what the flow read beside it. */
+export type LiveLinkWith<D extends object, A, B> = LiveLink<D> & { first: A; withState: B };
 
 /**
  * The live link behind a token, or the flow's 410. Guessing tokens is limited per source
@@ -327,7 +359,28 @@ export async function lookUp<D extends object>(
   policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows' | 'errors' | 'throttle'>,
   token: string,
   sourceIp: string,
-): Promise<LiveLink<D>> {
+): Promise<LiveLink<D>>;
+/**
+ * With `reads`: two calls, whatever the flow adds (issue 16). The first carries the address's
+ * counter, the pointer, the guard's counters and `reads.first`; the second the state, the record
+ * and `reads.withState`. The decisions keep their order: past the address budget it is 429
+ * before the pointer is looked at, whatever was read beside it.
+ */
+export async function lookUp<D extends object, A = undefined, B = undefined>(
+  deps: LinkDeps<D>,
+  policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows' | 'errors' | 'throttle'>,
+  token: string,
+  sourceIp: string,
+  reads: LookUpReads<A, B>,
+): Promise<LiveLinkWith<D, A, B>>;
+export async function lookUp<D extends object, A, B>(
+  deps: LinkDeps<D>,
+  policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows' | 'errors' | 'throttle'>,
+  token: string,
+  sourceIp: string,
+  reads?: LookUpReads<A, B>,
+): Promise<LiveLink<D> | LiveLinkWith<D, A, B>> {
+  if (reads) return lookUpTogether(deps, policy, token, sourceIp, reads);
   const now = deps.clock();
   const tokenHash = sha256(token);
   const keys = policy.throttle.keys(`link:${tokenHash}`, sourceIp, now);
@@ -340,6 +393,45 @@ export async function lookUp<D extends object>(
     throw policy.errors.gone();
   }
   return { tokenHash, state: state!, record: record! };
+}
+
+async function lookUpTogether<D extends object, A, B>(
+  deps: LinkDeps<D>,
+  policy: Pick<LinkPolicy<D>, 'maxFailures' | 'recordAllows' | 'errors' | 'throttle'>,
+  token: string,
+  sourceIp: string,
+  reads: LookUpReads<A, B>,
+): Promise<LiveLinkWith<D, A, B>> {
+  const now = deps.clock();
+  const tokenHash = sha256(token);
+  const keys = policy.throttle.keys(`link:${tokenHash}`, sourceIp, now);
+  const guardKeys = policy.throttle.guardCompare ? policy.throttle.keys(`pin:${tokenHash}`, sourceIp, now) : undefined;
+  const [{ addressFailures }, pointer, guardCounters, first] = await readTogether(deps.store, () =>
+    Promise.all([
+      deps.throttle.read(keys.accountKey, keys.addressKey),
+      deps.links.find(tokenHash),
+      guardKeys ? deps.throttle.read(guardKeys.accountKey, guardKeys.addressKey) : undefined,
+      reads.first ? reads.first() : (undefined as A),
+    ]),
+  );
+  policy.throttle.requireUnder(addressFailures, now);
+  const [state, record, withState] = pointer
+    ? await readTogether(deps.store, () =>
+        Promise.all([deps.links.get(pointer.patientId), deps.store.getRecord(pointer.patientId), reads.withState ? reads.withState(pointer.patientId) : (undefined as B)]),
+      )
+    : [undefined, undefined, undefined as B];
+  if (deathOf(policy, { tokenHash, pointer, state, record }, now) !== undefined) {
+    await deps.throttle.recordFailure(keys.accountKey, keys.addressKey, now);
+    throw policy.errors.gone();
+  }
+  return {
+    tokenHash,
+    state: state!,
+    record: record!,
+    ...(guardKeys && guardCounters ? { guardRead: { keys: guardKeys, counters: guardCounters } } : {}),
+    first,
+    withState,
+  };
 }
 
 // ------------------------------------------------------------------------------ secrets
@@ -373,18 +465,8 @@ export async function checkSecrets<D extends object>(
   });
   if (reserved === 'gone') throw policy.errors.gone();
   if (reserved === 'busy') throw policy.errors.busy();
-  const compare = async () => {
-    let right = true;
-    for (const secret of policy.secrets) {
-      const value = typed[secret.name];
-      const ok = value !== undefined && (await secret.matches(value, live.state.secrets?.[secret.name], live.state, live.record));
-      right = right && ok;
-    }
-    if (!right) throw refusal();
-  };
-  const keys = policy.throttle.keys(`pin:${live.tokenHash}`, sourceIp, deps.clock());
   try {
-    await (policy.throttle.guardCompare ? policy.throttle.guardCompare(deps, keys, compare) : compare());
+    await compareSecrets(deps, policy, live, live.state, typed, sourceIp);
   } catch (err) {
     if (!isRefusal(err)) {
       await release();
@@ -395,10 +477,58 @@ export async function checkSecrets<D extends object>(
   return { release };
 }
 
+/**
+ * Compares every secret of the policy (all of them, whichever is wrong) against `state`'s stored
+ * forms, inside the policy's guard; throws `refusal()` for a wrong set. The guard's counters come
+ * from the look-up when it read them (`live.guardRead`), else the guard reads them itself.
+ */
+async function compareSecrets<D extends object>(
+  deps: LinkDeps<D>,
+  policy: LinkPolicy<D>,
+  live: LiveLink<D>,
+  state: LinkState<D>,
+  typed: Record<string, string>,
+  sourceIp: string,
+): Promise<void> {
+  const compare = async () => {
+    let right = true;
+    for (const secret of policy.secrets) {
+      const value = typed[secret.name];
+      const ok = value !== undefined && (await secret.matches(value, state.secrets?.[secret.name], state, live.record));
+      right = right && ok;
+    }
+    if (!right) throw refusal();
+  };
+  if (!policy.throttle.guardCompare) return compare();
+  const pre = live.guardRead;
+  const keys = pre?.keys ?? policy.throttle.keys(`pin:${live.tokenHash}`, sourceIp, deps.clock());
+  await policy.throttle.guardCompare(pre ? { ...deps, throttle: alreadyRead(deps.throttle, pre) } : deps, keys, compare);
+}
+
+/** The throttle store with one read already done: its first read of those keys answers what was read. */
+function alreadyRead(throttle: ThrottleStore, pre: NonNullable<LiveLink['guardRead']>): ThrottleStore {
+  let unused = true;
+  const read: ThrottleStore['read'] = (accountKey, addressKey) => {
+    if (unused && accountKey === pre.keys.accountKey && addressKey === pre.keys.addressKey) {
+      unused = false;
+      return Promise.resolve(pre.counters);
+    }
+    return throttle.read(accountKey, addressKey);
+  };
+  return Object.assign(Object.create(throttle) as ThrottleStore, { read });
+}
+
 /** Counts a wrong set; the one that reaches maxFailures locks the link. True when it is now locked. */
-async function countWrongSet<D extends object>(deps: LinkDeps<D>, policy: LinkPolicy<D>, state: LinkState<D>, sourceIp: string): Promise<boolean> {
+async function countWrongSet<D extends object>(deps: LinkDeps<D>, policy: LinkPolicy<D>, state: LinkState<D>, sourceIp: string, leaseId?: string): Promise<boolean> {
   const { patientId, linkId } = state;
-  const failures = await deps.links.countFailure(patientId, linkId);
+  let failures: number | undefined;
+  try {
+    // Under a lease (useLink) the count lets go of it in the same write; the try stays spent.
+    failures = await (leaseId ? deps.links.countFailure(patientId, linkId, { leaseId }) : deps.links.countFailure(patientId, linkId));
+  } catch (err) {
+    if (leaseId) await deps.links.releaseLease(patientId, leaseId).catch(() => undefined);
+    throw err;
+  }
   const locked = failures !== undefined && failures >= policy.maxFailures;
   await deps.store.appendAudit(
     auditEvent(anonymous(sourceIp), patientTarget(patientId), policy.audit.wrongSecret, deps.clock(), { failures: failures ?? policy.maxFailures }, 'failure'),
@@ -485,23 +615,46 @@ export async function leaseAndCommit<D extends object>(
   }
   if (taken.kind === 'held') throw policy.errors.busy();
   if (taken.kind === 'gone') throw policy.errors.gone();
-  const leased = taken.state;
-  const accountId = leased.accountId;
-  if (!accountId) throw new Error(`${policy.kind}: a leased link without an accountId`);
+  return outsideAndCommit(deps, policy, { tokenHash, leased: taken.state, leaseId: lease.id }, steps, () =>
+    deps.links.releaseLease(patientId, lease.id).catch(() => undefined),
+  );
+}
 
+/**
+ * The outside step and the one transaction, under a lease this request holds. `record`: the
+ * record as the request already read it (the commit is conditional on its version, so a change
+ * since costs a retry that reads afresh); without it the record is read just before the commit.
+ * `letGo` gives the lease (and what else the caller holds) back on every failure.
+ */
+async function outsideAndCommit<D extends object>(
+  deps: Pick<LinkDeps<D>, 'store' | 'links' | 'clock'>,
+  policy: LinkPolicy<D>,
+  held: { tokenHash: string; leased: LinkState<D>; leaseId: string; record?: StoredRecord },
+  steps: CommitSteps<D>,
+  letGo: () => Promise<void>,
+): Promise<{ accountId: string }> {
+  const { tokenHash, leased, leaseId } = held;
+  const { patientId, linkId } = leased;
+  const accountId = leased.accountId;
+  if (!accountId) {
+    await letGo();
+    throw new Error(`${policy.kind}: a leased link without an accountId`);
+  }
+  let known = held.record;
   let outsideDone = false;
   try {
     await steps.outside(accountId);
     outsideDone = true;
     await retryOnConflict(async () => {
       const at = deps.clock();
-      const record = await deps.store.getRecord(patientId);
+      const record = known ?? (await deps.store.getRecord(patientId));
+      known = undefined;
       const { record: next, ...rest } = steps.commit(record, leased, at, accountId);
       await deps.links.complete({
         ...rest,
         record: { next: { ...next, updatedAt: at.toISOString(), version: record!.version + 1 }, expectedVersion: record!.version },
         state: ended(leased, 'Used'),
-        leaseId: lease.id,
+        leaseId,
         tokenHash,
       });
     });
@@ -512,10 +665,69 @@ export async function leaseAndCommit<D extends object>(
     if (!definite && outsideDone && (await commitHappened(deps.links, patientId, linkId))) return { accountId };
     // Undo only what surely will not be used: after an unknown outcome a retry completes it.
     if (definite && outsideDone) await steps.undo?.(accountId).catch(() => undefined);
-    await deps.links.releaseLease(patientId, lease.id).catch(() => undefined);
+    await letGo();
     throw err;
   }
   return { accountId };
+}
+
+/** What `useLink` does between the secrets and the outside step. */
+export interface UseSteps<D extends object> extends CommitSteps<D> {
+  /** The flow's own checks once the secrets are right (password rules, username free): a throw gives the try back. */
+  check?(): Promise<void> | void;
+}
+
+/**
+ * Secrets, lease and commit in as few writes as rule 5 allows (issue 16): ONE conditional write
+ * takes the lease and reserves the try together (rule 5: a try is spent before any compare, and
+ * with one lease per link only one compare runs at a time, so 20 concurrent guesses get one
+ * compare and 409s, never more than maxFailures in all); the secrets are compared under it; a
+ * wrong set is counted and the lease let go in one write (the try stays spent), the 5th locks;
+ * `steps.check`; the outside step; one transaction, conditional on the record as `live` read it
+ * (no re-read) and on the lease. A success keeps the try (the link is used); any other failure
+ * gives lease and try back in one write, so the same request can be repeated. After an unknown
+ * outcome of the commit, `commitHappened` decides as in leaseAndCommit.
+ */
+export async function useLink<D extends object>(
+  deps: LinkDeps<D>,
+  policy: LinkPolicy<D>,
+  live: LiveLink<D>,
+  typed: Record<string, string>,
+  sourceIp: string,
+  steps: UseSteps<D>,
+): Promise<{ accountId: string }> {
+  const { tokenHash } = live;
+  const { patientId, linkId } = live.state;
+  const now = deps.clock();
+  const lease = { id: randomUUID(), until: new Date(now.getTime() + policy.leaseSeconds * 1000).toISOString() };
+  const letGo = () => deps.links.releaseLease(patientId, lease.id, { returnTry: true }).catch(() => undefined);
+  let taken: LeaseResult<D>;
+  try {
+    taken = await deps.links.takeLease(patientId, linkId, tokenHash, lease, steps.newAccountId, now, { reserveTry: true });
+  } catch (err) {
+    // Taken all the same with only the answer lost? Give lease and try back, or a retry waits on itself.
+    await letGo();
+    throw err;
+  }
+  if (taken.kind === 'held') throw policy.errors.busy();
+  if (taken.kind === 'gone') throw policy.errors.gone();
+  const leased = taken.state;
+  try {
+    await compareSecrets(deps, policy, live, leased, typed, sourceIp);
+  } catch (err) {
+    if (!isRefusal(err)) {
+      await letGo();
+      throw err;
+    }
+    throw policy.errors.wrongSecret(await countWrongSet(deps, policy, leased, sourceIp, lease.id));
+  }
+  try {
+    await steps.check?.();
+  } catch (err) {
+    await letGo();
+    throw err;
+  }
+  return outsideAndCommit(deps, policy, { tokenHash, leased, leaseId: lease.id, record: live.record }, steps, letGo);
 }
 
 /** "Did my commit happen?" after a lost answer: the link `linkId` reads Used. A failed read counts as no. */

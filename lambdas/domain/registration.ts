@@ -8,10 +8,12 @@
  *   1. The link: its hash must name a pending, unexpired, unlocked invitation of a record with
  *      access enabled; anything else is the one 410 (rule 11). Dead links count against the
  *      source address (rule 6).
- *   2. The PIN: a try is reserved first (conditional write: at most 5 reserved-and-wrong or in
- *      flight, rule 5), then the PIN is compared in constant time against the opened seal. A
- *      wrong one counts (atomic counter, the try kept); the 5th locks the invitation and kills the
- *      link (rule 7). A right one gives its try back. Throttled per address too.
+ *   2. The PIN: a try is reserved first, in the same conditional write as the lease of step 4
+ *      (at most 5 reserved-and-wrong or in flight, one compare at a time, rule 5; issue 16), then
+ *      the PIN is compared in constant time against the opened seal. A wrong one counts and lets
+ *      go of the lease in one write (the try kept); the 5th locks the invitation and kills the
+ *      link (rule 7). A right one keeps lease and try until the commit (any failure gives both
+ *      back). Throttled per address too.
  *   3. The password rules and a first look at the username (409 before anything is written).
  *   4. The lease: one registration at a time per invitation (20 at once: one goes on, the rest
  *      get 409 "in progress", or 410 once it has finished). The lease fixes the accountId on
@@ -34,7 +36,7 @@ import {
   type InvitationLinks,
   type PinVault,
 } from './invitations.ts';
-import { checkSecrets, leaseAndCommit, lookUp } from './one-time-link.ts';
+import { lookUp, useLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { invitationNeeds, phoneCodeSecret, type PhoneCodeKey, type SmsAvailability } from './phone-codes.ts';
 import { firstLoginStamp, linksStillLive } from './portal-record.ts';
@@ -105,25 +107,25 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   if ((pin === undefined) === (phoneCode === undefined)) throw pinOrPhoneCode();
   const policy = phoneCode === undefined ? invitationPolicy(deps.vault) : invitationPolicy(deps.vault, phoneCodeSecret(deps.phoneCodeKey ?? noKey, deps.clock));
   const linkDeps = { ...deps, links: deps.invitations };
-  const live = await openLink(deps, token, sourceIp);
+  // Two reads (issue 16): the counters, the link and the username's holder; then invitation and record.
+  const live = await lookUp(linkDeps, invitationLinks, token, sourceIp, { first: () => deps.accounts.findByUsername(username) });
   const patientId = live.state.patientId;
 
-  // Step 2: the PIN (or the phone code), its try reserved before the compare (rule 5); a right one gives it back at once.
-  const held = await checkSecrets(linkDeps, policy, live, phoneCode === undefined ? { pin: pin! } : { phoneCode }, sourceIp);
-  await held.release();
-
-  // Step 3: the password (rule 3, with the reason in words) and the username.
-  const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
-  if (problems.length > 0) {
-    throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
-      errors: problems.map((message) => ({ path: 'body.password', message })),
-    });
-  }
-  if (await deps.accounts.findByUsername(username)) throw usernameTaken();
-
-  // Steps 4-6: the lease (and with it the accountId), the login, the one transaction.
-  const { accountId } = await leaseAndCommit(linkDeps, policy, live, {
+  // Steps 2-6 (useLink): ONE write takes the lease (and with it the accountId) and reserves the
+  // PIN's try (rule 5); the PIN (or phone code) is compared under it; then the password and the
+  // username; the login; the one transaction. A failure after a right PIN gives lease and try back.
+  const { accountId } = await useLink(linkDeps, policy, live, phoneCode === undefined ? { pin: pin! } : { phoneCode }, sourceIp, {
     newAccountId: randomUUID(),
+    // Step 3: the password (rule 3, with the reason in words) and the username, once the PIN is right.
+    check: () => {
+      const problems = passwordProblems(password, { username, ...(live.record.email ? { email: live.record.email } : {}) });
+      if (problems.length > 0) {
+        throw new DomainError('bad-request', 'validation-error', 'The password cannot be used.', {
+          errors: problems.map((message) => ({ path: 'body.password', message })),
+        });
+      }
+      if (live.first) throw usernameTaken();
+    },
     // Safe to repeat: the same accountId every time.
     outside: async (accountId) => {
       await deps.logins.upsert(accountId, password).catch((err: unknown) => {

@@ -17,16 +17,17 @@
  *   1. The link (lookUp): live, unexpired, of a record with access on, the same login, and no
  *      cut-off, email change or access off since issue (the link generation, exactly); anything
  *      else is the one 410 (rule 11). Dead links count against the source address.
- *   2. The PIN and the current username (checkSecrets): a try is reserved first (at most 5
- *      wrong-or-in-flight), so 1000 concurrent guesses get only 5 checks (rule 7); both compared
+ *   2. The PIN and the current username (useLink): a try is reserved first, in the same write
+ *      as the lease (at most 5 wrong-or-in-flight, one compare at a time), so 1000 concurrent
+ *      guesses get at most 5 checks (rule 7); both compared
  *      in constant time, which one was wrong is not said; the 5th wrong pair kills the link. Every
  *      failure up to here has one body whatever the new password is (rule 27).
  *   3. The password rules and the new username free (400/409; the try is given back). They
  *      mention the username and email, so they run only once link + PIN + username are proven.
- *   4-6. leaseAndCommit: the lease (20 at once: one 200, rule 25); Cognito sets the password and
- *      ends every refresh token, the sign-in failure counters are cleared (rule 5); one
- *      transaction: record (new username, sessions and links cut off, "must change" cleared),
- *      link Used, pointer deleted, username claimed/released, audit entry. A failure lets the
+ *   4-6. The lease, taken in step 2 (20 at once: one 200, rule 25); Cognito sets the password and
+ *      ends every refresh token; one transaction: record (new username, sessions and links cut
+ *      off, "must change" cleared), link Used, pointer deleted, username claimed/released, the
+ *      sign-in failure counters cleared (rule 5), audit entry. A failure lets the
  *      lease and the try go, so a retry of the same request completes the reset (rule 24).
  *   7. The "your credentials changed" notice, with no secret (rule 15); no tokens are answered.
  */
@@ -35,14 +36,14 @@ import type { Settings } from '../schemas/settings.ts';
 import { auditEvent, patientTarget, type Actor } from './audit.ts';
 import { DomainError, notFound, retryOnConflict, versionConflict } from './errors.ts';
 import type { Mailer } from './invitations.ts';
-import { checkSecrets, leaseAndCommit, lookUp, newLink, refusal as wrongSet, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
+import { lookUp, newLink, refusal as wrongSet, useLink, type LinkPolicy, type LinkState, type LinkStore, type LiveLink } from './one-time-link.ts';
 import { passwordProblems } from './password-policy.ts';
 import { badPassword } from './patient-sign-in.ts';
 import { linksStillLive, revokeSessionsAndLinks, type StoredRecord } from './portal-record.ts';
-import { readTogether, type AccountStore, type Clock, type PatientLogins, type RecordStore } from './ports.ts';
+import { readTogether, type AccountLink, type AccountStore, type Clock, type PatientLogins, type RecordStore } from './ports.ts';
 import { digestsEqual, hashPin, newPin, verifyPinHash } from './secrets.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
-import { requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { accountThrottleKey, requireAddressUnderLimit, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
 // ------------------------------------------------------------------------------ limits
 
@@ -325,55 +326,60 @@ export const resetConfirmedMessage = 'Your password has been changed and every s
 type LiveReset = LiveLink<ResetData> & { record: StoredRecord & { accountId: string; username: string } };
 
 /**
- * POST /credential-resets/confirm: the steps of the header. A wrong PIN or username keeps its
- * try (it was a guess); any other failure after the check gives it back, and leaseAndCommit lets
- * its lease go, so the same request can be repeated. A success keeps the try: the link is used.
+ * POST /credential-resets/confirm: the steps of the header, in 4 DynamoDB calls (issue 16): the
+ * counters, the link and the new username's holder; the state, the record and the settings; one
+ * write for the lease and the try (rule 5); one transaction that also clears the sign-in
+ * counters. A wrong PIN or username keeps its try (it was a guess); any other failure gives lease
+ * and try back, so the same request can be repeated. A success keeps the try: the link is used.
  */
 export async function confirmReset(deps: ResetConfirmDeps, attempt: ResetConfirmation): Promise<{ message: string }> {
   const links = { store: deps.store, links: deps.resets, throttle: deps.throttle, clock: deps.clock };
-  const live = (await lookUp(links, resetPolicy, attempt.token, attempt.sourceIp)) as LiveReset;
-  const held = await checkSecrets(links, resetPolicy, live, { pin: attempt.pin, username: attempt.username }, attempt.sourceIp);
-  try {
-    const username = await checkNewCredentials(deps, live, attempt);
-    await leaseAndCommit(links, resetPolicy, live, {
-      outside: (accountId) => changeLogin(deps, live, attempt, username, accountId),
-      commit: (record, state, at, accountId) => completion(record, state, at, accountId, username, attempt.sourceIp),
-    });
-  } catch (err) {
-    await held.release();
-    throw err;
-  }
-  await sendNotice(deps, live.record, attempt.sourceIp);
+  const { newUsername } = attempt;
+  const found = await lookUp(links, resetPolicy, attempt.token, attempt.sourceIp, {
+    // Read whenever a new username is typed; looked at only once link, PIN and username are proven (rule 27).
+    first: () => (newUsername !== undefined ? deps.accounts.findByUsername(newUsername) : Promise.resolve(undefined)),
+    // For the notice (step 7), which never fails the reset: a settings problem only means reading them again there.
+    withState: () => readSettings({ store: deps.store, defaults: deps.settingsDefaults }).then((r) => r.settings, () => undefined),
+  });
+  const live = found as LiveReset;
+  let username = live.record.username;
+  await useLink(links, resetPolicy, live, { pin: attempt.pin, username: attempt.username }, attempt.sourceIp, {
+    check: () => {
+      username = checkNewCredentials(live, attempt, found.first);
+    },
+    outside: (accountId) => changeLogin(deps, attempt, accountId),
+    commit: (record, state, at, accountId) => completion(record, state, at, accountId, username, attempt.sourceIp),
+  });
+  await sendNotice(deps, live.record, attempt.sourceIp, found.withState);
   return { message: resetConfirmedMessage };
 }
 
 /**
  * Step 3, only once link + PIN + username are proven (rule 27: the password rules name the
  * username and email, "taken" names another login). Our password rules (rules 3 and 31) against
- * the username the login will have, and that username free (checked again in the commit).
+ * the username the login will have, and that username free (`holder`, read with the link; the
+ * commit claims it, conditionally, again).
  */
-async function checkNewCredentials(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation): Promise<string> {
+function checkNewCredentials(live: LiveReset, attempt: ResetConfirmation, holder: AccountLink | undefined): string {
   const { record } = live;
   const username = attempt.newUsername ?? record.username;
   const problems = passwordProblems(attempt.newPassword, { username, ...(record.email ? { email: record.email } : {}) });
   if (problems.length > 0) throw badPassword(problems);
-  if (username.toLowerCase() !== record.username.toLowerCase()) {
-    const holder = await deps.accounts.findByUsername(username);
-    if (holder && holder.accountId !== record.accountId) throw usernameTaken();
-  }
+  if (username.toLowerCase() !== record.username.toLowerCase() && holder && holder.accountId !== record.accountId) throw usernameTaken();
   return username;
 }
 
-/** Step 5, under the lease: Cognito, and the sign-in failure counters cleared (a reset is the way out of a lock, rule 5). Safe to repeat. */
-async function changeLogin(deps: ResetConfirmDeps, live: LiveReset, attempt: ResetConfirmation, username: string, accountId: string): Promise<void> {
-  const now = deps.clock();
+/** Step 5, under the lease: Cognito. Safe to repeat. The sign-in counters are cleared in the commit (step 6). */
+async function changeLogin(deps: ResetConfirmDeps, attempt: ResetConfirmation, accountId: string): Promise<void> {
   await deps.logins.setPassword(accountId, attempt.newPassword);
   await deps.logins.signOutEverywhere(accountId);
-  const counterKey = (name: string) => throttleKeys('patient', name, attempt.sourceIp, now).accountKey;
-  await Promise.all([...new Set([live.record.username, username].map((n) => n.toLowerCase()))].map((n) => deps.throttle.clearAccount(counterKey(n))));
 }
 
-/** Step 6: the record as the reset leaves it, from the record read just before the commit. */
+/**
+ * Step 6: the record as the reset leaves it, from the record as read (the commit is conditional on
+ * its version); the sign-in failure counters of the old and the new username cleared in the same
+ * transaction (a reset is the way out of a lock, rule 5).
+ */
 function completion(current: StoredRecord | undefined, state: StoredReset, at: Date, accountId: string, username: string, sourceIp: string) {
   if (!current || current.accountId !== accountId || !current.accessEnabled || !current.username) throw resetGone();
   // Rule 29: the email changed or access went off (and maybe on again) since the link was issued.
@@ -385,6 +391,7 @@ function completion(current: StoredRecord | undefined, state: StoredReset, at: D
     record: { ...rest, username, ...revokeSessionsAndLinks(current, at.toISOString()) },
     linkAccount: true,
     usernames: { claim: username, ...(renamed ? { release: current.username } : {}) },
+    clearThrottle: [...new Set([current.username, username].map((n) => n.toLowerCase()))].map((n) => accountThrottleKey('patient', n)),
     audit: auditEvent(patientActor(current, sourceIp), patientTarget(current.patientId), 'reset.completed', at, {
       usernameChanged: current.username !== username,
       wasMustChange: current.login?.mustChangePassword === true,
@@ -397,10 +404,10 @@ function completion(current: StoredRecord | undefined, state: StoredReset, at: D
  * reset is done either way, so no failure here (the settings read included) may turn it into an
  * error that a retry could only answer 410.
  */
-async function sendNotice(deps: ResetConfirmDeps, record: LiveReset['record'], sourceIp: string): Promise<void> {
+async function sendNotice(deps: ResetConfirmDeps, record: LiveReset['record'], sourceIp: string, known?: Settings): Promise<void> {
   if (!record.email) return;
   try {
-    const { settings } = await readSettings({ store: deps.store, defaults: deps.settingsDefaults });
+    const settings = known ?? (await readSettings({ store: deps.store, defaults: deps.settingsDefaults })).settings;
     await deps.mailer.send({ to: record.email, ...credentialsChangedEmail({ practiceName: settings.practiceName, at: deps.clock().toISOString() }) });
   } catch (err) {
     deps.warn?.('credentials-changed notice failed', { errorName: err instanceof Error ? err.name : 'unknown' });

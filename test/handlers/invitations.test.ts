@@ -7,7 +7,7 @@
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminDeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '../../lambdas/config.ts';
@@ -48,6 +48,7 @@ function memoryTable(): void {
   mem = memoryDynamo();
   const send = (command: { input: unknown }) => mem.send(command);
   db.on(GetCommand).callsFake((input) => send(new GetCommand(input)));
+  db.on(BatchGetCommand).callsFake((input) => send(new BatchGetCommand(input)));
   db.on(PutCommand).callsFake((input) => send(new PutCommand(input)));
   db.on(DeleteCommand).callsFake((input) => send(new DeleteCommand(input)));
   db.on(UpdateCommand).callsFake((input) => send(new UpdateCommand(input)));

@@ -91,7 +91,7 @@ describe('POST /credential-resets', () => {
 });
 
 describe('POST /credential-resets/confirm', () => {
-  it('200 without tokens: Cognito sets the password and signs out; the final transaction writes record, reset, link, account, username, audit', async () => {
+  it('200 without tokens: Cognito sets the password and signs out; the final transaction writes record, reset, link, account, username, the sign-in counter cleared (issue 16), audit', async () => {
     await ask('pat.one');
     const text = mailText();
     const token = /#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
@@ -105,7 +105,7 @@ describe('POST /credential-resets/confirm', () => {
     expect(idp.commandCalls(AdminUserGlobalSignOutCommand)[0]!.args[0].input).toMatchObject({ Username: 'acc-1' });
     const final = db.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
     expect(final.map((i) => (i.Put ? String(i.Put.Item!.pk).split('#')[0] : i.Update ? `Update ${String(i.Update.Key!.pk).split('#')[0]}` : `Delete ${String(i.Delete!.Key!.pk).split('#')[0]}`))).toEqual([
-      'PATIENT', 'RESET', 'Delete RESETLINK', 'ACCOUNT', 'USERNAME', 'patient:P-1',
+      'PATIENT', 'RESET', 'Delete RESETLINK', 'ACCOUNT', 'USERNAME', 'Delete THROTTLE', 'patient:P-1',
     ]);
     expect(records().get('PATIENT#P-1|RECORD')).toMatchObject({ version: 4, revokedAt: expect.any(String) });
     expect(ses.commandCalls(SendEmailCommand).at(-1)!.args[0].input.Message!.Subject!.Data).toMatch(/credentials were changed/);

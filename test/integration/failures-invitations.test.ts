@@ -108,13 +108,10 @@ describe('invite: POST /patients/{patientId}/portal/invitation', () => {
     route: 'invitation-create',
     calls: [
       'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
-      'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // record
-      'DynamoDB GetItem', // invitation
+      'DynamoDB BatchGetItem', // settings + record + invitation (issue 16)
       'DynamoDB TransactWriteItems', // record + invitation + link + audit
       'SES SendEmail',
-      'DynamoDB GetItem', // record again, for the delivery mark
-      'DynamoDB TransactWriteItems', // delivery Sent + audit
+      'DynamoDB TransactWriteItems', // delivery Sent + audit, conditional on the version just committed (no re-read)
     ],
     ok: 201,
     setup: async () => ({ ...(await newRecord('F24I')), sourceIp: freshAddress() }),
@@ -157,13 +154,10 @@ describe('resend: POST /patients/{patientId}/portal/invitation/resend', () => {
     route: 'invitation-resend',
     calls: [
       'DynamoDB GetItem', // the caller's staff record (token check, rule 30)
-      'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // record
-      'DynamoDB GetItem', // invitation
+      'DynamoDB BatchGetItem', // settings + record + invitation (issue 16)
       'DynamoDB TransactWriteItems', // new link, old link deleted
       'SES SendEmail',
-      'DynamoDB GetItem',
-      'DynamoDB TransactWriteItems', // delivery Sent
+      'DynamoDB TransactWriteItems', // delivery Sent, conditional on the version just committed
     ],
     ok: 200,
     setup: () => invited('F24R'),
@@ -238,21 +232,12 @@ describe('registration: POST /registrations', () => {
     name: 'registration',
     route: 'registration-create',
     calls: [
-      'DynamoDB GetItem', // link throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB GetItem', // link
-      'DynamoDB GetItem', // invitation
-      'DynamoDB GetItem', // record
-      'DynamoDB UpdateItem', // a PIN try reserved before the compare (rule 5)
-      'DynamoDB GetItem', // PIN throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB UpdateItem', // the try given back: the PIN was right
-      'DynamoDB GetItem', // username free?
-      'DynamoDB UpdateItem', // lease + accountId
+      'DynamoDB BatchGetItem', // issue 16: link and PIN throttle counters (the token's and the address's), the link, username free?
+      'DynamoDB BatchGetItem', // invitation + record
+      'DynamoDB UpdateItem', // lease + accountId + the PIN's try, one write before the compare (rule 5)
       'Cognito AdminCreateUser',
       'Cognito AdminSetUserPassword',
-      'DynamoDB GetItem', // record again
-      'DynamoDB TransactWriteItems', // record, invitation, link, account, username, audit
+      'DynamoDB TransactWriteItems', // record (conditional on the version read: no re-read), invitation, link, account, username, audit
       'DynamoDB GetItem', // settings: the practice notice (issue 19), which never fails the flow
     ],
     ok: 201,
@@ -320,13 +305,10 @@ describe('note-signed auto-invite: POST /events/note-signed', () => {
     calls: [
       'DynamoDB GetItem', // the caller's staff record (token check, rule 30): the signer's permissions
       'DynamoDB GetItem', // settings
-      'DynamoDB GetItem', // sendInvitation: settings
-      'DynamoDB GetItem', // record
-      'DynamoDB GetItem', // invitation
+      'DynamoDB BatchGetItem', // sendInvitation: settings + record + invitation (issue 16)
       'DynamoDB TransactWriteItems',
       'SES SendEmail',
-      'DynamoDB GetItem',
-      'DynamoDB TransactWriteItems',
+      'DynamoDB TransactWriteItems', // delivery Sent, conditional on the version just committed
     ],
     ok: 202,
     setup: async () => ({ ...(await newRecord('F24N')), sourceIp: freshAddress() }),

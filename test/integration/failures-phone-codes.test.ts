@@ -156,21 +156,12 @@ describe('registration with a phone code: POST /registrations', () => {
     name: 'registration with a phone code',
     route: 'registration-create',
     calls: [
-      'DynamoDB GetItem', // link throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB GetItem', // link
-      'DynamoDB GetItem', // invitation
-      'DynamoDB GetItem', // record
-      'DynamoDB UpdateItem', // a try reserved before the compare (rule 5): the PIN's and the code's
-      'DynamoDB GetItem', // try throttle: the token's counter
-      'DynamoDB GetItem', // and the address's
-      'DynamoDB UpdateItem', // the try given back: the code was right
-      'DynamoDB GetItem', // username free?
-      'DynamoDB UpdateItem', // lease + accountId
+      'DynamoDB BatchGetItem', // issue 16: link and try throttle counters (the token's and the address's), the link, username free?
+      'DynamoDB BatchGetItem', // invitation + record
+      'DynamoDB UpdateItem', // lease + accountId + the try (the PIN's and the code's), one write before the compare (rule 5)
       'Cognito AdminCreateUser',
       'Cognito AdminSetUserPassword',
-      'DynamoDB GetItem', // record again
-      'DynamoDB TransactWriteItems', // record, invitation, link, account, username, audit
+      'DynamoDB TransactWriteItems', // record (conditional on the version read), invitation, link, account, username, audit
       'DynamoDB GetItem', // settings: the practice notice, which never fails the flow
     ],
     ok: 201,

@@ -182,19 +182,12 @@ describe('reset confirmation: POST /credential-resets/confirm', () => {
     name: 'reset confirmation',
     route: 'reset-confirm',
     calls: [
-      'DynamoDB GetItem', // throttle: link
-      'DynamoDB GetItem', // throttle: address
-      'DynamoDB GetItem', // link
-      'DynamoDB GetItem', // reset
-      'DynamoDB GetItem', // record
-      'DynamoDB UpdateItem', // one try reserved
-      'DynamoDB UpdateItem', // the lease
+      'DynamoDB BatchGetItem', // issue 16: throttle (link, address) + the link
+      'DynamoDB BatchGetItem', // reset + record + settings (for the notice)
+      'DynamoDB UpdateItem', // the lease and one try reserved, one write (rule 5)
       'Cognito AdminSetUserPassword',
       'Cognito AdminUserGlobalSignOut',
-      'DynamoDB DeleteItem', // the sign-in failure counter cleared
-      'DynamoDB GetItem', // record again
-      'DynamoDB TransactWriteItems', // record stamped, reset used, link deleted, audit
-      'DynamoDB GetItem', // settings, for the notice
+      'DynamoDB TransactWriteItems', // record stamped (conditional on the version read), reset used, link deleted, the sign-in failure counter cleared, audit
       'SES SendEmail', // the notice (rule 15)
     ],
     ok: 200,

@@ -161,14 +161,23 @@ describe('logins', () => {
     expect((await signIn(p.username, firstPassword)).status).toBe(200);
   }, 90_000);
 
-  it('rule 5: 20 wrong invitation PINs at once: the try is reserved before the compare, so at most 5 are evaluated (401), the rest 409/410; the link is dead after', async () => {
+  it('rule 5: 20 wrong invitation PINs at once: the try is reserved before the compare, so at most 5 are evaluated (401), the rest 409/410; the link is dead after the 5th', async () => {
     const p = await invited(staff, 'RP');
-    const answers = await at20(() => register({ token: p.token, pin: anotherPin(p.pin), username: newUsername(), password: firstPassword }));
-    const statuses = answers.map((a) => a.status);
+    const burst = async () => (await at20(() => register({ token: p.token, pin: anotherPin(p.pin), username: newUsername(), password: firstPassword }))).map((a) => a.status);
+    const statuses = await burst();
     for (const s of statuses) expect([401, 409, 410]).toContain(s);
     expect(count(statuses, 401)).toBeLessThanOrEqual(5);
+    // The try is reserved with the lease (issue 16): one compare at a time, the rest 409. More
+    // bursts until the link dies: every compare was counted, so exactly 5 are ever evaluated.
+    let evaluated = count(statuses, 401);
+    for (let more = 0; more < 30 && evaluated < 5; more++) {
+      const next = await burst();
+      for (const s of next) expect([401, 409, 410]).toContain(s);
+      evaluated += count(next, 401);
+    }
+    expect(evaluated).toBe(5);
     expect((await register({ token: p.token, pin: p.pin, username: newUsername(), password: firstPassword })).status).toBe(410);
-  }, 90_000);
+  }, 180_000);
 
   it('rule 25: 20 reset requests at once: at most 3 emails, and exactly one emailed link resets the password', async () => {
     const p = await registered(staff, 'RQ');

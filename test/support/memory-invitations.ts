@@ -74,29 +74,34 @@ export function memoryLinks(
       const s = states.get(patientId);
       if (s?.linkId === linkId && s.tries > 0) s.tries -= 1;
     },
-    async countFailure(patientId, linkId) {
+    async countFailure(patientId, linkId, options) {
       maybeFail('countFailure');
       const s = states.get(patientId);
       if (!pending(s, linkId)) return undefined;
+      if (options?.leaseId !== undefined && s.lease?.id === options.leaseId) delete s.lease;
       s.failures += 1;
       s.version += 1;
       return s.failures;
     },
-    async takeLease(patientId, linkId, tokenHash, lease, accountId, now) {
+    async takeLease(patientId, linkId, tokenHash, lease, accountId, now, options) {
       maybeFail('takeLease');
       const s = states.get(patientId);
       if (!pending(s, linkId) || s.tokenHash !== tokenHash || s.expiresAt <= now.toISOString() || s.failures >= max) return { kind: 'gone' };
       if (s.lease && s.lease.until >= now.toISOString()) return { kind: 'held' };
+      // Reserving: every try in flight is "busy" like a held lease (the adapter's condition `tries < max`).
+      if (options?.reserveTry && s.tries >= max) return { kind: 'held' };
+      if (options?.reserveTry) s.tries += 1;
       s.lease = { ...lease };
       if (accountId) s.accountId ??= accountId;
       s.version += 1;
       return { kind: 'taken', state: structuredClone(s) };
     },
-    async releaseLease(patientId, leaseId) {
+    async releaseLease(patientId, leaseId, options) {
       maybeFail('releaseLease');
       const s = states.get(patientId);
       if (s?.lease?.id === leaseId) {
         delete s.lease;
+        if (options?.returnTry) s.tries -= 1;
         s.version += 1;
       }
     },

@@ -7,12 +7,15 @@ import type { AccountLink } from '../../lambdas/domain/ports.ts';
 import { DomainError, versionConflict } from '../../lambdas/domain/errors.ts';
 import type { LinkPointer, LinkPolicy, LinkState, LinkStore } from '../../lambdas/domain/one-time-link.ts';
 import { outage } from './memory-invitations.ts';
+import type { ThrottleStore } from '../../lambdas/domain/sign-in-throttle.ts';
 import type { memoryStore } from './memory-store.ts';
 
 export function memoryLinks<D extends object>(
   mem: ReturnType<typeof memoryStore>,
   usernames: Map<string, AccountLink>,
   policy: Pick<LinkPolicy<D>, 'maxFailures' | 'errors'>,
+  /** Where `complete`'s `clearThrottle` keys are cleared (the DynamoDB adapter deletes them in its transaction). */
+  throttle?: Pick<ThrottleStore, 'clearAccount'>,
 ) {
   const states = new Map<string, LinkState<D>>();
   const pointers = new Map<string, LinkPointer>();
@@ -62,28 +65,35 @@ export function memoryLinks<D extends object>(
       const s = states.get(patientId);
       if (s?.linkId === linkId && s.tries > 0) s.tries -= 1;
     },
-    async countFailure(patientId, linkId) {
+    async countFailure(patientId, linkId, options) {
+      maybeFail('countFailure');
       const s = pendingOf(patientId, linkId);
       if (!s) return undefined;
+      if (options?.leaseId !== undefined && s.lease?.id === options.leaseId) delete s.lease;
       s.failures += 1;
       s.version += 1;
       return s.failures;
     },
-    async takeLease(patientId, linkId, tokenHash, lease, accountId, now) {
+    async takeLease(patientId, linkId, tokenHash, lease, accountId, now, options) {
       maybeFail('takeLease');
       const at = now.toISOString();
       const s = pendingOf(patientId, linkId);
       if (!s || s.tokenHash !== tokenHash || s.expiresAt <= at || s.failures >= max) return { kind: 'gone' };
       if (s.lease && s.lease.until >= at) return { kind: 'held' };
+      // Reserving: every try in flight is "busy" like a held lease (the adapter's condition `tries < max`).
+      if (options?.reserveTry && s.tries >= max) return { kind: 'held' };
+      if (options?.reserveTry) s.tries += 1;
       s.lease = { ...lease };
       if (accountId) s.accountId ??= accountId;
       s.version += 1;
       return { kind: 'taken', state: structuredClone(s) };
     },
-    async releaseLease(patientId, leaseId) {
+    async releaseLease(patientId, leaseId, options) {
+      maybeFail('releaseLease');
       const s = states.get(patientId);
       if (s?.lease?.id === leaseId) {
         delete s.lease;
+        if (options?.returnTry) s.tries -= 1;
         s.version += 1;
       }
     },
@@ -115,6 +125,7 @@ export function memoryLinks<D extends object>(
         usernames.set(claim.toLowerCase(), { accountId, patientId });
       }
       mem.audit.push(change.audit);
+      for (const key of change.clearThrottle ?? []) await throttle?.clearAccount(key);
     },
   };
   return { store, states, pointers, failOnce };

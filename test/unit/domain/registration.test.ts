@@ -161,7 +161,15 @@ describe('registering', () => {
 
   it('rule 7: concurrent wrong PINs are all counted, and the link is dead after the 5th', async () => {
     const { h, attempt } = await invited();
-    await Promise.allSettled(Array.from({ length: 8 }, () => register(h.reg, { ...attempt, pin: 'WRONG2' })));
+    // One write takes the lease and the try (issue 16): a burst gets one compare at a time and
+    // "in progress" for the rest, never a compare that is not counted. Bursts until it locks.
+    const answers: string[] = [];
+    for (let burst = 0; burst < 20 && h.inv.invitations.get('P-1')!.status === 'Pending'; burst++) {
+      answers.push(...(await Promise.all(Array.from({ length: 8 }, () => code(register(h.reg, { ...attempt, pin: 'WRONG2' }))))));
+    }
+    for (const a of answers) expect(['unauthorized:wrong-pin', 'conflict:registration-in-progress', 'gone:invitation-gone']).toContain(a);
+    expect(answers.filter((a) => a === 'unauthorized:wrong-pin')).toHaveLength(5);
+    expect(h.inv.invitations.get('P-1')!.failures).toBe(5);
     expect(h.inv.invitations.get('P-1')!.status).toBe('Locked');
     expect(await code(register(h.reg, attempt))).toBe('gone:invitation-gone');
   });
@@ -175,7 +183,10 @@ describe('registering', () => {
     expect(compared).toBeLessThanOrEqual(5);
     expect(answers.filter((a) => a === 'unauthorized:wrong-pin').length).toBeLessThanOrEqual(5);
     for (const a of answers) expect(['unauthorized:wrong-pin', 'conflict:registration-in-progress', 'gone:invitation-gone']).toContain(a);
-    expect(h.inv.invitations.get('P-1')!.status).toBe('Locked');
+    // Every compare was counted (the lease and the try are one write, issue 16); 5 lock the link.
+    expect(h.inv.invitations.get('P-1')!.failures).toBe(compared);
+    expect(h.inv.invitations.get('P-1')!.status).toBe(compared === 5 ? 'Locked' : 'Pending');
+    expect(h.inv.invitations.get('P-1')!.tries).toBe(compared);
   });
 
   it('rule 5: a right PIN gives its try back (a weak password after it costs nothing); 4 wrong then the right one still registers', async () => {
@@ -183,6 +194,37 @@ describe('registering', () => {
     for (let i = 0; i < 3; i++) expect(await code(register(h.reg, { ...attempt, password: 'short' }))).toBe('bad-request:validation-error');
     expect(h.inv.invitations.get('P-1')).toMatchObject({ tries: 0, failures: 0 });
     for (let i = 0; i < 4; i++) expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
+  it('rule 5 (issue 16): the lease and the try are one write; a wrong PIN keeps its try spent and lets go of the lease in its count', async () => {
+    const { h, attempt } = await invited();
+    expect(await code(register(h.reg, { ...attempt, pin: 'WRONG2' }))).toBe('unauthorized:wrong-pin');
+    const after = h.inv.invitations.get('P-1')!;
+    expect(after).toMatchObject({ status: 'Pending', failures: 1, tries: 1 });
+    expect(after.lease).toBeUndefined();
+    // Not "in progress": the next attempt gets its own lease at once.
+    expect(await code(register(h.reg, attempt))).toBe('ok');
+  });
+
+  it('rule 24 (issue 16): the lease-and-try write done but its answer lost: both are given back, the retry registers', async () => {
+    const { h, attempt } = await invited();
+    const links = h.reg.invitations;
+    let lose = true;
+    h.reg.invitations = Object.assign(Object.create(links) as typeof links, {
+      takeLease: async (...args: Parameters<typeof links.takeLease>) => {
+        const out = await links.takeLease(...args);
+        if (lose) {
+          lose = false;
+          throw new Error('answer lost');
+        }
+        return out;
+      },
+    });
+    await expect(register(h.reg, attempt)).rejects.toThrow('answer lost');
+    const after = h.inv.invitations.get('P-1')!;
+    expect(after).toMatchObject({ status: 'Pending', failures: 0, tries: 0 });
+    expect(after.lease).toBeUndefined();
     expect(await code(register(h.reg, attempt))).toBe('ok');
   });
 
