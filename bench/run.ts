@@ -11,7 +11,8 @@
  *
  * Prints the tables and writes them as JSON to bench/results/bench-<time>.json.
  *
- *   npm run bench [-- --runs 20 --requests 200 --only bundles|flows --init all|health,patient-sign-in]
+ *   npm run bench [-- --runs 20 --requests 200 --only bundles|flows|health --init all|health,patient-sign-in]
+ *   (--only health: a fresh local stack and the /health comparison alone, no flows)
  */
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -91,7 +92,7 @@ async function flows(workDir: string) {
   try {
     const api = benchApi(stack.info);
     const clients = replayClients(stack.info, stack.info.mailboxUrl);
-    const results = await runFlows(api, clients, { requests, runId: Date.now().toString(36).slice(-5), onFlow: (f) => log(`flow: ${f} (${requests} requests)…`) });
+    const results = only === 'health' ? [] : await runFlows(api, clients, { requests, runId: Date.now().toString(36).slice(-5), onFlow: (f) => log(`flow: ${f} (${requests} requests)…`) });
     log('GET /health against a bare node http server…');
     const health = await healthThroughput(stack.info.apiUrl);
     return { results, health };
@@ -104,7 +105,7 @@ async function main() {
   const workDir = await mkdtemp(join(tmpdir(), 'portal-bench-'));
   const out: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, runs, requests };
   try {
-    if (only !== 'flows') {
+    if (only !== 'flows' && only !== 'health') {
       const b = await bundles(workDir);
       out.bundles = b.rows.map(({ file: _f, sdkOnlyFile: _s, init, sdkOnlyInit, ...rest }) => ({
         ...rest,
@@ -121,7 +122,7 @@ async function main() {
       const f = await flows(workDir);
       out.flows = f.results.map((r) => ({ ...r, designMinimum: designMinimum[r.flow] }));
       out.health = f.health;
-      printFlows(f.results);
+      if (only !== 'health') printFlows(f.results);
       printHealth(f.health);
     }
     const dir = join(repoRoot, 'bench', 'results');

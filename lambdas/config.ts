@@ -22,6 +22,8 @@ const Env = z.object({
   /** Invitation PINs are sealed with this KMS key in AWS, or with the key file at PIN_KEY_FILE locally (adapters/pin-vault.ts). */
   PIN_KEY_ID: z.optional(z.string().check(z.minLength(1))),
   PIN_KEY_FILE: z.optional(z.string().check(z.minLength(1))),
+  /** Lobby passwords (issue 16): the KMS HMAC key their hash key is derived from (adapters/lobby-key.ts); locally the PIN key file serves. */
+  LOBBY_KEY_ID: z.optional(z.string().check(z.minLength(1))),
   /** Phone codes (issue 17): the SMS origination identity (AWS End User Messaging SMS) and the HMAC key of the codes; locally the SMS outbox is SMS_ENDPOINT. */
   SMS_ORIGINATION_IDENTITY: z.optional(z.string().check(z.minLength(1))),
   PHONE_CODE_KEY_ID: z.optional(z.string().check(z.minLength(1))),

@@ -103,9 +103,15 @@ export interface LobbySecrets {
   lobbyPassword(): string;
   sessionToken(): string;
   salt(): string;
-  /** The key of the lobby password hash (adapters/lobby-key.ts); absent: scrypt. */
-  hashKey?: Buffer;
+  /** The key of the lobby password hash, or how to get it (KMS, at first use: adapters/lobby-key.ts); absent: scrypt. */
+  hashKey?: Buffer | LobbyHashKey;
 }
+
+/** The hash key from where it is kept (KMS in AWS); it throws (a 500) rather than give none. */
+export type LobbyHashKey = () => Promise<Buffer>;
+
+const hashKeyOf = async (secrets: LobbySecrets): Promise<Buffer | undefined> =>
+  typeof secrets.hashKey === 'function' ? secrets.hashKey() : secrets.hashKey;
 
 export const cryptoSecrets: LobbySecrets = {
   lobbyPassword() {
@@ -124,10 +130,11 @@ export const keyedScheme = 'hmac-sha256' as const;
 /** HMAC-SHA-256(key, salt ‖ normalised password): bound to its salt, so two equal passwords never share a hash. */
 export const keyedLobbyHash = (key: Buffer, normalised: string, salt: string): string => keyedHash(key, 'lobby-password', `${salt}:${normalised}`);
 
-/** The typed password hashed as `stored` was; undefined when this function cannot (a keyed hash and no key). */
-async function hashAsStored(typed: string, stored: Pick<StoredLobbyPassword, 'salt' | 'scheme'>, key: Buffer | undefined): Promise<string | undefined> {
-  if (stored.scheme === keyedScheme) return key ? keyedLobbyHash(key, typed, stored.salt) : undefined;
-  return hashLobbyPassword(typed, stored.salt);
+/** The typed password hashed as `stored` was; undefined when this function cannot (a keyed hash and no key). The key is fetched only for a keyed hash. */
+async function hashAsStored(typed: string, stored: Pick<StoredLobbyPassword, 'salt' | 'scheme'>, secrets: LobbySecrets): Promise<string | undefined> {
+  if (stored.scheme !== keyedScheme) return hashLobbyPassword(typed, stored.salt);
+  const key = await hashKeyOf(secrets);
+  return key ? keyedLobbyHash(key, typed, stored.salt) : undefined;
 }
 
 // scrypt at N=2^14, r=8: ~16 MiB and some tens of milliseconds per check (passwords without a scheme).
@@ -186,7 +193,7 @@ export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientI
   const expiresAt = new Date(now.getTime() + settings.lobbyMinutes * 60_000).toISOString();
   const lobbyPassword = deps.secrets.lobbyPassword();
   const salt = deps.secrets.salt();
-  const key = deps.secrets.hashKey;
+  const key = await hashKeyOf(deps.secrets);
   const typed = normaliseLobbyPassword(lobbyPassword);
   const stored: StoredLobbyPassword = {
     patientId,
@@ -302,15 +309,15 @@ export async function signInToLobby(
       const candidates = await candidatesFor(deps, masterCase, ids, byId);
       if (candidates[0]) target = patientTarget(candidates[0].record.patientId);
       const typed = normaliseLobbyPassword(attempt.lobbyPassword);
-      const key = deps.secrets.hashKey;
+      const keyed = deps.secrets.hashKey !== undefined;
       let match: Candidate | undefined;
       for (const candidate of candidates) {
         if (!candidate.password) continue;
-        const hash = await hashAsStored(typed, candidate.password, key);
+        const hash = await hashAsStored(typed, candidate.password, deps.secrets);
         if (hash !== undefined && sameHash(hash, candidate.password.passwordHash) && !match) match = candidate;
       }
       // Costs the same whether or not a password exists to compare with.
-      if (!candidates.some((c) => c.password)) await hashAsStored(typed, { salt: dummySalt, ...(key ? { scheme: keyedScheme } : {}) }, key);
+      if (!candidates.some((c) => c.password)) await hashAsStored(typed, { salt: dummySalt, ...(keyed ? { scheme: keyedScheme } : {}) }, deps.secrets);
       if (!match?.password) throw new LobbyRefusal(candidates.length ? 'wrong-password' : 'no-match');
       target = patientTarget(match.record.patientId);
 

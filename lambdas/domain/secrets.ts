@@ -8,12 +8,16 @@
  *   - opaque tokens (links, sessions; 256 bits): plain SHA-256 (sha256). Nobody can enumerate
  *     2^256; a slow hash would only slow every request (rule 9).
  *   - lobby passwords (~49.5 bits, live ≤ settings.lobbyMinutes, one use): HMAC-SHA-256 under a
- *     key that is not in the table (keyedHash; the key is derived from the PIN key the stack
- *     already holds, adapters/lobby-key.ts). Without the key a copy of the table cannot test a
- *     single guess, so no work factor is needed, and a check costs microseconds instead of
- *     scrypt's ~50 ms of CPU and 16 MiB (lobby sign-in was 4–6× its backend calls). Online guessing
- *     is bounded by the throttle. Passwords stored before (scrypt, no `scheme`) still verify with
- *     scrypt until they expire (≤ 24 h); where no key is configured, new ones are still scrypt.
+ *     key that is not in the table (keyedHash; adapters/lobby-key.ts). In AWS that key is
+ *     GenerateMac("portal-access lobby password key v1") under a KMS HMAC_256 key of its own
+ *     (lib/stack/lobby-key.ts; only the lobby issue and sign-in functions may GenerateMac with
+ *     it), asked once per cold start and kept in memory; locally (no KMS) it is HKDF of the PIN
+ *     key file. Without the key a copy of the table cannot test a single guess, so no work factor
+ *     is needed, and a check costs microseconds instead of scrypt's ~50 ms of CPU and 16 MiB
+ *     (lobby sign-in was 4.59× its backend calls). Online guessing is bounded by the throttle. If
+ *     KMS cannot give the key the request fails (500), never falling back to an unkeyed hash.
+ *     Each stored hash names its scheme: those stored before (scrypt, no `scheme`) still verify
+ *     with scrypt until they expire (≤ 24 h); where no key is configured, new ones are scrypt.
  *   - PINs (~30 bits; an invitation's lives for days): scrypt (hashPin) where they are hashed,
  *     sealed where staff must see them again (adapters/pin-vault.ts): at 30 bits even a keyed
  *     fast hash leaves the key as the only defence, and the slow salted hash is the second one.

@@ -11,7 +11,7 @@ export const lobbyRoutes = [
     entry: 'lambdas/handlers/lobby/password-create.ts',
     caller: 'staff',
     // records:read for the record and settings; throttle:readwrite to clear the case number's lobby guessing counter.
-    grants: ['records:read', 'lobby:issue', 'audit:append', 'throttle:readwrite'],
+    grants: ['records:read', 'lobby:issue', 'audit:append', 'throttle:readwrite', 'lobbyKey:mac'],
     summary:
       'A lobby password for intake paperwork, valid settings.lobbyMinutes and one session; replaces any earlier one (409 when access is disabled, 404 without a record)',
     request: { params: PatientParams },
@@ -25,7 +25,7 @@ export const lobbyRoutes = [
     entry: 'lambdas/handlers/lobby/sign-in.ts',
     caller: 'public',
     // lobby:session and lobby:end: a retry with the same idempotency key reads the session and replaces it.
-    grants: ['records:read', 'lobby:redeem', 'lobby:session', 'lobby:end', 'audit:append', 'throttle:readwrite'],
+    grants: ['records:read', 'lobby:redeem', 'lobby:session', 'lobby:end', 'audit:append', 'throttle:readwrite', 'lobbyKey:mac'],
     summary:
       'Trade a case number and lobby password for a lobby token of scope "intake" (one session per password; 401 for any refusal, 429 with Retry-After after repeated failures; a retry with the same idempotencyKey gets the session again)',
     request: { body: LobbySignInRequest },

@@ -40,6 +40,7 @@ export type Grant =
   | 'staff:session' // GetItem on STAFF# items: the staff record every staff token is checked against (rule 30)
   | 'phoneCode:claim' // UpdateItem on INVITE# items only: store a phone code's keyed hash and its send time (issue 17)
   | 'phoneCodeKey:mac' // kms:GenerateMac with the phone-code HMAC key (lib/stack/phone-code-key.ts)
+  | 'lobbyKey:mac' // kms:GenerateMac with the lobby-password HMAC key (lib/stack/lobby-key.ts), once per cold start
   | 'sms:send'; // sms-voice:SendTextMessage from the deployment's origination identity only
 
 export interface RouteRequest {

@@ -31,6 +31,8 @@ export interface GrantTargets {
   readonly senderEmail: string;
   /** Phone codes (issue 17), only where the deployment has SMS: the HMAC key of the codes and the origination identity's ARN. */
   readonly phoneCodeKeyArn?: string;
+  /** The HMAC key lobby password hashes are keyed from (lib/stack/lobby-key.ts; the stack always has one). */
+  readonly lobbyKeyArn?: string;
   readonly smsOriginationArn?: string;
 }
 
@@ -249,6 +251,8 @@ export const grantPermissions: { readonly [G in Grant]: (t: GrantTargets) => Per
   ],
   // Without SMS in the deployment there is no key and no identity: the grant gives nothing.
   'phoneCodeKey:mac': (t) => (t.phoneCodeKeyArn ? [{ actions: ['kms:GenerateMac'], resources: [t.phoneCodeKeyArn] }] : []),
+  // Lobby passwords (issue 16): the key of their hash is GenerateMac of a fixed label, that key only.
+  'lobbyKey:mac': (t) => (t.lobbyKeyArn ? [{ actions: ['kms:GenerateMac'], resources: [t.lobbyKeyArn] }] : []),
   'sms:send': (t) => (t.smsOriginationArn ? [{ actions: ['sms-voice:SendTextMessage'], resources: [t.smsOriginationArn] }] : []),
 };
 

@@ -21,6 +21,7 @@ import { applyNagAcknowledgements } from './nag-acknowledgements.ts';
 import { PortalFunction } from './portal-function.ts';
 import { LambdaVersion, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import { PinKey } from './pin-key.ts';
+import { LobbyKey } from './lobby-key.ts';
 import { PhoneCodeKey } from './phone-code-key.ts';
 import { originationArn, SmsSpendLimit, type SmsProps } from './sms-settings.ts';
 import { checkReservedConcurrency } from './context.ts';
@@ -72,6 +73,8 @@ export class PortalAccessStack extends Stack {
   readonly identity: PortalIdentity;
   readonly mail: PortalMail;
   readonly pinKey: PinKey;
+  /** The HMAC key of lobby password hashes (issue 16). */
+  readonly lobbyKey: LobbyKey;
   /** Only with SMS (props.sms): the HMAC key of phone codes. */
   readonly phoneCodeKey?: PhoneCodeKey;
   /** By route id. */
@@ -106,6 +109,7 @@ export class PortalAccessStack extends Stack {
       ...(props.mailIdentity ? { identity: props.mailIdentity } : {}),
     });
     this.pinKey = new PinKey(this, 'PinKey');
+    this.lobbyKey = new LobbyKey(this, 'LobbyKey');
     if (props.sms) {
       this.phoneCodeKey = new PhoneCodeKey(this, 'PhoneCodeKey');
       new SmsSpendLimit(this, 'SmsSpendLimit', { monthlySpendLimit: props.sms.monthlySpendLimit });
@@ -123,6 +127,7 @@ export class PortalAccessStack extends Stack {
       emailIdentityArn: this.mail.identityArn,
       configurationSetArn: this.mail.configurationSetArn,
       pinKeyArn: this.pinKey.key.keyArn,
+      lobbyKeyArn: this.lobbyKey.key.keyArn,
       senderEmail: props.senderEmail,
       ...(props.sms && this.phoneCodeKey ? { phoneCodeKeyArn: this.phoneCodeKey.key.keyArn, smsOriginationArn: originationArn(this, props.sms.originationIdentity) } : {}),
     };
@@ -140,6 +145,7 @@ export class PortalAccessStack extends Stack {
       SENDER_EMAIL: props.senderEmail,
       SES_CONFIGURATION_SET: this.mail.configurationSet.configurationSetName,
       PIN_KEY_ID: this.pinKey.key.keyArn,
+      LOBBY_KEY_ID: this.lobbyKey.key.keyArn,
       ...(props.sms && this.phoneCodeKey ? { SMS_ORIGINATION_IDENTITY: props.sms.originationIdentity, PHONE_CODE_KEY_ID: this.phoneCodeKey.key.keyArn } : {}),
     };
 

@@ -80,7 +80,9 @@ describe('without SMS context', () => {
   it('no HMAC key, no custom resource, no SMS action anywhere', () => {
     expect(Object.values(plain.resources).filter((r) => r.Type === 'Custom::AWS')).toEqual([]);
     expect(JSON.stringify(plain.resources)).not.toContain('SendTextMessage');
-    expect(JSON.stringify(plain.resources)).not.toContain('HMAC_256');
+    // No phone-code key (the lobby-password HMAC key is in every deployment: test/cdk/lobby-key.test.ts).
+    expect(plain.stack.phoneCodeKey).toBeUndefined();
+    expect(JSON.stringify(plain.resources)).not.toContain('PHONE_CODE_KEY_ID');
   });
 
   it('the two values go together', () => {

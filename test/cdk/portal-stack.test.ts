@@ -223,6 +223,7 @@ const expectedByGrant: { readonly [G in Grant]: readonly string[] } = {
   'phoneCode:claim': ['records[INVITE#*]:dynamodb:UpdateItem', ...KEY_WRITE],
   // This stack has no SMS context: no phone-code key, no origination identity (test/cdk/phone-codes.test.ts has them).
   'phoneCodeKey:mac': [],
+  'lobbyKey:mac': ['lobbyKey:kms:GenerateMac'],
   'sms:send': [],
 };
 const baseline = ['ownLogs:logs:CreateLogStream', 'ownLogs:logs:PutLogEvents', '*:xray:PutTraceSegments', '*:xray:PutTelemetryRecords'];
@@ -237,6 +238,7 @@ describe('least privilege', () => {
         staffPool: logicalId(stack.identity.staffPool),
         patientPool: logicalId(stack.identity.patientPool),
         pinKey: logicalId(stack.pinKey.key),
+        lobbyKey: logicalId(stack.lobbyKey.key),
         emailIdentity: logicalId(stack.mail.identity!),
         configurationSet: logicalId(stack.mail.configurationSet),
         ownLogs: logicalId(stack.functions.get(route.id)!.logGroup),
@@ -347,7 +349,8 @@ describe('data', () => {
     expect(key.DeletionPolicy).toBe('Retain');
     const logs = key.Properties.KeyPolicy.Statement.find((s: Json) => JSON.stringify(s.Principal).includes('logs.'));
     expect(logs.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']).toBeDefined();
-    for (const [, k] of ofType('AWS::KMS::Key')) expect(k.Properties.EnableKeyRotation).toBe(true);
+    // Every encryption key; KMS cannot rotate HMAC keys (lib/stack/lobby-key.ts).
+    for (const [, k] of ofType('AWS::KMS::Key')) if (!String(k.Properties.KeySpec ?? '').startsWith('HMAC_')) expect(k.Properties.EnableKeyRotation).toBe(true);
   });
 
   it('rule 21: every log group is encrypted with the data key and has an explicit retention', () => {

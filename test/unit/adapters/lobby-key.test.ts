@@ -1,8 +1,9 @@
 /**
- * The lobby password hash key (lambdas/adapters/lobby-key.ts, issue 16): derived from the local
- * PIN key file where there is one; in Lambda there is none (the PIN key is in KMS), and a key
- * file that cannot be read must not turn every lobby request into a 500: lobby passwords then
- * keep the scrypt scheme, which still verifies.
+ * The lobby password hash key (lambdas/adapters/lobby-key.ts, issue 16), locally: derived from
+ * the local PIN key file where there is one; with neither LOBBY_KEY_ID (AWS: the KMS path,
+ * test/handlers/lobby-kms.test.ts) nor a key file there is none, and a key file that cannot be
+ * read must not turn every lobby request into a 500: lobby passwords then keep the scrypt
+ * scheme, which still verifies.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ async function freshLobbyKey(file: string | undefined) {
 }
 
 describe('lobby hash key', () => {
-  it('no PIN key file (Lambda): no key, the scrypt scheme', async () => {
+  it('no LOBBY_KEY_ID and no PIN key file: no key, the scrypt scheme', async () => {
     const { lobbySecrets, lobbyHashKey } = await freshLobbyKey(undefined);
     expect(lobbyHashKey()).toBeUndefined();
     expect(lobbySecrets().hashKey).toBeUndefined();
@@ -40,7 +41,7 @@ describe('lobby hash key', () => {
     const pin = Buffer.alloc(32, 7);
     writeFileSync(join(dir, 'pin.key'), pin.toString('base64'));
     const { lobbyHashKey } = await freshLobbyKey(join(dir, 'pin.key'));
-    const key = lobbyHashKey()!;
+    const key = lobbyHashKey() as Buffer;
     expect(key).toHaveLength(32);
     expect(key.equals(pin)).toBe(false);
   });
