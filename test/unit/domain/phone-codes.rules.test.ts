@@ -7,8 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hmacPhoneCodeKey } from '../../../lambdas/adapters/phone-codes.ts';
+import { throttleKeys, throttlePolicy } from '../../../lambdas/domain/sign-in-throttle.ts';
+import { memoryThrottleState } from '../../support/memory-throttle.ts';
 import {
   invitationNeeds,
+  isE164,
+  requestPhoneCode,
   normalisePhoneCode,
   phoneCodeRefusal,
   phoneCodeSecret,
@@ -153,5 +157,43 @@ describe('rule 33: texting', () => {
     lost.deps.codes.claimText = async () => false;
     expect(await textPhoneCode(lost.deps, lost.live, settings, 'ip')).toBe('busy');
     for (const w of [off, full, lost]) expect(w.texts).toEqual([]);
+  });
+});
+
+describe('rule 33: what the keyed hash covers', () => {
+  it('its purpose, its version and every fact it is bound to, each field apart (no two bindings can run together)', async () => {
+    const seen: string[] = [];
+    const spy = { mac: async (m: string) => (seen.push(m), 'mac') };
+    await storedPhoneCode(spy, binding, '012 345');
+    expect(seen).toEqual([`phone-code|v1|P-1|L-1|th-1|${phone}|${expiresAtMs}|012345`]);
+  });
+
+  it('a phone number is E.164 from its first character: text before the "+" is not', () => {
+    expect(isE164('x+15555550123')).toBe(false);
+    expect(isE164('1+15555550123')).toBe(false);
+    expect(isE164('+15555550123')).toBe(true);
+  });
+});
+
+describe('rule 33: asking for a code', () => {
+  it('an address past its budget of dead links is 429, not the quiet "link-dead"', async () => {
+    const throttle = memoryThrottleState();
+    const keys = throttleKeys('invitation', 'link:x', '198.51.100.7', now);
+    throttle.addresses.set(keys.addressKey, throttlePolicy.addressFailuresPerWindow);
+    const deps = {
+      codes: { claimText: async () => true },
+      key,
+      sms: { send: async () => undefined },
+      availability: { configured: true },
+      clock,
+      store: { getRecord: async () => undefined, getSettings: async () => undefined } as never,
+      invitations: { find: async () => undefined, get: async () => undefined } as never,
+      throttle: throttle.store,
+      settingsDefaults: { practiceName: 'Maple', portalUrl: 'https://portal.example.test' },
+    };
+    const err = await requestPhoneCode(deps, 'A'.repeat(43), '198.51.100.7').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'too-many-requests' });
+    throttle.addresses.set(keys.addressKey, 0);
+    expect(await requestPhoneCode(deps, 'A'.repeat(43), '198.51.100.7')).toBe('link-dead');
   });
 });
