@@ -6,7 +6,7 @@
  * changes expensive. Ignored: a string or template literal that is
  *   - the message of `new DomainError(kind, code, message)`, the title/detail of `new HttpProblem(…)`
  *     or any argument of `new Error(…)`;
- *   - the detail of unauthorized(detail) / forbidden(detail) / badRequest(errors, detail) /
+ *   - the detail of unauthorized(detail) / forbidden(detail) / notFound(what) / badRequest(errors, detail) /
  *     tooMany(seconds, detail) / requireAddressUnderLimit(n, now, detail), or a `message:` of a field error;
  *   - a default value of a parameter named `detail` or `message`;
  *   - one branch of a `?:` in one of those places (the condition itself stays mutated).
@@ -17,7 +17,7 @@ import { equivalents } from './stryker.config.mjs';
 
 const REASON = 'error wording: the message text is not a rule (status, type and code are)';
 /** callee name → the first argument index that is wording */
-const calls = { unauthorized: 0, forbidden: 0, badRequest: 1, tooMany: 1, requireAddressUnderLimit: 2 };
+const calls = { unauthorized: 0, forbidden: 0, notFound: 0, badRequest: 1, tooMany: 1, requireAddressUnderLimit: 2 };
 const news = { DomainError: 2, HttpProblem: 2, Error: 0 };
 
 /** @param {any} path */
