@@ -252,6 +252,7 @@ describe('rules 7 and 10: the secrets compared', () => {
     expect(record.invite.status).toBe('Locked');
     expect(record.updatedAt).toBe(now.toISOString());
     expect(mem.docs.get('patient:P-1')!.version).toBe(2);
+    expect(record.version).toBe(2);
     expect(audits('test.locked')).toEqual([
       expect.objectContaining({ actor: 'anonymous', sourceIp: ip, target: patientTarget('P-1'), outcome: 'failure', detail: { failures: basePolicy.maxFailures } }),
     ]);
@@ -319,6 +320,45 @@ describe('rules 7 and 10: the secrets compared', () => {
     duringCompare = async () => void mem.docs.delete('patient:P-1');
     expect(await code(checkSecrets(deps, one, live, { pin: 'WRONG1' }, ip))).toBe('test-locked');
     expect(audits('test.locked')).toHaveLength(0);
+  });
+
+  it('a lock finding the same link ended by staff meanwhile leaves it as staff left it', async () => {
+    const one = { ...basePolicy, maxFailures: 1 };
+    const { live } = await issue(one);
+    store.countFailure = async (p, l) => {
+      const n = await links.store.countFailure(p, l);
+      state().status = 'Cancelled';
+      return n;
+    };
+    expect(await code(checkSecrets(deps, one, live, { pin: 'WRONG1' }, ip))).toBe('test-locked');
+    expect(state().status).toBe('Cancelled');
+    expect(audits('test.locked')).toHaveLength(0);
+    expect((await mem.store.getRecord('P-1'))!.invite.status).not.toBe('Locked');
+  });
+
+  it('a lock finding no link state at all writes nothing', async () => {
+    const one = { ...basePolicy, maxFailures: 1 };
+    const { live } = await issue(one);
+    store.countFailure = async (p, l) => {
+      const n = await links.store.countFailure(p, l);
+      links.states.delete(p);
+      return n;
+    };
+    expect(await code(checkSecrets(deps, one, live, { pin: 'WRONG1' }, ip))).toBe('test-locked');
+    expect(audits('test.locked')).toHaveLength(0);
+  });
+
+  it('a secret checked against the record works on a link that stores no secrets', async () => {
+    const byRecord: LinkPolicy<Data> = {
+      ...basePolicy,
+      secrets: [{ name: 'word', matches: async (typed, stored, _s, record) => stored === undefined && digestsEqual(typed, record.email ?? '') }],
+    };
+    const record = seed();
+    const issued = newLink(byRecord, { record, current: undefined, now, settings });
+    await store.write({ ...issued.write, audit: auditEvent({ id: 'staff', sourceIp: ip }, patientTarget('P-1'), 'test.issued', now) });
+    const live = await lookUp(deps, byRecord, issued.token, ip);
+    expect(await code(checkSecrets(deps, byRecord, live, { word: 'p@example.test' }, ip))).toBe('ok');
+    expect(await code(checkSecrets(deps, byRecord, live, { word: 'q@example.test' }, ip))).toBe('test-wrong');
   });
 
   it('a guard around the compare: a refusal it throws is a counted wrong set; its own 429 passes through uncounted', async () => {
@@ -525,6 +565,39 @@ describe('rules 24 and 25: lease and commit', () => {
     };
     expect(await code(leaseAndCommit(deps, basePolicy, live, steps()))).toBe('username-taken');
     expect(undone).toEqual(['acc-new']);
+  });
+
+  it('an outside step that failed definitely made nothing: nothing undone', async () => {
+    const { live } = await issue();
+    const refused = steps({
+      outside: async () => {
+        throw basePolicy.errors.gone();
+      },
+    });
+    expect(await code(leaseAndCommit(deps, basePolicy, live, refused))).toBe('test-gone');
+    expect(undone).toEqual([]);
+    expect(state().lease).toBeUndefined();
+  });
+
+  it('another domain error of the commit (not a refusal) is an unknown outcome: nothing undone, the lease let go', async () => {
+    const { live } = await issue();
+    store.complete = async () => {
+      throw new DomainError('unavailable', 'backend-busy', 'busy');
+    };
+    expect(await code(leaseAndCommit(deps, basePolicy, live, steps()))).toBe('backend-busy');
+    expect(undone).toEqual([]);
+    expect(state()).toMatchObject({ status: 'Pending', accountId: 'acc-new' });
+    expect(state().lease).toBeUndefined();
+  });
+
+  it('a flow with nothing to undo: a definite refusal still answers the refusal', async () => {
+    const { live } = await issue();
+    const doc = mem.docs.get('patient:P-1')!;
+    doc.value = { ...(doc.value as StoredRecord), accountId: 'someone-else' };
+    const noUndo = steps();
+    delete noUndo.undo;
+    expect(await code(leaseAndCommit(deps, basePolicy, live, noUndo))).toBe('test-gone');
+    expect(state().lease).toBeUndefined();
   });
 
   it('a record edited between the read and the commit: read again, committed on the new version', async () => {
