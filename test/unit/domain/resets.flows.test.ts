@@ -142,6 +142,15 @@ describe('rule 13: a refused request is the same 202, but the trail and the log 
     }
   });
 
+  it('a username whose record is gone: nothing written, no error', async () => {
+    const h = harness();
+    h.mem.docs.delete('patient:P-1');
+    await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+    expect(h.mail.sent).toHaveLength(0);
+    expect(h.mem.audit).toHaveLength(0);
+    expect(h.warnings).toEqual([{ msg: 'reset requested', fields: { outcome: 'no-account' } }]);
+  });
+
   it('the hourly limit met again on a fresh read (a concurrent request sent the 3rd): no email, audited as rate-limited', async () => {
     const h = harness();
     await requestReset(h.deps, { username: 'maple.lee', sourceIp });
