@@ -178,6 +178,56 @@ describe('sending', () => {
   });
 });
 
+describe('the invitation policy', () => {
+  it('rule 7: a wrong PIN is audited as registration.wrong-pin, the lock as invitation.locked, and the record reads Locked', async () => {
+    const { h, token, sent } = await invited();
+    for (let i = 0; i < 5; i++) await code(register(h.reg, { token, pin: wrongPin(sent.pin), username: 'pat', password: goodPassword, sourceIp: ip }));
+    expect(audits(h, 'registration.wrong-pin').map((a) => a.detail)).toEqual([1, 2, 3, 4, 5].map((failures) => ({ failures })));
+    expect(audits(h, 'invitation.locked')).toHaveLength(1);
+    expect(h.record('P-1')!.invite.status).toBe('Locked');
+  });
+
+  it('rule 7: a phone code typed instead of the PIN is answered in its own words (wrong-phone-code), the PIN in its own', async () => {
+    const { h, token, sent } = await invited();
+    expect(await code(register(h.reg, { token, phoneCode: '123456', username: 'pat', password: goodPassword, sourceIp: ip }))).toBe('unauthorized:wrong-phone-code');
+    expect(await code(register(h.reg, { token, pin: wrongPin(sent.pin), username: 'pat', password: goodPassword, sourceIp: ip }))).toBe('unauthorized:wrong-pin');
+  });
+
+  it('rule 10: a link that lost its sealed PIN refuses every PIN as wrong (nothing to open)', async () => {
+    const { h, token, sent } = await invited();
+    delete h.inv.invitations.get('P-1')!.secrets;
+    expect(await code(register(h.reg, { token, pin: sent.pin, username: 'pat', password: goodPassword, sourceIp: ip }))).toBe('unauthorized:wrong-pin');
+  });
+
+  it('rule 10: a sealed PIN opens only for its own invitation (the seal names patient and invitation)', async () => {
+    const { h, token, sent } = await invited();
+    const other = (await invited(harness())).h;
+    // P-1's seal copied into another harness's state for P-1 (another invitation id): it does not open.
+    other.inv.invitations.get('P-1')!.secrets = { pin: h.inv.invitations.get('P-1')!.secrets!.pin! };
+    await expect(register(other.reg, { token: other.tokenFor('p-1@example.test'), pin: sent.pin, username: 'pat', password: goodPassword, sourceIp: ip })).rejects.toThrow();
+    expect(other.pool.users.size).toBe(0);
+    expect(other.record('P-1')!.accountId).toBeUndefined();
+    expect(await code(register(h.reg, { token, pin: sent.pin, username: 'pat', password: goodPassword, sourceIp: ip }))).toBe('ok');
+  });
+
+  it('a new invitation after a used one (the login since removed) is audited as replacing Accepted', async () => {
+    const { h, token, sent } = await invited();
+    await register(h.reg, { token, pin: sent.pin, username: 'pat', password: goodPassword, sourceIp: ip });
+    edit(h, { accountId: undefined });
+    await sendInvitation(h.deps, staff, 'P-1');
+    expect(audits(h, 'invitation.created').map((a) => a.detail?.replaced)).toEqual(['None', 'Accepted']);
+  });
+
+  it('isLive: not for a record with access off or with a login', async () => {
+    const { h } = await invited();
+    const state = h.inv.invitations.get('P-1')!;
+    const record = h.record('P-1')!;
+    const now = new Date('2026-11-21T10:00:00.000Z');
+    expect(isLive(state, { ...record, accessEnabled: false }, now)).toBe(false);
+    expect(isLive(state, { ...record, accountId: 'acc-1' }, now)).toBe(false);
+  });
+});
+
 describe('resend', () => {
   it('rule 7: a locked invitation comes back with the same PIN, the counter at 0, audited as was-locked', async () => {
     const { h, sent, token } = await invited();
