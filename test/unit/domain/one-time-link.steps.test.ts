@@ -301,6 +301,15 @@ describe('rules 7 and 10: the secrets compared', () => {
     expect(await code(lookUp(deps, one, token, ip))).toBe('test-gone');
   });
 
+  it('a lock whose write fails with another domain error answers that error as it is (no retry turns it into a conflict)', async () => {
+    const one = { ...basePolicy, maxFailures: 1 };
+    const { live } = await issue(one);
+    store.write = async () => {
+      throw new DomainError('unavailable', 'backend-busy', 'busy');
+    };
+    expect(await code(checkSecrets(deps, one, live, { pin: 'WRONG1' }, ip))).toBe('backend-busy');
+  });
+
   it('a lock finding the link replaced meanwhile leaves the new link alone', async () => {
     const one = { ...basePolicy, maxFailures: 1 };
     const { live } = await issue(one);
