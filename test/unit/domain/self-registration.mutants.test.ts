@@ -120,6 +120,18 @@ describe('the address held by its request', () => {
     // The old request was not replaced: its data is as it was.
     expect(await w.requests.get(first.requestId)).toMatchObject({ firstName: 'Ada', version: first.version + 1 });
   });
+  it('a request item past its own deleteAt is never brought back, even while the claim still names it (TTL is lazy)', async () => {
+    const w = world();
+    await requestSelfRegistration(w.deps, form);
+    const first = (await w.open())!;
+    // The request item ends before the address's claim (24 h): DynamoDB's TTL is lazy, so the item may still be read.
+    const soon = new Date(w.clock().getTime() + HOUR).toISOString();
+    await w.requests.write({ request: { next: { ...first, deleteAt: soon, version: first.version + 1 }, previous: first } });
+    w.later(2 * HOUR);
+    await requestSelfRegistration(w.deps, { ...form, firstName: 'Augusta' });
+    // Not replaced in place: the expired item keeps its old data and deleteAt; no live request under its id.
+    expect(await w.requests.get(first.requestId)).toMatchObject({ firstName: 'Ada', version: first.version + 1, deleteAt: soon });
+  });
 });
 
 describe('rule 11: a link works only for an unproved request', () => {
