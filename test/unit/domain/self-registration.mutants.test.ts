@@ -151,6 +151,16 @@ describe('rule 11: a link works only for an unproved request', () => {
     await requestSelfRegistration(w2.deps, form);
     expect(await codeOf(verifySelfRegistration(w2.deps, { token: w2.tokenOf()!, sourceIp: form.sourceIp }))).toBe('no error');
   });
+
+  it('a link whose request item has passed its deleteAt is 410 even though the link itself has hours left', async () => {
+    const w = world();
+    await requestSelfRegistration(w.deps, form);
+    const token = w.tokenOf()!;
+    const r = (await w.open())!;
+    await w.requests.write({ request: { next: { ...r, deleteAt: new Date(w.clock().getTime() + HOUR).toISOString(), version: r.version + 1 }, previous: r } });
+    w.later(2 * HOUR);
+    expect(await codeOf(verifySelfRegistration(w.deps, { token, sourceIp: form.sourceIp }))).toBe('gone/link-gone');
+  });
 });
 
 describe('rule 6: the 429 wait', () => {
