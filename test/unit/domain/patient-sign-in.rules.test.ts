@@ -408,6 +408,7 @@ describe('rules 17, 24, 27: the new-password step', () => {
       { accessEnabled: false },
       { accountId: 'acc-2' },
       { login: { mustChangePassword: false } },
+      { login: undefined },
       { login: { mustChangePassword: true, temporaryPasswordExpiresAt: now.toISOString() } },
     ];
     for (const change of ends) {
