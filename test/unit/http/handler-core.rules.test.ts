@@ -32,7 +32,7 @@ afterEach(() => {
   delete process.env.STAFF_ORIGINS;
 });
 
-const getRecord = (run: (input: any) => Promise<any>, authenticate: Authenticate = allow) => buildHandler(routeById('portal-record-get') as never, run, authenticate);
+const getRecord = (run: (input: any) => Promise<any>, authenticate: Authenticate = allow) => buildHandler(routeById('portal-record-get') as never, run as never, authenticate);
 const event = (headers: Record<string, string> = {}) =>
   apiEvent({ method: 'GET', resource: '/patients/{patientId}/portal', path: '/patients/P-1/portal', pathParameters: { patientId: 'P-1' }, headers: { Authorization: 'Bearer abcdefghijk', ...headers } });
 
