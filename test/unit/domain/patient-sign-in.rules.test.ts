@@ -144,6 +144,18 @@ describe('rule 18: a right password is audited by account, in the write that cle
     expect(revoked).toEqual([]);
   });
 
+  it('issue 16: the try is cleared in one write, the one that carries the audit entry', async () => {
+    await patient();
+    const writes: (AuditEvent | undefined)[] = [];
+    const clear = deps.throttle.clearAccount;
+    deps.throttle.clearAccount = async (key, audit) => {
+      writes.push(audit);
+      return clear(key, audit);
+    };
+    await signIn();
+    expect(writes).toEqual([expect.objectContaining({ action: 'patient.sign-in', outcome: 'success' })]);
+  });
+
   it('a proxy-only login gets its tokens, audited under its login, with no record read', async () => {
     usernames.set('helper', { accountId: 'acc-9', patientId: '' });
     passwords.set('acc-9', PASSWORD);
@@ -422,9 +434,23 @@ describe('rules 17, 24, 27: the new-password step', () => {
     expect((await complete(session)).kind).toBe('tokens');
   });
 
-  it('an unknown session is refused', async () => {
+  it('an unknown session is refused with 401 session-expired', async () => {
     await step();
-    expect((await refusal(complete('not-a-session'))).code).toBe('session-expired');
+    const err = await refusal(complete('not-a-session'));
+    expect([err.kind, err.code]).toEqual(['unauthorized', 'session-expired']);
+  });
+
+  it('a name the account itself already holds is not "taken"', async () => {
+    const session = await step();
+    usernames.set('old.name', { accountId: 'acc-1', patientId: 'P-1' });
+    expect((await complete(session, 'a quiet harbour at dawn', 'old.name')).kind).toBe('tokens');
+    expect((await record()).username).toBe('old.name');
+  });
+
+  it('without a practice notifier the step still completes', async () => {
+    const session = await step();
+    delete deps.notify;
+    expect((await complete(session)).kind).toBe('tokens');
   });
 
   it('rule 24: when the commit fails, the fresh tokens are revoked and the step can be retried', async () => {
