@@ -73,6 +73,9 @@ function fakePool() {
         const s = sessions.get(step.session);
         const u = users.get(username.toLowerCase());
         if (!s || !u || s.user !== u.name) throw refused();
+        // Each pool session answers its own challenge only (the verify step is MFA_SETUP with a code).
+        if (step.challenge !== (s.step === 'verify' ? 'MFA_SETUP' : s.step)) throw refused();
+        if (step.challenge === 'MFA_SETUP' && (s.step === 'verify') !== 'code' in step) throw refused();
         if (step.challenge === 'NEW_PASSWORD_REQUIRED') {
           u.password = step.newPassword;
           return challenge(u, 'MFA_SETUP');
@@ -241,6 +244,17 @@ describe('rules 5 and 6: the password try is reserved, and given back only when 
     await expect(signIn()).rejects.toThrow('pool down');
     expect(counters.accounts.get(passwordKey('frontdesk'))?.failures).toBe(2);
     expect(records.audit).toHaveLength(2);
+  });
+
+  it('issue 16: the try is cleared in one write, the one that carries the audit entry', async () => {
+    const writes: (AuditEvent | undefined)[] = [];
+    const clear = deps.throttle.clearAccount;
+    deps.throttle.clearAccount = async (key, audit) => {
+      writes.push(audit);
+      return clear(key, audit);
+    };
+    await signIn();
+    expect(writes).toEqual([expect.objectContaining({ action: 'staff.sign-in', outcome: 'success' })]);
   });
 
   it('the counters are read together with one call (issue 16)', async () => {
