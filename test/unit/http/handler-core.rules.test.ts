@@ -64,7 +64,13 @@ describe('the chain', () => {
     const bare = event();
     bare.headers = null as never;
     await call(handler, bare);
-    expect(seen.map((s) => s.authorization)).toEqual(['Bearer upper-case-1', undefined]);
+    const others = event();
+    others.headers = { Accept: 'application/json', 'X-Token': 'not-this-one', Authorization: 'Bearer after-others' };
+    await call(handler, others);
+    const noAuth = event();
+    noAuth.headers = { Accept: 'application/json' };
+    await call(handler, noAuth);
+    expect(seen.map((s) => s.authorization)).toEqual(['Bearer upper-case-1', undefined, 'Bearer after-others', undefined]);
   });
 
   it('a refused caller gets the refusal, not a validation error, and the handler never runs', async () => {
