@@ -257,6 +257,19 @@ describe('rules 5 and 6: the password try is reserved, and given back only when 
     expect(writes).toEqual([expect.objectContaining({ action: 'staff.sign-in', outcome: 'success' })]);
   });
 
+  it('rule 5: concurrent passwords reach the pool no more often than sequential ones would (the try is reserved first)', async () => {
+    for (let i = 0; i < 4; i++) await refusal(signIn('frontdesk', `wrong ${i}`));
+    let asked = 0;
+    const signInAtPool = deps.staff.signIn;
+    deps.staff.signIn = async (...args) => {
+      asked++;
+      return signInAtPool(...args);
+    };
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((p) => signIn('frontdesk', `wrong ${p}`)));
+    expect(asked).toBe(1);
+    expect(results.filter((r) => r.status === 'rejected' && (r.reason as DomainError).code === 'too-many-attempts')).toHaveLength(2);
+  });
+
   it('the counters are read together with one call (issue 16)', async () => {
     let batches = 0;
     deps.throttle.together = async (reads) => {
