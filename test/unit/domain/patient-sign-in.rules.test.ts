@@ -244,6 +244,17 @@ describe('rules 5 and 6: a throttled attempt never reaches the pool and is not a
   });
 });
 
+describe('rule 5: concurrent tries are reserved first', () => {
+  it('concurrent passwords reach the pool no more often than sequential ones would', async () => {
+    await patient();
+    for (let i = 0; i < 4; i++) await refusal(signIn('pat.smith', `wrong ${i}`));
+    const before = asked.length;
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((p) => signIn('pat.smith', `wrong ${p}`)));
+    expect(asked.length - before).toBe(1);
+    expect(results.filter((r) => r.status === 'rejected' && (r.reason as DomainError).code === 'too-many-attempts')).toHaveLength(2);
+  });
+});
+
 describe('rule 17: after the right password our record decides', () => {
   it('access off: 403 access-disabled, the fresh tokens revoked, audited on the record, the try cleared', async () => {
     await patient({ accessEnabled: false });
