@@ -38,7 +38,7 @@ export function originProblem(origin: string): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `"${origin}" must be https://host[:port]`;
   if (url.origin !== origin) {
     // Path, query, fragment, user info, a trailing slash, upper case or a default port: not what a browser sends.
-    return `"${origin}" is not a bare origin; a browser sends ${url.origin === 'null' ? 'scheme://host[:port]' : url.origin}`;
+    return `"${origin}" is not a bare origin; a browser sends ${url.origin}`;
   }
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
     return `"${origin}" must use https (http only for localhost and 127.0.0.1)`;
