@@ -1,0 +1,15 @@
+// @ts-check
+/**
+ * Equivalent mutants of the access files (issue 20, branch mut-access): password-policy,
+ * forced-change, account, patient-access, staff-admin, lobby, portal-record. Each a one-line
+ * reason a reviewer can check against the source.
+ *
+ * @type {{ file: string, code: string, reason: string }[]}
+ */
+export default [
+  {
+    file: 'lambdas/domain/password-policy.ts',
+    code: 'length > 0',
+    reason: 'for the empty password new Set("").size is 0, never 1: "one character repeated" is false with or without the guard',
+  },
+];
