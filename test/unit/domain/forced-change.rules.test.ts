@@ -139,6 +139,26 @@ describe('rule 17: each registered record must change its password and loses eve
     expect(h.record('P-1')).toMatchObject({ email: 'new@example.test', version: 5, linkGeneration: 8, login: { mustChangePassword: true } });
   });
 
+  it('the listing decides who is in the run: a login made after its page was listed (a fresh password) is not forced', async () => {
+    const h = harness();
+    h.seed('P-1', { accountId: undefined, registration: 'NotRegistered' });
+    h.seed('P-2');
+    const search = h.mem.store.searchRecords;
+    h.mem.store.searchRecords = async (...args) => {
+      const page = await search(...args);
+      // P-1 registers (choosing its own password) just after the page was read.
+      const doc = h.mem.docs.get('patient:P-1')!;
+      doc.value = { ...(doc.value as StoredRecord), accountId: 'acc-P-1', registration: 'NormalRegistration', version: 4 };
+      doc.version = 4;
+      return page;
+    };
+    const run = await forceCredentialChange(h.deps, admin);
+    expect(run.count).toBe(1);
+    expect(h.record('P-1')).toMatchObject({ registration: 'NormalRegistration', version: 4, linkGeneration: 7 });
+    expect(h.record('P-1').login).toBeUndefined();
+    expect(h.record('P-2').login?.mustChangePassword).toBe(true);
+  });
+
   it('a record removed or unregistered after it was listed is not marked nor counted', async () => {
     const h = harness();
     h.seed('P-1');
@@ -169,7 +189,8 @@ describe('issue 4: the job keeps its place, one run at a time', () => {
     const run = await forceCredentialChange({ ...h.deps, pageSize: 2 }, admin);
     expect(run).toEqual({ count: 5, complete: true, jobId: expect.any(String) });
     expect(h.marked()).toBe(5);
-    expect(h.store.job).toEqual({
+    // Done: no cursor at all (not a cursor set to undefined, which DynamoDB's marshalling refuses).
+    expect(h.store.job).toStrictEqual({
       jobId: run.jobId,
       status: 'Done',
       count: 5,
