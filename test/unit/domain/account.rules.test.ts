@@ -402,12 +402,45 @@ describe('rule 17: a proxy-only login\'s credential change', () => {
 describe('rules 5 and 24: proving the current password', () => {
   it('a wrong password with no new one is one counted failure, under the login\'s username', async () => {
     const w = world();
-    await expect(changeProxyLoginCredentials(w.deps, login, { currentPassword: 'not the password at all', newUsername: 'robin.h' })).rejects.toMatchObject({
-      kind: 'unauthorized',
-      code: 'invalid-credentials',
-    });
+    const err = await changeProxyLoginCredentials(w.deps, login, { currentPassword: 'not the password at all', newUsername: 'robin.h' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'unauthorized', code: 'invalid-credentials' });
+    // Named on the field the caller typed, not the sign-in's generic refusal.
+    expect((err as DomainError).extra).toEqual({ errors: [{ path: 'body.currentPassword', message: expect.any(String) }] });
     expect(w.throttle.accounts.get(accountThrottleKey('patient', 'pat.parent'))?.failures).toBe(1);
     expect(w.signIns()).toBe(1);
+  });
+
+  it('rule 5: twelve wrong guesses at once reach the sign-in service no more often than one after another would (5), the rest 429', async () => {
+    const w = world();
+    const signIn = w.deps.logins.signIn;
+    let reached = 0;
+    w.deps.logins.signIn = async (id, p) => {
+      reached++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return signIn(id, p);
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, () => changeProxyLoginCredentials(w.deps, login, { currentPassword: 'not the password at all' }).then(() => 'ok', (e: DomainError) => e.code)),
+    );
+    expect(reached).toBe(5);
+    expect(outcomes.filter((o) => o === 'invalid-credentials')).toHaveLength(5);
+    expect(outcomes.filter((o) => o === 'too-many-attempts')).toHaveLength(7);
+  });
+
+  it('rule 5: a wait already due is a 429 as it is, not a wrong password, and no guess reaches the service', async () => {
+    const w = world();
+    w.throttle.accounts.set(accountThrottleKey('patient', 'pat.parent'), { failures: 5, lastFailureAt: now.getTime() });
+    const err = await changeProxyLoginCredentials(w.deps, login, { currentPassword: old, newPassword: fresh }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'too-many-attempts' });
+    expect(w.signIns()).toBe(0);
+    expect(w.passwords.get('acc-proxy')).toBe(old);
+  });
+
+  it('an item without a username changes its username (nothing to release)', async () => {
+    const w = world({ accountId: 'acc-proxy', generation: 0 });
+    await changeProxyLoginCredentials(w.deps, login, { currentPassword: old, newUsername: 'robin.h' });
+    expect(w.items.get('acc-proxy')).toMatchObject({ username: 'robin.h', generation: 1 });
+    expect(w.usernames.get('pat.parent')).toBe('acc-proxy');
   });
 
   it('an item without a username is throttled under its account id', async () => {

@@ -254,6 +254,31 @@ describe('rules 5 and 24: proving the current password', () => {
     expect(w.throttle.accounts.get(accountThrottleKey('patient', 'pat.smith'))?.failures).toBe(1);
   });
 
+  it('rule 5: twelve wrong guesses at once reach the sign-in service no more often than one after another would (5), the rest 429', async () => {
+    const w = world();
+    const signIn = w.deps.logins.signIn;
+    let reached = 0;
+    w.deps.logins.signIn = async (id, p) => {
+      reached++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return signIn(id, p);
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, () => changeCredentials(w.deps, me, { currentPassword: 'not the password at all' }).then(() => 'ok', (e: DomainError) => e.code)),
+    );
+    expect(reached).toBe(5);
+    expect(outcomes.filter((o) => o === 'invalid-credentials')).toHaveLength(5);
+    expect(outcomes.filter((o) => o === 'too-many-attempts')).toHaveLength(7);
+  });
+
+  it('rule 5: a wait already due is a 429 as it is, not a wrong password, and no guess reaches the service', async () => {
+    const w = world();
+    w.throttle.accounts.set(accountThrottleKey('patient', 'pat.smith'), { failures: 5, lastFailureAt: now.getTime() });
+    expect(await caught(changeCredentials(w.deps, me, { currentPassword: old, newPassword: fresh }))).toMatchObject({ code: 'too-many-attempts' });
+    expect(w.counts().signIns).toBe(0);
+    expect(w.passwords.get('acc-1')).toBe(old);
+  });
+
   it('a record without a username is throttled under its account id', async () => {
     const w = world({ username: undefined });
     await expect(changeCredentials(w.deps, me, { currentPassword: 'not the password at all' })).rejects.toMatchObject({ code: 'invalid-credentials' });
