@@ -27,4 +27,14 @@ export default [
     code: '[g.endedAt, g.until, now].filter((t): t is string => t !== undefined)',
     reason: 'Array.prototype.sort puts undefined after every string and now is always there: [0] is the earliest time given, filtered or not',
   },
+  {
+    file: 'lambdas/domain/patient-access.ts',
+    code: "'The portal record'",
+    reason: "error wording: notFound(what) only builds the 404's message text; kind and code stay 'not-found'",
+  },
+  {
+    file: 'lambdas/domain/patient-access.ts',
+    code: '() => false',
+    reason: 'a failed re-read answers `saved`, which is only read as !saved: undefined (the mutant) is falsy like false',
+  },
 ];

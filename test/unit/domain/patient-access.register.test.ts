@@ -148,6 +148,22 @@ describe('Register Patient: the username it gives', () => {
   });
 });
 
+describe('Register Patient: how long it looks for a free name', () => {
+  it('gives up after five names (409), even when a sixth would have been free', async () => {
+    const { h, deps, users } = setup();
+    put(h, 'P-1', { masterCase: 'MC-1' });
+    const save = deps.accounts.saveLogin;
+    let tries = 0;
+    deps.accounts.saveLogin = async (...args) => {
+      if (++tries <= 5) throw new DomainError('conflict', 'username-taken', 'taken');
+      return save(...args);
+    };
+    expect(await caught(registerWithTemporaryPassword(deps, staff, 'P-1', 1))).toMatchObject({ code: 'username-taken' });
+    expect(users.size).toBe(0);
+    expect(h.record('P-1')!.registration).toBe('NotRegistered');
+  });
+});
+
 describe('Register Patient: what it leaves', () => {
   it('expiry in hours from now; the lease gone; registeredAt set once; every session and link ended (rule 17)', async () => {
     const { h, deps } = setup();
