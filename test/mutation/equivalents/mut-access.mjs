@@ -37,4 +37,19 @@ export default [
     code: '() => false',
     reason: 'a failed re-read answers `saved`, which is only read as !saved: undefined (the mutant) is falsy like false',
   },
+  {
+    file: 'lambdas/domain/portal-record.ts',
+    code: "typeof stamp === 'number'",
+    reason: 'Number.isSafeInteger is false for anything that is not a number, so the typeof guard decides nothing',
+  },
+  {
+    file: 'lambdas/domain/portal-record.ts',
+    code: "'The portal record'",
+    reason: "error wording: notFound(what) only builds the 404's message text; kind and code stay 'not-found'",
+  },
+  {
+    file: 'lambdas/domain/portal-record.ts',
+    code: 'current?.email',
+    reason: 'read only after loginEmailChanged, which is true only when current is defined (current?.accountId !== undefined)',
+  },
 ];
