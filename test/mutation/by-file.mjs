@@ -53,11 +53,11 @@ export const securityFiles = [
 /** Tests of a file whose names do not start with the file's name. */
 const extraTests = {
   'lambdas/domain/permissions.ts': ['test/unit/domain/settings-permissions.test.ts', 'test/unit/domain/staff-admin*.test.ts'],
+  'lambdas/domain/settings.ts': ['test/unit/domain/settings-*.test.ts'],
   'lambdas/domain/portal-record.ts': ['test/unit/domain/rule-29.test.ts'],
   'lambdas/domain/invitations.ts': ['test/unit/domain/rule-29.test.ts'],
   'lambdas/domain/patient-access.ts': ['test/unit/domain/rule-29.test.ts'],
   'lambdas/http/auth.ts': ['test/handlers/staff-sessions.test.ts', 'test/handlers/sessions.test.ts', 'test/handlers/staff-admin.test.ts'],
-  'lambdas/http/staff-session.ts': ['test/unit/http/staff-auth*.test.ts'],
   'lambdas/http/lobby-auth.ts': ['test/handlers/lobby.test.ts'],
   'lambdas/http/parse.ts': ['test/handlers/bad-input.test.ts', 'test/handlers/fuzz.test.ts'],
   'lambdas/http/problems.ts': ['test/unit/http/typed-answers.test.ts', 'test/unit/http/public-handler.test.ts', 'test/handlers/bad-input.test.ts'],
