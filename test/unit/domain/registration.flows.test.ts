@@ -42,8 +42,10 @@ async function invited(h = harness()) {
 }
 const state = (h: ReturnType<typeof harness>) => h.inv.invitations.get('P-1')!;
 const edit = (h: ReturnType<typeof harness>, change: Partial<StoredRecord>) => {
+  // As every record write does: the version moves on (the commit is conditional on the one it read).
   const doc = h.mem.docs.get('patient:P-1')!;
-  doc.value = { ...(doc.value as StoredRecord), ...change };
+  doc.version += 1;
+  doc.value = { ...(doc.value as StoredRecord), ...change, version: doc.version };
 };
 
 /** A phone code stored on the link as the texting step would (phone-codes.ts), for the record's phone. */

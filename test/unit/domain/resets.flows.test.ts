@@ -26,7 +26,9 @@ const frontdesk = { id: 'frontdesk', sourceIp: '203.0.113.7' };
 function harness(over: Partial<StoredRecord> = {}) {
   const mem = memoryStore();
   const usernames = new Map<string, AccountLink>();
-  const resets = memoryLinks<ResetData>(mem, usernames, resetPolicy);
+  const throttle = memoryThrottleState();
+  // The commit clears the sign-in counters in its own transaction (issue 16): the links see the throttle.
+  const resets = memoryLinks<ResetData>(mem, usernames, resetPolicy, throttle.store);
   const mail = memoryMailer();
   const passwords = new Map<string, string>();
   const signedOut: string[] = [];
@@ -39,7 +41,6 @@ function harness(over: Partial<StoredRecord> = {}) {
     },
   };
   let now = new Date('2026-11-21T10:00:00.000Z');
-  const throttle = memoryThrottleState();
   const warnings: { msg: string; fields: Record<string, string> }[] = [];
   const deps: ResetConfirmDeps = {
     store: mem.store,
@@ -73,8 +74,10 @@ function harness(over: Partial<StoredRecord> = {}) {
     return { token: /#token=([A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '', pin: /PIN: ([A-Z0-9]{6})/.exec(text)?.[1] ?? '' };
   };
   const edit = (change: Partial<StoredRecord>) => {
+    // As every record write does: the version moves on (the commit is conditional on the one it read).
     const doc = mem.docs.get('patient:P-1')!;
-    doc.value = { ...(doc.value as StoredRecord), ...change };
+    doc.version += 1;
+    doc.value = { ...(doc.value as StoredRecord), ...change, version: doc.version };
   };
   const audits = (action: string) => mem.audit.filter((a) => a.action === action);
   const advance = (ms: number) => (now = new Date(now.getTime() + ms));
