@@ -30,6 +30,12 @@ describe('standalone-handler', () => {
     expect(() => defineHandler(portalRecordRoutes, 'portal-record-get' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
     // Public, but it reads the settings item: it must be built with the whole chain.
     expect(() => defineHandler(pageRoutes, 'portal-page' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
+    // A caller check with no grants (no such route today: each check alone must refuse).
+    const health = serviceRoutes.find((r) => r.id === 'health')!;
+    for (const caller of ['staff', 'admin', 'patient', 'lobby'] as const) {
+      const tokenOnly = [{ ...health, caller }] as unknown as typeof serviceRoutes;
+      expect(() => defineHandler(tokenOnly, 'health' as never, async () => ({ status: 200 }) as never)).toThrow(/touches a backend/);
+    }
   });
 
   it('runs the same chain: request id, JSON body, problem+json for an error', async () => {
