@@ -158,6 +158,8 @@ describe('routes', () => {
         SENDER_EMAIL: 'portal@clinic.test',
         SES_CONFIGURATION_SET: { Ref: ids.configurationSet },
         PIN_KEY_ID: getAtt(logicalId(stack.pinKey.key)),
+        // An ARN, not a secret: only the two lobby functions may use the key (grant 'lobbyKey:mac').
+        LOBBY_KEY_ID: getAtt(logicalId(stack.lobbyKey.key)),
       });
     }
   });
