@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { auditEvent, patientTarget } from '../../../lambdas/domain/audit.ts';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
 import {
+  checkSecrets,
   lookUp,
   newLink,
   useLink,
@@ -383,6 +384,17 @@ describe('useLink: every failure but a wrong set gives lease and try back in one
     expect(await code(use(token, 'WRONG1'))).toBe('InternalServerError: backend down');
     expect(state().lease).toBeUndefined();
     expect(made).toEqual([]);
+  });
+
+  it('without a lease (checkSecrets): a count answered lost (not done) writes nothing else', async () => {
+    const { token } = await issue();
+    const live = await open(token);
+    const before = structuredClone(state());
+    links.failOnce.add('countFailure');
+    expect(await code(checkSecrets(deps, basePolicy, live, { pin: 'WRONG1' }, ip))).toBe('InternalServerError: backend down');
+    // The try stays spent (a wrong set was compared); nothing else moved.
+    expect(state()).toEqual({ ...before, tries: 1 });
+    expect(audits('test.wrong')).toHaveLength(0);
   });
 
   it('the outside step failing: lease and try back, nothing committed, the retry completes', async () => {
