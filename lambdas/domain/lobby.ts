@@ -26,7 +26,7 @@ import { DomainError, notFound } from './errors.ts';
 import { readTogether, type Clock, type RecordStore } from './ports.ts';
 import { sessionGenerationOf, sessionStillLive, type StoredRecord } from './portal-record.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
-import { throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
+import { accountThrottleKey, throttledSignIn, throttleKeys, type ThrottleStore } from './sign-in-throttle.ts';
 
 export const lobbyAlphabet = readableAlphabet; // no 0/O, 1/I/L
 export const lobbyPasswordLength = 10;
@@ -209,7 +209,7 @@ export async function issueLobbyPassword(deps: IssueDeps, actor: Actor, patientI
   const audit = auditEvent(actor, patientTarget(patientId), 'lobby-password.issued', now, { lobbyMinutes: settings.lobbyMinutes, expiresAt });
   const masterCase = lobbySignInName(record);
   // The case number's guessing counter is cleared in the same transaction as the password.
-  await deps.lobby.putPassword(stored, audit, throttleKeys('lobby', masterCase, '', now).accountKey);
+  await deps.lobby.putPassword(stored, audit, accountThrottleKey('lobby', masterCase));
   return { lobbyPassword, expiresAt, masterCase };
 }
 
