@@ -160,7 +160,11 @@ async function showRequest(desk: Page, p: { firstName: string; lastName: string 
     await Promise.race([item.waitFor(), more.waitFor()]).catch(() => undefined);
     if (await item.isVisible()) return;
     if (!(await more.isVisible())) break;
+    // Wait for this page to be drawn before looking again: under load a second click could land
+    // on a button the last page is about to hide (the full run's one failure, a 20 s timeout).
+    const before = await desk.locator('li.selfreg-item').count();
     await more.click();
+    await desk.waitForFunction(`document.querySelectorAll('li.selfreg-item').length > ${before} || document.querySelector('#selfreg-more').hidden === true`);
   }
   await item.waitFor();
 }
