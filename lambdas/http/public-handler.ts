@@ -20,7 +20,7 @@ export function defineHandler<const Rs extends readonly TableRoute[], const Id e
 ) {
   const route = routeIn(flowRoutes, id);
   const caller: Caller = route.caller;
-  if (caller !== 'public') throw new Error(`route ${id} is not public: build it with lambdas/http/handler.ts`);
+  if (caller !== 'public') throw new Error(`route ${id} is not public: build it with its caller's handler module`);
   return buildHandler(route, run, async (routeCaller) => {
     // buildHandler hands the route's own caller; anything else would be a wiring mistake.
     if (routeCaller !== 'public') throw new Error(`route ${id} is not public`);

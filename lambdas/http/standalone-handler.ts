@@ -20,7 +20,7 @@ export function defineHandler<const Rs extends readonly TableRoute[], const Id e
 ) {
   const route = routeIn(flowRoutes, id);
   if (route.caller !== 'public' || route.grants.length > 0) {
-    throw new Error(`route ${id} touches a backend: build it with lambdas/http/public-handler.ts or handler.ts`);
+    throw new Error(`route ${id} touches a backend: build it with lambdas/http/public-handler.ts or its caller's handler module`);
   }
   return buildHandler(route, run, async (routeCaller) => {
     // buildHandler hands the route's own caller; anything else would be a wiring mistake.

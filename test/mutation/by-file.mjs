@@ -59,6 +59,9 @@ const extraTests = {
   'lambdas/domain/patient-access.ts': ['test/unit/domain/rule-29.test.ts'],
   'lambdas/http/auth.ts': ['test/handlers/staff-sessions.test.ts', 'test/handlers/sessions.test.ts', 'test/handlers/staff-admin.test.ts'],
   'lambdas/http/lobby-auth.ts': ['test/handlers/lobby.test.ts'],
+  'lambdas/http/staff-handler.ts': ['test/unit/http/handler.rules.test.ts', 'test/unit/handler-routes.test.ts'],
+  'lambdas/http/patient-handler.ts': ['test/unit/http/handler.rules.test.ts', 'test/unit/handler-routes.test.ts'],
+  'lambdas/http/lobby-handler.ts': ['test/unit/http/handler.rules.test.ts', 'test/unit/handler-routes.test.ts'],
   'lambdas/http/parse.ts': ['test/handlers/bad-input.test.ts', 'test/handlers/fuzz.test.ts'],
   'lambdas/http/problems.ts': ['test/unit/http/typed-answers.test.ts', 'test/unit/http/public-handler.test.ts', 'test/handlers/bad-input.test.ts'],
 };

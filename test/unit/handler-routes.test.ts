@@ -12,7 +12,6 @@ import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { lambdaBuildOptions } from '../../bench/lib/bundles.ts';
-import { defineHandler } from '../../lambdas/http/handler.ts';
 import { defineHandler as defineStaffHandler } from '../../lambdas/http/staff-handler.ts';
 import { defineHandler as definePatientHandler } from '../../lambdas/http/patient-handler.ts';
 import { defineHandler as defineLobbyHandler } from '../../lambdas/http/lobby-handler.ts';
@@ -101,7 +100,7 @@ describe("each handler's route", () => {
 
   it('fails at cold start when the id is not among the routes it is given, or its caller is not the builder\'s', () => {
     const run = async () => ({ status: 200 }) as never;
-    expect(() => defineHandler(serviceRoutes, 'portal-record-get' as never, run)).toThrow(/no route portal-record-get/);
+    expect(() => defineStaffHandler(serviceRoutes, 'portal-record-get' as never, run)).toThrow(/no route portal-record-get/);
     expect(() => defineStaffHandler(serviceRoutes, 'health' as never, run)).toThrow(/not a staff route/);
     expect(() => defineStaffHandler(accountRoutes, 'account-get' as never, run)).toThrow(/not a staff route/);
     expect(() => definePatientHandler(portalRecordRoutes, 'portal-record-get' as never, run)).toThrow(/not a patient route/);

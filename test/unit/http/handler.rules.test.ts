@@ -1,5 +1,5 @@
 /**
- * Mutation-testing rules for lambdas/http/handler.ts (issue 20): each route's caller rule picks
+ * Rule 28 for the handler builders (staff-handler.ts, patient-handler.ts, lobby-handler.ts; issue 20): each route's caller rule picks
  * its authenticator (rule 28: admin routes need the admin role, staff routes a staff role; patient
  * and lobby routes never take a staff token). Through real handler modules, so the test holds
  * whatever shape `defineHandler` takes; DynamoDB is the in-memory fake, tokens are real RS256.
