@@ -15,6 +15,8 @@ import { lambdaBuildOptions } from '../../bench/lib/bundles.ts';
 import { defineHandler as defineStaffHandler } from '../../lambdas/http/staff-handler.ts';
 import { defineHandler as definePatientHandler } from '../../lambdas/http/patient-handler.ts';
 import { defineHandler as defineLobbyHandler } from '../../lambdas/http/lobby-handler.ts';
+import { defineHandler as definePublicHandler } from '../../lambdas/http/public-handler.ts';
+import { defineHandler as defineStandaloneHandler } from '../../lambdas/http/standalone-handler.ts';
 import { accountRoutes } from '../../lib/routes/account.ts';
 import { lobbyRoutes } from '../../lib/routes/lobby.ts';
 import { portalRecordRoutes } from '../../lib/routes/portal-record.ts';
@@ -95,6 +97,26 @@ describe("each handler's route", () => {
       expect(entry, `${d.file}: ${d.id} in ${d.routesFile}`).toBe(routeById(d.id as RouteId));
       // And the stack bundles this file for this id.
       expect(entry?.entry, d.id).toBe(d.file);
+    }
+  });
+
+  it('rule 28: every route builds with its own caller\'s module and with no other (staff and admin share one)', () => {
+    const run = async () => ({ status: 200 }) as never;
+    const builders = {
+      staff: (id: string) => defineStaffHandler(routes as never, id as never, run),
+      patient: (id: string) => definePatientHandler(routes as never, id as never, run),
+      lobby: (id: string) => defineLobbyHandler(routes as never, id as never, run),
+      public: (id: string) => definePublicHandler(routes as never, id as never, run),
+      standalone: (id: string) => defineStandaloneHandler(routes as never, id as never, run),
+    };
+    for (const r of routes) {
+      const own = r.caller === 'admin' ? 'staff' : r.caller === 'public' && r.grants.length === 0 ? 'standalone' : r.caller;
+      for (const [name, build] of Object.entries(builders)) {
+        // A public route with no grants may also take the public chain; every other pairing is refused.
+        const accepts = name === own || (name === 'public' && own === 'standalone');
+        if (accepts) expect(() => build(r.id), `${r.id} with ${name}`).not.toThrow();
+        else expect(() => build(r.id), `${r.id} with ${name}`).toThrow();
+      }
     }
   });
 
