@@ -1,0 +1,173 @@
+/**
+ * Mutation survivors of lambdas/domain/resets.ts (issue 20), killed through confirmReset /
+ * requestReset / staffReset on the in-memory stores (harness copied from resets.flows.test.ts):
+ * the link's record check at look-up (rules 9, 11, 17, 29), the username typed in another case,
+ * what the address counter counts (rule 6), staff past the patient's hourly limit, renames.
+ */
+import { describe, expect, it } from 'vitest';
+import { DomainError, versionConflict } from '../../../lambdas/domain/errors.ts';
+import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
+import type { AccountLink, PatientLogins } from '../../../lambdas/domain/ports.ts';
+import { confirmReset, requestReset, resetLink, resetPolicy, staffReset, type ResetConfirmDeps, type ResetData } from '../../../lambdas/domain/resets.ts';
+import { changeSettings } from '../../../lambdas/domain/settings.ts';
+import { accountThrottleKey } from '../../../lambdas/domain/sign-in-throttle.ts';
+import { memoryLinks } from '../../support/memory-links.ts';
+import { memoryMailer, outage } from '../../support/memory-invitations.ts';
+import { memoryStore } from '../../support/memory-store.ts';
+import { memoryThrottleState } from '../../support/memory-throttle.ts';
+import { staff } from './invitation-harness.ts';
+
+const practice = { practiceName: 'Maple Clinic', portalUrl: 'https://portal.maple.test/' };
+const newPassword = 'quartz meadow harbor kettle';
+const sourceIp = '198.51.100.1';
+const frontdesk = { id: 'frontdesk', sourceIp: '203.0.113.7' };
+
+function harness(over: Partial<StoredRecord> = {}) {
+  const mem = memoryStore();
+  const usernames = new Map<string, AccountLink>();
+  const throttle = memoryThrottleState();
+  // The commit clears the sign-in counters in its own transaction (issue 16): the links see the throttle.
+  const resets = memoryLinks<ResetData>(mem, usernames, resetPolicy, throttle.store);
+  const mail = memoryMailer();
+  const passwords = new Map<string, string>();
+  const signedOut: string[] = [];
+  const logins: Pick<PatientLogins, 'setPassword' | 'signOutEverywhere'> = {
+    async setPassword(id, password) {
+      passwords.set(id, password);
+    },
+    async signOutEverywhere(id) {
+      signedOut.push(id);
+    },
+  };
+  let now = new Date('2026-11-21T10:00:00.000Z');
+  const warnings: { msg: string; fields: Record<string, string> }[] = [];
+  const deps: ResetConfirmDeps = {
+    store: mem.store,
+    accounts: { findByUsername: async (u) => usernames.get(u.trim().toLowerCase()) },
+    resets: { ...resets.store },
+    logins,
+    throttle: throttle.store,
+    mailer: mail.mailer,
+    clock: () => now,
+    settingsDefaults: practice,
+    warn: (msg, fields) => void warnings.push({ msg, fields }),
+  };
+  const record: StoredRecord = {
+    patientId: 'P-1',
+    accountId: 'acc-P-1',
+    username: 'Maple.Lee',
+    email: 'p-1@example.test',
+    accessEnabled: true,
+    cases: [],
+    registration: 'NormalRegistration',
+    invite: { status: 'Accepted' },
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    version: 1,
+    ...over,
+  };
+  mem.docs.set('patient:P-1', { value: record, version: 1 });
+  usernames.set('maple.lee', { accountId: 'acc-P-1', patientId: 'P-1' });
+  const lastMail = () => {
+    const text = mail.sent.at(-1)?.text ?? '';
+    return { token: /#token=([A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '', pin: /PIN: ([A-Z0-9]{6})/.exec(text)?.[1] ?? '' };
+  };
+  const edit = (change: Partial<StoredRecord>) => {
+    // As every record write does: the version moves on (the commit is conditional on the one it read).
+    const doc = mem.docs.get('patient:P-1')!;
+    doc.version += 1;
+    doc.value = { ...(doc.value as StoredRecord), ...change, version: doc.version };
+  };
+  const audits = (action: string) => mem.audit.filter((a) => a.action === action);
+  const advance = (ms: number) => (now = new Date(now.getTime() + ms));
+  return { mem, resets, mail, deps, lastMail, passwords, signedOut, throttle, warnings, edit, audits, advance, usernames, record: () => mem.docs.get('patient:P-1')!.value as StoredRecord };
+}
+
+const outcome = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => {
+      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
+      throw err;
+    },
+  );
+
+async function requested(h = harness()) {
+  await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+  const { token, pin } = h.lastMail();
+  expect(token).not.toBe('');
+  return { h, attempt: { token, pin, username: 'Maple.Lee', newPassword, sourceIp } };
+}
+
+const addressFailures = (h: ReturnType<typeof harness>) => [...h.throttle.addresses.values()].reduce((a, b) => a + b, 0);
+
+describe('rules 9, 11, 17, 29: the record no longer the one the link was issued for is the one 410 at look-up', () => {
+  for (const [name, change] of [
+    ['access off', { accessEnabled: false }],
+    ['another login', { accountId: 'acc-other' }],
+    ['no login at all', { accountId: undefined }],
+    ['no username', { username: undefined }],
+  ] as [string, Partial<StoredRecord>][]) {
+    it(`${name}: gone before any password is set, and the address counter counts it (rule 6)`, async () => {
+      const { h, attempt } = await requested();
+      h.edit(change);
+      expect(await outcome(confirmReset(h.deps, attempt))).toBe('gone:reset-link-gone');
+      expect(h.passwords.size).toBe(0);
+      expect(h.signedOut).toEqual([]);
+      expect(h.audits('reset.completed')).toHaveLength(0);
+      expect(addressFailures(h)).toBe(1);
+    });
+  }
+
+  it('the happy twin: the record unchanged but edited elsewhere (version moved on) still resets', async () => {
+    const { h, attempt } = await requested();
+    h.edit({ cases: [] });
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
+    expect(h.passwords.get('acc-P-1')).toBe(newPassword);
+    expect(addressFailures(h)).toBe(0);
+  });
+});
+
+describe('rule 6: the username is typed in any case and spacing; only a wrong set counts against the address', () => {
+  it('the username typed in lower case with spaces around is the right one', async () => {
+    const { h, attempt } = await requested();
+    expect(await outcome(confirmReset(h.deps, { ...attempt, username: '  maple.lee ' }))).toBe('ok');
+    expect(h.passwords.get('acc-P-1')).toBe(newPassword);
+  });
+
+  it('hostile twin: another username with the right PIN is refused and counted once', async () => {
+    const { h, attempt } = await requested();
+    expect(await outcome(confirmReset(h.deps, { ...attempt, username: 'oak.lee' }))).toBe('unauthorized:wrong-pin-or-username');
+    expect(h.passwords.size).toBe(0);
+    expect(addressFailures(h)).toBe(1);
+  });
+
+  it('a link whose stored PIN hash is missing refuses every PIN as a wrong set (never a crash)', async () => {
+    const { h, attempt } = await requested();
+    const state = h.resets.states.get('P-1')!;
+    h.resets.states.set('P-1', { ...state, secrets: {} });
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('unauthorized:wrong-pin-or-username');
+    expect(h.passwords.size).toBe(0);
+  });
+
+  it('a corrupt stored PIN hash is a server error, never counted against the caller address', async () => {
+    const { h, attempt } = await requested();
+    const state = h.resets.states.get('P-1')!;
+    h.resets.states.set('P-1', { ...state, secrets: { pin: 42 as unknown as string } });
+    await expect(confirmReset(h.deps, attempt)).rejects.toThrow(TypeError);
+    expect(addressFailures(h)).toBe(0);
+    expect(h.passwords.size).toBe(0);
+  });
+});
+
+describe('staff are not held to the patient hourly email limit', () => {
+  it('three patient emails this hour, then a staff reset: sent', async () => {
+    const h = harness();
+    for (let i = 0; i < 3; i++) await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    expect(h.mail.sent).toHaveLength(3);
+    await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    expect(h.mail.sent).toHaveLength(3);
+    expect(await staffReset(h.deps, frontdesk as never, 'P-1')).toMatchObject({ delivery: 'Sent' });
+    expect(h.mail.sent).toHaveLength(4);
+  });
+});
