@@ -171,3 +171,73 @@ describe('staff are not held to the patient hourly email limit', () => {
     expect(h.mail.sent).toHaveLength(4);
   });
 });
+
+describe('rules 9 and 11: a link state with no login named, on a record with none, is gone too', () => {
+  it('no accountId on the link nor on the record: 410, nothing set', async () => {
+    const { h, attempt } = await requested();
+    const state = h.resets.states.get('P-1')!;
+    h.resets.states.set('P-1', { ...state, accountId: undefined } as never);
+    h.edit({ accountId: undefined });
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('gone:reset-link-gone');
+    expect(h.passwords.size).toBe(0);
+  });
+});
+
+describe('rule 9: the record deleted under the lease is the one 410, nothing committed', () => {
+  it('record gone while the password is being set', async () => {
+    const { h, attempt } = await requested();
+    h.deps.logins = {
+      ...h.deps.logins,
+      setPassword: async (id, password) => {
+        h.passwords.set(id, password);
+        h.mem.docs.delete('patient:P-1');
+      },
+    };
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('gone:reset-link-gone');
+    expect(h.audits('reset.completed')).toHaveLength(0);
+  });
+});
+
+describe('rule 27: a new username this login already holds is not "taken"', () => {
+  it('the index already names this account for the new name: the rename goes through', async () => {
+    const { h, attempt } = await requested();
+    h.usernames.set('oak.lee', { accountId: 'acc-P-1', patientId: 'P-1' });
+    expect(await outcome(confirmReset(h.deps, { ...attempt, newUsername: 'Oak.Lee' }))).toBe('ok');
+    expect(h.record().username).toBe('Oak.Lee');
+  });
+});
+
+describe('rule 15: the notice uses the settings read with the link, and reads them again only when that read failed', () => {
+  const settingsReads = (h: ReturnType<typeof harness>, fail: (n: number) => boolean) => {
+    const get = h.deps.store.getSettings.bind(h.deps.store);
+    let n = 0;
+    h.deps.store = { ...h.deps.store, getSettings: async () => (fail(++n) ? Promise.reject(outage()) : get()) };
+  };
+
+  it('read once with the link; a later settings outage does not stop the notice', async () => {
+    const { h, attempt } = await requested();
+    settingsReads(h, (n) => n > 1);
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
+    expect(h.mail.sent.at(-1)!.text).toContain('Maple Clinic');
+    expect(h.audits('reset.notice-failed')).toHaveLength(0);
+  });
+
+  it('the read with the link failed: read again for the notice, which still goes out with the practice name', async () => {
+    const { h, attempt } = await requested();
+    settingsReads(h, (n) => n === 1);
+    expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
+    expect(h.mail.sent.at(-1)!.text).toContain('Maple Clinic');
+    expect(h.audits('reset.notice-failed')).toHaveLength(0);
+  });
+
+  it('a mailer that throws a non-Error: logged as "unknown", no detail; and with no logger at all, still done', async () => {
+    for (const warn of [true, false]) {
+      const { h, attempt } = await requested();
+      h.deps.mailer = { send: async () => Promise.reject('p-1@example.test refused') };
+      if (!warn) delete h.deps.warn;
+      expect(await outcome(confirmReset(h.deps, attempt))).toBe('ok');
+      expect(h.audits('reset.notice-failed')).toHaveLength(1);
+      expect(h.warnings).toEqual(warn ? [{ msg: 'credentials-changed notice failed', fields: { errorName: 'unknown' } }] : []);
+    }
+  });
+});
