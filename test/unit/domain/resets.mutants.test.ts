@@ -241,3 +241,59 @@ describe('rule 15: the notice uses the settings read with the link, and reads th
     }
   });
 });
+
+describe('rule 6: the hourly email limit counts every email of the hour, the answer never tells', () => {
+  it('four requests in the hour: three emails, the fourth audited as rate-limited, the same empty answer', async () => {
+    const h = harness();
+    for (let i = 0; i < 3; i++) await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+    expect(h.resets.states.get('P-1')!.data?.sentAt).toHaveLength(3);
+    await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+    expect(h.mail.sent).toHaveLength(3);
+    expect(h.audits('reset.requested').at(-1)!.detail).toEqual({ by: 'patient', emailed: false, reason: 'rate-limited' });
+  });
+
+  it('a link at the very end of its life is not "replaced" by a new request', async () => {
+    const h = harness();
+    await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    h.advance(60 * 60_000);
+    await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    expect(h.audits('reset.requested').at(-1)!.detail).toEqual({ by: 'patient', emailed: true, replaced: false, minutes: 60 });
+  });
+});
+
+describe('rule 13: the race paths with no logger, and a failure that is not a lost race', () => {
+  it('rate-limited on the fresh read and a crowd losing the race: still no error without a logger', async () => {
+    const h = harness();
+    delete h.deps.warn;
+    await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    await requestReset(h.deps, { username: 'maple.lee', sourceIp });
+    const plain = { ...h.deps, resets: { ...h.deps.resets } };
+    const write = h.deps.resets.write;
+    let raced = false;
+    h.deps.resets.write = async (change) => {
+      if (!raced) {
+        raced = true;
+        await requestReset(plain, { username: 'maple.lee', sourceIp });
+      }
+      return write(change);
+    };
+    await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+    expect(h.mail.sent).toHaveLength(3);
+    expect(h.audits('reset.requested').at(-1)!.detail).toEqual({ by: 'patient', emailed: false, reason: 'rate-limited' });
+    const other = harness();
+    delete other.deps.warn;
+    other.deps.resets.write = async () => {
+      throw versionConflict();
+    };
+    await expect(requestReset(other.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+  });
+
+  it('any other refusal while issuing is an error, not the silent 202', async () => {
+    const h = harness();
+    h.deps.resets.write = async () => {
+      throw new DomainError('gone', 'reset-link-gone', 'gone');
+    };
+    await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).rejects.toMatchObject({ code: 'reset-link-gone' });
+    expect(h.warnings).toEqual([]);
+  });
+});
