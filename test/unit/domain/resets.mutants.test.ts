@@ -297,3 +297,13 @@ describe('rule 13: the race paths with no logger, and a failure that is not a lo
     expect(h.warnings).toEqual([]);
   });
 });
+
+describe('the reset email failing with a non-Error: logged as "unknown", no address', () => {
+  it('the reset stands and the log names no detail', async () => {
+    const h = harness();
+    h.deps.mailer = { send: async () => Promise.reject('p-1@example.test refused') };
+    await expect(requestReset(h.deps, { username: 'maple.lee', sourceIp })).resolves.toBeUndefined();
+    expect(h.resets.states.get('P-1')!.status).toBe('Pending');
+    expect(h.warnings).toEqual([{ msg: 'reset email failed', fields: { errorName: 'unknown' } }]);
+  });
+});
