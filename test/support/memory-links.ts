@@ -121,7 +121,11 @@ export function memoryLinks<D extends object>(
       if (change.linkAccount) accounts.set(accountId, patientId);
       if (change.usernames) {
         const { claim, release } = change.usernames;
-        if (release && release.toLowerCase() !== claim.toLowerCase()) usernames.delete(release.toLowerCase());
+        // DynamoDB refuses a transaction with two operations on one item (ValidationException), and
+        // the adapter (dynamo-links.ts) writes the claim and the release as two: keeping a name must
+        // not also release it, whatever its case.
+        if (release && release.toLowerCase() === claim.toLowerCase()) throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), { name: 'ValidationException' });
+        if (release) usernames.delete(release.toLowerCase());
         usernames.set(claim.toLowerCase(), { accountId, patientId });
       }
       mem.audit.push(change.audit);
