@@ -44,7 +44,7 @@ export const designMinimum: Record<string, { dynamodb: number; cognito: number; 
     dynamodb: 4,
     cognito: 2,
     ses: 0,
-    why: 'BatchGet (link and PIN counters, link, username) then BatchGet (invitation, record); ONE write: lease + accountId + the PIN try (rule 5: spent before the compare, one compare at a time); AdminCreateUser + AdminSetUserPassword (permanent); one transaction conditional on the record read. A 5th call, the practice notice (issue 19) reading settings after the commit, could join the second BatchGet',
+    why: 'BatchGet (link and PIN counters, link, username) then BatchGet (invitation, record, settings for the practice notice of issue 19); ONE write: lease + accountId + the PIN try (rule 5: spent before the compare, one compare at a time); AdminCreateUser + AdminSetUserPassword (permanent); one transaction conditional on the record read.',
   },
   'sign-in': {
     dynamodb: 6,

@@ -42,6 +42,7 @@ import { invitationNeeds, phoneCodeSecret, type PhoneCodeKey, type SmsAvailabili
 import { firstLoginStamp, linksStillLive } from './portal-record.ts';
 import type { AccountStore, Clock, PatientLogins, RecordStore } from './ports.ts';
 import { readSettings, type SettingsDefaults } from './settings.ts';
+import type { PracticeNoticeKind } from './practice-notices.ts';
 import type { ThrottleStore } from './sign-in-throttle.ts';
 // Rule 31: Cognito's own refusal of a password, mapped to this request's field.
 import { isPasswordRefusal, passwordRefusedByPool } from './password-policy.ts';
@@ -74,6 +75,12 @@ export interface RegistrationDeps extends LinkDeps {
   vault: PinVault;
   /** The keyed hash of phone codes (issue 17); without it a phone code never matches. */
   phoneCodeKey?: PhoneCodeKey;
+  /**
+   * Tells the practice (issue 19) once the registration is committed. `settings` answers the
+   * settings item read beside the record (issue 16: the notice makes no read of its own).
+   * Never throws, whatever the settings hold (practice-notices.ts).
+   */
+  notify?: (kind: PracticeNoticeKind, settings: Pick<RecordStore, 'getSettings'>) => Promise<void>;
 }
 
 /** Step 1, the link: the one-time link's look-up under the invitation policy. */
@@ -107,8 +114,13 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
   if ((pin === undefined) === (phoneCode === undefined)) throw pinOrPhoneCode();
   const policy = phoneCode === undefined ? invitationPolicy(deps.vault) : invitationPolicy(deps.vault, phoneCodeSecret(deps.phoneCodeKey ?? noKey, deps.clock));
   const linkDeps = { ...deps, links: deps.invitations };
-  // Two reads (issue 16): the counters, the link and the username's holder; then invitation and record.
-  const live = await lookUp(linkDeps, invitationLinks, token, sourceIp, { first: () => deps.accounts.findByUsername(username) });
+  // Two reads (issue 16): the counters, the link and the username's holder; then invitation,
+  // record and the settings item the practice notice reads (parsed by the notice, whose failure
+  // never fails the registration).
+  const live = await lookUp(linkDeps, invitationLinks, token, sourceIp, {
+    first: () => deps.accounts.findByUsername(username),
+    withState: () => deps.store.getSettings(),
+  });
   const patientId = live.state.patientId;
 
   // Steps 2-6 (useLink): ONE write takes the lease (and with it the accountId) and reserves the
@@ -147,5 +159,7 @@ export async function register(deps: RegistrationDeps, attempt: RegistrationAtte
       };
     },
   });
+  const settingsRead = live.withState;
+  await deps.notify?.('patient-registered', { getSettings: async () => settingsRead });
   return { accountId, username };
 }

@@ -47,9 +47,9 @@ export const handler = defineHandler(registrationRoutes, 'registration-create', 
       clock: systemClock,
       settingsDefaults: settingsDefaults(),
       ...phoneCodeKeyDep(),
+      notify: tellPractice(log),
     },
     { ...rest, username, password, sourceIp },
   );
-  await tellPractice(log)('patient-registered');
   return { status: 201, body: registered };
 });

@@ -14,6 +14,9 @@ import { storedPhoneCode } from '../../../lambdas/domain/phone-codes.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { checkInvitation, register, type RegistrationAttempt } from '../../../lambdas/domain/registration.ts';
 import { changeSettings } from '../../../lambdas/domain/settings.ts';
+import type { OutgoingEmail } from '../../../lambdas/domain/invitations.ts';
+import { notifyPractice, type PracticeNoticeKind } from '../../../lambdas/domain/practice-notices.ts';
+import type { RecordStore } from '../../../lambdas/domain/ports.ts';
 import { goodPassword, harness, staff } from './invitation-harness.ts';
 
 const ip = '198.51.100.1';
@@ -175,5 +178,46 @@ describe('checking a link', () => {
     await changeSettings({ store: h.mem.store, clock: h.reg.clock, defaults: h.reg.settingsDefaults, sms }, admin, { phoneCodes: true });
     expect(await checkInvitation({ ...h.reg, sms }, token, ip)).toMatchObject({ needs: ['pin', 'phoneCode'], kind: 'patient' });
     expect(await checkInvitation(h.reg, token, ip)).toMatchObject({ needs: ['pin'] });
+  });
+});
+
+describe('the practice notice (issue 19, with issue 16: the settings read beside the record)', () => {
+  const inbox = 'front-desk@practice.test';
+  /** The notice as the handler wires it, with a mailer and a log of its own, and a settings item of the given value. */
+  async function told(settingsValue: Record<string, unknown> | undefined) {
+    const { h, attempt, pin } = await invited();
+    if (settingsValue) {
+      const doc = { version: 1, value: settingsValue };
+      h.mem.docs.set('settings', doc as never);
+    }
+    const sent: OutgoingEmail[] = [];
+    const warnings: string[] = [];
+    const notify = (kind: PracticeNoticeKind, settings: Pick<RecordStore, 'getSettings'>) =>
+      notifyPractice({ store: settings, settingsDefaults: h.reg.settingsDefaults, mailer: { send: async (e) => void sent.push(e) }, warn: (msg) => void warnings.push(msg) }, kind);
+    return { h, attempt, pin, sent, warnings, reg: { ...h.reg, notify } };
+  }
+
+  it('a registration tells the inbox the practice set, once, after the commit', async () => {
+    const t = await told(undefined);
+    await changeSettings({ store: t.h.mem.store, clock: t.h.reg.clock, defaults: t.h.reg.settingsDefaults }, admin, { notifyEmail: inbox });
+    expect(await code(register(t.reg, t.attempt))).toBe('ok');
+    expect(t.sent.map((e) => e.to)).toEqual([inbox]);
+    expect(t.h.record('P-1')).toMatchObject({ username: 'pat.one' });
+  });
+
+  it('a refused registration (a wrong PIN) tells no one', async () => {
+    const t = await told(undefined);
+    await changeSettings({ store: t.h.mem.store, clock: t.h.reg.clock, defaults: t.h.reg.settingsDefaults }, admin, { notifyEmail: inbox });
+    const wrong = t.pin === '00000000' ? '11111111' : '00000000';
+    expect(await code(register(t.reg, { ...t.attempt, pin: wrong }))).not.toBe('ok');
+    expect(t.sent).toEqual([]);
+  });
+
+  it('settings that cannot be parsed fail the notice (logged), never the registration', async () => {
+    const t = await told({ notifyEmail: 42, practiceName: '' });
+    expect(await code(register(t.reg, t.attempt))).toBe('ok');
+    expect(t.h.record('P-1')).toMatchObject({ username: 'pat.one', invite: { status: 'Accepted' } });
+    expect(t.sent).toEqual([]);
+    expect(t.warnings).toEqual(['practice notice not sent']);
   });
 });

@@ -29,6 +29,23 @@ describe('the writer', () => {
     expect(String(out.mock.calls[0]![0])).toMatch(/^\{.*"msg":"two".*\}\n$/);
   });
 
+  it('issue 16: under LOG_LEVEL=silent a line bound for stdout is not even built; one bound for a writer of its own still is', () => {
+    vi.stubEnv('LOG_LEVEL', 'silent');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let built = 0;
+    const base = { get requestId() { built += 1; return 'r-1'; } };
+    createLogger(base).info('quiet');
+    createLogger(base, printLine).warn('quiet');
+    expect(built).toBe(0);
+    expect(out).not.toHaveBeenCalled();
+    const seen: string[] = [];
+    createLogger(base, (l) => seen.push(l)).error('kept');
+    setLogWriter((l) => seen.push(l));
+    createLogger(base).info('kept too');
+    expect(built).toBe(2);
+    expect(seen.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['kept', 'kept too']);
+  });
+
   it('printLine writes the line and a newline to stdout, and nothing when LOG_LEVEL is silent', () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     vi.stubEnv('LOG_LEVEL', 'silent');
