@@ -93,12 +93,30 @@ async function flows(workDir: string) {
     const api = benchApi(stack.info);
     const clients = replayClients(stack.info, stack.info.mailboxUrl);
     const results = only === 'health' ? [] : await runFlows(api, clients, { requests, runId: Date.now().toString(36).slice(-5), onFlow: (f) => log(`flow: ${f} (${requests} requests)…`) });
+    const pinCheck = await pinCheckMs();
     log('GET /health against a bare node http server…');
     const health = await healthThroughput(stack.info.apiUrl);
-    return { results, health };
+    return { results, health, pinCheck };
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * One check of a PIN against its scrypt hash (secrets.ts verifyPinHash), median of 20, ms: the
+ * slow hash issue 16 item 4 keeps for PINs on purpose, which reset confirm pays once per request.
+ */
+async function pinCheckMs(): Promise<number> {
+  const { hashPin, verifyPinHash } = await import('../lambdas/domain/secrets.ts');
+  const { median } = await import('./lib/stats.ts');
+  const stored = await hashPin('ABC234');
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await verifyPinHash('ABC235', stored);
+    times.push(performance.now() - t);
+  }
+  return median(times);
 }
 
 async function main() {
@@ -122,7 +140,8 @@ async function main() {
       const f = await flows(workDir);
       out.flows = f.results.map((r) => ({ ...r, designMinimum: designMinimum[r.flow] }));
       out.health = f.health;
-      if (only !== 'health') printFlows(f.results);
+      out.pinCheckMs = f.pinCheck;
+      if (only !== 'health') printFlows(f.results, f.pinCheck);
       printHealth(f.health);
     }
     const dir = join(repoRoot, 'bench', 'results');

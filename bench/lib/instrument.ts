@@ -23,8 +23,26 @@ export interface Call {
   what: string;
   /** To replay the same call directly (the "raw backend" side). */
   replay: { ctor: new (input: unknown) => unknown; input: unknown; client: Service | 'dynamodb-doc' };
+  /** When the call was sent (performance.now()) and how long it took, as it ran in the request. */
+  start: number;
   ms: number;
   failed: boolean;
+}
+
+/**
+ * The time a request spent waiting on its calls, as they ran: the union of their intervals
+ * (calls sent together, e.g. a batch beside a Cognito call, count once).
+ */
+export function callTime(calls: readonly Pick<Call, 'start' | 'ms'>[]): number {
+  const spans = calls.map((c) => [c.start, c.start + c.ms] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [from, to] of spans) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
 }
 
 /** Calls of the request in flight; undefined when nothing is being recorded. */
@@ -106,9 +124,9 @@ function wrap(proto: Sendable, service: Service, client: Call['replay']['client'
     const name = ctor.name;
     const op = docOps[name] ?? name.replace(/Command$/, '');
     const input = (command as { input: Record<string, unknown> }).input;
-    const call: Call = { service, op, readKey: readKeyOf(op, input), what: service === 'dynamodb' ? whatOf(op, input) : '', replay: { ctor, input: cloneInput(input), client }, ms: 0, failed: false };
+    const call: Call = { service, op, readKey: readKeyOf(op, input), what: service === 'dynamodb' ? whatOf(op, input) : '', replay: { ctor, input: cloneInput(input), client }, start: performance.now(), ms: 0, failed: false };
     calls.push(call);
-    const t = performance.now();
+    const t = call.start;
     try {
       return await original.call(this, command, ...rest);
     } catch (err) {

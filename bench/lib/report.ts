@@ -127,10 +127,14 @@ export function printBundles(rows: BundleRow[], reference: { zod: { bytes: numbe
   }
 }
 
-export function printFlows(results: FlowResult[]): void {
+/**
+ * `pinCheckMs`: one scrypt PIN check (secrets.ts), kept slow on purpose (issue 16 item 4: ~30-bit
+ * PINs); reset confirm pays it once per request, so its target is against its calls plus that.
+ */
+export function printFlows(results: FlowResult[], pinCheckMs: number): void {
   console.log(`\n## Flows on the local stack: autocannon, 1 connection, ${results[0]?.requests ?? 0} requests each; raw = the same AWS calls made directly, same run`);
   console.log(
-    [pad('flow', 14), lpad('p50 ms', 8), lpad('p99 ms', 8), lpad('raw p50', 8), lpad('raw p99', 8), lpad('×p50', 6), lpad('ddb', 4), lpad('cog', 4), lpad('ses', 4), lpad('min', 9), lpad('flows/s', 8), '  Cognito limit'].join(' '),
+    [pad('flow', 14), lpad('p50 ms', 8), lpad('p99 ms', 8), lpad('raw p50', 8), lpad('raw p99', 8), lpad('×p50', 6), lpad('in-req', 7), lpad('×', 5), lpad('ddb', 4), lpad('cog', 4), lpad('ses', 4), lpad('min', 9), lpad('flows/s', 8), '  Cognito limit'].join(' '),
   );
   for (const r of results) {
     const min = designMinimum[r.flow];
@@ -146,6 +150,8 @@ export function printFlows(results: FlowResult[]): void {
         lpad(fmt(r.rawP50), 8),
         lpad(fmt(r.rawP99), 8),
         lpad(fmt(r.p50 / r.rawP50, 2), 6),
+        lpad(fmt(r.callsP50), 7),
+        lpad(fmt(r.p50 / r.callsP50, 2), 5),
         lpad(range('dynamodb'), 4),
         lpad(range('cognito'), 4),
         lpad(range('ses'), 4),
@@ -155,9 +161,19 @@ export function printFlows(results: FlowResult[]): void {
       ].join(' '),
     );
   }
-  console.log('(* = not every request made the same number of calls; min = design minimum ddb/cog/ses, ! = not at it)');
-  const over = results.filter((r) => r.flow !== 'reset request' && r.p50 / r.rawP50 > targets.latencyRatio).map((r) => r.flow);
-  console.log(`×p50 ≤ ${targets.latencyRatio} (every flow but the reset request): ${over.length ? `OVER: ${over.join(', ')}` : 'ok'}`);
+  console.log('(* = not every request made the same number of calls; min = design minimum ddb/cog/ses, ! = not at it;');
+  console.log(" in-req = the request's own calls timed as they ran inside it, p50: a replayed write whose condition now fails is answered without writing, so raw is low for flows that write)");
+  // The target is against the calls as they ran (in-req): the replay's writes are refused
+  // without writing, so for a flow that writes it is not the same work.
+  const floor = (r: FlowResult) => r.callsP50 + (r.flow === 'reset confirm' ? pinCheckMs : 0);
+  const over = results.filter((r) => r.flow !== 'reset request' && r.p50 / floor(r) > targets.latencyRatio).map((r) => `${r.flow} ${fmt(r.p50 / floor(r), 2)}×`);
+  console.log(`×p50 against in-req ≤ ${targets.latencyRatio} (every flow but the reset request): ${over.length ? `OVER: ${over.join(', ')}` : 'ok'}`);
+  const rc = results.find((r) => r.flow === 'reset confirm');
+  if (rc) {
+    console.log(
+      `reset confirm: its calls (in-req p50 ${fmt(rc.callsP50)} ms) + one scrypt PIN check (${fmt(pinCheckMs)} ms, slow on purpose: issue 16 item 4) = ${fmt(floor(rc))} ms; answered p50 ${fmt(rc.p50)} ms = ${fmt(rc.p50 / floor(rc), 2)}×`,
+    );
+  }
   const rr = results.find((r) => r.flow === 'reset request');
   if (rr) {
     // Rule 13: the answer waits for a fixed floor whatever happened, so its ratio to raw calls says nothing.
