@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Mutation testing one file at a time (issue 20), each against ITS OWN tests only:
- *   node test/mutation/by-file.mjs [lambdas/domain/x.ts …]   (default: the security files)
+ *   node test/mutation/by-file.mjs [lambdas/domain/x.ts …] [--all] [--concurrency N]   (default: the security files)
  * A mutant must be killed by a test of the file it is in (a domain file: its test/unit tests and
  * *.rules.test.ts; an http file: those and its handler tests), not by some distant test that happens to reach it:
  * stricter, and on two shared cores hours faster than letting every covering test run. Each
@@ -86,7 +86,7 @@ function ownTests(file) {
 }
 
 // `--all`: every file Stryker mutates (the overall score); no argument: the security files.
-const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const named = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--concurrency');
 const files = process.argv.includes('--all') ? allMutatedFiles() : named.length > 0 ? named : securityFiles;
 
 function allMutatedFiles() {
@@ -104,6 +104,9 @@ for (const file of files) {
   console.log(`${file}: ${tests.join(', ') || '(no tests)'}`);
   const args = ['stryker', 'run', 'test/mutation/stryker.config.mjs', '--mutate', file, '--incrementalFile', `.stryker/inc/${key}.json`, '--reporters', 'clear-text,json'];
   if (tests.length > 0) args.push('--testFiles', tests.join(','));
+  // `--concurrency N` is handed on (the config's 1 is for a shared machine).
+  const concurrency = process.argv.indexOf('--concurrency');
+  if (concurrency !== -1) args.push('--concurrency', process.argv[concurrency + 1] ?? '1');
   const run = spawnSync('npx', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const { writeFileSync } = await import('node:fs');
   writeFileSync(`.stryker/logs/${key}.log`, `${run.stdout}\n${run.stderr}`);
