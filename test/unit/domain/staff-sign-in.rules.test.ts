@@ -5,7 +5,7 @@
  * does, the in-memory throttle and record store: what the caller gets, what the pool was asked,
  * what was counted and what was audited.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../lambdas/domain/audit.ts';
 import { DomainError } from '../../../lambdas/domain/errors.ts';
@@ -506,5 +506,49 @@ describe('rules 5 and 30: codes are throttled per user on a counter of their own
     };
     await expect(answerStaffChallenge(deps, { challenge: 'SOFTWARE_TOKEN_MFA', session, code: RIGHT_CODE }, context)).rejects.toThrow('pool down');
     expect(records.audit).toHaveLength(before);
+  });
+});
+
+describe('rule 30: only a session this module sealed, whole and for its stage, is opened', () => {
+  /**
+   * Seals `value` as the module does (AES-256-GCM under the session-seal key: iv | tag | body):
+   * what only a holder of the app client's secret could make. A well-formed one is accepted
+   * below, so each refusal is the module's check of the sealed content, not a broken seal.
+   */
+  const sealAs = (value: Record<string, unknown>) => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keyFor('session-seal'), iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  };
+  const exp = () => now.getTime() + 60_000;
+  const code = (session: string) => answerStaffChallenge(deps, { challenge: 'SOFTWARE_TOKEN_MFA', session, code: RIGHT_CODE }, context);
+  const refusedUnasked = async (p: Promise<unknown>) => {
+    const err = await refusal(p);
+    expect([err.kind, err.code]).toEqual(['unauthorized', 'invalid-credentials']);
+    expect(pool.responded).toEqual([]);
+  };
+  let poolSession: string;
+  beforeEach(async () => {
+    await sealedFor('nurse', 'SOFTWARE_TOKEN_MFA');
+    poolSession = 'pool-session-1';
+  });
+
+  it('a well-formed sealed session is accepted (the control for the refusals below)', async () => {
+    expect(await code(sealAs({ u: 'nurse', s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'answer', exp: exp() }))).toMatchObject({ kind: 'tokens' });
+  });
+
+  it('a sealed session without the user, the pool session or a numeric end is refused without asking the pool', async () => {
+    await refusedUnasked(code(sealAs({ s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'answer', exp: exp() })));
+    await refusedUnasked(code(sealAs({ u: 7, s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'answer', exp: exp() })));
+    await refusedUnasked(code(sealAs({ u: 'nurse', c: 'SOFTWARE_TOKEN_MFA', stage: 'answer', exp: exp() })));
+    await refusedUnasked(code(sealAs({ u: 'nurse', s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'answer' })));
+    await refusedUnasked(code(sealAs({ u: 'nurse', s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'answer', exp: '2099-01-01T00:00:00.000Z' })));
+  });
+
+  it('a password or code step sealed for the verify stage is refused without asking the pool', async () => {
+    await refusedUnasked(code(sealAs({ u: 'nurse', s: poolSession, c: 'SOFTWARE_TOKEN_MFA', stage: 'verify', exp: exp() })));
+    const newPassword = sealAs({ u: 'nurse', s: poolSession, c: 'NEW_PASSWORD_REQUIRED', stage: 'verify', exp: exp() });
+    await refusedUnasked(answerStaffChallenge(deps, { challenge: 'NEW_PASSWORD_REQUIRED', session: newPassword, newPassword: 'a fine new passphrase' }, context));
   });
 });
