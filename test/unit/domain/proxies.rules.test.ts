@@ -116,18 +116,19 @@ describe('rule 32: an existing login joins a record once, and only a record that
     }
   });
 
-  it('a login whose side says "self" for this record is refused 409, even when the record names another login now', async () => {
+  it('a login whose side says "self" for this record is refused 409 before the lease (no trace of it on the link), even when the record names another login now', async () => {
     const { w, register, proxyId } = await invited();
     await w.putReach({ accountId: 'acc-parent', patientId: 'P-1', proxyId: 'g-old', role: 'self' });
     expect(await codeOf(register(existing()))).toBe('conflict/already-reaches');
     expect(await w.grant('P-1', proxyId)).toMatchObject({ status: 'Invited' });
-    // Refused before the lease: the link is not fixed to that login and works for another one.
+    // Refused before the lease: the link stores no accountId of the refused login (the store's own
+    // condition would refuse the commit too, but only after the lease had written it), and works for another one.
     expect((await w.proxies.links.get(`P-1#${proxyId}`))?.accountId).toBeUndefined();
     await w.seed('P-3', {}, { accountId: 'acc-aunt', username: 'aunt' });
     expect(await register(existing('aunt'))).toEqual({ accountId: 'acc-aunt', username: 'aunt' });
   });
 
-  it('a login with an Active grant on the record is refused before the lease: the link still works for another login', async () => {
+  it('a login with an Active grant on the record is refused before the lease: no trace of it on the link, which works for another login', async () => {
     const { w, register, proxyId } = await invited();
     await w.putGrant(aGrant({ proxyId: 'g-old', accountId: 'acc-parent' }));
     await w.putReach({ accountId: 'acc-parent', patientId: 'P-1', proxyId: 'g-old', role: 'proxy' });
@@ -137,7 +138,7 @@ describe('rule 32: an existing login joins a record once, and only a record that
     expect(await register(existing('aunt'))).toEqual({ accountId: 'acc-aunt', username: 'aunt' });
   });
 
-  it('the record\'s own login is refused before the lease: the link is not fixed to it and still works for another existing login', async () => {
+  it('the record\'s own login is refused before the lease: no trace of it on the link, which works for another existing login', async () => {
     const { w, register, proxyId } = await invited();
     expect(await codeOf(register(existing('child')))).toBe('conflict/already-reaches');
     expect((await w.proxies.links.get(`P-1#${proxyId}`))?.accountId).toBeUndefined();
