@@ -193,9 +193,7 @@ export async function requestReset(deps: ResetRequestDeps, request: { username: 
         ? 'not-registered'
         : !record.email
           ? 'no-email'
-          : recentEmails(current, now).length >= MAX_RESET_EMAILS_PER_HOUR
-            ? 'rate-limited'
-            : undefined;
+          : undefined;
   if (refusal) {
     await deps.store.appendAudit(
       auditEvent(anonymous(request.sourceIp), patientTarget(record.patientId), 'reset.requested', now, { by: 'patient', emailed: false, reason: refusal }, 'failure'),
@@ -256,7 +254,7 @@ async function issueAndSend(
     // The write is conditional on this version, so a stale first read only costs a retry, which reads afresh.
     const current = first ? first.current : await deps.resets.get(patientId);
     first = undefined;
-    // The hourly limit, checked again on the fresh read: concurrent requests all passed the first check.
+    // The hourly limit (rule 13's 4th request of the hour), on the caller's read first, then on each fresh read.
     if (by === 'patient' && recentEmails(current, now).length >= MAX_RESET_EMAILS_PER_HOUR) return undefined;
     const link = newLink(resetPolicy, {
       record,
