@@ -94,9 +94,8 @@ export function answersCors(route: CorsRoute): boolean {
 
 /** The request headers a route reads (its zod `headers` object's keys, lowercased). */
 function declaredHeaders(route: CorsRoute): string[] {
-  const headers = (route.request as { headers?: { shape?: Record<string, unknown> } } | undefined)?.headers;
-  const shape = headers?.shape;
-  return shape ? Object.keys(shape).map((h) => h.toLowerCase()) : [];
+  const shape = (route.request as { headers?: { shape?: Record<string, unknown> } } | undefined)?.headers?.shape;
+  return Object.keys(shape ?? {}).map((h) => h.toLowerCase());
 }
 
 export interface PreflightPolicy {
@@ -126,11 +125,9 @@ export function preflightPolicy(routesOnPath: readonly CorsRoute[]): PreflightPo
 
 /** Groups the routes by path template and keeps the paths that answer a preflight. */
 export function preflightPolicies(routes: readonly CorsRoute[]): Map<string, PreflightPolicy> {
-  const byPath = new Map<string, CorsRoute[]>();
-  for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const policies = new Map<string, PreflightPolicy>();
-  for (const [path, onPath] of byPath) {
-    const policy = preflightPolicy(onPath);
+  for (const path of new Set(routes.map((r) => r.path))) {
+    const policy = preflightPolicy(routes.filter((r) => r.path === path));
     if (policy) policies.set(path, policy);
   }
   return policies;
@@ -138,7 +135,8 @@ export function preflightPolicies(routes: readonly CorsRoute[]): Map<string, Pre
 
 // --- Answers --------------------------------------------------------------------------------------
 
-const allowed = (origin: string | undefined, origins: readonly string[]): origin is string => origin !== undefined && origins.includes(origin);
+// Every listed origin is a string (parseStaffOrigins), so no origin at all is never among them.
+const allowed = (origin: string | undefined, origins: readonly string[]): origin is string => origins.some((o) => o === origin);
 
 /**
  * The headers of a preflight answer (status 204, empty body): `Vary: Origin` always; the

@@ -21,9 +21,6 @@ export function defineHandler<const Rs extends readonly TableRoute[], const Id e
   const route = routeIn(flowRoutes, id);
   const caller: Caller = route.caller;
   if (caller !== 'lobby') throw new Error(`route ${id} is not a lobby route: build it with its caller's handler module`);
-  return buildHandler(route, run, async (routeCaller, authorization) => {
-    // buildHandler hands the route's own caller; anything else would be a wiring mistake.
-    if (routeCaller !== 'lobby') throw new Error(`route ${id} is not a lobby route`);
-    return authenticateLobby(authorization);
-  });
+  // A lobby route, checked just above (buildHandler hands this callback the same caller).
+  return buildHandler(route, run, async (_routeCaller, authorization) => authenticateLobby(authorization));
 }

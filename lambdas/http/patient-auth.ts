@@ -47,7 +47,8 @@ export async function authenticatePatient(authorization: string | undefined): Pr
   if (link && link.patientId === undefined) {
     // A proxy-only login: its own generation, on its ACCOUNT# item (rule 17).
     const stamp = payload[generationClaim];
-    if (typeof stamp !== 'number' || !Number.isSafeInteger(stamp) || stamp !== (link.generation ?? 0)) throw refused();
+    // Number.isSafeInteger is false for anything that is not a number (a string, a missing claim).
+    if (!Number.isSafeInteger(stamp) || stamp !== (link.generation ?? 0)) throw refused();
     return { kind: 'patient', accountId, patientId: '' };
   }
   const record = link?.patientId ? await recordStore().getRecord(link.patientId) : undefined;

@@ -21,9 +21,6 @@ export function defineHandler<const Rs extends readonly TableRoute[], const Id e
   const route = routeIn(flowRoutes, id);
   const caller: Caller = route.caller;
   if (caller !== 'staff' && caller !== 'admin') throw new Error(`route ${id} is not a staff route: build it with its caller's handler module`);
-  return buildHandler(route, run, async (routeCaller, authorization) => {
-    // buildHandler hands the route's own caller; anything else would be a wiring mistake.
-    if (routeCaller !== 'staff' && routeCaller !== 'admin') throw new Error(`route ${id} is not a staff route`);
-    return authenticateStaff(authorization, routeCaller);
-  });
+  // The route's own caller, checked just above (buildHandler hands the same one to this callback).
+  return buildHandler(route, run, async (_routeCaller, authorization) => authenticateStaff(authorization, caller));
 }

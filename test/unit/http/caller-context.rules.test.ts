@@ -50,5 +50,7 @@ describe('callerContext', () => {
     const bare = callerContext({ headers: null, path: undefined, requestContext: undefined } as unknown as Event);
     expect(bare).toEqual({ sourceIp: 'unknown', serverName: 'unknown', serverPath: '/', headers: {} });
     expect(callerContext(event({ requestContext: { identity: {} } } as never)).sourceIp).toBe('unknown');
+    // A request context without an identity (a test event, a local call): no address, not a crash.
+    expect(callerContext(event({ requestContext: { domainName: 'api.example.test' } } as never))).toMatchObject({ sourceIp: 'unknown', serverName: 'api.example.test' });
   });
 });

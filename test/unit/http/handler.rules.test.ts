@@ -10,6 +10,12 @@ import { handler as accountGet } from '../../../lambdas/handlers/account/get.ts'
 import { handler as auditList } from '../../../lambdas/handlers/audit/list.ts';
 import { handler as lobbyCurrent } from '../../../lambdas/handlers/lobby/current.ts';
 import { handler as getRecord } from '../../../lambdas/handlers/portal-record/get.ts';
+import { defineHandler as defineLobbyHandler } from '../../../lambdas/http/lobby-handler.ts';
+import { defineHandler as definePatientHandler } from '../../../lambdas/http/patient-handler.ts';
+import { defineHandler as defineStaffHandler } from '../../../lambdas/http/staff-handler.ts';
+import { accountRoutes } from '../../../lib/routes/account.ts';
+import { lobbyRoutes } from '../../../lib/routes/lobby.ts';
+import { settingsRoutes } from '../../../lib/routes/settings.ts';
 import { apiEvent, call } from '../../support/events.ts';
 import { memoryDynamo } from '../../support/memory-dynamo.ts';
 import { adminToken, serveJwks, staffToken } from '../../support/tokens.ts';
@@ -46,6 +52,36 @@ describe('rule 28: the route caller picks the check', () => {
     for (const token of [staffToken(), adminToken()]) {
       expect((await call(accountGet, apiEvent({ path: '/account', token }))).status).toBe(401);
       expect((await call(lobbyCurrent, apiEvent({ path: '/lobby-sessions/current', token }))).status).toBe(401);
+    }
+  });
+});
+
+// Built inside each test (not at import, as the handler modules above are), so that what a
+// builder hands buildHandler is seen by the test that calls the handler.
+describe('rule 28: each builder checks its own caller on every request', () => {
+  const reached = async () => ({ status: 200, body: { reached: true } }) as never;
+
+  it('staff-handler: a staff route runs for a staff token, an admin route refuses it (403); no token is 401', async () => {
+    const staffRoute = defineStaffHandler(settingsRoutes, 'settings-get', reached);
+    const adminRoute = defineStaffHandler(settingsRoutes, 'settings-put', reached);
+    const staff = await call(staffRoute, apiEvent({ path: '/settings', token: staffToken({ groups: ['staff'] }) }));
+    expect([staff.status, staff.json]).toEqual([200, { reached: true }]);
+    const refused = await call(adminRoute, apiEvent({ method: 'PUT', path: '/settings', token: staffToken({ groups: ['staff'] }), body: {} }));
+    expect([refused.status, refused.json.type]).toEqual([403, '/problems/forbidden']);
+    for (const handler of [staffRoute, adminRoute]) {
+      const none = await call(handler, apiEvent({ path: '/settings' }));
+      expect([none.status, none.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+    }
+  });
+
+  it('patient-handler and lobby-handler: no token, or a staff token, is 401 and never reaches the handler', async () => {
+    const patient = definePatientHandler(accountRoutes, 'account-get', reached);
+    const lobby = defineLobbyHandler(lobbyRoutes, 'lobby-session-current', reached);
+    for (const [handler, path] of [[patient, '/account'], [lobby, '/lobby-sessions/current']] as const) {
+      for (const token of [undefined, staffToken(), adminToken()]) {
+        const answer = await call(handler, apiEvent({ path, ...(token ? { token } : {}) }));
+        expect([answer.status, answer.headers['www-authenticate']], `${path} ${token ? 'staff token' : 'no token'}`).toEqual([401, 'Bearer']);
+      }
     }
   });
 });

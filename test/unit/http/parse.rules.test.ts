@@ -78,6 +78,16 @@ describe('a good request', () => {
     expect(parsed).toEqual({ params: {}, query: {}, headers: {}, body: undefined });
     expect(parseRequest(optional, event({ pathParameters: null, queryStringParameters: null, headers: null as never })).headers).toEqual({});
   });
+
+  it('a header value that is not a string (null, a number) is not read, and an optional declared header left out is absent, not undefined', () => {
+    const optional = { request: { headers: z.strictObject({ 'if-match': z.optional(z.string()) }) } } as unknown as Route;
+    for (const value of [null, 3]) {
+      expect(parseRequest(optional, event({ headers: { 'If-Match': value } as never })).headers, String(value)).toStrictEqual({});
+    }
+    const parsed = parseRequest(optional, event({ headers: { 'content-type': 'application/json' } }));
+    expect(parsed.headers).toStrictEqual({});
+    expect(Object.keys(parsed.headers as object)).toEqual([]);
+  });
 });
 
 describe('api.md conventions: 413, 415, 400', () => {
