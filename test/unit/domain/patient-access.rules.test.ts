@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
-import { registerWithTemporaryPassword, revokeAccess } from '../../../lambdas/domain/patient-access.ts';
+import { registerWithTemporaryPassword, revokeAccess, syncLoginEnabled } from '../../../lambdas/domain/patient-access.ts';
 import { harness, staff } from './invitation-harness.ts';
 import { setup } from './patient-access-harness.ts';
 
@@ -123,5 +123,49 @@ describe('rule 17: revoke', () => {
     await revokeAccess(deps, staff, 'P-2');
     expect(calls).toEqual(['setEnabled:acc-2:false', 'signOut:acc-2']);
     expect(users.get('acc-2')).toMatchObject({ enabled: false, signOuts: 1 });
+  });
+});
+
+describe('rule 25: a lease held at the first read', () => {
+  it('409 from that read: no lease write is tried, no login made', async () => {
+    const { h, deps, users } = setup();
+    put(h, 'P-1', { masterCase: 'MC-1', registerLease: { id: 'other', until: '2026-11-21T10:00:10.000Z' } });
+    let takes = 0;
+    const take = deps.leases.takeRegisterLease;
+    deps.leases.takeRegisterLease = async (...args) => {
+      takes++;
+      return take(...args);
+    };
+    expect(await caught(registerWithTemporaryPassword(deps, staff, 'P-1', 1))).toMatchObject({ kind: 'conflict', code: 'registration-in-progress' });
+    expect(takes).toBe(0);
+    expect(users.size).toBe(0);
+  });
+});
+
+describe('rule 24: the record gone when a failed write is checked', () => {
+  it('the first failure is passed on and the new login removed (never a login without a record)', async () => {
+    const { h, deps, users } = setup();
+    put(h, 'P-1', { masterCase: 'MC-1' });
+    const down = new Error('table down');
+    deps.accounts.saveLogin = async () => {
+      h.mem.docs.delete('patient:P-1');
+      throw down;
+    };
+    expect(await caught(registerWithTemporaryPassword(deps, staff, 'P-1', 1))).toBe(down);
+    expect(users.size).toBe(0);
+  });
+});
+
+describe('syncLoginEnabled', () => {
+  it('a record without a login calls no pool operation; with one, the pool follows the record', async () => {
+    const { deps } = setup();
+    const calls: string[] = [];
+    deps.logins.setEnabled = async (accountId, enabled) => {
+      calls.push(`${accountId}:${enabled}`);
+    };
+    await syncLoginEnabled(deps, { accessEnabled: false } as never);
+    expect(calls).toEqual([]);
+    await syncLoginEnabled(deps, { accountId: 'acc-1', accessEnabled: false } as never);
+    expect(calls).toEqual(['acc-1:false']);
   });
 });
