@@ -11,4 +11,14 @@ export default [
     code: "'unlock'",
     reason: "clearSignInLock reads only `account` from throttle.read; the address key names an item whose count it never looks at (any string is a valid key: THROTTLE#address#<key>)",
   },
+  {
+    file: 'lambdas/domain/staff-admin.ts',
+    code: "'disable'",
+    reason: "error wording: selfChange(what) only builds the 409's message text; kind and code stay 'conflict' / 'own-account'",
+  },
+  {
+    file: 'lambdas/domain/staff-admin.ts',
+    code: "'remove the admin role from'",
+    reason: "error wording: selfChange(what) only builds the 409's message text; kind and code stay 'conflict' / 'own-account'",
+  },
 ];

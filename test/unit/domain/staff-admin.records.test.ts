@@ -156,6 +156,15 @@ describe('POST /staff: a new login, or the finishing of an earlier attempt', () 
     };
     expect(await caught(createStaff(v.deps, admin, { username: 'frontdesk', email: 'fd@maple.test', role: 'staff' }))).toBe(down);
   });
+
+  it('a refusal of ours other than a version conflict at the record write is passed on as it is, not taken for a name taken', async () => {
+    const w = world();
+    const busy = new DomainError('unavailable', 'store-busy', 'busy');
+    w.mem.store.saveStaff = async () => {
+      throw busy;
+    };
+    expect(await caught(createStaff(w.deps, admin, { username: 'frontdesk', email: 'fd@maple.test', role: 'staff' }))).toBe(busy);
+  });
 });
 
 describe('GET /staff and GET /staff/me', () => {
@@ -471,6 +480,19 @@ describe('the seeding: ensureStaffRecord', () => {
     w.addUser('kept', 'staff', {}, { enabled: false });
     expect(await ensureStaffRecord(w.deps, { id: 'seeding', sourceIp: '127.0.0.1' }, 'kept', 'admin')).toMatchObject({ enabled: false, roles: ['staff'] });
     expect(w.mem.audit).toHaveLength(1);
+  });
+
+  it('an existing record is answered from the read: no write is tried', async () => {
+    const w = world();
+    w.addUser('kept', 'staff', {}, { enabled: false });
+    let writes = 0;
+    const save = w.mem.store.saveStaff;
+    w.mem.store.saveStaff = async (...args) => {
+      writes++;
+      return save(...args);
+    };
+    expect(await ensureStaffRecord(w.deps, { id: 'seeding', sourceIp: '127.0.0.1' }, 'kept', 'admin')).toMatchObject({ enabled: false, roles: ['staff'] });
+    expect(writes).toBe(0);
   });
 
   it('another seeding wrote it first: that record; another failure is passed on; 404 without a login', async () => {
