@@ -249,7 +249,7 @@ export async function changeStaff(deps: StaffAdminDeps, actor: StaffCaller, staf
     }
     if (change.role && !(current.roles.length === 1 && current.roles[0] === change.role)) fields.push('role');
     if (stored && fields.length === 0) return stored;
-    const action = change.enabled === false ? 'staff.disabled' : change.enabled === true && fields.includes('enabled') ? 'staff.enabled' : 'staff.updated';
+    const action = change.enabled === false ? 'staff.disabled' : fields.includes('enabled') ? 'staff.enabled' : 'staff.updated';
     await deps.store.saveStaff(next, current.version, staffAudit(actor, user, action, now, { fields, ...(change.role ? { role: change.role } : {}) }));
     return next;
   });

@@ -349,6 +349,15 @@ describe('rules 3 and 27: the new password and username', () => {
     expect(same.counts().lookups).toBe(0);
     expect(same.record().username).toBe('Pat.Smith');
   });
+
+  it('a record without a username names its first one: claimed after a look-up, audited as a username change', async () => {
+    const w = world({ username: undefined });
+    await changeCredentials(w.deps, me, { currentPassword: old, newUsername: 'first.name' });
+    expect(w.record().username).toBe('first.name');
+    expect(w.names.get('first.name')).toEqual({ accountId: 'acc-1', patientId: 'P-1' });
+    expect(w.counts().lookups).toBe(1);
+    expect(w.audits('patient.credentials-changed')[0]!.detail).toEqual({ passwordChanged: false, usernameChanged: true });
+  });
 });
 
 describe('rule 15: the notice, whatever becomes of the commit', () => {

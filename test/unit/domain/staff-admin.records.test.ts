@@ -156,6 +156,15 @@ describe('POST /staff: a new login, or the finishing of an earlier attempt', () 
     };
     expect(await caught(createStaff(v.deps, admin, { username: 'frontdesk', email: 'fd@maple.test', role: 'staff' }))).toBe(down);
   });
+
+  it('a refusal of ours other than a version conflict at the record write is passed on as it is, not taken for a name taken', async () => {
+    const w = world();
+    const busy = new DomainError('unavailable', 'store-busy', 'busy');
+    w.mem.store.saveStaff = async () => {
+      throw busy;
+    };
+    expect(await caught(createStaff(w.deps, admin, { username: 'frontdesk', email: 'fd@maple.test', role: 'staff' }))).toBe(busy);
+  });
 });
 
 describe('GET /staff and GET /staff/me', () => {
@@ -336,6 +345,53 @@ describe('rule 30: PUT /staff/{staffId}', () => {
     expect(w.record('sub-amy')).toMatchObject({ enabled: false, permissions: { canInvite: false, autoInvite: true }, version: 3 });
   });
 
+  it('a role change alone leaves a disabled login disabled at the pool; disabling alone leaves its group as it is', async () => {
+    const w = world();
+    const u = w.addUser('amy', 'staff', { enabled: false }, { enabled: false });
+    const out = await changeStaff(w.deps, admin, 'amy', { role: 'admin' });
+    expect(u.enabled).toBe(false);
+    expect(out).toMatchObject({ enabled: false, roles: ['admin'] });
+    const v = world();
+    const b = v.addUser('bob', 'staff');
+    await changeStaff(v.deps, admin, 'bob', { enabled: false });
+    expect(b.roles).toEqual(new Set(['staff']));
+  });
+
+  it('known oddity (pinned, not a rule): a role change on a login without a record sets the pool group before the 409', async () => {
+    const w = world();
+    const u = w.addUser('ext', 'admin', { enabled: false }, false);
+    expect(await caught(changeStaff(w.deps, admin, 'ext', { role: 'staff' }))).toMatchObject({ kind: 'conflict', code: 'no-staff-record' });
+    expect(w.record('sub-ext')).toBeUndefined();
+    expect(w.mem.audit).toEqual([]);
+    // The group moved although nothing else did: the record check comes after setRole. Harmless
+    // (a login without a record can do nothing, rule 28), and kept so the call order stays as it is.
+    expect(u.roles).toEqual(new Set(['staff']));
+    expect(u.enabled).toBe(false);
+  });
+
+  it('a record holding both roles narrowed to its first one is a change too', async () => {
+    const w = world();
+    w.addUser('amy', 'admin', {}, { roles: ['admin', 'staff'] });
+    await changeStaff(w.deps, admin, 'amy', { role: 'admin' });
+    expect(w.record('sub-amy')).toMatchObject({ roles: ['admin'], version: 2 });
+    expect(w.mem.audit.at(-1)).toMatchObject({ action: 'staff.updated', detail: { fields: ['role'], role: 'admin' } });
+  });
+
+  it('enabling an enabled login with a new role: audited as updated (only the role changed), not as enabled', async () => {
+    const w = world();
+    w.addUser('amy', 'staff');
+    await changeStaff(w.deps, admin, 'amy', { enabled: true, role: 'admin' });
+    expect(w.record('sub-amy')).toMatchObject({ roles: ['admin'], enabled: true, version: 2 });
+    expect(w.mem.audit.at(-1)).toMatchObject({ action: 'staff.updated', detail: { fields: ['role'], role: 'admin' } });
+  });
+
+  it('a login without a record enabled with a role: the role is the new record\'s own, not a change of it (audited fields: enabled)', async () => {
+    const w = world();
+    w.addUser('ext', undefined, { enabled: false }, false);
+    await changeStaff(w.deps, admin, 'ext', { enabled: true, role: 'admin' });
+    expect(w.mem.audit.at(-1)).toMatchObject({ action: 'staff.enabled', detail: { fields: ['enabled'], role: 'admin' } });
+  });
+
   it('404 for a name the pool does not have', async () => {
     const w = world();
     expect(await caught(changeStaff(w.deps, admin, 'nobody', { enabled: false }))).toMatchObject({ kind: 'not-found' });
@@ -424,6 +480,19 @@ describe('the seeding: ensureStaffRecord', () => {
     w.addUser('kept', 'staff', {}, { enabled: false });
     expect(await ensureStaffRecord(w.deps, { id: 'seeding', sourceIp: '127.0.0.1' }, 'kept', 'admin')).toMatchObject({ enabled: false, roles: ['staff'] });
     expect(w.mem.audit).toHaveLength(1);
+  });
+
+  it('an existing record is answered from the read: no write is tried', async () => {
+    const w = world();
+    w.addUser('kept', 'staff', {}, { enabled: false });
+    let writes = 0;
+    const save = w.mem.store.saveStaff;
+    w.mem.store.saveStaff = async (...args) => {
+      writes++;
+      return save(...args);
+    };
+    expect(await ensureStaffRecord(w.deps, { id: 'seeding', sourceIp: '127.0.0.1' }, 'kept', 'admin')).toMatchObject({ enabled: false, roles: ['staff'] });
+    expect(writes).toBe(0);
   });
 
   it('another seeding wrote it first: that record; another failure is passed on; 404 without a login', async () => {

@@ -43,4 +43,10 @@ describe('staff sign-in: tokens only for a login with an enabled record', () => 
     expect(await staffSignInRefusal(store, 'not-a-token')).toBe('no-staff-record');
     expect(await staffSignInRefusal(store, 'h.%%%.s')).toBe('no-staff-record');
   });
+
+  it('hostile: a token whose sub is the number 42 is not the login whose sub is "42"', async () => {
+    const store = storeOf({ '42': enabledStaffRecord('42') });
+    expect(await staffSignInRefusal(store, jwt({ sub: '42' }))).toBeUndefined();
+    expect(await staffSignInRefusal(store, jwt({ sub: 42 }))).toBe('no-staff-record');
+  });
 });
