@@ -401,6 +401,17 @@ describe('rules 17, 24, 27: the new-password step', () => {
     expect((await complete(session, 'a quiet harbour at dawn', 'PAT.SMITH')).kind).toBe('tokens');
   });
 
+  it('its own username again, in another case: no look-up in the username index (only a new name is looked up), kept as typed', async () => {
+    const session = await step();
+    const lookedUp: string[] = [];
+    const find = deps.accounts.findByUsername;
+    deps = { ...deps, accounts: { ...deps.accounts, findByUsername: async (name) => (lookedUp.push(name), find(name)) } };
+    expect((await complete(session, 'a quiet harbour at dawn', 'Pat.Smith')).kind).toBe('tokens');
+    expect(lookedUp).toEqual([]);
+    expect((await record()).username).toBe('Pat.Smith');
+    expect(saved[0]!.options).toEqual({ claim: 'Pat.Smith', release: 'pat.smith', consumeChallenge: sha256(session) });
+  });
+
   it('rule 27: a new password that contains the username, the new username or the email local part is refused', async () => {
     const session = await step();
     for (const [pw, name] of [
