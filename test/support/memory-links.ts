@@ -132,5 +132,5 @@ export function memoryLinks<D extends object>(
       for (const key of change.clearThrottle ?? []) await throttle?.clearAccount(key);
     },
   };
-  return { store, states, pointers, failOnce };
+  return { store, states, pointers, failOnce, accounts };
 }

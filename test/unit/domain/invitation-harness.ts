@@ -2,6 +2,7 @@
 import type { Actor } from '../../../lambdas/domain/audit.ts';
 import { invitationLinks, type InvitationDeps } from '../../../lambdas/domain/invitations.ts';
 import { editRecord } from '../../../lambdas/domain/portal-record.ts';
+import type { AccountLink } from '../../../lambdas/domain/ports.ts';
 import type { RegistrationDeps } from '../../../lambdas/domain/registration.ts';
 import type { PortalRecordChange } from '../../../lambdas/schemas/portal-record.ts';
 import { memoryLinks, memoryLogins, memoryMailer, memoryThrottle, testVault } from '../../support/memory-invitations.ts';
@@ -16,7 +17,9 @@ export const practice = { practiceName: 'Maple & Oak <Clinic>', portalUrl: 'http
 
 export function harness() {
   const mem = memoryStore();
-  const links = memoryLinks(mem, invitationLinks);
+  // Which patient each login is linked to (the commit's linkAccount).
+  const accountLinks = new Map<string, AccountLink>();
+  const links = memoryLinks(mem, invitationLinks, { accounts: accountLinks });
   // `invitations`: the link states by patient; `links`: the pointers by token hash.
   const inv = { ...links, invitations: links.states, links: links.pointers };
   const pool = memoryLogins();
@@ -40,6 +43,7 @@ export function harness() {
     inv,
     pool,
     mail,
+    accountLinks,
     deps,
     reg,
     vault,
