@@ -1,4 +1,5 @@
 /** A whole invitation domain on fakes, for the invitation and registration tests. */
+import { DomainError } from '../../../lambdas/domain/errors.ts';
 import type { Actor } from '../../../lambdas/domain/audit.ts';
 import { invitationLinks, type InvitationDeps } from '../../../lambdas/domain/invitations.ts';
 import { editRecord } from '../../../lambdas/domain/portal-record.ts';
@@ -68,3 +69,13 @@ export function harness() {
 
 export const DAY = 24 * 60 * 60 * 1000;
 export const goodPassword = 'correct horse battery staple meadow';
+
+/** A domain call's outcome as `kind:code` ('ok' when it resolved); anything but a DomainError is rethrown. */
+export const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => {
+      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
+      throw err;
+    },
+  );

@@ -19,17 +19,9 @@ import {
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { checkInvitation, register } from '../../../lambdas/domain/registration.ts';
 import { outage } from '../../support/memory-invitations.ts';
-import { DAY, goodPassword, harness, staff } from './invitation-harness.ts';
+import { DAY, goodPassword, harness, staff, code } from './invitation-harness.ts';
 
 const ip = '198.51.100.1';
-const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 
 async function invited(h = harness()) {
   await h.seed('P-1');

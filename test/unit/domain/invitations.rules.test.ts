@@ -6,21 +6,12 @@
  * the warnings' error name for a thrown non-Error, and two registrations at once (rule 25).
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { cancelInvitation, resendInvitation, sendInvitation } from '../../../lambdas/domain/invitations.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { register } from '../../../lambdas/domain/registration.ts';
-import { goodPassword, harness, staff } from './invitation-harness.ts';
+import { goodPassword, harness, staff, code } from './invitation-harness.ts';
 
 const ip = '198.51.100.1';
-const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 const audits = (h: ReturnType<typeof harness>, action: string) => h.mem.audit.filter((a) => a.action === action);
 
 /** Once, right before the next record save: `change` the stored record as a concurrent writer would (its version moves on). */

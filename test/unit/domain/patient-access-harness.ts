@@ -82,3 +82,23 @@ export function setup() {
   const isLocked = (username: string) => throttle.accounts.has(accountThrottleKey('patient', username));
   return { h, deps, users, throttle, lockOut, isLocked, names };
 }
+
+/** What a promise rejected with (undefined when it resolved). */
+export const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+/** A record written straight into the store, as a staff edit left it (defaults: access on, no login). */
+export const put = (h: ReturnType<typeof harness>, patientId: string, over: Partial<StoredRecord> = {}) => {
+  const record: StoredRecord = {
+    patientId,
+    accessEnabled: true,
+    cases: [],
+    registration: 'NotRegistered',
+    invite: { status: 'None' },
+    createdAt: '2026-11-01T00:00:00.000Z',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    version: 2,
+    ...over,
+  };
+  h.mem.docs.set(`patient:${patientId}`, { value: record, version: record.version });
+  return record;
+};

@@ -8,27 +8,11 @@ import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { accountView, clearSignInLock, registerWithTemporaryPassword, revokeAccess, syncLoginEnabled } from '../../../lambdas/domain/patient-access.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { accountThrottleKey } from '../../../lambdas/domain/sign-in-throttle.ts';
-import { harness, staff } from './invitation-harness.ts';
-import { setup } from './patient-access-harness.ts';
+import { staff } from './invitation-harness.ts';
+import { caught, put, setup } from './patient-access-harness.ts';
 
 
 
-const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
-const put = (h: ReturnType<typeof harness>, patientId: string, over: Partial<StoredRecord> = {}) => {
-  const record: StoredRecord = {
-    patientId,
-    accessEnabled: true,
-    cases: [],
-    registration: 'NotRegistered',
-    invite: { status: 'None' },
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    version: 2,
-    ...over,
-  };
-  h.mem.docs.set(`patient:${patientId}`, { value: record, version: record.version });
-  return record;
-};
 
 describe('Register Patient: the username it gives', () => {
   it('the patient\'s own username first, in lower case', async () => {

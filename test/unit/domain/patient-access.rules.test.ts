@@ -7,25 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { registerWithTemporaryPassword, revokeAccess, syncLoginEnabled } from '../../../lambdas/domain/patient-access.ts';
-import { harness, staff } from './invitation-harness.ts';
-import { setup } from './patient-access-harness.ts';
+import { staff } from './invitation-harness.ts';
+import { caught, put, setup } from './patient-access-harness.ts';
 
-const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
-const put = (h: ReturnType<typeof harness>, patientId: string, over: Partial<StoredRecord> = {}) => {
-  const record: StoredRecord = {
-    patientId,
-    accessEnabled: true,
-    cases: [],
-    registration: 'NotRegistered',
-    invite: { status: 'None' },
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    version: 2,
-    ...over,
-  };
-  h.mem.docs.set(`patient:${patientId}`, { value: record, version: record.version });
-  return record;
-};
 
 describe('rule 24: Register Patient takes a failed record write for done only when the record shows it', () => {
   it('a record that had a login, the write failing: the failure is passed on, no password answered, the record as it was', async () => {

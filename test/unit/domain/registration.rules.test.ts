@@ -5,21 +5,12 @@
  * the patient by it), and the practice is told which notice it is.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { sendInvitation } from '../../../lambdas/domain/invitations.ts';
 import type { PracticeNoticeKind } from '../../../lambdas/domain/practice-notices.ts';
 import { register, type RegistrationAttempt } from '../../../lambdas/domain/registration.ts';
-import { goodPassword, harness, staff } from './invitation-harness.ts';
+import { goodPassword, harness, staff, code } from './invitation-harness.ts';
 
 const ip = '198.51.100.1';
-const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 
 async function invited(h = harness()) {
   await h.seed('P-1');
