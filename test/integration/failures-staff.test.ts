@@ -69,12 +69,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * A code this user has not offered yet that the pool accepts now (cognito-local and Cognito take
  * the step before and after the current one too): the current step's, the next one's, the one
- * before; waits for the next step when all three were used.
+ * before; waits for the next step when all three were used. The step before is taken only with
+ * time to spare: once the current step ends it is two steps old and refused, which made a retry
+ * sent in a step's last second fail with 401 (CI, 2026-11-30).
  */
+const LAST_STEP_SPARE_MS = 10_000;
 async function unusedCode(s: { secret: string; usedSteps: Set<number> }): Promise<string> {
   for (;;) {
-    const now = Math.floor(Date.now() / TOTP_STEP_MS);
-    const step = [now, now + 1, now - 1].find((x) => !s.usedSteps.has(x));
+    const at = Date.now();
+    const now = Math.floor(at / TOTP_STEP_MS);
+    const previousStillSafe = (now + 1) * TOTP_STEP_MS - at > LAST_STEP_SPARE_MS;
+    const step = [now, now + 1, ...(previousStillSafe ? [now - 1] : [])].find((x) => !s.usedSteps.has(x));
     if (step !== undefined) {
       s.usedSteps.add(step);
       return totpCode(s.secret, step * TOTP_STEP_MS + 1000);
