@@ -5,33 +5,39 @@
  */
 import * as z from 'zod/mini';
 
+// Shared instances: a zod schema is immutable, so every variable of one kind can use the same one;
+// each schema built costs cold-start time (issue 16), and this one is built by every function.
+const Text = z.string().check(z.minLength(1));
+const OptionalText = z.optional(Text);
+const OptionalUrl = z.optional(z.url());
+
 const Env = z.object({
-  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
-  RECORDS_TABLE: z.string().check(z.minLength(1)),
-  AUDIT_TABLE: z.string().check(z.minLength(1)),
-  STAFF_POOL_ID: z.string().check(z.minLength(1)),
-  STAFF_CLIENT_ID: z.string().check(z.minLength(1)),
-  PATIENT_POOL_ID: z.string().check(z.minLength(1)),
-  PATIENT_CLIENT_ID: z.string().check(z.minLength(1)),
+  AWS_REGION: z._default(Text, 'us-east-1'),
+  RECORDS_TABLE: Text,
+  AUDIT_TABLE: Text,
+  STAFF_POOL_ID: Text,
+  STAFF_CLIENT_ID: Text,
+  PATIENT_POOL_ID: Text,
+  PATIENT_CLIENT_ID: Text,
   /** Base of the token issuer: https://cognito-idp.<region>.amazonaws.com in AWS, the emulator's URL locally. */
-  COGNITO_ISSUER_BASE: z.optional(z.url()),
+  COGNITO_ISSUER_BASE: OptionalUrl,
   PORTAL_URL: z.url(),
-  PRACTICE_NAME: z._default(z.string().check(z.minLength(1)), 'Our practice'),
+  PRACTICE_NAME: z._default(Text, 'Our practice'),
   SENDER_EMAIL: z.email(),
   SES_CONFIGURATION_SET: z.optional(z.string()),
   /** Invitation PINs are sealed with this KMS key in AWS, or with the key file at PIN_KEY_FILE locally (adapters/pin-vault.ts). */
-  PIN_KEY_ID: z.optional(z.string().check(z.minLength(1))),
-  PIN_KEY_FILE: z.optional(z.string().check(z.minLength(1))),
+  PIN_KEY_ID: OptionalText,
+  PIN_KEY_FILE: OptionalText,
   /** Lobby passwords (issue 16): the KMS HMAC key their hash key is derived from (adapters/lobby-key.ts); locally the PIN key file serves. */
-  LOBBY_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  LOBBY_KEY_ID: OptionalText,
   /** Phone codes (issue 17): the SMS origination identity (AWS End User Messaging SMS) and the HMAC key of the codes; locally the SMS outbox is SMS_ENDPOINT. */
-  SMS_ORIGINATION_IDENTITY: z.optional(z.string().check(z.minLength(1))),
-  PHONE_CODE_KEY_ID: z.optional(z.string().check(z.minLength(1))),
-  SMS_ENDPOINT: z.optional(z.url()),
+  SMS_ORIGINATION_IDENTITY: OptionalText,
+  PHONE_CODE_KEY_ID: OptionalText,
+  SMS_ENDPOINT: OptionalUrl,
   /** Endpoint overrides, set only by the local stack. */
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  COGNITO_ENDPOINT: z.optional(z.url()),
-  SES_ENDPOINT: z.optional(z.url()),
+  DYNAMODB_ENDPOINT: OptionalUrl,
+  COGNITO_ENDPOINT: OptionalUrl,
+  SES_ENDPOINT: OptionalUrl,
 });
 export type Config = z.infer<typeof Env> & { COGNITO_ISSUER_BASE: string };
 

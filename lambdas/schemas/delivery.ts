@@ -6,9 +6,9 @@
  */
 import * as z from 'zod/mini';
 
-const Timestamp = z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be a time'));
+const Timestamp = /* @__PURE__ */ (() => z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be a time')))();
 
-export const SesEventRecord = z.object({
+export const SesEventRecord = /* @__PURE__ */ (() => z.object({
   eventType: z.string().check(z.maxLength(64)),
   mail: z.object({
     timestamp: Timestamp,
@@ -21,13 +21,13 @@ export const SesEventRecord = z.object({
   delivery: z.optional(z.object({ timestamp: Timestamp })),
   reject: z.optional(z.object({})),
   failure: z.optional(z.object({})),
-});
+}))();
 export type SesEventRecord = z.infer<typeof SesEventRecord>;
 
 /** The EventBridge event SES puts on the default bus (source `aws.ses`). */
-export const SesEventBridgeEvent = z.object({
+export const SesEventBridgeEvent = /* @__PURE__ */ (() => z.object({
   source: z.literal('aws.ses'),
   'detail-type': z.string().check(z.maxLength(128)),
   detail: SesEventRecord,
-});
+}))();
 export type SesEventBridgeEvent = z.infer<typeof SesEventBridgeEvent>;

@@ -6,16 +6,16 @@ import { EmailDelivery, InviteStatus } from './portal-record.ts';
 export const DeliveryState = EmailDelivery;
 export type DeliveryState = z.infer<typeof DeliveryState>;
 
-export const DiagnosisReason = z
+export const DiagnosisReason = /* @__PURE__ */ (() => z
   .object({
     code: z.string().check(z.meta({ example: 'sign-in-locked' })),
     words: z.string().check(z.meta({ description: 'One plain sentence staff can read aloud, with what the front desk can do about it' })),
   })
-  .check(z.meta({ id: 'DiagnosisReason' }));
+  .check(z.meta({ id: 'DiagnosisReason' })))();
 export type DiagnosisReason = z.infer<typeof DiagnosisReason>;
 
 /** GET /patients/{patientId}/portal/diagnosis. Never a secret, a hash or a password. */
-export const Diagnosis = z
+export const Diagnosis = /* @__PURE__ */ (() => z
   .object({
     patientId: PatientId,
     canSignIn: z.boolean(),
@@ -40,5 +40,5 @@ export const Diagnosis = z
     reset: z.object({ pendingUntil: z.optional(IsoDateTime), delivery: z.optional(z.string()) }),
     email: z.object({ address: z.optional(z.string()), lastDelivery: z.optional(DeliveryState) }),
   })
-  .check(z.meta({ id: 'Diagnosis' }));
+  .check(z.meta({ id: 'Diagnosis' })))();
 export type Diagnosis = z.infer<typeof Diagnosis>;

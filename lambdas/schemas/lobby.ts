@@ -3,20 +3,20 @@ import * as z from 'zod/mini';
 import { IsoDateTime, PatientId } from './common.ts';
 
 /** What a lobby token may do: intake paperwork only, never patient data (security rule 12). */
-export const LobbyScope = z.literal('intake');
+export const LobbyScope = /* @__PURE__ */ (() => z.literal('intake'))();
 
 /** POST /patients/{patientId}/portal/lobby-password → 201. */
-export const LobbyPasswordIssued = z
+export const LobbyPasswordIssued = /* @__PURE__ */ (() => z
   .object({
     lobbyPassword: z.string().check(z.meta({ description: 'Shown once; only a hash is kept', example: 'K7MXQ-4RT9W' })),
     expiresAt: IsoDateTime,
     masterCase: z.string().check(z.meta({ description: 'What the patient types as "Case number": the record\'s masterCase, or its patientId where it has none' })),
   })
-  .check(z.meta({ id: 'LobbyPasswordIssued' }));
+  .check(z.meta({ id: 'LobbyPasswordIssued' })))();
 export type LobbyPasswordIssued = z.infer<typeof LobbyPasswordIssued>;
 
 /** POST /lobby-sessions. */
-export const LobbySignInRequest = z
+export const LobbySignInRequest = /* @__PURE__ */ (() => z
   .strictObject({
     // A case number or a patientId: both are 1..64 of [A-Za-z0-9._-] (see portal-record.ts).
     masterCase: z
@@ -34,21 +34,21 @@ export const LobbySignInRequest = z
         }),
       ),
   })
-  .check(z.meta({ id: 'LobbySignInRequest' }));
+  .check(z.meta({ id: 'LobbySignInRequest' })))();
 export type LobbySignInRequest = z.infer<typeof LobbySignInRequest>;
 
-export const LobbySession = z
+export const LobbySession = /* @__PURE__ */ (() => z
   .object({
     lobbyToken: z.string().check(z.meta({ description: 'Bearer token for the (lobby) routes; works until expiresAt or a revoke' })),
     expiresAt: IsoDateTime,
     scope: LobbyScope,
     patientId: PatientId,
   })
-  .check(z.meta({ id: 'LobbySession' }));
+  .check(z.meta({ id: 'LobbySession' })))();
 export type LobbySession = z.infer<typeof LobbySession>;
 
 /** GET /lobby-sessions/current → 200. */
-export const CurrentLobbySession = z
+export const CurrentLobbySession = /* @__PURE__ */ (() => z
   .object({ patientId: PatientId, scope: LobbyScope, expiresAt: IsoDateTime })
-  .check(z.meta({ id: 'CurrentLobbySession' }));
+  .check(z.meta({ id: 'CurrentLobbySession' })))();
 export type CurrentLobbySession = z.infer<typeof CurrentLobbySession>;

@@ -1,18 +1,18 @@
 import * as z from 'zod/mini';
 import { Cursor, IsoDateTime, Limit, PatientId } from './common.ts';
 
-export const Email = z.email().check(z.maxLength(254));
-const Phone = z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567'));
-const CaseNumber = z
+export const Email = /* @__PURE__ */ (() => z.email().check(z.maxLength(254)))();
+const Phone = /* @__PURE__ */ (() => z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15551234567')))();
+const CaseNumber = /* @__PURE__ */ (() => z
   .string()
-  .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"'));
+  .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"')))();
 
-export const RegistrationState = z.enum(['NotRegistered', 'ForcedRegistration', 'NormalRegistration']);
-export const InviteStatus = z.enum(['None', 'Pending', 'Accepted', 'Cancelled', 'Expired', 'Locked']);
+export const RegistrationState = /* @__PURE__ */ (() => z.enum(['NotRegistered', 'ForcedRegistration', 'NormalRegistration']))();
+export const InviteStatus = /* @__PURE__ */ (() => z.enum(['None', 'Pending', 'Accepted', 'Cancelled', 'Expired', 'Locked']))();
 /** What became of an email we sent: SES's events (lambdas/domain/delivery.ts); Failed when SES refused the send. */
-export const EmailDelivery = z.enum(['Sent', 'Delivered', 'Bounced', 'Complained', 'Suppressed', 'Failed']);
+export const EmailDelivery = /* @__PURE__ */ (() => z.enum(['Sent', 'Delivered', 'Bounced', 'Complained', 'Suppressed', 'Failed']))();
 
-export const PortalRecord = z
+export const PortalRecord = /* @__PURE__ */ (() => z
   .object({
     patientId: PatientId,
     accountId: z.optional(z.string()),
@@ -46,11 +46,11 @@ export const PortalRecord = z
     registeredAt: z.optional(IsoDateTime).check(z.meta({ description: "When the record's login was first created (by any method); GET /patients?registeredSince= lists by it" })),
     version: z.number().check(z.int(), z.minimum(1)),
   })
-  .check(z.meta({ id: 'PortalRecord' }));
+  .check(z.meta({ id: 'PortalRecord' })))();
 export type PortalRecord = z.infer<typeof PortalRecord>;
 
 /** PUT /patients/{patientId}/portal: any of these; null clears an optional field. */
-export const PortalRecordChange = z
+export const PortalRecordChange = /* @__PURE__ */ (() => z
   .strictObject({
     email: z.optional(z.nullable(Email)),
     phone: z.optional(z.nullable(Phone)),
@@ -59,29 +59,29 @@ export const PortalRecordChange = z
     cases: z.optional(z.array(CaseNumber).check(z.maxLength(200))),
     comment: z.optional(z.nullable(z.string().check(z.maxLength(2000)))),
   })
-  .check(z.meta({ id: 'PortalRecordChange' }));
+  .check(z.meta({ id: 'PortalRecordChange' })))();
 export type PortalRecordChange = z.infer<typeof PortalRecordChange>;
 
-export const PatientParams = z.strictObject({ patientId: PatientId });
+export const PatientParams = /* @__PURE__ */ (() => z.strictObject({ patientId: PatientId }))();
 
 /** If-Match: the record version the caller last saw (a bare integer or a quoted ETag). */
-export const IfMatchHeader = z.strictObject({
+export const IfMatchHeader = /* @__PURE__ */ (() => z.strictObject({
   'if-match': z.optional(
     z.pipe(
       z.string().check(z.regex(/^(W\/)?"?\d{1,15}"?$/, 'must be the record version, e.g. 3')),
       z.transform((v: string) => Number(v.replace(/^W\//, '').replaceAll('"', ''))),
     ),
   ),
-});
+}))();
 
-export const PatientSearchQuery = z.strictObject({
+export const PatientSearchQuery = /* @__PURE__ */ (() => z.strictObject({
   query: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(254))),
   cursor: z.optional(Cursor),
   limit: Limit,
   registeredSince: z.optional(z.union([z.iso.datetime(), z.iso.date()])).check(z.meta({ description: 'Only records whose login was first created at or after this time (ISO date or date-time, UTC)' })),
-});
+}))();
 export type PatientSearchQuery = z.infer<typeof PatientSearchQuery>;
 
-export const PatientSearchResult = z
+export const PatientSearchResult = /* @__PURE__ */ (() => z
   .object({ items: z.array(PortalRecord), cursor: z.optional(Cursor) })
-  .check(z.meta({ id: 'PatientSearchResult' }));
+  .check(z.meta({ id: 'PatientSearchResult' })))();

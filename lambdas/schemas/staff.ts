@@ -1,48 +1,48 @@
 import * as z from 'zod/mini';
 import { StaffId } from './common.ts';
 
-export const StaffPermissions = z
+export const StaffPermissions = /* @__PURE__ */ (() => z
   .strictObject({ canInvite: z.boolean(), autoInvite: z.boolean() })
-  .check(z.meta({ id: 'StaffPermissions' }));
+  .check(z.meta({ id: 'StaffPermissions' })))();
 export type StaffPermissions = z.infer<typeof StaffPermissions>;
 
 // From the shape: zod/mini counts meta as a check, and refuses `partial` of an object with checks.
-export const StaffPermissionsChange = z.partial(z.strictObject(StaffPermissions.shape)).check(z.meta({ id: 'StaffPermissionsChange' }));
+export const StaffPermissionsChange = /* @__PURE__ */ (() => z.partial(z.strictObject(StaffPermissions.shape)).check(z.meta({ id: 'StaffPermissionsChange' })))();
 export type StaffPermissionsChange = z.infer<typeof StaffPermissionsChange>;
 
-export const StaffParams = z.strictObject({ staffId: StaffId });
+export const StaffParams = /* @__PURE__ */ (() => z.strictObject({ staffId: StaffId }))();
 
-export const SignInRequest = z
+export const SignInRequest = /* @__PURE__ */ (() => z
   .strictObject({
     username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
     password: z.string().check(z.minLength(1), z.maxLength(256)),
   })
-  .check(z.meta({ id: 'SignInRequest' }));
+  .check(z.meta({ id: 'SignInRequest' })))();
 export type SignInRequest = z.infer<typeof SignInRequest>;
 
-export const Tokens = z
+export const Tokens = /* @__PURE__ */ (() => z
   .object({
     accessToken: z.string(),
     idToken: z.string(),
     refreshToken: z.string(),
     expiresIn: z.number().check(z.int()),
   })
-  .check(z.meta({ id: 'Tokens' }));
+  .check(z.meta({ id: 'Tokens' })))();
 export type Tokens = z.infer<typeof Tokens>;
 
-export const Challenge = z
+export const Challenge = /* @__PURE__ */ (() => z
   .object({ challenge: z.string().check(z.meta({ example: 'NEW_PASSWORD_REQUIRED' })), session: z.string() })
-  .check(z.meta({ id: 'Challenge' }));
+  .check(z.meta({ id: 'Challenge' })))();
 export type Challenge = z.infer<typeof Challenge>;
 
 /** The challenges a staff sign-in can answer (the staff pool requires TOTP). */
-export const StaffChallengeName = z.enum(['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA']).check(z.meta({ id: 'StaffChallengeName' }));
+export const StaffChallengeName = /* @__PURE__ */ (() => z.enum(['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA']).check(z.meta({ id: 'StaffChallengeName' })))();
 
 /** The session we hand out with a staff challenge: sealed, opaque to the caller. */
-const StaffSession = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,8192}$/, 'is not a session this service handed out'));
-const TotpCode = z.string().check(z.regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows'));
+const StaffSession = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,8192}$/, 'is not a session this service handed out')))();
+const TotpCode = /* @__PURE__ */ (() => z.string().check(z.regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows')))();
 
-export const StaffChallenge = z
+export const StaffChallenge = /* @__PURE__ */ (() => z
   .object({
     challenge: StaffChallengeName,
     session: z.string(),
@@ -50,23 +50,23 @@ export const StaffChallenge = z
     secretCode: z.optional(z.string()),
     otpauthUri: z.optional(z.string()),
   })
-  .check(z.meta({ id: 'StaffChallenge' }));
+  .check(z.meta({ id: 'StaffChallenge' })))();
 export type StaffChallenge = z.infer<typeof StaffChallenge>;
 
-export const StaffNewPasswordAnswer = z
+export const StaffNewPasswordAnswer = /* @__PURE__ */ (() => z
   .strictObject({ challenge: z.literal('NEW_PASSWORD_REQUIRED'), session: StaffSession, newPassword: z.string().check(z.minLength(1), z.maxLength(256)) })
-  .check(z.meta({ id: 'StaffNewPasswordAnswer' }));
+  .check(z.meta({ id: 'StaffNewPasswordAnswer' })))();
 
 /** Without `code` it starts the enrolment (answers `secretCode`); with the first code it finishes it. */
-export const StaffMfaSetupAnswer = z
+export const StaffMfaSetupAnswer = /* @__PURE__ */ (() => z
   .strictObject({ challenge: z.literal('MFA_SETUP'), session: StaffSession, code: z.optional(TotpCode) })
-  .check(z.meta({ id: 'StaffMfaSetupAnswer' }));
+  .check(z.meta({ id: 'StaffMfaSetupAnswer' })))();
 
-export const StaffTotpAnswer = z
+export const StaffTotpAnswer = /* @__PURE__ */ (() => z
   .strictObject({ challenge: z.literal('SOFTWARE_TOKEN_MFA'), session: StaffSession, code: TotpCode })
-  .check(z.meta({ id: 'StaffTotpAnswer' }));
+  .check(z.meta({ id: 'StaffTotpAnswer' })))();
 
-export const StaffChallengeAnswer = z
+export const StaffChallengeAnswer = /* @__PURE__ */ (() => z
   .discriminatedUnion('challenge', [StaffNewPasswordAnswer, StaffMfaSetupAnswer, StaffTotpAnswer])
-  .check(z.meta({ id: 'StaffChallengeAnswer' }));
+  .check(z.meta({ id: 'StaffChallengeAnswer' })))();
 export type StaffChallengeAnswer = z.infer<typeof StaffChallengeAnswer>;
