@@ -28,6 +28,7 @@ import type * as z from 'zod/mini';
 // flow's file (lib/routes/<flow>.ts), so a function bundles that flow's entries and request
 // schemas, not the whole table (issue 16).
 import type { Caller, Route, RouteId, routes } from '../../lib/routes.ts';
+import type { SchemaRef } from '../../lib/routes/types.ts';
 import type { StaffPrincipal } from './auth.ts';
 import type { LobbyPrincipal } from './lobby-auth.ts';
 import type { PatientPrincipal } from './patient-auth.ts';
@@ -97,11 +98,13 @@ type ContentOf<R> = R extends { content: infer C } ? C : 'json';
  * OpenAPI document shows); a page's or browser file's success is `text` (its content-type comes
  * from `headers`); a status declared `null` answers no body (204).
  */
-type AnswerFor<S, C> = S extends z.ZodMiniType
-  ? C extends 'html' | 'asset'
-    ? { text: string; body?: never }
-    : { body: z.output<S>; text?: never }
-  : { body?: never; text?: never };
+type AnswerFor<S, C> = S extends SchemaRef<infer T>
+  ? AnswerFor<T, C>
+  : S extends z.ZodMiniType
+    ? C extends 'html' | 'asset'
+      ? { text: string; body?: never }
+      : { body: z.output<S>; text?: never }
+    : { body?: never; text?: never };
 
 /**
  * A handler's answer, typed by its route's `responses` (status → zod schema): a status the route

@@ -14,6 +14,7 @@
 import * as z from 'zod/mini';
 import { grantsOf, routes, type Route } from '../../lib/routes.ts';
 import { Problem } from '../schemas/common.ts';
+import { responseSchema } from './response-schemas.ts';
 
 /** The document as JSON: its `openapi` version, its paths, and everything else the generator writes. */
 export type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, unknown>>; [key: string]: unknown };
@@ -116,7 +117,7 @@ function generate(): OpenApiDocument {
   const outputs: Record<string, z.ZodMiniType> = { problem: Problem };
   routes.forEach((route: Route, i) => {
     for (const [part, schema] of Object.entries(route.request)) if (schema) inputs[`${i}:${part}`] = schema;
-    for (const [status, schema] of Object.entries(route.responses)) if (schema) outputs[`${i}:${status}`] = schema;
+    for (const [status, schema] of Object.entries(route.responses)) if (schema) outputs[`${i}:${status}`] = responseSchema(schema);
   });
   const input = toJsonSchemas(inputs, 'input');
   const output = toJsonSchemas(outputs, 'output');

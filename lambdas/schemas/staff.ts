@@ -53,6 +53,12 @@ export const StaffChallenge = /* @__PURE__ */ (() => z
   .check(z.meta({ id: 'StaffChallenge' })))();
 export type StaffChallenge = z.infer<typeof StaffChallenge>;
 
+/** POST /staff/sessions and its challenge step answer tokens or the next challenge (no id: written inline). */
+export const StaffSignInAnswer = /* @__PURE__ */ (() => z.union([Tokens, StaffChallenge]))();
+
+/** POST /sessions answers tokens or a challenge (no id: written inline). */
+export const PatientSignInAnswer = /* @__PURE__ */ (() => z.union([Tokens, Challenge]))();
+
 export const StaffNewPasswordAnswer = /* @__PURE__ */ (() => z
   .strictObject({ challenge: z.literal('NEW_PASSWORD_REQUIRED'), session: StaffSession, newPassword: z.string().check(z.minLength(1), z.maxLength(256)) })
   .check(z.meta({ id: 'StaffNewPasswordAnswer' })))();

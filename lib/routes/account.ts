@@ -1,9 +1,6 @@
 /** The signed-in patient's account: read it, its last sign-ins, change password and/or username. */
 import { CredentialsChange } from '../../lambdas/schemas/session.ts';
-import { AccountView } from '../../lambdas/schemas/proxy.ts';
-import { Tokens } from '../../lambdas/schemas/staff.ts';
-import { AccountSignIns } from '../../lambdas/schemas/account-sign-ins.ts';
-import { route, type Route } from './types.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const accountRoutes = [
   route({
@@ -15,7 +12,7 @@ export const accountRoutes = [
     grants: ['records:read'],
     summary: "The signed-in login's account: its own record's username, email and cases, and `records`, every record it may act on now (its own, role self; others as a proxy, with relationship, scope and until)",
     request: {},
-    responses: { 200: AccountView },
+    responses: { 200: schemaOf('proxy', 'AccountView') },
   }),
   route({
     id: 'account-sign-ins',
@@ -26,7 +23,7 @@ export const accountRoutes = [
     grants: ['records:read', 'audit:read'],
     summary: "The last sign-ins to the signed-in patient's login (time, outcome in words, source address), newest first, from the audit trail",
     request: {},
-    responses: { 200: AccountSignIns },
+    responses: { 200: schemaOf('account-sign-ins', 'AccountSignIns') },
   }),
   route({
     id: 'account-credentials',
@@ -38,6 +35,6 @@ export const accountRoutes = [
     grants: ['records:write', 'audit:append', 'patientPool:reset', 'mail:send', 'patientPool:signIn'],
     summary: 'Change password and/or username with the current password; every other session ends; a notice is emailed; answers fresh tokens',
     request: { body: CredentialsChange },
-    responses: { 200: Tokens },
+    responses: { 200: schemaOf('staff', 'Tokens') },
   }),
 ] as const satisfies readonly Route[];

@@ -1,7 +1,6 @@
 /** Why a patient can or cannot get in (domain: lambdas/domain/diagnosis.ts). */
 import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
-import { Diagnosis } from '../../lambdas/schemas/diagnosis.ts';
-import { route, type Route } from './types.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const diagnosisRoutes = [
   route({
@@ -14,6 +13,6 @@ export const diagnosisRoutes = [
     grants: ['records:read', 'audit:read'],
     summary: "Why this patient can or cannot get in: every reason as a code and one sentence staff can read aloud, with what the front desk can do. Never a secret, hash or password",
     request: { params: PatientParams },
-    responses: { 200: Diagnosis },
+    responses: { 200: schemaOf('diagnosis', 'Diagnosis') },
   }),
 ] as const satisfies readonly Route[];

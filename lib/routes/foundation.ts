@@ -1,8 +1,8 @@
 /** Foundation routes: the patient search, the audit trail, staff permissions (health and OpenAPI: ./service.ts). */
-import { AuditPage, AuditQuery } from '../../lambdas/schemas/audit.ts';
-import { PatientParams, PatientSearchQuery, PatientSearchResult } from '../../lambdas/schemas/portal-record.ts';
-import { StaffParams, StaffPermissions, StaffPermissionsChange } from '../../lambdas/schemas/staff.ts';
-import { route, type Route } from './types.ts';
+import { AuditQuery } from '../../lambdas/schemas/audit.ts';
+import { PatientParams, PatientSearchQuery } from '../../lambdas/schemas/portal-record.ts';
+import { StaffParams, StaffPermissionsChange } from '../../lambdas/schemas/staff.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const foundationRoutes = [
   route({
@@ -14,7 +14,7 @@ export const foundationRoutes = [
     grants: ['records:read'],
     summary: 'List or search portal records by patientId prefix, email, username or masterCase',
     request: { query: PatientSearchQuery },
-    responses: { 200: PatientSearchResult },
+    responses: { 200: schemaOf('portal-record', 'PatientSearchResult') },
   }),
   route({
     id: 'portal-audit-list',
@@ -25,7 +25,7 @@ export const foundationRoutes = [
     grants: ['audit:read'],
     summary: "The record's audit trail, newest first",
     request: { params: PatientParams, query: AuditQuery },
-    responses: { 200: AuditPage },
+    responses: { 200: schemaOf('audit', 'AuditPage') },
   }),
   route({
     id: 'staff-permissions-get',
@@ -36,7 +36,7 @@ export const foundationRoutes = [
     grants: ['records:read', 'staffPool:read'],
     summary: "One staff user's permissions (404 for a user the staff pool does not have)",
     request: { params: StaffParams },
-    responses: { 200: StaffPermissions },
+    responses: { 200: schemaOf('staff', 'StaffPermissions') },
   }),
   route({
     id: 'staff-permissions-put',
@@ -47,6 +47,6 @@ export const foundationRoutes = [
     grants: ['records:write', 'audit:append', 'staffPool:read'],
     summary: "Change one staff user's permissions",
     request: { params: StaffParams, body: StaffPermissionsChange },
-    responses: { 200: StaffPermissions },
+    responses: { 200: schemaOf('staff', 'StaffPermissions') },
   }),
 ] as const satisfies readonly Route[];

@@ -5,15 +5,9 @@
  * registration may open one (pinKey:decrypt), only invite and resend may email, only
  * registration may create a patient login.
  */
-import {
-  AccessCode,
-  InvitationCreated,
-  InvitationLookup,
-  InvitationLookupRequest,
-  InvitationResent,
-} from '../../lambdas/schemas/invitation.ts';
-import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
-import { route, type Route } from './types.ts';
+import { InvitationLookupRequest } from '../../lambdas/schemas/invitation.ts';
+import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const invitationRoutes = [
   route({
@@ -26,7 +20,7 @@ export const invitationRoutes = [
     summary:
       'Invite the patient: email a registration link (never the PIN) and answer the new PIN once. 403 without invite permission, 409 already registered or access disabled, 422 no email; delivery "Failed" when SES refused (resend then)',
     request: { params: PatientParams },
-    responses: { 201: InvitationCreated },
+    responses: { 201: schemaOf('invitation', 'InvitationCreated') },
     problems: [409, 422],
   }),
   route({
@@ -38,7 +32,7 @@ export const invitationRoutes = [
     grants: ['records:write', 'audit:append', 'mail:send'],
     summary: 'Email a fresh link (the old one stops working) with the same PIN and a renewed expiry; also unlocks a locked invitation. 404 nothing pending',
     request: { params: PatientParams },
-    responses: { 200: InvitationResent },
+    responses: { 200: schemaOf('invitation', 'InvitationResent') },
   }),
   route({
     id: 'invitation-cancel',
@@ -49,7 +43,7 @@ export const invitationRoutes = [
     grants: ['records:write', 'audit:append'],
     summary: 'Cancel the pending invitation: its link and PIN stop working. 404 nothing pending',
     request: { params: PatientParams },
-    responses: { 200: PortalRecord },
+    responses: { 200: schemaOf('portal-record', 'PortalRecord') },
   }),
   route({
     id: 'invitation-access-code',
@@ -61,7 +55,7 @@ export const invitationRoutes = [
     grants: ['records:read', 'audit:append', 'pinKey:decrypt'],
     summary: "Show a pending invitation's PIN again (the lost-PIN case); every view is audited. 404 none pending",
     request: { params: PatientParams },
-    responses: { 200: AccessCode },
+    responses: { 200: schemaOf('invitation', 'AccessCode') },
   }),
   route({
     id: 'invitation-lookup',
@@ -74,7 +68,7 @@ export const invitationRoutes = [
     summary:
       'Check an invitation link (its token in the body; replaces GET /invitations/{token}). 410 with one body for an expired, cancelled, used, locked or unknown link',
     request: { body: InvitationLookupRequest },
-    responses: { 200: InvitationLookup },
+    responses: { 200: schemaOf('invitation', 'InvitationLookup') },
     problems: [410],
   }),
 ] as const satisfies readonly Route[];

@@ -1,7 +1,7 @@
 /** Lobby mode: staff issue a one-session lobby password; the patient trades it for an intake-only lobby token. */
 import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
-import { CurrentLobbySession, LobbyPasswordIssued, LobbySession, LobbySignInRequest } from '../../lambdas/schemas/lobby.ts';
-import { route, type Route } from './types.ts';
+import { LobbySignInRequest } from '../../lambdas/schemas/lobby.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const lobbyRoutes = [
   route({
@@ -15,7 +15,7 @@ export const lobbyRoutes = [
     summary:
       'A lobby password for intake paperwork, valid settings.lobbyMinutes and one session; replaces any earlier one (409 when access is disabled, 404 without a record)',
     request: { params: PatientParams },
-    responses: { 201: LobbyPasswordIssued },
+    responses: { 201: schemaOf('lobby', 'LobbyPasswordIssued') },
     problems: [409],
   }),
   route({
@@ -29,7 +29,7 @@ export const lobbyRoutes = [
     summary:
       'Trade a case number and lobby password for a lobby token of scope "intake" (one session per password; 401 for any refusal, 429 with Retry-After after repeated failures; a retry with the same idempotencyKey gets the session again)',
     request: { body: LobbySignInRequest },
-    responses: { 200: LobbySession },
+    responses: { 200: schemaOf('lobby', 'LobbySession') },
     problems: [401],
   }),
   route({
@@ -41,7 +41,7 @@ export const lobbyRoutes = [
     grants: ['lobby:session'],
     summary: 'The lobby session of the token (401 once it has expired or access was revoked)',
     request: {},
-    responses: { 200: CurrentLobbySession },
+    responses: { 200: schemaOf('lobby', 'CurrentLobbySession') },
   }),
   route({
     id: 'lobby-session-end',

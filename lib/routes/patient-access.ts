@@ -1,7 +1,6 @@
 /** Staff actions on a patient's login: Register Patient, revoke, clear the sign-in lock (domain: lambdas/domain/patient-access.ts). */
-import { PatientParams, PortalRecord } from '../../lambdas/schemas/portal-record.ts';
-import { TemporaryRegistration } from '../../lambdas/schemas/session.ts';
-import { route, type Route } from './types.ts';
+import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const patientAccessRoutes = [
   route({
@@ -13,7 +12,7 @@ export const patientAccessRoutes = [
     grants: ['records:write', 'audit:append', 'patientPool:admin', 'throttle:readwrite'],
     summary: '"Register Patient": create or overwrite the login with a temporary password (needs invite permission); cancels a pending invitation and clears the sign-in lock; 409 when access is off',
     request: { params: PatientParams },
-    responses: { 201: TemporaryRegistration },
+    responses: { 201: schemaOf('session', 'TemporaryRegistration') },
   }),
   route({
     id: 'patient-revoke',
@@ -24,7 +23,7 @@ export const patientAccessRoutes = [
     grants: ['records:write', 'audit:append', 'patientPool:admin'],
     summary: "Disable access and end every session of the patient now",
     request: { params: PatientParams },
-    responses: { 200: PortalRecord },
+    responses: { 200: schemaOf('portal-record', 'PortalRecord') },
   }),
   route({
     id: 'portal-sign-in-unlock',
@@ -35,6 +34,6 @@ export const patientAccessRoutes = [
     grants: ['records:read', 'throttle:readwrite', 'audit:append'],
     summary: "Clear the sign-in waits and lock of this patient's login, after the front desk checked who is calling (needs invite permission); audited",
     request: { params: PatientParams },
-    responses: { 200: PortalRecord },
+    responses: { 200: schemaOf('portal-record', 'PortalRecord') },
   }),
 ] as const satisfies readonly Route[];

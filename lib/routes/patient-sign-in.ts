@@ -1,8 +1,6 @@
 /** Patient sign-in and the forced new password (domain: lambdas/domain/patient-sign-in.ts). */
-import * as z from 'zod/mini';
 import { NewPasswordRequest, PatientSignIn } from '../../lambdas/schemas/session.ts';
-import { Challenge, Tokens } from '../../lambdas/schemas/staff.ts';
-import { route, type Route } from './types.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const patientSignInRoutes = [
   route({
@@ -15,7 +13,7 @@ export const patientSignInRoutes = [
     summary:
       'Patient sign-in. 401 {resetAvailable: true} for a wrong password or unknown username (one body); 403 access disabled; NEW_PASSWORD_REQUIRED for a temporary password or forced change; 429 with Retry-After after repeated failures',
     request: { body: PatientSignIn },
-    responses: { 200: z.union([Tokens, Challenge]) },
+    responses: { 200: schemaOf('staff', 'PatientSignInAnswer') },
     problems: [401, 403],
   }),
   route({
@@ -27,7 +25,7 @@ export const patientSignInRoutes = [
     grants: ['records:write', 'audit:append', 'patientPool:reset', 'patientPool:signIn', 'mail:send'],
     summary: 'Complete NEW_PASSWORD_REQUIRED: set the new password (and optionally a new username), get tokens',
     request: { body: NewPasswordRequest },
-    responses: { 200: Tokens },
+    responses: { 200: schemaOf('staff', 'Tokens') },
     problems: [401], // the new-password session is dead or was never issued
   }),
 ] as const satisfies readonly Route[];

@@ -5,8 +5,8 @@
  * (its code and send times: 'phoneCode:claim'), compute the code's keyed hash
  * ('phoneCodeKey:mac') and text from the deployment's origination identity ('sms:send').
  */
-import { PhoneCodeRequest, PhoneCodeRequested } from '../../lambdas/schemas/phone-code.ts';
-import { route, type Route } from './types.ts';
+import { PhoneCodeRequest } from '../../lambdas/schemas/phone-code.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const phoneCodeRoutes = [
   route({
@@ -19,6 +19,6 @@ export const phoneCodeRoutes = [
     summary:
       "Text a 6-digit code to the record's phone, to type instead of the PIN: where settings.phoneCodes is on, the deployment has SMS and the record an E.164 phone. Valid 10 minutes, at most 3 texts an hour per invitation, a newer code replaces the earlier one. 202 with one body and about the same time whatever happened (no phone, dead link, limit)",
     request: { body: PhoneCodeRequest },
-    responses: { 202: PhoneCodeRequested },
+    responses: { 202: schemaOf('phone-code', 'PhoneCodeRequested') },
   }),
 ] as const satisfies readonly Route[];

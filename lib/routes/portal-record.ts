@@ -1,6 +1,6 @@
 /** A patient's portal record: read and edit (domain: lambdas/domain/portal-record.ts). */
-import { IfMatchHeader, PatientParams, PortalRecord, PortalRecordChange } from '../../lambdas/schemas/portal-record.ts';
-import { route, type Route } from './types.ts';
+import { IfMatchHeader, PatientParams, PortalRecordChange } from '../../lambdas/schemas/portal-record.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const portalRecordRoutes = [
   route({
@@ -12,7 +12,7 @@ export const portalRecordRoutes = [
     grants: ['records:read'],
     summary: "Read a patient's portal record",
     request: { params: PatientParams },
-    responses: { 200: PortalRecord },
+    responses: { 200: schemaOf('portal-record', 'PortalRecord') },
   }),
   route({
     id: 'portal-record-put',
@@ -25,7 +25,7 @@ export const portalRecordRoutes = [
     grants: ['records:write', 'audit:append', 'patientPool:admin', 'mail:send'],
     summary: "Create or edit a patient's portal record (If-Match: version for optimistic concurrency)",
     request: { params: PatientParams, headers: IfMatchHeader, body: PortalRecordChange },
-    responses: { 200: PortalRecord },
+    responses: { 200: schemaOf('portal-record', 'PortalRecord') },
     problems: [409],
   }),
 ] as const satisfies readonly Route[];

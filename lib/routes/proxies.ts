@@ -6,17 +6,8 @@
  * Registering with a proxy link is POST /registrations (lib/routes/registration.ts).
  */
 import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
-import {
-  AccountProxyParams,
-  AccountRecord,
-  AccountRecordParams,
-  ProxyInvite,
-  ProxyInvited,
-  ProxyItem,
-  ProxyList,
-  StaffProxyParams,
-} from '../../lambdas/schemas/proxy.ts';
-import { route, type Route } from './types.ts';
+import { AccountProxyParams, AccountRecordParams, ProxyInvite, StaffProxyParams } from '../../lambdas/schemas/proxy.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const proxyRoutes = [
   route({
@@ -29,7 +20,7 @@ export const proxyRoutes = [
     summary:
       'Invite a proxy (caregiver): a registration link by email to the proxy, the PIN answered once for staff to hand over. Inviting the same address again while its invitation is out replaces it. 403 without invite permission, 409 access disabled (or "self" for a record that has a login)',
     request: { params: PatientParams, body: ProxyInvite },
-    responses: { 201: ProxyInvited },
+    responses: { 201: schemaOf('proxy', 'ProxyInvited') },
     problems: [409],
   }),
   route({
@@ -41,7 +32,7 @@ export const proxyRoutes = [
     grants: ['records:read'],
     summary: "The record's proxies, oldest invitation first",
     request: { params: PatientParams },
-    responses: { 200: ProxyList },
+    responses: { 200: schemaOf('proxy', 'ProxyList') },
   }),
   route({
     id: 'proxy-end',
@@ -52,7 +43,7 @@ export const proxyRoutes = [
     grants: ['records:write', 'audit:append'],
     summary: "End a proxy's access now: their next request for this record is refused (rule 32); an invited proxy's link stops working. 404 no such proxy",
     request: { params: StaffProxyParams },
-    responses: { 200: ProxyItem },
+    responses: { 200: schemaOf('proxy', 'ProxyItem') },
     problems: [409],
   }),
   route({
@@ -64,7 +55,7 @@ export const proxyRoutes = [
     grants: ['records:read'],
     summary: 'Who can act for me: the proxies of the signed-in patient\'s own record. 403 for a login that has no record of its own',
     request: {},
-    responses: { 200: ProxyList },
+    responses: { 200: schemaOf('proxy', 'ProxyList') },
     problems: [403],
   }),
   route({
@@ -76,7 +67,7 @@ export const proxyRoutes = [
     grants: ['records:write', 'audit:append', 'mail:send'],
     summary: 'The patient invites a proxy for their own record; the PIN is answered to the patient to pass on. 403 for a login that has no record of its own',
     request: { body: ProxyInvite },
-    responses: { 201: ProxyInvited },
+    responses: { 201: schemaOf('proxy', 'ProxyInvited') },
     problems: [403, 409],
   }),
   route({
@@ -88,7 +79,7 @@ export const proxyRoutes = [
     grants: ['records:write', 'audit:append'],
     summary: "The patient ends a proxy's access to their record now (rule 32). 404 no such proxy of this record, 403 for a login that has no record of its own",
     request: { params: AccountProxyParams },
-    responses: { 200: ProxyItem },
+    responses: { 200: schemaOf('proxy', 'ProxyItem') },
     problems: [403, 404, 409],
   }),
   route({
@@ -102,7 +93,7 @@ export const proxyRoutes = [
     summary:
       "Open one record this login reaches (its own, or as a proxy): the record as the login's role and scope allow. 403 when the login may not act on it now (a grant ended or its until passed, access off, or never granted)",
     request: { params: AccountRecordParams },
-    responses: { 200: AccountRecord },
+    responses: { 200: schemaOf('proxy', 'AccountRecord') },
     problems: [403],
   }),
 ] as const satisfies readonly Route[];

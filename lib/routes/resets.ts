@@ -6,15 +6,8 @@
  * and sign-out ('patientPool:reset').
  */
 import { PatientParams } from '../../lambdas/schemas/portal-record.ts';
-import {
-  ForcedChangeStarted,
-  ResetConfirmed,
-  ResetConfirmRequest,
-  ResetRequest,
-  ResetRequested,
-  StaffResetSent,
-} from '../../lambdas/schemas/reset.ts';
-import { route, type Route } from './types.ts';
+import { ResetConfirmRequest, ResetRequest } from '../../lambdas/schemas/reset.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const resetRoutes = [
   route({
@@ -29,7 +22,7 @@ export const resetRoutes = [
     summary:
       'Ask for a credential reset: 202 with one body and about the same time whether or not the username exists. A registered patient with access and an email gets one email with a link and a PIN, valid settings.resetMinutes; a new request replaces the earlier link; at most 3 emails per account an hour. Where settings.patientReset is false the answer is the same 202 and no email is sent',
     request: { body: ResetRequest },
-    responses: { 202: ResetRequested },
+    responses: { 202: schemaOf('reset', 'ResetRequested') },
   }),
   route({
     id: 'reset-confirm',
@@ -41,7 +34,7 @@ export const resetRoutes = [
     summary:
       'Finish a reset: link token + PIN + the current username again + a new password (and optionally a new username). 200 without tokens (sign in afterwards); every session ends and a notice is emailed. 400 weak password, 401 wrong PIN or username (the 5th kills the link), 409 username taken or a reset already in progress, 410 link no longer valid (one body), 429 too many attempts from this address',
     request: { body: ResetConfirmRequest },
-    responses: { 200: ResetConfirmed },
+    responses: { 200: schemaOf('reset', 'ResetConfirmed') },
     problems: [401, 409, 410],
   }),
   route({
@@ -54,7 +47,7 @@ export const resetRoutes = [
     summary:
       'Email the patient a reset link + PIN (the same email as a self-service reset; not limited by settings.patientReset). 404 no record, 409 no portal login yet ("not-registered") or access disabled, 422 no email; delivery "Failed" when SES refused (send again)',
     request: { params: PatientParams },
-    responses: { 202: StaffResetSent },
+    responses: { 202: schemaOf('reset', 'StaffResetSent') },
     problems: [409, 422],
   }),
   route({
@@ -67,6 +60,6 @@ export const resetRoutes = [
     summary:
       'Every registered patient must choose a new password at next sign-in (their sessions end now). Works in time-bounded runs: 202 {count, complete}; when complete is false, POST again to continue the same run',
     request: {},
-    responses: { 202: ForcedChangeStarted },
+    responses: { 202: schemaOf('reset', 'ForcedChangeStarted') },
   }),
 ] as const satisfies readonly Route[];

@@ -1,7 +1,6 @@
 /** Practice settings (domain: lambdas/domain/settings.ts). */
-import { Settings, SettingsChange } from '../../lambdas/schemas/settings.ts';
-import { route, type Route } from './types.ts';
-import { SettingsView } from '../../lambdas/schemas/phone-code.ts';
+import { SettingsChange } from '../../lambdas/schemas/settings.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const settingsRoutes = [
   route({
@@ -13,7 +12,7 @@ export const settingsRoutes = [
     grants: ['records:read'],
     summary: 'Practice settings, with phoneCodesAvailable (and why not): whether this deployment can text phone codes',
     request: {},
-    responses: { 200: SettingsView },
+    responses: { 200: schemaOf('phone-code', 'SettingsView') },
   }),
   route({
     id: 'settings-put',
@@ -24,6 +23,6 @@ export const settingsRoutes = [
     grants: ['records:write', 'audit:append'],
     summary: 'Change practice settings (any subset of the fields)',
     request: { body: SettingsChange },
-    responses: { 200: Settings },
+    responses: { 200: schemaOf('settings', 'Settings') },
   }),
 ] as const satisfies readonly Route[];

@@ -1,7 +1,7 @@
 /** Staff administration (issue 12 item 3): who am I, the staff list, new logins, enable/disable/role, MFA reset. */
 import { StaffParams } from '../../lambdas/schemas/staff.ts';
-import { StaffChange, StaffCreate, StaffCreated, StaffList, StaffMe, StaffUser } from '../../lambdas/schemas/staff-admin.ts';
-import { route, type Route } from './types.ts';
+import { StaffChange, StaffCreate } from '../../lambdas/schemas/staff-admin.ts';
+import { route, schemaOf, type Route } from './types.ts';
 
 export const staffAdminRoutes = [
   route({
@@ -14,7 +14,7 @@ export const staffAdminRoutes = [
     grants: ['staffPool:read'],
     summary: 'Who am I: username, roles, permissions and whether an authenticator is enrolled',
     request: {},
-    responses: { 200: StaffMe },
+    responses: { 200: schemaOf('staff-admin', 'StaffMe') },
   }),
   route({
     id: 'staff-list',
@@ -25,7 +25,7 @@ export const staffAdminRoutes = [
     grants: ['records:read', 'staffPool:list'],
     summary: 'The staff users, with role, state, authenticator and permissions',
     request: {},
-    responses: { 200: StaffList },
+    responses: { 200: schemaOf('staff-admin', 'StaffList') },
   }),
   route({
     id: 'staff-create',
@@ -36,7 +36,7 @@ export const staffAdminRoutes = [
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: 'A new staff login with a temporary password, answered once and never emailed (409 when the name is taken)',
     request: { body: StaffCreate },
-    responses: { 201: StaffCreated },
+    responses: { 201: schemaOf('staff-admin', 'StaffCreated') },
     problems: [409],
   }),
   route({
@@ -48,7 +48,7 @@ export const staffAdminRoutes = [
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: "Enable or disable a staff user, or change their role; disabling refuses that user's tokens on their next request",
     request: { params: StaffParams, body: StaffChange },
-    responses: { 200: StaffUser },
+    responses: { 200: schemaOf('staff-admin', 'StaffUser') },
   }),
   route({
     id: 'staff-mfa-reset',
@@ -59,6 +59,6 @@ export const staffAdminRoutes = [
     grants: ['records:write', 'audit:append', 'staffPool:admin'],
     summary: 'A lost authenticator: the user enrols a new one at their next sign-in; their sessions end',
     request: { params: StaffParams },
-    responses: { 200: StaffUser },
+    responses: { 200: schemaOf('staff-admin', 'StaffUser') },
   }),
 ] as const satisfies readonly Route[];

@@ -62,8 +62,12 @@ export interface Route {
   readonly grants: readonly Grant[];
   readonly summary: string;
   readonly request: RouteRequest;
-  /** Success answers by status code (a handler's answer is typed by them); errors are problem+json, see `problems`. */
-  readonly responses: Readonly<Record<number, z.ZodMiniType | null>>;
+  /**
+   * Success answers by status code (a handler's answer is typed by them); errors are problem+json,
+   * see `problems`. A named shape is given as `schemaOf(module, name)`, which types the answer and
+   * the OpenAPI document without a Lambda bundle building the schema (issue 16).
+   */
+  readonly responses: Readonly<Record<number, z.ZodMiniType | SchemaRef | null>>;
   /**
    * Problem (RFC 9457) statuses this route's own rules answer: 409 taken, 410 dead link, 422 no
    * email… The OpenAPI document adds the ones every route of its kind may answer (400 bad input,
@@ -80,3 +84,56 @@ export interface Route {
 }
 
 export const route = <const R extends Route>(r: R): R => r;
+
+/**
+ * The schema modules under lambdas/schemas, by file name: types only, so a route file that names
+ * its answers with `schemaOf` imports none of them. lambdas/openapi/response-schemas.ts maps the
+ * same names to the modules themselves (its type makes it list every one).
+ */
+export interface SchemaModules {
+  'account-sign-ins': typeof import('../../lambdas/schemas/account-sign-ins.ts');
+  audit: typeof import('../../lambdas/schemas/audit.ts');
+  common: typeof import('../../lambdas/schemas/common.ts');
+  delivery: typeof import('../../lambdas/schemas/delivery.ts');
+  diagnosis: typeof import('../../lambdas/schemas/diagnosis.ts');
+  'email-match': typeof import('../../lambdas/schemas/email-match.ts');
+  invitation: typeof import('../../lambdas/schemas/invitation.ts');
+  lobby: typeof import('../../lambdas/schemas/lobby.ts');
+  patient: typeof import('../../lambdas/schemas/patient.ts');
+  'phone-code': typeof import('../../lambdas/schemas/phone-code.ts');
+  'portal-record': typeof import('../../lambdas/schemas/portal-record.ts');
+  proxy: typeof import('../../lambdas/schemas/proxy.ts');
+  reset: typeof import('../../lambdas/schemas/reset.ts');
+  'self-registration': typeof import('../../lambdas/schemas/self-registration.ts');
+  session: typeof import('../../lambdas/schemas/session.ts');
+  settings: typeof import('../../lambdas/schemas/settings.ts');
+  'staff-admin': typeof import('../../lambdas/schemas/staff-admin.ts');
+  staff: typeof import('../../lambdas/schemas/staff.ts');
+}
+
+/** The exports of a schema module that are zod schemas. */
+export type SchemaName<M extends keyof SchemaModules> = {
+  [N in keyof SchemaModules[M]]: SchemaModules[M][N] extends z.ZodMiniType ? N : never;
+}[keyof SchemaModules[M]] &
+  string;
+
+/** A schema named by its module and export; `S` is its type, which no value carries. */
+export interface SchemaRef<S extends z.ZodMiniType = z.ZodMiniType> {
+  readonly module: keyof SchemaModules;
+  readonly name: string;
+  /** Never set: the schema's type, for the handler's answer. */
+  readonly schema?: S;
+}
+
+/**
+ * A success answer's shape by name (`schemaOf('proxy', 'ProxyInvited')`): typed by the export
+ * itself, so a wrong name fails `tsc`. Only the OpenAPI document needs the schema, and it is
+ * generated at synth time; a handler's bundle then builds no answer schema (issue 16: each zod
+ * schema costs cold-start time).
+ */
+export function schemaOf<M extends keyof SchemaModules, N extends SchemaName<M>>(
+  module: M,
+  name: N,
+): SchemaRef<SchemaModules[M][N] extends z.ZodMiniType ? SchemaModules[M][N] : never> {
+  return { module, name };
+}

@@ -4,7 +4,10 @@
  * if any of those answers stops being a type error. At run time the well-typed ones answer.
  */
 import { describe, expect, it } from 'vitest';
+import { schemaOf } from '../../../lib/routes/types.ts';
 import type { Authenticate } from '../../../lambdas/http/handler-core.ts';
+import { responseSchema } from '../../../lambdas/openapi/response-schemas.ts';
+import { ProxyInvited } from '../../../lambdas/schemas/proxy.ts';
 import { buildHandlerFor as buildHandler } from '../../support/build-handler.ts';
 import { apiEvent, call } from '../../support/events.ts';
 
@@ -37,5 +40,14 @@ describe('typed answers', () => {
     buildHandler('lobby-session-end', async () => ({ status: 204 }), nobody);
     buildHandler('console-page', async () => ({ status: 200, text: '<p>hi</p>' }), nobody);
     expect(true).toBe(true);
+  });
+
+  it('an answer named with schemaOf: a name its module does not export fails tsc; the OpenAPI side finds the schema itself', () => {
+    // @ts-expect-error proxy.ts exports no schema called ProxyInvitation
+    schemaOf('proxy', 'ProxyInvitation');
+    // @ts-expect-error ProxyInvited is in the proxy module, not portal-record
+    schemaOf('portal-record', 'ProxyInvited');
+    expect(responseSchema(schemaOf('proxy', 'ProxyInvited'))).toBe(ProxyInvited);
+    expect(() => responseSchema({ module: 'proxy', name: 'ProxyInvitation' })).toThrow("schemaOf('proxy', 'ProxyInvitation') names no schema");
   });
 });
