@@ -6,7 +6,7 @@
  * its cut-off is not later than the token's sign-in (rule 30). So disabling a user refuses their
  * next request, in AWS and on cognito-local alike.
  */
-import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { config } from '../config.ts';
@@ -46,7 +46,7 @@ export function accessTokenVerifier(poolId: string, clientId: string): Verifier 
   let verifier = verifiers.get(poolId);
   if (!verifier) {
     const issuer = `${config().COGNITO_ISSUER_BASE}/${poolId}`;
-    verifier = JwtRsaVerifier.create(
+    verifier = JwtVerifier.create(
       {
         issuer,
         jwksUri: `${issuer}/.well-known/jwks.json`,
