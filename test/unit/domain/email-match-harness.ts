@@ -81,3 +81,18 @@ export function emailMatchHarness() {
     },
   };
 }
+
+/**
+ * P-1 on file with Pat@Example.test, email-match on; `over` edits the stored record; the request
+ * side's warnings are collected in `warnings`.
+ */
+export async function emailMatchReady(over: Partial<StoredRecord> = {}) {
+  const h = emailMatchHarness();
+  await h.seed('P-1', { email: 'Pat@Example.test', cases: ['C-1'] });
+  await h.settings({ emailMatch: true });
+  const doc = h.mem.docs.get('patient:P-1')!;
+  doc.value = { ...(doc.value as StoredRecord), ...over };
+  const warnings: { msg: string; fields: Record<string, string | number> }[] = [];
+  h.request.warn = (msg, fields) => void warnings.push({ msg, fields });
+  return { ...h, warnings };
+}

@@ -11,29 +11,13 @@ import { DomainError } from '../../../lambdas/domain/errors.ts';
 import { passwordRefusedByPool } from '../../../lambdas/domain/password-policy.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import { outage } from '../../support/memory-invitations.ts';
-import { emailMatchHarness } from './email-match-harness.ts';
+import { emailMatchReady } from './email-match-harness.ts';
 import { goodPassword } from './invitation-harness.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const ip = '198.51.100.20';
-const outcome = async (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 
-async function ready(over: Partial<StoredRecord> = {}) {
-  const h = emailMatchHarness();
-  await h.seed('P-1', { email: 'Pat@Example.test', cases: ['C-1'] });
-  await h.settings({ emailMatch: true });
-  const doc = h.mem.docs.get('patient:P-1')!;
-  doc.value = { ...(doc.value as StoredRecord), ...over };
-  const warnings: { msg: string; fields: Record<string, string | number> }[] = [];
-  h.request.warn = (msg, fields) => void warnings.push({ msg, fields });
-  return { ...h, warnings };
-}
+const ready = emailMatchReady;
 type H = Awaited<ReturnType<typeof ready>>;
 const ask = (h: H, email = ' PAT@example.test ', sourceIp = ip) => requestEmailMatch(h.request, { email, sourceIp });
 const edit = (h: H, change: Partial<StoredRecord>) => {

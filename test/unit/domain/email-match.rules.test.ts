@@ -8,29 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { confirmEmailMatch, emailMatchLimits, requestEmailMatch } from '../../../lambdas/domain/email-match.ts';
-import { DomainError } from '../../../lambdas/domain/errors.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
-import { emailMatchHarness } from './email-match-harness.ts';
+import { emailMatchReady } from './email-match-harness.ts';
 import { goodPassword } from './invitation-harness.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const ip = '198.51.100.21';
-const outcome = async (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 
-async function ready() {
-  const h = emailMatchHarness();
-  await h.seed('P-1', { email: 'Pat@Example.test', cases: ['C-1'] });
-  await h.settings({ emailMatch: true });
-  const warnings: { msg: string; fields: Record<string, string | number> }[] = [];
-  h.request.warn = (msg, fields) => void warnings.push({ msg, fields });
-  return { ...h, warnings };
-}
+const ready = emailMatchReady;
 type H = Awaited<ReturnType<typeof ready>>;
 const ask = (h: H, email = 'pat@example.test') => requestEmailMatch(h.request, { email, sourceIp: ip });
 const edit = (h: H, patientId: string, change: Partial<StoredRecord> | undefined) => {

@@ -12,19 +12,11 @@ import { editRecord } from '../../../lambdas/domain/portal-record.ts';
 import { register } from '../../../lambdas/domain/registration.ts';
 import { emailMatchHarness } from './email-match-harness.ts';
 import { goodPassword, staff } from './invitation-harness.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const HOUR = 60 * 60 * 1000;
 const ip = '198.51.100.20';
 
-const outcome = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-    throw err;
-  }
-};
 
 /** P-1 on file with pat@example.test, self-registration on. */
 async function ready() {

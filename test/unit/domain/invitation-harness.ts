@@ -1,5 +1,4 @@
 /** A whole invitation domain on fakes, for the invitation and registration tests. */
-import { DomainError } from '../../../lambdas/domain/errors.ts';
 import type { Actor } from '../../../lambdas/domain/audit.ts';
 import { invitationLinks, type InvitationDeps } from '../../../lambdas/domain/invitations.ts';
 import { editRecord } from '../../../lambdas/domain/portal-record.ts';
@@ -8,6 +7,7 @@ import type { RegistrationDeps } from '../../../lambdas/domain/registration.ts';
 import type { PortalRecordChange } from '../../../lambdas/schemas/portal-record.ts';
 import { memoryLinks, memoryLogins, memoryMailer, memoryThrottle, testVault } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 export const staff: Actor = {
   id: 'frontdesk',
@@ -70,12 +70,5 @@ export function harness() {
 export const DAY = 24 * 60 * 60 * 1000;
 export const goodPassword = 'correct horse battery staple meadow';
 
-/** A domain call's outcome as `kind:code` ('ok' when it resolved); anything but a DomainError is rethrown. */
-export const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
+/** A domain call's outcome as `kind:code` (test/support/domain-outcome.ts). */
+export const code = outcome;

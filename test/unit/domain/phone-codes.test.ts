@@ -22,6 +22,7 @@ import { checkInvitation, register } from '../../../lambdas/domain/registration.
 import { changeSettings } from '../../../lambdas/domain/settings.ts';
 import { memoryThrottle } from '../../support/memory-invitations.ts';
 import { goodPassword, harness, staff } from './invitation-harness.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const admin = { ...staff, id: 'admin', staff: { ...staff.staff!, roles: ['admin' as const] } };
 const phone = '+15555550123';
@@ -63,15 +64,6 @@ async function setup(options: { phone?: string | null; phoneCodes?: boolean } = 
   return { h, token, pin: sent.pin, texts, ask, lastCode, attempt, reg, deps, failSms: (v: boolean) => (failSms = v) };
 }
 
-const outcome = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-    throw err;
-  }
-};
 
 describe('the code', () => {
   it('6 digits from the CSPRNG; E.164 only', () => {

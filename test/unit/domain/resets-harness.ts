@@ -4,7 +4,6 @@
  * Shared by resets.flows and resets.mutants.
  */
 import { expect } from 'vitest';
-import { DomainError } from '../../../lambdas/domain/errors.ts';
 import type { StoredRecord } from '../../../lambdas/domain/portal-record.ts';
 import type { AccountLink, PatientLogins } from '../../../lambdas/domain/ports.ts';
 import { requestReset, resetPolicy, type ResetConfirmDeps, type ResetData } from '../../../lambdas/domain/resets.ts';
@@ -12,6 +11,7 @@ import { memoryLinks } from '../../support/memory-links.ts';
 import { memoryMailer } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 import { memoryThrottleState } from '../../support/memory-throttle.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 export const practice = { practiceName: 'Maple Clinic', portalUrl: 'https://portal.maple.test/' };
 export const newPassword = 'quartz meadow harbor kettle';
@@ -79,14 +79,7 @@ export function harness(over: Partial<StoredRecord> = {}) {
   return { mem, resets, mail, deps, lastMail, passwords, signedOut, throttle, warnings, edit, audits, advance, usernames, record: () => mem.docs.get('patient:P-1')!.value as StoredRecord };
 }
 
-export const outcome = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
+export { outcome };
 
 export async function requested(h = harness()) {
   await requestReset(h.deps, { username: 'maple.lee', sourceIp });

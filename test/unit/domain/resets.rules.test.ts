@@ -12,6 +12,7 @@ import { memoryLinks } from '../../support/memory-links.ts';
 import { memoryMailer } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 import { memoryThrottleState } from '../../support/memory-throttle.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const practice = { practiceName: 'Maple Clinic', portalUrl: 'https://portal.maple.test/' };
 const newPassword = 'quartz meadow harbor kettle';
@@ -64,14 +65,6 @@ function harness() {
   return { mem, resets, mail, deps, lastMail, passwords, throttle, advance };
 }
 
-const outcome = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => {
-      if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-      throw err;
-    },
-  );
 
 /** One character changed (still from the readable alphabet). */
 const offByOne = (pin: string) => `${pin.slice(0, 5)}${pin[5] === 'A' ? 'B' : 'A'}`;

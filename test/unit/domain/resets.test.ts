@@ -13,6 +13,7 @@ import { hashPin, sha256, verifyPinHash } from '../../../lambdas/domain/secrets.
 import { memoryLinks } from '../../support/memory-links.ts';
 import { memoryMailer, memoryThrottle, outage } from '../../support/memory-invitations.ts';
 import { memoryStore } from '../../support/memory-store.ts';
+import { outcome } from '../../support/domain-outcome.ts';
 
 const practice = { practiceName: 'Maple Clinic', portalUrl: 'https://portal.maple.test/' };
 const good = 'lantern orchard pebble violin';
@@ -74,15 +75,6 @@ function harness() {
   return { mem, resets, mail, deps, seed, lastMail, calls, passwords, failLogins, usernames, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
 }
 
-const outcome = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DomainError) return `${err.kind}:${err.code}`;
-    throw err;
-  }
-};
 
 describe('rule 10: the reset PIN is stored only as a salted scrypt hash', () => {
   it('matches the PIN in any case and with spaces, not another PIN; two hashes of one PIN differ (salt)', async () => {
